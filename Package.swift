@@ -1,0 +1,71 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+// One module per pipeline stage (see ../shared/DESIGN.md). Only `Fetcher` links libcurl,
+// only `XMLSupport` links libxml2, only `StateStore` links SQLite.
+let package = Package(
+    name: "feedcorpus",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "feedcorpus", targets: ["feedcorpus"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.0.0"),
+    ],
+    targets: [
+        // C libraries, behind thin system-library targets.
+        .systemLibrary(
+            name: "CCurl", pkgConfig: "libcurl",
+            providers: [.apt(["libcurl4-openssl-dev"])]),
+        .target(name: "CCurlShim", dependencies: ["CCurl"]),
+        .systemLibrary(
+            name: "CLibXML2", pkgConfig: "libxml-2.0",
+            providers: [.apt(["libxml2-dev"])]),
+        .systemLibrary(
+            name: "CSQLite", pkgConfig: "sqlite3",
+            providers: [.apt(["libsqlite3-dev"])]),
+
+        // Pipeline stages.
+        .target(name: "FeedModel"),
+        .target(name: "XMLSupport", dependencies: ["CLibXML2"]),
+        .target(name: "FeedParser", dependencies: ["FeedModel", "XMLSupport"]),
+        .target(
+            name: "Fetcher",
+            dependencies: ["CCurl", "CCurlShim", .product(name: "Logging", package: "swift-log")]),
+        .target(
+            name: "Dedupe",
+            dependencies: ["FeedModel", .product(name: "Crypto", package: "swift-crypto")]),
+        .target(name: "CorpusWriter", dependencies: ["FeedModel"]),
+        .target(name: "StateStore", dependencies: ["CSQLite", "FeedModel"]),
+        .target(name: "FeedConfig", dependencies: ["Yams"]),
+        .target(
+            name: "Pipeline",
+            dependencies: [
+                "FeedModel", "FeedParser", "Fetcher", "Dedupe", "CorpusWriter", "StateStore",
+                "FeedConfig", "XMLSupport", .product(name: "Logging", package: "swift-log"),
+            ]),
+        .executableTarget(
+            name: "feedcorpus",
+            dependencies: [
+                "Pipeline", "FeedConfig", "FeedParser", "Fetcher",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ]),
+
+        // Tests (Swift Testing). `TestSupport` starts the real loopback HTTP server.
+        .target(name: "TestSupport", path: "Tests/TestSupport", resources: [.copy("http_server.py")]),
+        .testTarget(name: "FeedConfigTests", dependencies: ["FeedConfig"]),
+        .testTarget(name: "FeedParserTests", dependencies: ["FeedParser", "FeedModel", "XMLSupport"]),
+        .testTarget(name: "DedupeTests", dependencies: ["Dedupe", "FeedModel"]),
+        .testTarget(name: "CorpusWriterTests", dependencies: ["CorpusWriter", "FeedModel", "Dedupe"]),
+        .testTarget(name: "StateStoreTests", dependencies: ["StateStore", "FeedModel"]),
+        .testTarget(name: "FetcherTests", dependencies: ["Fetcher", "TestSupport"]),
+        .testTarget(
+            name: "PipelineTests",
+            dependencies: ["Pipeline", "FeedConfig", "StateStore", "TestSupport"]),
+    ],
+    swiftLanguageModes: [.v6]
+)

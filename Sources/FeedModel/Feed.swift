@@ -1,0 +1,116 @@
+import Foundation
+
+/// The feed formats the parser recognises, named as in `feedcorpus parse` output.
+public enum FeedFormat: String, Sendable, Codable, CaseIterable {
+    case rss20, rss10, rss090, rss091, rss092, rss093, rss094, atom10, atom03, jsonfeed, unknown
+}
+
+/// A link of an entry, with its relation and media type as the feed gave them.
+public struct FeedLink: Sendable, Equatable, Codable {
+    public var href: String
+    public var rel: String?
+    public var type: String?
+
+    public init(href: String, rel: String? = nil, type: String? = nil) {
+        self.href = href
+        self.rel = rel
+        self.type = type
+    }
+}
+
+/// A media enclosure (podcast audio, image, ...).
+public struct FeedEnclosure: Sendable, Equatable, Codable {
+    public var url: String
+    public var type: String?
+    public var length: String?
+
+    public init(url: String, type: String? = nil, length: String? = nil) {
+        self.url = url
+        self.type = type
+        self.length = length
+    }
+}
+
+/// One item of a feed, normalised across formats: format quirks stay in the format adapters.
+public struct FeedEntry: Sendable, Equatable {
+    /// `guid` / `atom:id` as delivered, or nil when the feed gave none.
+    public var id: String?
+    /// Plain-text title (markup removed, entities decoded).
+    public var title: String?
+    /// The alternate link, resolved to an absolute URL where a base was known.
+    public var link: String?
+    public var published: Date?
+    public var updated: Date?
+    public var author: String?
+    /// Summary markup as delivered (`description`, `atom:summary`), entities decoded once.
+    public var summary: String?
+    /// Full content markup as delivered (`content:encoded`, `atom:content`).
+    public var content: String?
+    /// Whether `summary`/`content` hold plain text rather than HTML (Atom `type="text"`).
+    public var summaryIsPlainText: Bool
+    public var contentIsPlainText: Bool
+    public var links: [FeedLink]
+    public var categories: [String]
+    public var enclosures: [FeedEnclosure]
+
+    public init(
+        id: String? = nil, title: String? = nil, link: String? = nil, published: Date? = nil,
+        updated: Date? = nil, author: String? = nil, summary: String? = nil, content: String? = nil,
+        summaryIsPlainText: Bool = false, contentIsPlainText: Bool = false,
+        links: [FeedLink] = [], categories: [String] = [], enclosures: [FeedEnclosure] = []
+    ) {
+        self.id = id
+        self.title = title
+        self.link = link
+        self.published = published
+        self.updated = updated
+        self.author = author
+        self.summary = summary
+        self.content = content
+        self.summaryIsPlainText = summaryIsPlainText
+        self.contentIsPlainText = contentIsPlainText
+        self.links = links
+        self.categories = categories
+        self.enclosures = enclosures
+    }
+}
+
+/// A parsed feed document in the one model every format adapter maps onto.
+public struct ParsedFeed: Sendable, Equatable {
+    public var format: FeedFormat
+    public var title: String?
+    public var link: String?
+    public var subtitle: String?
+    public var language: String?
+    public var updated: Date?
+    public var author: String?
+    public var id: String?
+    public var generator: String?
+    public var image: String?
+    public var entries: [FeedEntry]
+    /// True when the document was not well-formed and was read in recovery mode.
+    public var bozo: Bool
+    /// What made the document not well-formed, with its line, when `bozo` is true.
+    public var bozoReason: String?
+
+    public init(
+        format: FeedFormat = .unknown, title: String? = nil, link: String? = nil,
+        subtitle: String? = nil, language: String? = nil, updated: Date? = nil,
+        author: String? = nil, id: String? = nil, generator: String? = nil, image: String? = nil,
+        entries: [FeedEntry] = [], bozo: Bool = false, bozoReason: String? = nil
+    ) {
+        self.format = format
+        self.title = title
+        self.link = link
+        self.subtitle = subtitle
+        self.language = language
+        self.updated = updated
+        self.author = author
+        self.id = id
+        self.generator = generator
+        self.image = image
+        self.entries = entries
+        self.bozo = bozo
+        self.bozoReason = bozoReason
+    }
+}

@@ -1,0 +1,127 @@
+import Foundation
+
+/// Where a story's text came from: the feed document or the fetched article page.
+public enum TextSource: String, Sendable, Codable {
+    case feed
+    case page
+}
+
+/// Everything known about one stored story: one line of `manifest.jsonl` and one row of state.
+public struct StoryRecord: Sendable, Equatable, Codable {
+    /// Path of the story file relative to the corpus root, e.g. `2024-11-04/000_7e39f8ebbce6b66f.txt`.
+    public var file: String
+    /// Lower-case hex SHA-256 of the normalised text (see `Dedupe.TextFingerprint`).
+    public var sha256: String
+    /// 64-bit SimHash of the normalised text, 16 lower-case hex digits.
+    public var simhash: String
+    /// The entry link after URL canonicalisation.
+    public var url: String?
+    /// The name of the feed the story came from.
+    public var feed: String
+    /// The configured URL of that feed.
+    public var feedURL: String
+    /// The entry's id (`guid` / `atom:id`) as the feed gave it.
+    public var entryID: String?
+    public var title: String
+    public var published: Date?
+    public var fetched: Date
+    /// BCP 47 language tag when known (entry or feed language), else nil.
+    public var language: String?
+    public var textSource: TextSource
+    /// Near-duplicate and event information; filled by the dedupe stage when it knows it.
+    public var duplicateOf: String?
+    public var event: String?
+
+    public init(
+        file: String, sha256: String, simhash: String, url: String?, feed: String, feedURL: String,
+        entryID: String?, title: String, published: Date?, fetched: Date, language: String?,
+        textSource: TextSource, duplicateOf: String? = nil, event: String? = nil
+    ) {
+        self.file = file
+        self.sha256 = sha256
+        self.simhash = simhash
+        self.url = url
+        self.feed = feed
+        self.feedURL = feedURL
+        self.entryID = entryID
+        self.title = title
+        self.published = published
+        self.fetched = fetched
+        self.language = language
+        self.textSource = textSource
+        self.duplicateOf = duplicateOf
+        self.event = event
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case file, sha256, simhash, url, feed
+        case feedURL = "feed_url"
+        case entryID = "entry_id"
+        case title, published, fetched, language
+        case textSource = "text_source"
+        case duplicateOf = "duplicate_of"
+        case event
+    }
+
+    /// Encodes the record as one compact JSON line (no trailing newline), keys sorted, dates as
+    /// ISO 8601 UTC and absent values as `null` so every line has every key.
+    public func jsonLine() throws -> String {
+        var object: [String: Any] = [:]
+        func put(_ key: CodingKeys, _ value: String?) { object[key.rawValue] = value ?? NSNull() }
+        put(.file, file)
+        put(.sha256, sha256)
+        put(.simhash, simhash)
+        put(.url, url)
+        put(.feed, feed)
+        put(.feedURL, feedURL)
+        put(.entryID, entryID)
+        put(.title, title)
+        put(.published, published.map(ISO8601.string))
+        put(.fetched, ISO8601.string(fetched))
+        put(.language, language)
+        put(.textSource, textSource.rawValue)
+        put(.duplicateOf, duplicateOf)
+        put(.event, event)
+        let data = try JSONSerialization.data(
+            withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes])
+        return String(decoding: data, as: UTF8.self)
+    }
+}
+
+/// ISO 8601 UTC formatting with whole seconds, as used in the manifest and in JSON output.
+public enum ISO8601 {
+    /// Formats `date` as `2024-11-04T12:00:00Z`.
+    public static func string(_ date: Date) -> String {
+        let seconds = Int64(date.timeIntervalSince1970.rounded(.down))
+        let days = floorDiv(seconds, 86_400)
+        let secondOfDay = seconds - days * 86_400
+        let (year, month, day) = civilDate(fromDays: days)
+        return String(
+            format: "%04d-%02d-%02dT%02d:%02d:%02dZ", year, month, day,
+            Int(secondOfDay / 3600), Int(secondOfDay % 3600 / 60), Int(secondOfDay % 60))
+    }
+
+    /// The UTC calendar day of `date` as `2024-11-04`.
+    public static func day(_ date: Date) -> String {
+        String(string(date).prefix(10))
+    }
+
+    private static func floorDiv(_ a: Int64, _ b: Int64) -> Int64 {
+        let q = a / b
+        return (a % b != 0 && (a < 0) != (b < 0)) ? q - 1 : q
+    }
+
+    // Howard Hinnant's days-to-civil algorithm: no Calendar, no time zone database.
+    private static func civilDate(fromDays z0: Int64) -> (Int, Int, Int) {
+        let z = z0 + 719_468
+        let era = (z >= 0 ? z : z - 146_096) / 146_097
+        let doe = z - era * 146_097
+        let yoe = (doe - doe / 1460 + doe / 36524 - doe / 146_096) / 365
+        let y = yoe + era * 400
+        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100)
+        let mp = (5 * doy + 2) / 153
+        let d = doy - (153 * mp + 2) / 5 + 1
+        let m = mp < 10 ? mp + 3 : mp - 9
+        return (Int(m <= 2 ? y + 1 : y), Int(m), Int(d))
+    }
+}

@@ -1,0 +1,164 @@
+import FeedModel
+import Foundation
+import XMLSupport
+
+/// Maps Atom 1.0 and Atom 0.3 onto `ParsedFeed`.
+final class AtomAdapter: FeedFormatAdapter {
+    private var feed: ParsedFeed
+    private var entry: FeedEntry?
+    private var textType: String?
+    private var contentMode: String?
+    private var authorName: String?
+    private var authorEmail: String?
+    private var inAuthor = false
+    private var inSource = false
+
+    init(format: FeedFormat) {
+        feed = ParsedFeed(format: format)
+    }
+
+    private func isAtom(_ element: Element) -> Bool {
+        element.namespace == .atom10 || element.namespace == .atom03
+            || (element.namespace == .none && (feed.format == .atom10 || feed.format == .atom03))
+    }
+
+    func start(_ element: Element, attributes: [XMLAttribute], base: String?) -> CaptureMode? {
+        guard isAtom(element), !inSource || element.name == "source" else { return nil }
+        switch element.name {
+        case "feed":
+            return nil
+        case "entry":
+            entry = FeedEntry()
+            return nil
+        case "source":
+            inSource = true
+            return nil
+        case "author", "contributor":
+            inAuthor = element.name == "author"
+            authorName = nil
+            authorEmail = nil
+            return nil
+        case "link":
+            guard let href = attribute("href", attributes) else { return nil }
+            let link = FeedLink(
+                href: URLResolver.resolve(href, against: base) ?? href,
+                rel: attribute("rel", attributes) ?? "alternate", type: attribute("type", attributes))
+            if entry != nil {
+                entry?.links.append(link)
+                if link.rel == "alternate" && entry?.link == nil { entry?.link = link.href }
+                if link.rel == "enclosure" {
+                    entry?.enclosures.append(FeedEnclosure(url: link.href, type: link.type, length: attribute("length", attributes)))
+                }
+            } else if link.rel == "alternate" && feed.link == nil {
+                feed.link = link.href
+            }
+            return nil
+        case "category":
+            if entry != nil, let term = attribute("term", attributes) ?? attribute("label", attributes) {
+                entry?.categories.append(term)
+            }
+            return nil
+        case "title", "subtitle", "tagline", "summary", "content", "rights", "info":
+            textType = attribute("type", attributes)?.lowercased()
+            contentMode = attribute("mode", attributes)?.lowercased()
+            if textType == "xhtml" || textType == "application/xhtml+xml" || contentMode == "xml" { return .xhtml }
+            return .text
+        default:
+            return .text
+        }
+    }
+
+    func end(_ element: Element, text: String?, base: String?) {
+        guard isAtom(element) else { return }
+        if inSource {
+            if element.name == "source" { inSource = false }
+            return
+        }
+        switch element.name {
+        case "entry":
+            if var finished = entry {
+                if finished.link == nil { finished.link = finished.links.first?.href }
+                feed.entries.append(finished)
+            }
+            entry = nil
+            return
+        case "author", "contributor":
+            if element.name == "author" {
+                let author = Self.author(name: authorName, email: authorEmail)
+                if entry != nil {
+                    if entry?.author == nil { entry?.author = author }
+                } else if feed.author == nil {
+                    feed.author = author
+                }
+            }
+            inAuthor = false
+            return
+        default:
+            break
+        }
+        guard let text else { return }
+        let isPlain = textType == nil || textType == "text" || textType == "text/plain"
+        let markup = decodedContent(text)
+        if entry != nil {
+            switch element.name {
+            case "id": entry?.id = FeedText.trimmed(text)
+            case "title": entry?.title = FeedText.plain(markup, isHTML: !isPlain)
+            case "summary":
+                entry?.summary = markup
+                entry?.summaryIsPlainText = isPlain && element.name != "content"
+            case "content":
+                entry?.content = markup
+                entry?.contentIsPlainText = textType == "text" || textType == "text/plain"
+            case "published", "issued", "created":
+                if entry?.published == nil || element.name != "created" { entry?.published = FeedDate.parse(text) ?? entry?.published }
+            case "updated", "modified": entry?.updated = FeedDate.parse(text)
+            case "name": if inAuthor { authorName = FeedText.plain(text) }
+            case "email": if inAuthor { authorEmail = FeedText.trimmed(text) }
+            default: break
+            }
+        } else {
+            switch element.name {
+            case "id": feed.id = FeedText.trimmed(text)
+            case "title": feed.title = FeedText.plain(markup, isHTML: !isPlain)
+            case "subtitle", "tagline": feed.subtitle = FeedText.plain(markup, isHTML: !isPlain)
+            case "updated", "modified": feed.updated = FeedDate.parse(text)
+            case "generator": feed.generator = FeedText.plain(text)
+            case "logo", "icon": if feed.image == nil { feed.image = URLResolver.resolve(text, against: base) }
+            case "name": if inAuthor { authorName = FeedText.plain(text) }
+            case "email": if inAuthor { authorEmail = FeedText.trimmed(text) }
+            default: break
+            }
+        }
+        textType = nil
+        contentMode = nil
+    }
+
+    /// Atom 0.3 allows `mode="base64"` content.
+    private func decodedContent(_ text: String) -> String {
+        guard contentMode == "base64" else { return text }
+        let compact = text.filter { !$0.isWhitespace }
+        guard let data = Data(base64Encoded: compact) else { return text }
+        return String(decoding: data, as: UTF8.self)
+    }
+
+    func finish() -> ParsedFeed {
+        if let pending = entry {  // Truncated document: keep the last entry.
+            feed.entries.append(pending)
+            entry = nil
+        }
+        return feed
+    }
+
+    private static func author(name: String?, email: String?) -> String? {
+        switch (name, email) {
+        case let (name?, email?): return "\(name) (\(email))"
+        case let (name?, nil): return name
+        case let (nil, email?): return email
+        default: return nil
+        }
+    }
+
+    private func attribute(_ name: String, _ attributes: [XMLAttribute]) -> String? {
+        attributes.first(where: { $0.name.localName == name && $0.name.namespaceURI == nil })?.value
+    }
+}

@@ -1,0 +1,340 @@
+import FeedModel
+import Foundation
+import XMLSupport
+
+/// Why a document could not be read as a feed at all. A document that is merely malformed is
+/// not an error: it is parsed in recovery mode and flagged `bozo`.
+public enum FeedParseError: Error, Sendable, Equatable, CustomStringConvertible {
+    case emptyDocument
+    /// The root element is not one of a feed format's (an HTML page, a sitemap, ...).
+    case notAFeed(rootElement: String)
+    /// Not XML, and not JSON Feed either.
+    case notXML(firstIssue: String)
+    /// The XML reader refused the document (entity declarations and the like).
+    case refused(String)
+
+    public var description: String {
+        switch self {
+        case .emptyDocument:
+            return "the document is empty"
+        case let .notAFeed(root):
+            let hint = root.lowercased() == "html"
+                ? " (this is a web page: find the page's RSS or Atom link and configure that URL instead)" : ""
+            return "the root element is <\(root)>, not a feed (rss, rdf:RDF or feed)\(hint)"
+        case let .notXML(issue):
+            return "the document is not XML: \(issue)"
+        case let .refused(reason):
+            return "the document was refused: \(reason)"
+        }
+    }
+}
+
+/// Reads RSS and Atom documents into the one `ParsedFeed` model.
+///
+/// Streaming (SAX) over libxml2: no tree is built. The root element picks the format adapter
+/// (`RSSAdapter`, `AtomAdapter`); each adapter maps its format onto `ParsedFeed`.
+public enum FeedParser {
+    /// Parses a feed document.
+    ///
+    /// - Parameters:
+    ///   - bytes: the document as served (any encoding the document declares).
+    ///   - url: the document's URL after redirects, the base for relative links.
+    public static func parse(_ bytes: [UInt8], url: String? = nil) throws(FeedParseError) -> ParsedFeed {
+        guard bytes.contains(where: { !isXMLSpace($0) }) else { throw .emptyDocument }
+        let handler = FeedDocumentHandler(documentURL: url)
+        let result: XMLStreamResult
+        do {
+            result = try XMLStreamParser.parse(bytes, url: url, handler: handler)
+        } catch {
+            throw .refused(error.description)
+        }
+        guard let adapter = handler.adapter else {
+            if let root = handler.rootName { throw .notAFeed(rootElement: root) }
+            throw .notXML(firstIssue: result.firstIssue?.description ?? "no root element")
+        }
+        var feed = adapter.finish()
+        if !result.wellFormed {
+            feed.bozo = true
+            feed.bozoReason = result.firstIssue?.description ?? "the document is not well-formed XML"
+        }
+        if feed.language == nil { feed.language = handler.rootLanguage }
+        return feed
+    }
+
+    private static func isXMLSpace(_ byte: UInt8) -> Bool {
+        byte == 0x20 || byte == 0x09 || byte == 0x0A || byte == 0x0D
+    }
+}
+
+/// A format adapter: receives the element events of one feed format and builds `ParsedFeed`.
+protocol FeedFormatAdapter: AnyObject {
+    /// Called for every element outside a captured text; returns how to capture the element's
+    /// content, or nil when the adapter needs no text from it.
+    func start(_ element: Element, attributes: [XMLAttribute], base: String?) -> CaptureMode?
+    /// Called for every element end; `text` is the captured content when `start` asked for it.
+    func end(_ element: Element, text: String?, base: String?)
+    func finish() -> ParsedFeed
+}
+
+/// How the content of an element is captured.
+enum CaptureMode {
+    /// Character data verbatim (plain text or escaped HTML); stray child elements are kept as
+    /// markup (RSS descriptions with unescaped HTML).
+    case text
+    /// Inline XHTML: child elements are serialised and text is escaped; the wrapping `div` of
+    /// Atom's `type="xhtml"` is dropped.
+    case xhtml
+}
+
+/// The namespaces feeds use, resolved from URI or, when a document forgot to declare it, from
+/// the conventional prefix.
+enum Namespace: Equatable {
+    case none, rss090, rss10, rdf, atom10, atom03, content, dc, media, sy, xml, other
+
+    init(uri: String?, prefix: String?) {
+        if let uri {
+            switch uri {
+            case "http://my.netscape.com/rdf/simple/0.9/": self = .rss090
+            case "http://purl.org/rss/1.0/": self = .rss10
+            case "http://www.w3.org/1999/02/22-rdf-syntax-ns#": self = .rdf
+            case "http://www.w3.org/2005/Atom": self = .atom10
+            case "http://purl.org/atom/ns#": self = .atom03
+            case "http://purl.org/rss/1.0/modules/content/": self = .content
+            case "http://purl.org/dc/elements/1.1/", "http://purl.org/dc/terms/": self = .dc
+            case "http://search.yahoo.com/mrss/", "http://search.yahoo.com/mrss": self = .media
+            case "http://purl.org/rss/1.0/modules/syndication/": self = .sy
+            case "http://www.w3.org/XML/1998/namespace": self = .xml
+            default: self = .other
+            }
+            return
+        }
+        switch prefix {
+        case nil: self = .none
+        case "content": self = .content
+        case "dc", "dcterms": self = .dc
+        case "atom": self = .atom10
+        case "media": self = .media
+        case "sy": self = .sy
+        case "rdf": self = .rdf
+        case "xml": self = .xml
+        default: self = .other
+        }
+    }
+}
+
+/// An element name with its namespace resolved.
+struct Element {
+    var namespace: Namespace
+    var name: String
+
+    init(_ xmlName: XMLName) {
+        var local = xmlName.localName
+        var prefix = xmlName.prefix
+        // libxml2 reports an element with an undeclared prefix as one local name "p:name".
+        if xmlName.namespaceURI == nil, prefix == nil, let colon = local.firstIndex(of: ":") {
+            prefix = String(local[..<colon])
+            local = String(local[local.index(after: colon)...])
+        }
+        self.namespace = Namespace(uri: xmlName.namespaceURI, prefix: prefix)
+        self.name = local
+    }
+
+    func `is`(_ namespace: Namespace, _ name: String) -> Bool {
+        self.namespace == namespace && self.name == name
+    }
+}
+
+/// Receives SAX events, tracks `xml:base`, captures element text and forwards to the adapter
+/// that the root element selects.
+final class FeedDocumentHandler: XMLStreamHandler {
+    private(set) var adapter: FeedFormatAdapter?
+    private(set) var rootName: String?
+    private(set) var rootLanguage: String?
+    private var baseStack: [String?]
+    private var depth = 0
+    private var capture: TextCapture?
+
+    init(documentURL: String?) {
+        baseStack = [documentURL]
+    }
+
+    func startElement(_ name: XMLName, attributes: [XMLAttribute]) {
+        depth += 1
+        let parentBase = baseStack.last ?? nil
+        var base = parentBase
+        if let xmlBase = attributes.first(where: { $0.name.localName == "base" && Namespace(uri: $0.name.namespaceURI, prefix: $0.name.prefix) == .xml }) {
+            base = URLResolver.resolve(xmlBase.value, against: parentBase) ?? xmlBase.value
+        }
+        baseStack.append(base)
+
+        if let capture {
+            capture.openChild(name, attributes: attributes)
+            return
+        }
+        let element = Element(name)
+        if rootName == nil {
+            rootName = name.qualified
+            rootLanguage = attributes.first(where: { $0.name.localName == "lang" && Namespace(uri: $0.name.namespaceURI, prefix: $0.name.prefix) == .xml })?.value
+            adapter = Self.adapter(forRoot: element, attributes: attributes)
+        }
+        if let mode = adapter?.start(element, attributes: attributes, base: base) {
+            capture = TextCapture(mode: mode)
+        }
+    }
+
+    func endElement(_ name: XMLName) {
+        let base = baseStack.last ?? nil
+        defer {
+            depth -= 1
+            baseStack.removeLast()
+        }
+        if let capture {
+            if capture.childDepth > 0 {
+                capture.closeChild(name)
+                return
+            }
+            self.capture = nil
+            adapter?.end(Element(name), text: capture.text, base: base)
+            return
+        }
+        adapter?.end(Element(name), text: nil, base: base)
+    }
+
+    func characters(_ bytes: UnsafeBufferPointer<UInt8>) {
+        capture?.append(bytes)
+    }
+
+    func entityReference(named name: String) {
+        // HTML entities (&nbsp; &eacute; ...) are not XML's, but feeds use them all the time.
+        if let text = HTMLEntity.decode(name) {
+            capture?.appendDecoded(text)
+        } else {
+            capture?.appendDecoded("&\(name);")
+        }
+    }
+
+    private static func adapter(forRoot root: Element, attributes: [XMLAttribute]) -> FeedFormatAdapter? {
+        switch (root.namespace, root.name) {
+        case (.none, "rss"), (.other, "rss"):
+            let version = attributes.first(where: { $0.name.localName == "version" })?.value ?? "2.0"
+            return RSSAdapter(format: RSSAdapter.format(forVersion: version))
+        case (.rdf, "RDF"), (_, "RDF"):
+            return RSSAdapter(format: .rss10)
+        case (.atom10, "feed"):
+            return AtomAdapter(format: .atom10)
+        case (.atom03, "feed"):
+            return AtomAdapter(format: .atom03)
+        case (.none, "feed"):
+            return AtomAdapter(format: .atom10)  // Atom without its namespace: read it anyway.
+        default:
+            return nil
+        }
+    }
+}
+
+/// Accumulates the content of one element (see `CaptureMode`).
+final class TextCapture {
+    let mode: CaptureMode
+    private(set) var childDepth = 0
+    private var bytes: [UInt8] = []
+    private var skippedWrapper = false
+    private var wrapperDepth = -1
+
+    init(mode: CaptureMode) { self.mode = mode }
+
+    var text: String { String(decoding: bytes, as: UTF8.self) }
+
+    func append(_ chunk: UnsafeBufferPointer<UInt8>) {
+        if mode == .xhtml || childDepth > 0 {
+            for byte in chunk { appendEscaped(byte) }
+        } else {
+            bytes.append(contentsOf: chunk)
+        }
+    }
+
+    func appendDecoded(_ text: String) {
+        if mode == .xhtml || childDepth > 0 {
+            for byte in text.utf8 { appendEscaped(byte) }
+        } else {
+            bytes.append(contentsOf: text.utf8)
+        }
+    }
+
+    func openChild(_ name: XMLName, attributes: [XMLAttribute]) {
+        childDepth += 1
+        if mode == .xhtml && childDepth == 1 && name.localName == "div" && !skippedWrapper && bytes.allSatisfy({ $0 == 0x20 || $0 == 0x0A || $0 == 0x09 || $0 == 0x0D }) {
+            skippedWrapper = true
+            wrapperDepth = 1
+            bytes.removeAll()
+            return
+        }
+        bytes.append(UInt8(ascii: "<"))
+        bytes.append(contentsOf: name.localName.utf8)
+        for attribute in attributes {
+            bytes.append(UInt8(ascii: " "))
+            bytes.append(contentsOf: attribute.name.localName.utf8)
+            bytes.append(contentsOf: "=\"".utf8)
+            for byte in attribute.value.utf8 {
+                if byte == UInt8(ascii: "\"") { bytes.append(contentsOf: "&quot;".utf8) } else { appendEscaped(byte) }
+            }
+            bytes.append(UInt8(ascii: "\""))
+        }
+        bytes.append(UInt8(ascii: ">"))
+    }
+
+    func closeChild(_ name: XMLName) {
+        defer { childDepth -= 1 }
+        if childDepth == wrapperDepth {
+            wrapperDepth = -1
+            return
+        }
+        if Self.voidElements.contains(name.localName) { return }
+        bytes.append(contentsOf: "</".utf8)
+        bytes.append(contentsOf: name.localName.utf8)
+        bytes.append(UInt8(ascii: ">"))
+    }
+
+    private func appendEscaped(_ byte: UInt8) {
+        switch byte {
+        case UInt8(ascii: "&"): bytes.append(contentsOf: "&amp;".utf8)
+        case UInt8(ascii: "<"): bytes.append(contentsOf: "&lt;".utf8)
+        case UInt8(ascii: ">"): bytes.append(contentsOf: "&gt;".utf8)
+        default: bytes.append(byte)
+        }
+    }
+
+    private static let voidElements: Set<String> = ["br", "img", "hr", "meta", "link", "input", "source", "wbr", "col", "area", "base", "embed", "param", "track"]
+}
+
+/// Resolves relative references against a base URL.
+enum URLResolver {
+    static func resolve(_ reference: String, against base: String?) -> String? {
+        let trimmed = reference.trimmingCharacters(in: .whitespacesAndNewlines)
+        guard !trimmed.isEmpty else { return nil }
+        if let url = URL(string: trimmed), url.scheme != nil { return trimmed }
+        guard let base, let baseURL = URL(string: base),
+              let resolved = URL(string: trimmed, relativeTo: baseURL) else { return trimmed }
+        return resolved.absoluteString
+    }
+}
+
+/// Text helpers shared by the adapters.
+enum FeedText {
+    /// A title or name as plain text: markup removed, entities decoded, white space collapsed.
+    static func plain(_ raw: String?, isHTML: Bool = true) -> String? {
+        guard let raw else { return nil }
+        let text: String
+        if isHTML && raw.contains(where: { $0 == "<" || $0 == "&" }) {
+            text = HTMLText.inlineText(fromHTML: raw)
+        } else {
+            text = HTMLText.plainTextParagraphs(raw).joined(separator: " ")
+        }
+        return text.isEmpty ? nil : text
+    }
+
+    /// Trimmed text, or nil when nothing is left.
+    static func trimmed(_ raw: String?) -> String? {
+        guard let value = raw?.trimmingCharacters(in: .whitespacesAndNewlines), !value.isEmpty else { return nil }
+        return value
+    }
+}

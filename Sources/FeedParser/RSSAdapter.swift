@@ -1,0 +1,200 @@
+import FeedModel
+import Foundation
+import XMLSupport
+
+/// Maps RSS 0.9x, 1.0 (RDF) and 2.0 onto `ParsedFeed`.
+///
+/// RSS's core elements carry no namespace in 0.91–2.0, the RSS 1.0 namespace in RDF feeds and
+/// the Netscape one in 0.90; all three are read the same way.
+final class RSSAdapter: FeedFormatAdapter {
+    private var feed: ParsedFeed
+    private var entry: FeedEntry?
+    private var entryFallbackID: String?
+    private var guidIsPermaLink = true
+    private var guidIsURL = false
+    private var entryDCIdentifier: String?
+    private var inImage = false
+    private var inTextInput = false
+    private var itemDepthGuard = 0
+
+    init(format: FeedFormat) {
+        feed = ParsedFeed(format: format)
+    }
+
+    static func format(forVersion version: String) -> FeedFormat {
+        switch version.trimmingCharacters(in: .whitespaces) {
+        case "0.90": return .rss090
+        case "0.91": return .rss091
+        case "0.92": return .rss092
+        case "0.93": return .rss093
+        case "0.94": return .rss094
+        default: return .rss20
+        }
+    }
+
+    private func isCore(_ element: Element) -> Bool {
+        switch element.namespace {
+        case .none, .rss10, .rss090: return true
+        default: return false
+        }
+    }
+
+    func start(_ element: Element, attributes: [XMLAttribute], base: String?) -> CaptureMode? {
+        if element.namespace == .rss090 && element.name == "channel" && feed.format == .rss10 {
+            feed.format = .rss090
+        }
+        if isCore(element) {
+            switch element.name {
+            case "item":
+                entry = FeedEntry()
+                entryFallbackID = attributes.first(where: { $0.name.localName == "about" })?.value
+                entryDCIdentifier = nil
+                return nil
+            case "image" where entry == nil:
+                inImage = true
+                return nil
+            case "textinput", "textInput":
+                inTextInput = true
+                return nil
+            case "enclosure" where entry != nil:
+                if let url = attribute("url", attributes) {
+                    entry?.enclosures.append(FeedEnclosure(
+                        url: URLResolver.resolve(url, against: base) ?? url,
+                        type: attribute("type", attributes), length: attribute("length", attributes)))
+                }
+                return nil
+            case "guid":
+                guidIsPermaLink = attribute("isPermaLink", attributes)?.lowercased() != "false"
+                return .text
+            case "channel", "rss", "items", "Seq", "li", "skipHours", "skipDays":
+                return nil
+            default:
+                return inTextInput ? nil : .text
+            }
+        }
+        switch element.namespace {
+        case .atom10 where element.name == "link" && entry != nil:
+            if let href = attribute("href", attributes) {
+                entry?.links.append(FeedLink(
+                    href: URLResolver.resolve(href, against: base) ?? href,
+                    rel: attribute("rel", attributes) ?? "alternate", type: attribute("type", attributes)))
+            }
+            return nil
+        case .content, .dc:
+            return .text
+        default:
+            return nil
+        }
+    }
+
+    func end(_ element: Element, text: String?, base: String?) {
+        if isCore(element) {
+            switch element.name {
+            case "item":
+                finishEntry(base: base)
+                return
+            case "image":
+                inImage = false
+                return
+            case "textinput", "textInput":
+                inTextInput = false
+                return
+            default:
+                break
+            }
+        }
+        guard let text else { return }
+        if entry != nil {
+            entryField(element, text: text, base: base)
+        } else if inImage {
+            if isCore(element) && element.name == "url" {
+                feed.image = URLResolver.resolve(text, against: base)
+            }
+        } else if !inTextInput {
+            channelField(element, text: text, base: base)
+        }
+    }
+
+    private func entryField(_ element: Element, text: String, base: String?) {
+        switch (element.namespace, element.name) {
+        case (.content, "encoded"):
+            entry?.content = text
+        case (.dc, "creator"), (.dc, "contributor"):
+            if entry?.author == nil { entry?.author = FeedText.plain(text) }
+        case (.dc, "date"):
+            if entry?.published == nil { entry?.published = FeedDate.parse(text) }
+        case (.dc, "subject"):
+            if let category = FeedText.plain(text) { entry?.categories.append(category) }
+        case (.dc, "identifier"):
+            entryDCIdentifier = FeedText.trimmed(text)
+        case (.dc, "language"):
+            break
+        case let (namespace, name) where namespace == .none || namespace == .rss10 || namespace == .rss090:
+            switch name {
+            case "title": entry?.title = FeedText.plain(text)
+            case "link":
+                if let link = FeedText.trimmed(text) { entry?.link = URLResolver.resolve(link, against: base) }
+            case "description": entry?.summary = text
+            case "guid":
+                entry?.id = FeedText.trimmed(text)
+                guidIsURL = entry?.id.map { $0.hasPrefix("http://") || $0.hasPrefix("https://") } ?? false
+            case "pubDate": entry?.published = FeedDate.parse(text)
+            case "author": entry?.author = FeedText.plain(text)
+            case "category": if let category = FeedText.plain(text) { entry?.categories.append(category) }
+            default: break
+            }
+        default:
+            break
+        }
+    }
+
+    private func channelField(_ element: Element, text: String, base: String?) {
+        switch (element.namespace, element.name) {
+        case (.dc, "language"): if feed.language == nil { feed.language = FeedText.trimmed(text) }
+        case (.dc, "creator"): if feed.author == nil { feed.author = FeedText.plain(text) }
+        case (.dc, "date"): if feed.updated == nil { feed.updated = FeedDate.parse(text) }
+        case let (namespace, name) where namespace == .none || namespace == .rss10 || namespace == .rss090:
+            switch name {
+            case "title": feed.title = FeedText.plain(text)
+            case "link": if let link = FeedText.trimmed(text) { feed.link = URLResolver.resolve(link, against: base) }
+            case "description": feed.subtitle = FeedText.trimmed(text)
+            case "language": feed.language = FeedText.trimmed(text)
+            case "lastBuildDate": feed.updated = FeedDate.parse(text) ?? feed.updated
+            case "pubDate": if feed.updated == nil { feed.updated = FeedDate.parse(text) }
+            case "generator": feed.generator = FeedText.plain(text)
+            case "managingEditor", "webMaster": if feed.author == nil { feed.author = FeedText.plain(text) }
+            default: break
+            }
+        default:
+            break
+        }
+    }
+
+    private func finishEntry(base: String?) {
+        guard var finished = entry else { return }
+        entry = nil
+        if finished.id == nil { finished.id = entryDCIdentifier ?? entryFallbackID }
+        if finished.link == nil {
+            if let alternate = finished.links.first(where: { $0.rel == "alternate" }) {
+                finished.link = alternate.href
+            } else if guidIsPermaLink && guidIsURL, let id = finished.id {
+                finished.link = id  // RSS 2.0: a permalink guid is the item's URL.
+            }
+        }
+        if let link = finished.link, !finished.links.contains(where: { $0.href == link }) {
+            finished.links.insert(FeedLink(href: link, rel: "alternate", type: nil), at: 0)
+        }
+        guidIsPermaLink = true
+        guidIsURL = false
+        feed.entries.append(finished)
+    }
+
+    func finish() -> ParsedFeed {
+        if entry != nil { finishEntry(base: nil) }  // Truncated document: keep the last item.
+        return feed
+    }
+
+    private func attribute(_ name: String, _ attributes: [XMLAttribute]) -> String? {
+        attributes.first(where: { $0.name.localName == name })?.value
+    }
+}

@@ -1,0 +1,171 @@
+import CLibXML2
+import Foundation
+
+/// Turns HTML markup into plain text paragraphs with libxml2's forgiving HTML parser.
+///
+/// Block elements (`p`, `div`, `li`, headings, `br`, ...) end a paragraph; inline text is joined
+/// with white space collapsed; entities are decoded; scripts, styles, forms, embedded objects and
+/// figure captions are left out.
+public enum HTMLText {
+    /// The paragraphs of an HTML fragment or document, in reading order.
+    public static func paragraphs(fromHTML html: String) -> [String] {
+        guard html.contains(where: { $0 == "<" || $0 == "&" }) else {
+            // Plain text: paragraphs are separated by blank lines or single line breaks.
+            return plainTextParagraphs(html)
+        }
+        return HTMLDocument.parse(html).map { document in
+            var collector = ParagraphCollector()
+            if let root = document.root { collector.walk(root) }
+            collector.flush()
+            return collector.paragraphs
+        } ?? []
+    }
+
+    /// Text with markup removed and entities decoded, on one line (for titles and names).
+    public static func inlineText(fromHTML html: String) -> String {
+        paragraphs(fromHTML: html).joined(separator: " ")
+    }
+
+    /// Splits plain text into paragraphs at line breaks, collapsing white space.
+    public static func plainTextParagraphs(_ text: String) -> [String] {
+        text.split(whereSeparator: { $0.isNewline }).map { collapseWhitespace(String($0)) }
+            .filter { !$0.isEmpty }
+    }
+
+    static func collapseWhitespace(_ text: String) -> String {
+        var out = ""
+        out.reserveCapacity(text.utf8.count)
+        var space = false
+        for scalar in text.unicodeScalars {
+            if scalar.properties.isWhitespace {
+                space = true
+            } else {
+                if space && !out.isEmpty { out.append(" ") }
+                space = false
+                out.unicodeScalars.append(scalar)
+            }
+        }
+        return out
+    }
+}
+
+/// A parsed HTML document; frees the libxml2 tree when released.
+final class HTMLDocument {
+    let doc: htmlDocPtr
+
+    private init(doc: htmlDocPtr) { self.doc = doc }
+    deinit { xmlFreeDoc(doc) }
+
+    static func parse(_ html: String, url: String? = nil) -> HTMLDocument? {
+        LibXML.initialize()
+        let options = Int32(HTML_PARSE_RECOVER.rawValue | HTML_PARSE_NOERROR.rawValue
+            | HTML_PARSE_NOWARNING.rawValue | HTML_PARSE_NONET.rawValue | HTML_PARSE_COMPACT.rawValue
+            | HTML_PARSE_NOIMPLIED.rawValue)
+        var utf8 = Array(html.utf8)
+        if utf8.isEmpty { return nil }
+        let doc: htmlDocPtr? = utf8.withUnsafeMutableBufferPointer { buffer in
+            buffer.baseAddress!.withMemoryRebound(to: CChar.self, capacity: buffer.count) {
+                htmlReadMemory($0, Int32(buffer.count), url, "UTF-8", options)
+            }
+        }
+        return doc.map(HTMLDocument.init(doc:))
+    }
+
+    /// The first node of the document (with NOIMPLIED a fragment may have several top nodes).
+    var root: xmlNodePtr? { doc.pointee.children }
+}
+
+private struct ParagraphCollector {
+    var paragraphs: [String] = []
+    private var current = ""
+    private var pendingSpace = false
+
+    private static let blockElements: Set<String> = [
+        "address", "article", "aside", "blockquote", "body", "br", "caption", "dd", "details",
+        "dialog", "div", "dl", "dt", "fieldset", "figure", "footer", "form", "h1", "h2", "h3", "h4",
+        "h5", "h6", "header", "hr", "html", "li", "main", "nav", "ol", "p", "pre", "section",
+        "summary", "table", "tbody", "thead", "tfoot", "tr", "ul",
+    ]
+    private static let skippedElements: Set<String> = [
+        "script", "style", "noscript", "template", "iframe", "object", "embed", "svg", "canvas",
+        "button", "select", "textarea", "input", "head", "figcaption", "math", "video", "audio",
+    ]
+    private static let cellElements: Set<String> = ["td", "th"]
+
+    mutating func walk(_ first: xmlNodePtr) {
+        var node: xmlNodePtr? = first
+        while let current = node {
+            visit(current)
+            node = current.pointee.next
+        }
+    }
+
+    private mutating func visit(_ node: xmlNodePtr) {
+        switch node.pointee.type {
+        case XML_TEXT_NODE, XML_CDATA_SECTION_NODE:
+            if let content = node.pointee.content { appendText(String(cString: content)) }
+        case XML_ELEMENT_NODE:
+            let name = node.pointee.name.map { String(cString: $0).lowercased() } ?? ""
+            if Self.skippedElements.contains(name) { return }
+            let isBlock = Self.blockElements.contains(name)
+            if isBlock { flush() }
+            if Self.cellElements.contains(name) { pendingSpace = true }
+            if name == "pre" {
+                flush()
+                let text = Self.rawText(node)
+                for line in text.split(whereSeparator: { $0.isNewline }) {
+                    appendText(String(line))
+                    flush()
+                }
+                return
+            }
+            if let child = node.pointee.children { walk(child) }
+            if isBlock { flush() }
+        default:
+            if let child = node.pointee.children { walk(child) }
+        }
+    }
+
+    private mutating func appendText(_ text: String) {
+        for scalar in text.unicodeScalars {
+            if scalar.properties.isWhitespace {
+                pendingSpace = true
+            } else {
+                if pendingSpace && !current.isEmpty { current.append(" ") }
+                pendingSpace = false
+                current.unicodeScalars.append(scalar)
+            }
+        }
+    }
+
+    mutating func flush() {
+        if !current.isEmpty { paragraphs.append(current) }
+        current = ""
+        pendingSpace = false
+    }
+
+    private static func rawText(_ node: xmlNodePtr) -> String {
+        var out = ""
+        var child = node.pointee.children
+        while let current = child {
+            if current.pointee.type == XML_TEXT_NODE || current.pointee.type == XML_CDATA_SECTION_NODE {
+                if let content = current.pointee.content { out += String(cString: content) }
+            } else if current.pointee.type == XML_ELEMENT_NODE {
+                let name = current.pointee.name.map { String(cString: $0).lowercased() } ?? ""
+                if name == "br" { out += "\n" } else if !skippedElements.contains(name) { out += rawText(current) }
+            }
+            child = current.pointee.next
+        }
+        return out
+    }
+}
+
+/// HTML named character references (`&nbsp;`, `&eacute;`, ...), looked up in libxml2's table.
+public enum HTMLEntity {
+    /// The text for the named entity `name` (without `&` and `;`), or nil if HTML has no such name.
+    public static func decode(_ name: String) -> String? {
+        guard let description = htmlEntityLookup(name) else { return nil }
+        guard let scalar = Unicode.Scalar(description.pointee.value) else { return nil }
+        return String(Character(scalar))
+    }
+}

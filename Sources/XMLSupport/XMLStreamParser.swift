@@ -1,0 +1,227 @@
+import Foundation
+import CLibXML2
+
+/// A namespaced element or attribute name as reported by the streaming parser.
+public struct XMLName: Sendable, Equatable {
+    public var localName: String
+    public var namespaceURI: String?
+    public var prefix: String?
+
+    public init(localName: String, namespaceURI: String? = nil, prefix: String? = nil) {
+        self.localName = localName
+        self.namespaceURI = namespaceURI
+        self.prefix = prefix
+    }
+
+    /// `prefix:local` as written in the document (or `local` without a prefix).
+    public var qualified: String { prefix.map { "\($0):\(localName)" } ?? localName }
+}
+
+/// An attribute of a start tag; entity references other than the XML predefined ones are left
+/// as written.
+public struct XMLAttribute: Sendable, Equatable {
+    public var name: XMLName
+    public var value: String
+}
+
+/// Receives the events of `XMLStreamParser` in document order.
+///
+/// The parser never builds a tree and never expands entities declared in the document: undeclared
+/// or DTD-declared entity references arrive through `entityReference(named:)`.
+public protocol XMLStreamHandler: AnyObject {
+    func startElement(_ name: XMLName, attributes: [XMLAttribute])
+    func endElement(_ name: XMLName)
+    /// Character data (text and CDATA), in chunks: one text node may arrive in several calls.
+    func characters(_ bytes: UnsafeBufferPointer<UInt8>)
+    /// A reference `&name;` to an entity that is not one of XML's five predefined ones.
+    func entityReference(named name: String)
+}
+
+/// A problem libxml2 reported while reading a document, with its position.
+public struct XMLIssue: Sendable, Equatable, CustomStringConvertible {
+    public var message: String
+    public var line: Int
+    public var column: Int
+
+    public var description: String { "line \(line), column \(column): \(message)" }
+}
+
+/// The outcome of a streaming parse.
+public struct XMLStreamResult: Sendable {
+    /// False when libxml2 had to recover from an error somewhere in the document.
+    public var wellFormed: Bool
+    /// The first error libxml2 reported, if any.
+    public var firstIssue: XMLIssue?
+    /// True when the parse stopped early (a handler or a safety limit stopped it).
+    public var stoppedEarly: Bool
+}
+
+/// Why a document could not be read at all.
+public enum XMLStreamError: Error, Sendable, Equatable, CustomStringConvertible {
+    /// The document declares entities (a DTD internal subset with `<!ENTITY`): feeds never need
+    /// that and it is how entity-expansion attacks start.
+    case entityDeclaration(name: String, line: Int)
+    /// libxml2 could not even start (empty input, allocation failure).
+    case cannotStart(String)
+
+    public var description: String {
+        switch self {
+        case let .entityDeclaration(name, line):
+            return "line \(line): the document declares the entity '\(name)'; feeds never need entity declarations and they are refused to stop entity-expansion attacks"
+        case let .cannotStart(reason):
+            return "cannot start the XML parser: \(reason)"
+        }
+    }
+}
+
+/// A SAX2 push parser over libxml2 with the safe option set: recover from errors, no network,
+/// no DTD loading, no entity substitution, and a zeroed handler so nothing but our callbacks
+/// runs (see ../shared/INTEROP-NOTES.md for why the SAX2 defaults must not be used).
+public enum XMLStreamParser {
+    /// Parses `bytes` and reports every event to `handler`.
+    ///
+    /// - Parameters:
+    ///   - encoding: an encoding name that overrides the BOM and the XML declaration, or nil to let
+    ///     the document say.
+    public static func parse(
+        _ bytes: [UInt8], url: String? = nil, encoding: String? = nil, handler: XMLStreamHandler
+    ) throws(XMLStreamError) -> XMLStreamResult {
+        LibXML.initialize()
+        let context = ParseContext(handler: handler)
+        let unmanaged = Unmanaged.passRetained(context)
+        defer { unmanaged.release() }
+
+        var sax = xmlSAXHandler()
+        sax.initialized = 0xDEED_BEAF  // XML_SAX2_MAGIC: use startElementNs/endElementNs.
+        sax.startElementNs = { ctx, localName, prefix, uri, _, _, attributeCount, _, attributes in
+            guard let ctx, let localName else { return }
+            let context = Unmanaged<ParseContext>.fromOpaque(ctx).takeUnretainedValue()
+            var list: [XMLAttribute] = []
+            if attributeCount > 0, let attributes {
+                list.reserveCapacity(Int(attributeCount))
+                for index in 0..<Int(attributeCount) {
+                    let base = index * 5
+                    guard let attrName = attributes[base] else { continue }
+                    var value = ""
+                    if let start = attributes[base + 3], let end = attributes[base + 4] {
+                        value = String(decoding: UnsafeBufferPointer(start: start, count: end - start), as: UTF8.self)
+                    }
+                    list.append(XMLAttribute(
+                        name: XMLName(
+                            localName: LibXML.string(attrName),
+                            namespaceURI: attributes[base + 2].map(LibXML.string),
+                            prefix: attributes[base + 1].map(LibXML.string)),
+                        value: value))
+                }
+            }
+            context.handler.startElement(
+                XMLName(localName: LibXML.string(localName), namespaceURI: uri.map(LibXML.string),
+                        prefix: prefix.map(LibXML.string)),
+                attributes: list)
+        }
+        sax.endElementNs = { ctx, localName, prefix, uri in
+            guard let ctx, let localName else { return }
+            let context = Unmanaged<ParseContext>.fromOpaque(ctx).takeUnretainedValue()
+            context.handler.endElement(
+                XMLName(localName: LibXML.string(localName), namespaceURI: uri.map(LibXML.string),
+                        prefix: prefix.map(LibXML.string)))
+        }
+        sax.characters = { ctx, chars, length in
+            guard let ctx, let chars, length > 0 else { return }
+            let context = Unmanaged<ParseContext>.fromOpaque(ctx).takeUnretainedValue()
+            context.handler.characters(UnsafeBufferPointer(start: chars, count: Int(length)))
+        }
+        sax.cdataBlock = sax.characters
+        sax.reference = { ctx, name in
+            guard let ctx, let name else { return }
+            let context = Unmanaged<ParseContext>.fromOpaque(ctx).takeUnretainedValue()
+            context.handler.entityReference(named: LibXML.string(name))
+        }
+        sax.entityDecl = { ctx, name, _, _, _, _ in
+            guard let ctx else { return }
+            let context = Unmanaged<ParseContext>.fromOpaque(ctx).takeUnretainedValue()
+            if context.refusal == nil {
+                let line = context.parser.map { Int(xmlSAX2GetLineNumber($0)) } ?? 0
+                context.refusal = .entityDeclaration(name: name.map(LibXML.string) ?? "?", line: line)
+            }
+            if let parser = context.parser { xmlStopParser(parser) }
+        }
+        sax.serror = { ctx, error in
+            guard let ctx, let error else { return }
+            let context = Unmanaged<ParseContext>.fromOpaque(ctx).takeUnretainedValue()
+            guard context.firstIssue == nil else { return }
+            let message = error.pointee.message.map { String(cString: $0) } ?? "unknown error"
+            context.firstIssue = XMLIssue(
+                message: message.trimmingCharacters(in: .whitespacesAndNewlines),
+                line: Int(error.pointee.line), column: Int(error.pointee.int2))
+        }
+
+        let userData = unmanaged.toOpaque()
+        // The context is created with the first 4 bytes so libxml2 can detect a BOM or UTF-16.
+        let headCount = min(4, bytes.count)
+        let created: xmlParserCtxtPtr? = bytes.withUnsafeBufferPointer { buffer in
+            buffer.baseAddress!.withMemoryRebound(to: CChar.self, capacity: headCount) { head in
+                xmlCreatePushParserCtxt(&sax, userData, headCount > 0 ? head : nil, Int32(headCount), url)
+            }
+        }
+        guard let parser = created else { throw .cannotStart("libxml2 returned no parser context") }
+        defer { xmlFreeParserCtxt(parser) }
+        context.parser = parser
+
+        var options = Int32(XML_PARSE_RECOVER.rawValue | XML_PARSE_NONET.rawValue | XML_PARSE_NOCDATA.rawValue
+            | XML_PARSE_COMPACT.rawValue | XML_PARSE_NOERROR.rawValue | XML_PARSE_NOWARNING.rawValue)
+        if let encoding {
+            options |= Int32(XML_PARSE_IGNORE_ENC.rawValue)
+            _ = xmlSwitchEncodingName(parser, encoding)
+        }
+        xmlCtxtUseOptions(parser, options)
+
+        // Feed the rest in chunks so one huge document never needs a second full-size copy.
+        let chunkSize = 1 << 20
+        var offset = headCount
+        bytes.withUnsafeBufferPointer { buffer in
+            guard let base = buffer.baseAddress else { return }
+            base.withMemoryRebound(to: CChar.self, capacity: buffer.count) { chars in
+                repeat {
+                    let length = min(chunkSize, buffer.count - offset)
+                    let last = offset + length >= buffer.count
+                    _ = xmlParseChunk(parser, chars + offset, Int32(length), last ? 1 : 0)
+                    offset += length
+                    if parser.pointee.disableSAX != 0 { break }
+                } while offset < buffer.count
+            }
+        }
+        if let refusal = context.refusal { throw refusal }
+        return XMLStreamResult(
+            wellFormed: parser.pointee.wellFormed != 0 && context.firstIssue == nil,
+            firstIssue: context.firstIssue,
+            stoppedEarly: parser.pointee.disableSAX != 0 && offset < bytes.count)
+    }
+
+    private final class ParseContext {
+        let handler: XMLStreamHandler
+        var parser: xmlParserCtxtPtr?
+        var firstIssue: XMLIssue?
+        var refusal: XMLStreamError?
+        init(handler: XMLStreamHandler) { self.handler = handler }
+    }
+}
+
+private func xmlSwitchEncodingName(_ parser: xmlParserCtxtPtr, _ name: String) -> Int32 {
+    guard let handler = xmlFindCharEncodingHandler(name) else { return -1 }
+    return xmlSwitchToEncoding(parser, handler)
+}
+
+/// Process-wide libxml2 set-up and small conversions shared by the XML and HTML readers.
+enum LibXML {
+    private static let initialized: Bool = {
+        xmlInitParser()
+        return true
+    }()
+
+    static func initialize() { _ = initialized }
+
+    static func string(_ chars: UnsafePointer<xmlChar>) -> String {
+        String(cString: chars)
+    }
+}
