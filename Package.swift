@@ -38,7 +38,9 @@ let package = Package(
         .target(
             name: "Dedupe",
             dependencies: ["FeedModel", .product(name: "Crypto", package: "swift-crypto")]),
-        .target(name: "CorpusWriter", dependencies: ["FeedModel"]),
+        // syncfs(2) for grouped flushes: Glibc hides it behind _GNU_SOURCE.
+        .target(name: "CFileSync"),
+        .target(name: "CorpusWriter", dependencies: ["FeedModel", "CFileSync"]),
         .target(name: "StateStore", dependencies: ["CSQLite", "FeedModel"]),
         .target(name: "FeedConfig", dependencies: ["Yams"]),
         .target(
@@ -46,6 +48,7 @@ let package = Package(
             dependencies: [
                 "FeedModel", "FeedParser", "Fetcher", "Dedupe", "CorpusWriter", "StateStore",
                 "FeedConfig", "XMLSupport", .product(name: "Logging", package: "swift-log"),
+                .product(name: "Crypto", package: "swift-crypto"),
             ]),
         .executableTarget(
             name: "feedcorpus",

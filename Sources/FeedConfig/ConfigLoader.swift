@@ -1,0 +1,221 @@
+import Foundation
+import Yams
+
+/// A configuration problem: which file, which key, which line, and what was expected.
+public struct ConfigError: Error, Sendable, Equatable, CustomStringConvertible {
+    public var file: String
+    public var line: Int?
+    public var key: String?
+    public var message: String
+
+    public var description: String {
+        var out = file
+        if let line { out += ":\(line)" }
+        out += ": "
+        if let key { out += "\(key): " }
+        return out + message
+    }
+}
+
+/// Reads the YAML configuration file.
+///
+/// Unknown keys are errors (a typo must not silently fall back to a default), every value is
+/// checked for its type and range, and relative paths resolve against the file's folder.
+public enum ConfigLoader {
+    public static func load(path: String) throws(ConfigError) -> Configuration {
+        let absolute = URL(fileURLWithPath: path).standardizedFileURL.path
+        let text: String
+        do {
+            text = try String(contentsOfFile: absolute, encoding: .utf8)
+        } catch {
+            throw ConfigError(file: path, line: nil, key: nil,
+                              message: "cannot read the config file (\(Self.reason(error))); pass an existing YAML file with --config")
+        }
+        return try parse(yaml: text, path: absolute)
+    }
+
+    /// Parses configuration text as if it had been read from `path`.
+    public static func parse(yaml: String, path: String) throws(ConfigError) -> Configuration {
+        let folder = (path as NSString).deletingLastPathComponent
+        let root: Node
+        do {
+            guard let node = try Yams.compose(yaml: yaml) else {
+                throw ConfigError(file: path, line: nil, key: nil, message: "the file is empty; it needs at least `corpus:` and `feeds:`")
+            }
+            root = node
+        } catch let error as ConfigError {
+            throw error
+        } catch let error as YamlError {
+            throw ConfigError(file: path, line: Self.line(of: error), key: nil, message: "not valid YAML: \(Self.problem(of: error))")
+        } catch {
+            throw ConfigError(file: path, line: nil, key: nil, message: "not valid YAML: \(error)")
+        }
+        let reader = NodeReader(file: path)
+        let top = try reader.mapping(root, key: nil, allowed: ["corpus", "layout", "state", "fetch", "feeds"])
+
+        let corpus = try top["corpus"].map { node throws(ConfigError) in try reader.string(node, key: "corpus") } ?? "corpus"
+        let layoutText = try top["layout"].map { node throws(ConfigError) in try reader.string(node, key: "layout") } ?? "daily"
+        guard let layout = LayoutSetting(rawValue: layoutText) else {
+            throw reader.error(top["layout"], key: "layout", "expected one of daily, flat; got '\(layoutText)'")
+        }
+        let state = try top["state"].map { node throws(ConfigError) in try reader.string(node, key: "state") } ?? "feedcorpus.sqlite"
+
+        var fetch = FetchSettings()
+        if let node = top["fetch"] {
+            let settings = try reader.mapping(node, key: "fetch", allowed: [
+                "user_agent", "timeout", "connect_timeout", "max_body_bytes", "max_connections", "max_connections_per_host",
+            ])
+            if let value = settings["user_agent"] {
+                fetch.userAgent = try reader.string(value, key: "fetch.user_agent")
+                guard !fetch.userAgent.isEmpty, !fetch.userAgent.contains(where: \.isNewline) else {
+                    throw reader.error(value, key: "fetch.user_agent", "expected a non-empty single line")
+                }
+            }
+            if let value = settings["timeout"] { fetch.timeout = try reader.number(value, key: "fetch.timeout", range: 1...3600) }
+            if let value = settings["connect_timeout"] { fetch.connectTimeout = try reader.number(value, key: "fetch.connect_timeout", range: 1...600) }
+            if let value = settings["max_body_bytes"] { fetch.maxBodyBytes = try reader.integer(value, key: "fetch.max_body_bytes", range: 1024...(1 << 31)) }
+            if let value = settings["max_connections"] { fetch.maxConnections = try reader.integer(value, key: "fetch.max_connections", range: 1...1024) }
+            if let value = settings["max_connections_per_host"] { fetch.maxConnectionsPerHost = try reader.integer(value, key: "fetch.max_connections_per_host", range: 1...64) }
+        }
+
+        guard let feedsNode = top["feeds"] else {
+            throw ConfigError(file: path, line: root.mark?.line, key: "feeds", message: "missing; list the feeds to poll, e.g. `feeds: [{url: https://example.org/rss.xml}]`")
+        }
+        guard case let .sequence(sequence) = feedsNode else {
+            throw reader.error(feedsNode, key: "feeds", "expected a list of feeds (each `- url: ...`)")
+        }
+        var feeds: [FeedSource] = []
+        var seenURLs: [String: Int] = [:]
+        var seenNames: [String: Int] = [:]
+        for (index, item) in sequence.enumerated() {
+            let key = "feeds[\(index)]"
+            let feed: [String: Node]
+            if case .scalar = item {
+                feed = ["url": item]  // `- https://example.org/rss` is accepted as a shorthand.
+            } else {
+                feed = try reader.mapping(item, key: key, allowed: ["url", "name"])
+            }
+            guard let urlNode = feed["url"] else { throw reader.error(item, key: key, "missing `url:`") }
+            let rawURL = try reader.string(urlNode, key: "\(key).url")
+            let url = try resolveFeedURL(rawURL, folder: folder, reader: reader, node: urlNode, key: "\(key).url")
+            if let earlier = seenURLs[url] {
+                throw reader.error(urlNode, key: "\(key).url", "the same feed as feeds[\(earlier)]; list each feed once")
+            }
+            seenURLs[url] = index
+            let name = try feed["name"].map { node throws(ConfigError) in try reader.string(node, key: "\(key).name") } ?? defaultName(for: url)
+            if let earlier = seenNames[name] {
+                throw reader.error(feed["name"] ?? urlNode, key: "\(key).name", "'\(name)' is already the name of feeds[\(earlier)]; give each feed its own `name:`")
+            }
+            seenNames[name] = index
+            feeds.append(FeedSource(url: url, name: name))
+        }
+        return Configuration(
+            path: path, corpusDirectory: resolvePath(corpus, folder: folder), layout: layout,
+            statePath: resolvePath(state, folder: folder), fetch: fetch, feeds: feeds)
+    }
+
+    static func resolvePath(_ path: String, folder: String) -> String {
+        let expanded = (path as NSString).expandingTildeInPath
+        if expanded.hasPrefix("/") { return URL(fileURLWithPath: expanded).standardizedFileURL.path }
+        return URL(fileURLWithPath: folder).appendingPathComponent(expanded).standardizedFileURL.path
+    }
+
+    /// `http(s)://` and `file://` URLs are kept; a bare path is a local file relative to the config.
+    static func resolveFeedURL(_ raw: String, folder: String, reader: NodeReader, node: Node, key: String) throws(ConfigError) -> String {
+        let trimmed = raw.trimmingCharacters(in: .whitespaces)
+        if let schemeEnd = trimmed.range(of: "://") {
+            let scheme = trimmed[..<schemeEnd.lowerBound].lowercased()
+            guard ["http", "https", "file"].contains(scheme) else {
+                throw reader.error(node, key: key, "unsupported scheme '\(scheme)'; use http://, https://, file:// or a local path")
+            }
+            guard URL(string: trimmed) != nil else { throw reader.error(node, key: key, "'\(trimmed)' is not a valid URL") }
+            return trimmed
+        }
+        guard !trimmed.isEmpty else { throw reader.error(node, key: key, "empty; expected a feed URL") }
+        return URL(fileURLWithPath: resolvePath(trimmed, folder: folder)).absoluteString
+    }
+
+    static func defaultName(for url: String) -> String {
+        guard let parsed = URL(string: url) else { return url }
+        if parsed.isFileURL { return parsed.deletingPathExtension().lastPathComponent }
+        let host = (parsed.host ?? url).lowercased()
+        let path = parsed.path.trimmingCharacters(in: CharacterSet(charactersIn: "/"))
+        return path.isEmpty ? host : host + "/" + path
+    }
+
+    private static func line(of error: YamlError) -> Int? {
+        switch error {
+        case let .scanner(_, _, mark, _), let .parser(_, _, mark, _), let .composer(_, _, mark, _):
+            return mark.line
+        default:
+            return nil
+        }
+    }
+
+    private static func problem(of error: YamlError) -> String {
+        switch error {
+        case let .scanner(context, problem, _, _), let .parser(context, problem, _, _), let .composer(context, problem, _, _):
+            return [context?.text, problem].compactMap { $0 }.filter { !$0.isEmpty }.joined(separator: " ")
+        default:
+            return "\(error)"
+        }
+    }
+
+    private static func reason(_ error: Error) -> String {
+        let nsError = error as NSError
+        if let underlying = nsError.userInfo[NSUnderlyingErrorKey] as? NSError, underlying.domain == NSPOSIXErrorDomain {
+            return String(cString: strerror(Int32(underlying.code)))
+        }
+        return nsError.localizedDescription
+    }
+}
+
+/// Typed access to YAML nodes that turns every mismatch into a `ConfigError` with the line.
+struct NodeReader {
+    let file: String
+
+    func error(_ node: Node?, key: String?, _ message: String) -> ConfigError {
+        ConfigError(file: file, line: node?.mark?.line, key: key, message: message)
+    }
+
+    func mapping(_ node: Node, key: String?, allowed: [String]) throws(ConfigError) -> [String: Node] {
+        guard case let .mapping(mapping) = node else {
+            throw error(node, key: key, "expected a mapping of keys (\(allowed.joined(separator: ", ")))")
+        }
+        var result: [String: Node] = [:]
+        for (keyNode, value) in mapping {
+            let name = keyNode.string ?? ""
+            let qualified = key.map { "\($0).\(name)" } ?? name
+            guard allowed.contains(name) else {
+                throw error(keyNode, key: qualified, "unknown key; expected one of \(allowed.joined(separator: ", "))")
+            }
+            result[name] = value
+        }
+        return result
+    }
+
+    func string(_ node: Node, key: String) throws(ConfigError) -> String {
+        guard case let .scalar(scalar) = node else { throw error(node, key: key, "expected a single value, not a list or mapping") }
+        return scalar.string
+    }
+
+    func integer(_ node: Node, key: String, range: ClosedRange<Int>) throws(ConfigError) -> Int {
+        guard case .scalar = node, let value = node.int else {
+            throw error(node, key: key, "expected a whole number between \(range.lowerBound) and \(range.upperBound), got '\(node.string ?? "?")'")
+        }
+        guard range.contains(value) else {
+            throw error(node, key: key, "\(value) is out of range; expected \(range.lowerBound) to \(range.upperBound)")
+        }
+        return value
+    }
+
+    func number(_ node: Node, key: String, range: ClosedRange<Double>) throws(ConfigError) -> Double {
+        guard case .scalar = node, let value = node.float else {
+            throw error(node, key: key, "expected a number of seconds between \(range.lowerBound) and \(range.upperBound), got '\(node.string ?? "?")'")
+        }
+        guard range.contains(value) else {
+            throw error(node, key: key, "\(value) is out of range; expected \(range.lowerBound) to \(range.upperBound)")
+        }
+        return value
+    }
+}

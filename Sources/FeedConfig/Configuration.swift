@@ -1,0 +1,61 @@
+import Foundation
+
+/// How story files are arranged below the corpus root (`layout:` in the config).
+public enum LayoutSetting: String, Sendable, CaseIterable {
+    case daily, flat
+}
+
+/// One configured feed.
+public struct FeedSource: Sendable, Equatable {
+    /// The URL as configured after resolving a bare path to `file://`: the feed's identity.
+    public var url: String
+    /// A short name used in output and the manifest's `feed` field.
+    public var name: String
+
+    public init(url: String, name: String) {
+        self.url = url
+        self.name = name
+    }
+}
+
+/// HTTP client settings (`fetch:` in the config).
+public struct FetchSettings: Sendable, Equatable {
+    public static let defaultUserAgent = "feedcorpus/\(FeedCorpusVersion.string) (+https://github.com/feedcorpus/feedcorpus)"
+
+    public var userAgent = FetchSettings.defaultUserAgent
+    /// Whole-transfer limit, seconds.
+    public var timeout = 60.0
+    public var connectTimeout = 15.0
+    /// Limit on the decoded body size, bytes.
+    public var maxBodyBytes = 16 * 1024 * 1024
+    public var maxConnections = 64
+    public var maxConnectionsPerHost = 2
+
+    public init() {}
+}
+
+/// The whole configuration, with every relative path resolved against the config file's folder.
+public struct Configuration: Sendable, Equatable {
+    /// The file it was read from (absolute).
+    public var path: String
+    public var corpusDirectory: String
+    public var layout: LayoutSetting
+    public var statePath: String
+    public var fetch: FetchSettings
+    public var feeds: [FeedSource]
+
+    public init(path: String, corpusDirectory: String, layout: LayoutSetting = .daily, statePath: String,
+                fetch: FetchSettings = FetchSettings(), feeds: [FeedSource]) {
+        self.path = path
+        self.corpusDirectory = corpusDirectory
+        self.layout = layout
+        self.statePath = statePath
+        self.fetch = fetch
+        self.feeds = feeds
+    }
+}
+
+/// The program's version, shown by `--version` and in the default User-Agent.
+public enum FeedCorpusVersion {
+    public static let string = "0.1.0"
+}

@@ -1,0 +1,343 @@
+import CCurl
+import CCurlShim
+import Foundation
+
+/// An HTTP client on libcurl's multi interface.
+///
+/// One dedicated thread owns the multi handle and blocks in `curl_multi_poll`; requests reach it
+/// through a locked queue and a `curl_multi_wakeup`, results come back through checked
+/// continuations. No cooperative-pool thread ever blocks in libcurl. The global and per-host
+/// connection limits are applied here, before a transfer is handed to libcurl, so a queued
+/// transfer's timeouts do not start ticking while it waits.
+public final class HTTPClient: Sendable {
+    private let engine: CurlEngine
+
+    public init(settings: HTTPClientSettings) {
+        engine = CurlEngine(settings: settings)
+    }
+
+    deinit { engine.shutdown() }
+
+    /// Performs a GET. Any HTTP status is returned as a response; transport failures throw.
+    public func fetch(_ request: FetchRequest) async throws(FetchError) -> FetchResponse {
+        let transfer = Transfer(request: request, settings: engine.settings)
+        do {
+            return try await withTaskCancellationHandler {
+                try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<FetchResponse, Error>) in
+                    transfer.continuation = continuation
+                    engine.submit(transfer)
+                }
+            } onCancel: {
+                engine.cancel(transfer)
+            }
+        } catch let error as FetchError {
+            throw error
+        } catch {
+            throw FetchError(kind: .transport, url: request.url, detail: "\(error)")
+        }
+    }
+
+    /// Stops the engine thread after abandoning every transfer in flight.
+    public func shutdown() { engine.shutdown() }
+}
+
+/// One transfer's buffers and easy handle. Touched by the engine thread only once submitted,
+/// except `cancelRequested`, which is guarded by the engine's lock.
+final class Transfer: @unchecked Sendable {
+    let request: FetchRequest
+    let limit: Int
+    let host: String
+    var continuation: CheckedContinuation<FetchResponse, Error>?
+    var easy: UnsafeMutableRawPointer?
+    var headerList: UnsafeMutablePointer<curl_slist>?
+    var body: [UInt8] = []
+    var headers: [String: String] = [:]
+    var redirects: [Redirect] = []
+    var lastStatus = 0
+    var exceededLimit = false
+    var cancelRequested = false
+    let errorBuffer = UnsafeMutablePointer<CChar>.allocate(capacity: Int(CURL_ERROR_SIZE) + 1)
+
+    init(request: FetchRequest, settings: HTTPClientSettings) {
+        self.request = request
+        self.limit = settings.maxBodyBytes
+        let components = URLComponents(string: request.url)
+        self.host = components?.scheme?.lowercased() == "file" ? "" : (components?.host?.lowercased() ?? "")
+        errorBuffer.initialize(repeating: 0, count: Int(CURL_ERROR_SIZE) + 1)
+    }
+
+    deinit {
+        if let headerList { curl_slist_free_all(headerList) }
+        if let easy { curl_easy_cleanup(easy) }
+        errorBuffer.deallocate()
+    }
+
+    func finish(_ result: Result<FetchResponse, FetchError>) {
+        guard let continuation else { return }
+        self.continuation = nil
+        continuation.resume(with: result.mapError { $0 as Error })
+    }
+}
+
+final class CurlEngine: @unchecked Sendable {
+    let settings: HTTPClientSettings
+    private let lock = NSLock()
+    private var submitted: [Transfer] = []
+    private var stopping = false
+    private var thread: Thread?
+    private let multi: UnsafeMutableRawPointer?
+    private let stopped = DispatchSemaphore(value: 0)
+
+    // Engine-thread state.
+    private var queued: [Transfer] = []
+    private var active: [UnsafeMutableRawPointer: Transfer] = [:]
+    private var perHost: [String: Int] = [:]
+
+    private static let globalInit: Bool = {
+        curl_global_init(3)  // CURL_GLOBAL_ALL; the macro does not import.
+        signal(SIGPIPE, SIG_IGN)  // CURLOPT_NOSIGNAL leaves SIGPIPE to the process.
+        return true
+    }()
+
+    init(settings: HTTPClientSettings) {
+        _ = Self.globalInit
+        self.settings = settings
+        multi = curl_multi_init()
+        if let multi {
+            fc_multi_setopt_long(multi, CURLMOPT_MAX_TOTAL_CONNECTIONS, settings.maxConnections)
+            fc_multi_setopt_long(multi, CURLMOPT_MAX_HOST_CONNECTIONS, settings.maxConnectionsPerHost)
+        }
+        let thread = Thread { [unowned self] in self.run() }
+        thread.name = "feedcorpus-curl"
+        self.thread = thread
+        thread.start()
+    }
+
+    func submit(_ transfer: Transfer) {
+        lock.lock()
+        if stopping || transfer.cancelRequested || multi == nil {
+            lock.unlock()
+            transfer.finish(.failure(FetchError(kind: .cancelled, url: transfer.request.url,
+                                                detail: multi == nil ? "libcurl could not start" : "cancelled before start")))
+            return
+        }
+        submitted.append(transfer)
+        lock.unlock()
+        if let multi { curl_multi_wakeup(multi) }
+    }
+
+    func cancel(_ transfer: Transfer) {
+        lock.lock()
+        transfer.cancelRequested = true
+        lock.unlock()
+        if let multi { curl_multi_wakeup(multi) }
+    }
+
+    func shutdown() {
+        lock.lock()
+        let first = !stopping
+        stopping = true
+        lock.unlock()
+        guard first, let multi else { return }
+        curl_multi_wakeup(multi)
+        stopped.wait()
+    }
+
+    private func run() {
+        guard let multi else { return }
+        while true {
+            lock.lock()
+            queued.append(contentsOf: submitted)
+            submitted.removeAll()
+            let stop = stopping
+            let cancelled = (queued + Array(active.values)).filter(\.cancelRequested)
+            lock.unlock()
+
+            for transfer in cancelled { abandon(transfer, reason: "cancelled") }
+            if stop {
+                for transfer in queued + Array(active.values) { abandon(transfer, reason: "client shut down") }
+                break
+            }
+            startQueued()
+            var running: Int32 = 0
+            curl_multi_perform(multi, &running)
+            collectFinished()
+            curl_multi_poll(multi, nil, 0, 1000, nil)
+        }
+        curl_multi_cleanup(multi)
+        stopped.signal()
+    }
+
+    private func startQueued() {
+        var index = 0
+        while index < queued.count && active.count < settings.maxConnections {
+            let transfer = queued[index]
+            if !transfer.host.isEmpty && perHost[transfer.host, default: 0] >= settings.maxConnectionsPerHost {
+                index += 1
+                continue
+            }
+            queued.remove(at: index)
+            do {
+                let easy = try configure(transfer)
+                active[easy] = transfer
+                perHost[transfer.host, default: 0] += 1
+                if let multi { curl_multi_add_handle(multi, easy) }
+            } catch {
+                transfer.finish(.failure(error))
+            }
+        }
+    }
+
+    private func collectFinished() {
+        guard let multi else { return }
+        var remaining: Int32 = 0
+        while let message = curl_multi_info_read(multi, &remaining) {
+            guard message.pointee.msg == CURLMSG_DONE, let easy = message.pointee.easy_handle,
+                  let transfer = active.removeValue(forKey: easy) else { continue }
+            let code = message.pointee.data.result
+            curl_multi_remove_handle(multi, easy)
+            release(transfer)
+            transfer.finish(outcome(of: transfer, code: code))
+        }
+    }
+
+    private func abandon(_ transfer: Transfer, reason: String) {
+        if let index = queued.firstIndex(where: { $0 === transfer }) { queued.remove(at: index) }
+        if let easy = transfer.easy, active.removeValue(forKey: easy) != nil {
+            if let multi { curl_multi_remove_handle(multi, easy) }
+            release(transfer)
+        }
+        transfer.finish(.failure(FetchError(kind: .cancelled, url: transfer.request.url, detail: reason)))
+    }
+
+    private func release(_ transfer: Transfer) {
+        if let count = perHost[transfer.host] {
+            perHost[transfer.host] = count > 1 ? count - 1 : nil
+        }
+    }
+
+    private func configure(_ transfer: Transfer) throws(FetchError) -> UnsafeMutableRawPointer {
+        guard let easy = curl_easy_init() else {
+            throw FetchError(kind: .transport, url: transfer.request.url, detail: "curl_easy_init failed")
+        }
+        transfer.easy = easy
+        let request = transfer.request
+        let context = Unmanaged.passUnretained(transfer).toOpaque()
+        fc_easy_setopt_string(easy, CURLOPT_URL, request.url)
+        fc_easy_setopt_long(easy, CURLOPT_NOSIGNAL, 1)
+        fc_easy_setopt_pointer(easy, CURLOPT_ERRORBUFFER, transfer.errorBuffer)
+        fc_easy_setopt_string(easy, CURLOPT_PROTOCOLS_STR, request.allowFileScheme ? "http,https,file" : "http,https")
+        fc_easy_setopt_string(easy, CURLOPT_REDIR_PROTOCOLS_STR, "http,https")
+        fc_easy_setopt_long(easy, CURLOPT_FOLLOWLOCATION, 1)
+        fc_easy_setopt_long(easy, CURLOPT_MAXREDIRS, settings.maxRedirects)
+        fc_easy_setopt_string(easy, CURLOPT_ACCEPT_ENCODING, "")  // Every decoder the build has.
+        fc_easy_setopt_string(easy, CURLOPT_USERAGENT, settings.userAgent)
+        fc_easy_setopt_long(easy, CURLOPT_HTTP_VERSION, Int(CURL_HTTP_VERSION_2TLS))
+        fc_easy_setopt_long(easy, CURLOPT_CONNECTTIMEOUT_MS, Int(settings.connectTimeout * 1000))
+        fc_easy_setopt_long(easy, CURLOPT_TIMEOUT_MS, Int(settings.timeout * 1000))
+        fc_easy_setopt_long(easy, CURLOPT_LOW_SPEED_LIMIT, settings.lowSpeedLimit)
+        fc_easy_setopt_long(easy, CURLOPT_LOW_SPEED_TIME, settings.lowSpeedTime)
+        fc_easy_setopt_offt(easy, CURLOPT_MAXFILESIZE_LARGE, curl_off_t(settings.maxBodyBytes))
+
+        var list: UnsafeMutablePointer<curl_slist>? = curl_slist_append(nil, "Accept: \(request.accept)")
+        if let etag = request.etag { list = curl_slist_append(list, "If-None-Match: \(etag)") }
+        if let lastModified = request.lastModified { list = curl_slist_append(list, "If-Modified-Since: \(lastModified)") }
+        transfer.headerList = list
+        fc_easy_setopt_slist(easy, CURLOPT_HTTPHEADER, list)
+
+        fc_easy_setopt_data_callback(easy, CURLOPT_WRITEFUNCTION) { data, size, count, context in
+            guard let data, let context else { return 0 }
+            let transfer = Unmanaged<Transfer>.fromOpaque(context).takeUnretainedValue()
+            let length = size * count
+            // Past the limit: returning less than `length` aborts the transfer (gzip bombs and
+            // chunked bodies have no Content-Length for MAXFILESIZE to act on).
+            if transfer.body.count + length > transfer.limit {
+                transfer.exceededLimit = true
+                return 0
+            }
+            data.withMemoryRebound(to: UInt8.self, capacity: length) {
+                transfer.body.append(contentsOf: UnsafeBufferPointer(start: $0, count: length))
+            }
+            return length
+        }
+        fc_easy_setopt_pointer(easy, CURLOPT_WRITEDATA, context)
+        fc_easy_setopt_data_callback(easy, CURLOPT_HEADERFUNCTION) { data, size, count, context in
+            guard let data, let context else { return 0 }
+            let transfer = Unmanaged<Transfer>.fromOpaque(context).takeUnretainedValue()
+            let length = size * count
+            let line = data.withMemoryRebound(to: UInt8.self, capacity: length) {
+                String(decoding: UnsafeBufferPointer(start: $0, count: length), as: UTF8.self)
+            }
+            transfer.headerLine(line)
+            return length
+        }
+        fc_easy_setopt_pointer(easy, CURLOPT_HEADERDATA, context)
+        return easy
+    }
+
+    private func outcome(of transfer: Transfer, code: CURLcode) -> Result<FetchResponse, FetchError> {
+        let url = transfer.request.url
+        guard let easy = transfer.easy else {
+            return .failure(FetchError(kind: .transport, url: url, detail: "no handle"))
+        }
+        let detail: String = {
+            let buffer = String(cString: transfer.errorBuffer)
+            return buffer.isEmpty ? String(cString: curl_easy_strerror(code)) : buffer
+        }()
+        if transfer.exceededLimit || code == CURLE_FILESIZE_EXCEEDED {
+            return .failure(FetchError(kind: .bodyTooLarge(limit: transfer.limit), url: url, detail: "stopped after \(transfer.body.count) bytes"))
+        }
+        switch code {
+        case CURLE_OK:
+            break
+        case CURLE_OPERATION_TIMEDOUT:
+            return .failure(FetchError(kind: .timeout, url: url, detail: detail))
+        case CURLE_COULDNT_RESOLVE_HOST, CURLE_COULDNT_RESOLVE_PROXY:
+            return .failure(FetchError(kind: .dns, url: url, detail: detail))
+        case CURLE_COULDNT_CONNECT:
+            return .failure(FetchError(kind: .connect, url: url, detail: detail))
+        case CURLE_PEER_FAILED_VERIFICATION, CURLE_SSL_CONNECT_ERROR, CURLE_SSL_CERTPROBLEM, CURLE_SSL_CIPHER,
+             CURLE_SSL_CACERT_BADFILE, CURLE_SSL_ISSUER_ERROR, CURLE_SSL_PINNEDPUBKEYNOTMATCH:
+            return .failure(FetchError(kind: .tls, url: url, detail: detail))
+        case CURLE_TOO_MANY_REDIRECTS:
+            return .failure(FetchError(kind: .tooManyRedirects, url: url, detail: detail))
+        case CURLE_FILE_COULDNT_READ_FILE:
+            return .failure(FetchError(kind: .fileNotFound, url: url, detail: detail))
+        case CURLE_UNSUPPORTED_PROTOCOL:
+            return .failure(FetchError(kind: .schemeNotAllowed, url: url, detail: detail))
+        default:
+            return .failure(FetchError(kind: .transport, url: url, detail: detail))
+        }
+        var status = 0
+        fc_easy_getinfo_long(easy, CURLINFO_RESPONSE_CODE, &status)
+        var effective: UnsafeMutablePointer<CChar>?
+        fc_easy_getinfo_string(easy, CURLINFO_EFFECTIVE_URL, &effective)
+        let effectiveURL = effective.map { String(cString: $0) } ?? url
+        return .success(FetchResponse(
+            status: status == 0 ? 200 : status,  // file:// has no status.
+            effectiveURL: effectiveURL, headers: transfer.headers, body: transfer.body,
+            redirects: transfer.redirects))
+    }
+}
+
+extension Transfer {
+    /// Handles one raw header line; a status line starts a new response (after a redirect).
+    func headerLine(_ raw: String) {
+        let line = raw.trimmingCharacters(in: .whitespacesAndNewlines)
+        guard !line.isEmpty else { return }
+        if line.hasPrefix("HTTP/") {
+            if (300..<400).contains(lastStatus), let location = headers["location"] {
+                redirects.append(Redirect(status: lastStatus, location: location))
+            }
+            let parts = line.split(separator: " ", maxSplits: 2)
+            lastStatus = parts.count > 1 ? Int(parts[1]) ?? 0 : 0
+            headers.removeAll()
+            body.removeAll()  // A redirect's own body is not the document.
+            return
+        }
+        guard let colon = line.firstIndex(of: ":") else { return }
+        let name = line[..<colon].trimmingCharacters(in: .whitespaces).lowercased()
+        let value = line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)
+        headers[name] = value
+    }
+}

@@ -1,0 +1,46 @@
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The lock that makes one process at a time work on a state file (`flock` on `STATE.lock`).
+///
+/// The holder's pid and command are written into the lock file so that a process that finds the
+/// lock taken can say who holds it. The kernel releases the lock when the holder dies.
+public final class StateLock {
+    public let path: String
+    private let fd: Int32
+
+    /// The lock is held by another process.
+    public struct Busy: Error, Sendable, CustomStringConvertible {
+        public var path: String
+        public var holder: String
+        public var description: String {
+            "the state is locked by another feedcorpus (\(holder)); lock file \(path). Another run is in progress: try again when it ends"
+        }
+    }
+
+    /// Takes the lock for `statePath` without waiting.
+    public init(statePath: String) throws {
+        path = statePath + ".lock"
+        let folder = (path as NSString).deletingLastPathComponent
+        try? FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
+        guard fd >= 0 else {
+            throw CocoaError(.fileWriteUnknown, userInfo: [NSFilePathErrorKey: path, NSLocalizedDescriptionKey: "cannot open lock file \(path): \(String(cString: strerror(errno)))"])
+        }
+        if flock(fd, LOCK_EX | LOCK_NB) != 0 {
+            let holder = (try? String(contentsOfFile: path, encoding: .utf8))?.trimmingCharacters(in: .whitespacesAndNewlines)
+            close(fd)
+            throw Busy(path: path, holder: holder.flatMap { $0.isEmpty ? nil : $0 } ?? "unknown process")
+        }
+        let note = "pid \(getpid()), \(CommandLine.arguments.joined(separator: " ")), since \(ISO8601DateFormatter().string(from: Date()))\n"
+        ftruncate(fd, 0)
+        _ = note.withCString { write(fd, $0, strlen($0)) }
+    }
+
+    deinit {
+        flock(fd, LOCK_UN)
+        close(fd)
+    }
+}

@@ -1,0 +1,63 @@
+import Dedupe
+import FeedModel
+import Foundation
+import XMLSupport
+
+/// Turns a feed entry into the text of a corpus story: the headline, then the entry's content
+/// (`content:encoded` / `atom:content`, else the summary) as plain paragraphs.
+public enum StoryBuilder {
+    public static func story(from entry: FeedEntry) -> StoryText {
+        let headline = entry.title ?? ""
+        var paragraphs = paragraphs(entry.content, plain: entry.contentIsPlainText)
+        if paragraphs.isEmpty {
+            paragraphs = Self.paragraphs(entry.summary, plain: entry.summaryIsPlainText)
+        }
+        return StoryText(headline: headline, paragraphs: clean(paragraphs, headline: headline))
+    }
+
+    static func paragraphs(_ markup: String?, plain: Bool) -> [String] {
+        guard let markup, !markup.isEmpty else { return [] }
+        return plain ? HTMLText.plainTextParagraphs(markup) : HTMLText.paragraphs(fromHTML: markup)
+    }
+
+    /// Drops what is not the story: the headline repeated as the first paragraph, and feed
+    /// boilerplate at the end ("Read more", "Continue reading", WordPress's "The post ... appeared
+    /// first on ...", a lone "[…]").
+    static func clean(_ paragraphs: [String], headline: String) -> [String] {
+        var result = paragraphs
+        let normalizedHeadline = HashNormalizer.normalize(headline)
+        while let first = result.first, !normalizedHeadline.isEmpty, HashNormalizer.normalize(first) == normalizedHeadline {
+            result.removeFirst()
+        }
+        while let last = result.last, isTrailingBoilerplate(last) {
+            result.removeLast()
+        }
+        return result
+    }
+
+    static func isTrailingBoilerplate(_ paragraph: String) -> Bool {
+        let normalized = HashNormalizer.normalize(paragraph)
+        if normalized.isEmpty { return true }
+        let phrases = ["read more", "continue reading", "read the full story", "read the full article",
+                       "read full article", "read the rest", "more", "full story", "weiterlesen", "lire la suite"]
+        if phrases.contains(normalized) { return true }
+        if normalized.hasPrefix("the post ") && normalized.contains(" appeared first on ") { return true }
+        if normalized.hasPrefix("continue reading ") && normalized.count < 120 { return true }
+        return false
+    }
+}
+
+/// How an entry is recognised when it is seen again: its id, else its canonical link, else a
+/// hash of its title and text.
+public enum EntryIdentity {
+    public static func key(for entry: FeedEntry, canonicalizer: URLCanonicalizer) -> String {
+        if let id = entry.id?.trimmingCharacters(in: .whitespacesAndNewlines), !id.isEmpty {
+            return "id:" + id
+        }
+        if let link = entry.link, !link.isEmpty {
+            return "url:" + canonicalizer.canonicalize(link)
+        }
+        let material = [entry.title, entry.summary, entry.content].map { $0 ?? "" }.joined(separator: "\u{1F}")
+        return "hash:" + String(TextFingerprint(normalizedText: material).sha256.prefix(32))
+    }
+}

@@ -1,0 +1,266 @@
+import FeedModel
+import Foundation
+
+/// HTTP validators and the last body hash of a feed, for conditional requests.
+public struct FeedHTTPState: Sendable, Equatable {
+    public var etag: String?
+    public var lastModified: String?
+    public var bodySHA256: String?
+
+    public init(etag: String? = nil, lastModified: String? = nil, bodySHA256: String? = nil) {
+        self.etag = etag
+        self.lastModified = lastModified
+        self.bodySHA256 = bodySHA256
+    }
+}
+
+/// A stored story as the state knows it.
+public struct StoredStoryRef: Sendable, Equatable {
+    public var id: Int64
+    public var file: String
+}
+
+/// Why an entry was not stored although it was new.
+public enum DuplicateReason: String, Sendable, Codable {
+    /// Same SHA-256 of the normalised text as a stored story.
+    case sameText = "same_text"
+}
+
+/// A dropped duplicate, traceable to the story it duplicates.
+public struct DuplicateRecord: Sendable, Equatable {
+    public var feedURL: String
+    public var entryKey: String
+    public var url: String?
+    public var title: String?
+    public var reason: DuplicateReason
+    public var duplicateOf: String
+    public var detectedAt: Date
+
+    public init(feedURL: String, entryKey: String, url: String?, title: String?, reason: DuplicateReason, duplicateOf: String, detectedAt: Date) {
+        self.feedURL = feedURL
+        self.entryKey = entryKey
+        self.url = url
+        self.title = title
+        self.reason = reason
+        self.duplicateOf = duplicateOf
+        self.detectedAt = detectedAt
+    }
+}
+
+/// What one poll of one feed changes in the state, committed in one transaction after the
+/// corpus files are durable.
+public struct FeedPollCommit: Sendable {
+    public var feedID: Int64
+    public var polledAt: Date
+    /// `ok`, `not_modified` or `error`.
+    public var result: String
+    public var error: String?
+    public var http: FeedHTTPState?
+    public var stored: [(entryKey: String, record: StoryRecord)]
+    public var duplicates: [DuplicateRecord]
+    /// New entries that gave no text at all; remembered so they are not reconsidered.
+    public var emptyEntryKeys: [String]
+
+    public init(feedID: Int64, polledAt: Date, result: String, error: String? = nil, http: FeedHTTPState? = nil,
+                stored: [(entryKey: String, record: StoryRecord)] = [], duplicates: [DuplicateRecord] = [],
+                emptyEntryKeys: [String] = []) {
+        self.feedID = feedID
+        self.polledAt = polledAt
+        self.result = result
+        self.error = error
+        self.http = http
+        self.stored = stored
+        self.duplicates = duplicates
+        self.emptyEntryKeys = emptyEntryKeys
+    }
+}
+
+/// The persistent state: feeds, seen entries, stored stories and dropped duplicates, in one
+/// SQLite file in WAL mode. One owner at a time (the process holds the state lock).
+public final class StateStore {
+    static let schemaVersion: Int64 = 1
+    private let db: SQLiteConnection
+    public let path: String
+
+    /// Opens (and creates or migrates) the state database at `path`, creating its folder.
+    public init(path: String) throws(StateStoreError) {
+        self.path = path
+        let folder = (path as NSString).deletingLastPathComponent
+        if !folder.isEmpty {
+            do {
+                try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+            } catch {
+                throw StateStoreError(path: path, operation: "create folder \(folder)", message: error.localizedDescription)
+            }
+        }
+        db = try SQLiteConnection(path: path)
+        try db.execute("PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON;")
+        try migrate()
+    }
+
+    private func migrate() throws(StateStoreError) {
+        let version = try db.query("PRAGMA user_version").first?.first?.int ?? 0
+        if version > Self.schemaVersion {
+            throw StateStoreError(path: path, operation: "open", message: "schema version \(version) is newer than this feedcorpus understands (\(Self.schemaVersion)); upgrade feedcorpus")
+        }
+        guard version < 1 else { return }
+        try db.transaction { () throws(StateStoreError) in
+            try db.execute("""
+                CREATE TABLE feeds(
+                    id INTEGER PRIMARY KEY,
+                    url TEXT NOT NULL UNIQUE,
+                    name TEXT NOT NULL,
+                    etag TEXT,
+                    last_modified TEXT,
+                    body_sha256 TEXT,
+                    last_poll_at REAL,
+                    last_result TEXT,
+                    last_error TEXT,
+                    consecutive_errors INTEGER NOT NULL DEFAULT 0
+                );
+                CREATE TABLE stories(
+                    id INTEGER PRIMARY KEY,
+                    file TEXT NOT NULL UNIQUE,
+                    sha256 TEXT NOT NULL UNIQUE,
+                    simhash INTEGER NOT NULL,
+                    url TEXT,
+                    feed_id INTEGER NOT NULL REFERENCES feeds(id),
+                    entry_key TEXT NOT NULL,
+                    title TEXT NOT NULL,
+                    published_at REAL,
+                    fetched_at REAL NOT NULL,
+                    manifest_line TEXT NOT NULL
+                );
+                CREATE INDEX stories_url ON stories(url);
+                CREATE TABLE entries(
+                    feed_id INTEGER NOT NULL REFERENCES feeds(id),
+                    entry_key TEXT NOT NULL,
+                    first_seen_at REAL NOT NULL,
+                    outcome TEXT NOT NULL,
+                    story_id INTEGER REFERENCES stories(id),
+                    PRIMARY KEY(feed_id, entry_key)
+                ) WITHOUT ROWID;
+                CREATE TABLE duplicates(
+                    id INTEGER PRIMARY KEY,
+                    feed_id INTEGER NOT NULL REFERENCES feeds(id),
+                    entry_key TEXT NOT NULL,
+                    url TEXT,
+                    title TEXT,
+                    reason TEXT NOT NULL,
+                    duplicate_of INTEGER NOT NULL REFERENCES stories(id),
+                    detected_at REAL NOT NULL
+                );
+                PRAGMA user_version = 1;
+                """)
+        }
+    }
+
+    /// The id of the feed whose configured URL is `url`, registering it on first sight.
+    public func feedID(url: String, name: String) throws(StateStoreError) -> Int64 {
+        try db.query(
+            "INSERT INTO feeds(url, name) VALUES(?, ?) ON CONFLICT(url) DO UPDATE SET name = excluded.name",
+            [.text(url), .text(name)])
+        guard let id = try db.query("SELECT id FROM feeds WHERE url = ?", [.text(url)]).first?.first?.int else {
+            throw StateStoreError(path: path, operation: "register feed \(url)", message: "row not found after insert")
+        }
+        return id
+    }
+
+    /// The validators kept from the feed's last successful poll.
+    public func httpState(feedID: Int64) throws(StateStoreError) -> FeedHTTPState {
+        guard let row = try db.query("SELECT etag, last_modified, body_sha256 FROM feeds WHERE id = ?", [.integer(feedID)]).first else {
+            return FeedHTTPState()
+        }
+        return FeedHTTPState(etag: row[0].string, lastModified: row[1].string, bodySHA256: row[2].string)
+    }
+
+    /// Which of `keys` this feed has already seen.
+    public func seenEntryKeys(feedID: Int64, among keys: [String]) throws(StateStoreError) -> Set<String> {
+        var seen = Set<String>()
+        for key in keys where try !db.query("SELECT 1 FROM entries WHERE feed_id = ? AND entry_key = ?", [.integer(feedID), .text(key)]).isEmpty {
+            seen.insert(key)
+        }
+        return seen
+    }
+
+    /// The stored story whose normalised text has this SHA-256, if any.
+    public func story(sha256: String) throws(StateStoreError) -> StoredStoryRef? {
+        guard let row = try db.query("SELECT id, file FROM stories WHERE sha256 = ?", [.text(sha256)]).first,
+              let id = row[0].int, let file = row[1].string else { return nil }
+        return StoredStoryRef(id: id, file: file)
+    }
+
+    /// Every stored story file (paths relative to the corpus root) with its manifest line.
+    public func storedFiles() throws(StateStoreError) -> [String: String] {
+        var files: [String: String] = [:]
+        for row in try db.query("SELECT file, manifest_line FROM stories") {
+            if let file = row[0].string { files[file] = row[1].string ?? "" }
+        }
+        return files
+    }
+
+    /// Number of stored stories.
+    public func storyCount() throws(StateStoreError) -> Int {
+        Int(try db.query("SELECT count(*) FROM stories").first?.first?.int ?? 0)
+    }
+
+    /// Every dropped duplicate, oldest first, optionally only those detected since `since`.
+    public func duplicates(since: Date? = nil) throws(StateStoreError) -> [DuplicateRecord] {
+        let rows = try db.query("""
+            SELECT f.url, d.entry_key, d.url, d.title, d.reason, s.file, d.detected_at
+            FROM duplicates d JOIN feeds f ON f.id = d.feed_id JOIN stories s ON s.id = d.duplicate_of
+            WHERE d.detected_at >= ? ORDER BY d.id
+            """, [.real(since?.timeIntervalSince1970 ?? 0)])
+        return rows.compactMap { row in
+            guard let feed = row[0].string, let key = row[1].string, let reason = row[4].string.flatMap(DuplicateReason.init(rawValue:)),
+                  let of = row[5].string, let at = row[6].date else { return nil }
+            return DuplicateRecord(feedURL: feed, entryKey: key, url: row[2].string, title: row[3].string, reason: reason, duplicateOf: of, detectedAt: at)
+        }
+    }
+
+    /// Records one poll and everything it stored, in one transaction.
+    public func commit(_ poll: FeedPollCommit) throws(StateStoreError) {
+        try db.transaction { () throws(StateStoreError) in
+            let at = SQLValue.real(poll.polledAt.timeIntervalSince1970)
+            for (key, record) in poll.stored {
+                try db.query("""
+                    INSERT INTO stories(file, sha256, simhash, url, feed_id, entry_key, title, published_at, fetched_at, manifest_line)
+                    VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    """, [
+                        .text(record.file), .text(record.sha256), .integer(Int64(bitPattern: UInt64(record.simhash, radix: 16) ?? 0)),
+                        .optional(record.url), .integer(poll.feedID), .text(key), .text(record.title),
+                        .optional(record.published), .real(record.fetched.timeIntervalSince1970),
+                        .text((try? record.jsonLine()) ?? ""),
+                    ])
+                let storyID = db.lastInsertRowID
+                try db.query("INSERT OR REPLACE INTO entries(feed_id, entry_key, first_seen_at, outcome, story_id) VALUES(?, ?, ?, 'stored', ?)",
+                             [.integer(poll.feedID), .text(key), at, .integer(storyID)])
+            }
+            for duplicate in poll.duplicates {
+                guard let original = try db.query("SELECT id FROM stories WHERE file = ?", [.text(duplicate.duplicateOf)]).first?.first?.int else {
+                    throw StateStoreError(path: path, operation: "record duplicate", message: "story \(duplicate.duplicateOf) is not in the state")
+                }
+                try db.query("INSERT INTO duplicates(feed_id, entry_key, url, title, reason, duplicate_of, detected_at) VALUES(?, ?, ?, ?, ?, ?, ?)",
+                             [.integer(poll.feedID), .text(duplicate.entryKey), .optional(duplicate.url), .optional(duplicate.title),
+                              .text(duplicate.reason.rawValue), .integer(original), .real(duplicate.detectedAt.timeIntervalSince1970)])
+                try db.query("INSERT OR REPLACE INTO entries(feed_id, entry_key, first_seen_at, outcome, story_id) VALUES(?, ?, ?, 'duplicate', ?)",
+                             [.integer(poll.feedID), .text(duplicate.entryKey), at, .integer(original)])
+            }
+            for key in poll.emptyEntryKeys {
+                try db.query("INSERT OR IGNORE INTO entries(feed_id, entry_key, first_seen_at, outcome) VALUES(?, ?, ?, 'empty')",
+                             [.integer(poll.feedID), .text(key), at])
+            }
+            if poll.result == "error" {
+                try db.query("UPDATE feeds SET last_poll_at = ?, last_result = ?, last_error = ?, consecutive_errors = consecutive_errors + 1 WHERE id = ?",
+                             [at, .text(poll.result), .optional(poll.error), .integer(poll.feedID)])
+            } else {
+                try db.query("UPDATE feeds SET last_poll_at = ?, last_result = ?, last_error = NULL, consecutive_errors = 0 WHERE id = ?",
+                             [at, .text(poll.result), .integer(poll.feedID)])
+            }
+            if let http = poll.http {
+                try db.query("UPDATE feeds SET etag = ?, last_modified = ?, body_sha256 = ? WHERE id = ?",
+                             [.optional(http.etag), .optional(http.lastModified), .optional(http.bodySHA256), .integer(poll.feedID)])
+            }
+        }
+    }
+}

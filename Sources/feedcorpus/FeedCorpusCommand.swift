@@ -1,0 +1,51 @@
+import ArgumentParser
+import FeedConfig
+import Foundation
+import Logging
+
+/// Exit statuses, documented in the README.
+enum ExitStatus {
+    static let ok: Int32 = 0
+    static let someFeedsFailed: Int32 = 1
+    static let usageOrConfig: Int32 = 2
+    static let locked: Int32 = 75  // EX_TEMPFAIL
+}
+
+@main
+struct FeedCorpusCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "feedcorpus",
+        abstract: "Keeps a news corpus up to date from RSS and Atom feeds.",
+        version: FeedCorpusVersion.string,
+        subcommands: [FetchCommand.self, ParseCommand.self])
+}
+
+/// Options shared by the commands that read the config.
+struct CommonOptions: ParsableArguments {
+    @Option(name: .shortAndLong, help: "The YAML configuration file.")
+    var config: String = "/etc/feedcorpus/feedcorpus.yaml"
+
+    @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.")
+    var logLevel: Logger.Level = .warning
+
+    func bootstrapLogging() -> Logger {
+        let level = logLevel
+        LoggingSystem.bootstrap { label in
+            var handler = StreamLogHandler.standardError(label: label)
+            handler.logLevel = level
+            return handler
+        }
+        return Logger(label: "feedcorpus")
+    }
+
+    func loadConfiguration() throws -> Configuration {
+        do {
+            return try ConfigLoader.load(path: config)
+        } catch {
+            FileHandle.standardError.write(Data("feedcorpus: config error: \(error.description)\n".utf8))
+            throw ExitCode(ExitStatus.usageOrConfig)
+        }
+    }
+}
+
+extension Logger.Level: @retroactive ExpressibleByArgument {}

@@ -1,0 +1,63 @@
+import ArgumentParser
+import FeedConfig
+import Foundation
+import Pipeline
+
+struct FetchCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "fetch",
+        abstract: "Poll the feeds once, store new stories, and exit (for cron or a systemd timer).",
+        discussion: """
+            Exit status: 0 all feeds ok, 1 some feeds failed (listed), 2 usage or config error, \
+            75 the state is locked by another feedcorpus.
+            """)
+
+    @OptionGroup var options: CommonOptions
+
+    @Flag(help: "One pass over the feeds, then exit (the only mode of `fetch`; `feedcorpus run` is the service).")
+    var once = false
+
+    @Flag(name: .shortAndLong, help: "Print only failures and the total.")
+    var quiet = false
+
+    func run() async throws {
+        let logger = options.bootstrapLogging()
+        let configuration = try options.loadConfiguration()
+        let quiet = self.quiet
+        let summary: PassSummary
+        do {
+            summary = try await IngestPass(configuration: configuration, logger: logger).run { report in
+                if !quiet || report.failed { print(Self.line(for: report)) }
+            }
+        } catch {
+            FileHandle.standardError.write(Data("feedcorpus: \(error.description)\n".utf8))
+            if case .locked = error { throw ExitCode(ExitStatus.locked) }
+            throw ExitCode(ExitStatus.usageOrConfig)
+        }
+        print(Self.total(summary))
+        if summary.feedsFailed > 0 { throw ExitCode(ExitStatus.someFeedsFailed) }
+    }
+
+    static func line(for report: FeedRunReport) -> String {
+        switch report.outcome {
+        case .ok:
+            var line = "ok         \(report.name): \(report.entriesSeen) entries, \(report.newEntries) new, \(report.stored) stored, \(plural(report.duplicates, "duplicate")) dropped"
+            if let warning = report.warning { line += " (warning: \(warning))" }
+            return line
+        case .notModified:
+            return "unchanged  \(report.name): not modified since the last poll"
+        case let .failed(message):
+            return "FAILED     \(report.name): \(message)"
+        }
+    }
+
+    static func total(_ summary: PassSummary) -> String {
+        "total: \(plural(summary.reports.count, "feed")) (\(summary.feedsOK) ok, \(summary.feedsFailed) failed), "
+            + "\(plural(summary.entriesSeen, "entry", "entries")) seen, \(plural(summary.stored, "story", "stories")) stored, "
+            + "\(plural(summary.duplicates, "duplicate")) dropped"
+    }
+
+    static func plural(_ count: Int, _ singular: String, _ pluralForm: String? = nil) -> String {
+        "\(count) \(count == 1 ? singular : (pluralForm ?? singular + "s"))"
+    }
+}

@@ -1,0 +1,84 @@
+import ArgumentParser
+import FeedConfig
+import FeedModel
+import FeedParser
+import Fetcher
+import Foundation
+
+struct ParseCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "parse",
+        abstract: "Parse one feed (a file or a URL) and print it as JSON.")
+
+    @Argument(help: "A feed file path or an http(s):// URL.")
+    var source: String
+
+    @Option(help: "Base URL for relative links (default: the file's URL or the final URL fetched).")
+    var baseURL: String?
+
+    func run() async throws {
+        let bytes: [UInt8]
+        var documentURL: String
+        if source.hasPrefix("http://") || source.hasPrefix("https://") {
+            let client = HTTPClient(settings: HTTPClientSettings(userAgent: FetchSettings.defaultUserAgent))
+            defer { client.shutdown() }
+            do {
+                let response = try await client.fetch(FetchRequest(url: source))
+                guard response.isSuccess else {
+                    FileHandle.standardError.write(Data("feedcorpus: HTTP \(response.status) from \(response.effectiveURL)\n".utf8))
+                    throw ExitCode(1)
+                }
+                bytes = response.body
+                documentURL = response.effectiveURL
+            } catch let error as FetchError {
+                FileHandle.standardError.write(Data("feedcorpus: \(error.description)\n".utf8))
+                throw ExitCode(1)
+            }
+        } else {
+            guard let data = FileManager.default.contents(atPath: source) else {
+                FileHandle.standardError.write(Data("feedcorpus: cannot read \(source): no such file or not readable\n".utf8))
+                throw ExitCode(1)
+            }
+            bytes = [UInt8](data)
+            documentURL = URL(fileURLWithPath: source).absoluteString
+        }
+        if let baseURL { documentURL = baseURL }
+        do {
+            let feed = try FeedParser.parse(bytes, url: documentURL)
+            print(try FeedJSON.render(feed))
+        } catch let error as FeedParseError {
+            FileHandle.standardError.write(Data("feedcorpus: \(source): \(error.description)\n".utf8))
+            throw ExitCode(1)
+        }
+    }
+}
+
+/// The fixed JSON contract of `feedcorpus parse`.
+enum FeedJSON {
+    static func render(_ feed: ParsedFeed) throws -> String {
+        func value(_ string: String?) -> Any { string ?? NSNull() }
+        func date(_ date: Date?) -> Any { date.map(ISO8601.string) ?? NSNull() }
+        let object: [String: Any] = [
+            "format": feed.format.rawValue,
+            "bozo": feed.bozo,
+            "bozo_reason": value(feed.bozoReason),
+            "feed": [
+                "title": value(feed.title), "link": value(feed.link), "subtitle": value(feed.subtitle),
+                "language": value(feed.language), "updated": date(feed.updated), "author": value(feed.author),
+                "id": value(feed.id), "generator": value(feed.generator), "image": value(feed.image),
+            ] as [String: Any],
+            "entries": feed.entries.map { entry -> [String: Any] in
+                [
+                    "id": value(entry.id), "title": value(entry.title), "link": value(entry.link),
+                    "published": date(entry.published), "updated": date(entry.updated), "author": value(entry.author),
+                    "summary": value(entry.summary), "content": value(entry.content),
+                    "links": entry.links.map { ["href": $0.href, "rel": value($0.rel), "type": value($0.type)] as [String: Any] },
+                    "categories": entry.categories,
+                    "enclosures": entry.enclosures.map { ["url": $0.url, "type": value($0.type), "length": value($0.length)] as [String: Any] },
+                ]
+            },
+        ]
+        let data = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes])
+        return String(decoding: data, as: UTF8.self)
+    }
+}
