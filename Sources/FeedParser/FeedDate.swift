@@ -126,6 +126,10 @@ public enum FeedDate {
                     day = value
                     continue
                 }
+                if year != nil && sawTime && token.count == 4, let zone = zoneOffset(token), offset == nil {
+                    offset = zone  // A numeric zone written without its sign: "12:00:00 0530".
+                    continue
+                }
                 guard year == nil else { return nil }
                 if token.count == 4 {
                     year = value

@@ -13,7 +13,10 @@ public enum HTMLText {
             // Plain text: paragraphs are separated by blank lines or single line breaks.
             return plainTextParagraphs(html)
         }
-        return HTMLDocument.parse(html).map { document in
+        // A fragment goes inside a body: at the top level libxml2 would wrap loose text after an
+        // inline element in an implied <p>, splitting "<i>Sub</i>title" into two paragraphs.
+        let source = html.range(of: "<body", options: .caseInsensitive) == nil ? "<html><body>" + html + "</body></html>" : html
+        return HTMLDocument.parse(source).map { document in
             var collector = ParagraphCollector()
             if let root = document.root { collector.walk(root) }
             collector.flush()
@@ -59,8 +62,7 @@ final class HTMLDocument {
     static func parse(_ html: String, url: String? = nil) -> HTMLDocument? {
         LibXML.initialize()
         let options = Int32(HTML_PARSE_RECOVER.rawValue | HTML_PARSE_NOERROR.rawValue
-            | HTML_PARSE_NOWARNING.rawValue | HTML_PARSE_NONET.rawValue | HTML_PARSE_COMPACT.rawValue
-            | HTML_PARSE_NOIMPLIED.rawValue)
+            | HTML_PARSE_NOWARNING.rawValue | HTML_PARSE_NONET.rawValue | HTML_PARSE_COMPACT.rawValue)
         var utf8 = Array(html.utf8)
         if utf8.isEmpty { return nil }
         let doc: htmlDocPtr? = utf8.withUnsafeMutableBufferPointer { buffer in
@@ -71,7 +73,7 @@ final class HTMLDocument {
         return doc.map(HTMLDocument.init(doc:))
     }
 
-    /// The first node of the document (with NOIMPLIED a fragment may have several top nodes).
+    /// The first node of the document.
     var root: xmlNodePtr? { doc.pointee.children }
 }
 

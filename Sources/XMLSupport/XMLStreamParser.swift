@@ -132,6 +132,12 @@ public enum XMLStreamParser {
             context.handler.characters(UnsafeBufferPointer(start: chars, count: Int(length)))
         }
         sax.cdataBlock = sax.characters
+        // Feeds use HTML's named entities (&nbsp; &eacute;) without declaring them. They are
+        // answered as predefined entities of one character, so nothing can expand.
+        sax.getEntity = { _, name in
+            guard let name else { return nil }
+            return HTMLEntityTable.shared.entity(named: name)
+        }
         sax.reference = { ctx, name in
             guard let ctx, let name else { return }
             let context = Unmanaged<ParseContext>.fromOpaque(ctx).takeUnretainedValue()
@@ -210,6 +216,25 @@ public enum XMLStreamParser {
 private func xmlSwitchEncodingName(_ parser: xmlParserCtxtPtr, _ name: String) -> Int32 {
     guard let handler = xmlFindCharEncodingHandler(name) else { return -1 }
     return xmlSwitchToEncoding(parser, handler)
+}
+
+/// libxml2 entity records for HTML's named character references, made once per name and kept
+/// for the life of the process (there are about 250 names).
+final class HTMLEntityTable: @unchecked Sendable {
+    static let shared = HTMLEntityTable()
+    private let lock = NSLock()
+    private var entities: [String: xmlEntityPtr] = [:]
+
+    func entity(named raw: UnsafePointer<xmlChar>) -> xmlEntityPtr? {
+        let name = String(cString: raw)
+        lock.lock()
+        defer { lock.unlock() }
+        if let known = entities[name] { return known }
+        guard let text = HTMLEntity.decode(name),
+              let entity = xmlNewEntity(nil, raw, Int32(XML_INTERNAL_PREDEFINED_ENTITY.rawValue), nil, nil, text) else { return nil }
+        entities[name] = entity
+        return entity
+    }
 }
 
 /// Process-wide libxml2 set-up and small conversions shared by the XML and HTML readers.

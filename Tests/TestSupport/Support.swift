@@ -1,1 +1,111 @@
+import Foundation
 
+/// A real HTTP server on 127.0.0.1 (Tests/TestSupport/http_server.py) serving files from a
+/// temporary folder. It exits when the test process closes its standard input.
+public final class TestHTTPServer: @unchecked Sendable {
+    public let port: Int
+    /// Files placed here are served under `/files/NAME`.
+    public let root: URL
+    private let process: Process
+    private let input: Pipe
+
+    public init() throws {
+        root = try TemporaryFolder.make(prefix: "http-root")
+        guard let script = Bundle.module.url(forResource: "http_server", withExtension: "py") else {
+            throw SupportError("http_server.py is missing from the test bundle")
+        }
+        process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = ["python3", script.path, root.path]
+        input = Pipe()
+        let output = Pipe()
+        process.standardInput = input
+        process.standardOutput = output
+        try process.run()
+        var line = Data()
+        while !line.contains(0x0A) {
+            let chunk = output.fileHandleForReading.availableData
+            if chunk.isEmpty { throw SupportError("the test HTTP server exited before reporting its port (is python3 installed?)") }
+            line.append(chunk)
+        }
+        let text = String(decoding: line, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+        guard text.hasPrefix("PORT "), let port = Int(text.dropFirst(5)) else {
+            throw SupportError("unexpected first line from the test HTTP server: \(text)")
+        }
+        self.port = port
+    }
+
+    deinit { stop() }
+
+    public func stop() {
+        if process.isRunning {
+            try? input.fileHandleForWriting.close()
+            process.terminate()
+            process.waitUntilExit()
+        }
+    }
+
+    /// `http://127.0.0.1:PORT/path`.
+    public func url(_ path: String) -> String {
+        "http://127.0.0.1:\(port)/\(path.hasPrefix("/") ? String(path.dropFirst()) : path)"
+    }
+
+    /// Writes (or replaces) a served file.
+    public func put(_ name: String, _ contents: String) throws {
+        try Data(contents.utf8).write(to: root.appendingPathComponent(name), options: .atomic)
+    }
+}
+
+/// A fresh folder under the system's temporary directory.
+public enum TemporaryFolder {
+    public static func make(prefix: String = "feedcorpus-test") throws -> URL {
+        let url = FileManager.default.temporaryDirectory
+            .appendingPathComponent("\(prefix)-\(UUID().uuidString)", isDirectory: true)
+        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+        return url
+    }
+}
+
+public struct SupportError: Error, CustomStringConvertible {
+    public var description: String
+    public init(_ description: String) { self.description = description }
+}
+
+/// Small RSS documents for tests.
+public enum FeedFixtures {
+    public struct Item {
+        public var guid: String
+        public var title: String
+        public var paragraphs: [String]
+        public var link: String
+        public init(guid: String, title: String, paragraphs: [String], link: String? = nil) {
+            self.guid = guid
+            self.title = title
+            self.paragraphs = paragraphs
+            self.link = link ?? "https://news.example/\(guid)"
+        }
+    }
+
+    public static func rss(title: String, items: [Item]) -> String {
+        func escape(_ text: String) -> String {
+            text.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;")
+                .replacingOccurrences(of: ">", with: "&gt;")
+        }
+        let body = items.map { item in
+            let html = item.paragraphs.map { "<p>\(escape($0))</p>" }.joined()
+            return """
+                <item><title>\(escape(item.title))</title><link>\(escape(item.link))</link>
+                <guid isPermaLink="false">\(escape(item.guid))</guid>
+                <pubDate>Mon, 04 Nov 2024 12:00:00 GMT</pubDate>
+                <description>\(escape(html))</description></item>
+                """
+        }.joined(separator: "\n")
+        return """
+            <?xml version="1.0" encoding="UTF-8"?>
+            <rss version="2.0"><channel><title>\(escape(title))</title><link>https://news.example/</link>
+            <description>test</description>
+            \(body)
+            </channel></rss>
+            """
+    }
+}

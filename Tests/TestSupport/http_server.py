@@ -1,0 +1,176 @@
+#!/usr/bin/env python3
+"""A real HTTP server on 127.0.0.1 for feedcorpus's tests.
+
+Usage: http_server.py ROOT_DIR
+Prints "PORT <n>" on its first stdout line, then serves until killed or stdin closes.
+
+Routes
+  /files/NAME            the file ROOT_DIR/NAME, with ETag and Last-Modified validators;
+                         answers 304 to a matching If-None-Match / If-Modified-Since
+  /novalidators/NAME     the same file without any validator
+  /gzip/NAME             the file, gzip-encoded
+  /status/CODE           an empty response with that status
+  /redirect/N/NAME       302 hops N times, then the file (N=0 serves it)
+  /moved/NAME            301 to /files/NAME
+  /loop                  redirects to itself forever
+  /big/BYTES             a chunked body of BYTES bytes (no Content-Length)
+  /announce/BYTES        a Content-Length of BYTES and a few bytes of body
+  /gzipbomb/BYTES        a small gzip body that inflates to BYTES zero bytes
+  /trickle/SECONDS       one byte per second for SECONDS seconds
+  /hang                  accepts, then never answers
+  /headers               the request headers as JSON
+  /log                   every request so far as JSON lines (method path)
+"""
+import email.utils
+import gzip
+import hashlib
+import json
+import os
+import sys
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+ROOT = os.path.abspath(sys.argv[1] if len(sys.argv) > 1 else ".")
+LOG = []
+LOG_LOCK = threading.Lock()
+
+
+class Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, fmt, *args):
+        pass
+
+    def send_body(self, status, body, content_type="application/xml", extra=None):
+        self.send_response(status)
+        self.send_header("Content-Type", content_type)
+        self.send_header("Content-Length", str(len(body)))
+        for key, value in (extra or {}).items():
+            self.send_header(key, value)
+        self.end_headers()
+        if self.command != "HEAD":
+            self.wfile.write(body)
+
+    def read_file(self, name):
+        path = os.path.realpath(os.path.join(ROOT, name))
+        if not path.startswith(ROOT + os.sep) or not os.path.isfile(path):
+            return None, None
+        with open(path, "rb") as handle:
+            return handle.read(), os.path.getmtime(path)
+
+    def serve_file(self, name, validators=True, encoding=None):
+        body, mtime = self.read_file(name)
+        if body is None:
+            return self.send_body(404, b"not found", "text/plain")
+        extra = {}
+        if validators:
+            etag = '"%s"' % hashlib.sha256(body).hexdigest()[:16]
+            last_modified = email.utils.formatdate(int(mtime), usegmt=True)
+            extra = {"ETag": etag, "Last-Modified": last_modified}
+            if self.headers.get("If-None-Match") == etag or (
+                self.headers.get("If-None-Match") is None and self.headers.get("If-Modified-Since") == last_modified
+            ):
+                self.send_response(304)
+                for key, value in extra.items():
+                    self.send_header(key, value)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+                return
+        if encoding == "gzip":
+            body = gzip.compress(body)
+            extra["Content-Encoding"] = "gzip"
+        return self.send_body(200, body, extra=extra)
+
+    def do_GET(self):
+        with LOG_LOCK:
+            LOG.append({"method": self.command, "path": self.path, "user_agent": self.headers.get("User-Agent")})
+        parts = self.path.split("?")[0].strip("/").split("/")
+        route, rest = parts[0], parts[1:]
+        if route == "files":
+            return self.serve_file("/".join(rest))
+        if route == "novalidators":
+            return self.serve_file("/".join(rest), validators=False)
+        if route == "gzip":
+            return self.serve_file("/".join(rest), encoding="gzip")
+        if route == "status":
+            return self.send_body(int(rest[0]), b"", "text/plain")
+        if route == "redirect":
+            hops = int(rest[0])
+            name = "/".join(rest[1:])
+            if hops == 0:
+                return self.serve_file(name)
+            return self.send_body(302, b"", "text/plain", {"Location": "/redirect/%d/%s" % (hops - 1, name)})
+        if route == "moved":
+            return self.send_body(301, b"", "text/plain", {"Location": "/files/" + "/".join(rest)})
+        if route == "loop":
+            return self.send_body(302, b"", "text/plain", {"Location": "/loop"})
+        if route == "big":
+            total = int(rest[0])
+            self.send_response(200)
+            self.send_header("Content-Type", "application/octet-stream")
+            self.send_header("Transfer-Encoding", "chunked")
+            self.end_headers()
+            chunk = b"x" * 65536
+            sent = 0
+            try:
+                while sent < total:
+                    piece = chunk[: min(len(chunk), total - sent)]
+                    self.wfile.write(b"%x\r\n%s\r\n" % (len(piece), piece))
+                    sent += len(piece)
+                self.wfile.write(b"0\r\n\r\n")
+            except (BrokenPipeError, ConnectionResetError):
+                pass
+            return
+        if route == "announce":
+            self.send_response(200)
+            self.send_header("Content-Length", rest[0])
+            self.end_headers()
+            try:
+                self.wfile.write(b"<rss/>")
+            except (BrokenPipeError, ConnectionResetError):
+                pass
+            self.close_connection = True
+            return
+        if route == "gzipbomb":
+            body = gzip.compress(b"\0" * int(rest[0]), compresslevel=9)
+            return self.send_body(200, body, "application/xml", {"Content-Encoding": "gzip"})
+        if route == "trickle":
+            seconds = int(rest[0])
+            self.send_response(200)
+            self.send_header("Content-Length", str(seconds))
+            self.end_headers()
+            try:
+                for _ in range(seconds):
+                    self.wfile.write(b"x")
+                    self.wfile.flush()
+                    time.sleep(1)
+            except (BrokenPipeError, ConnectionResetError):
+                pass
+            return
+        if route == "hang":
+            time.sleep(120)
+            return
+        if route == "headers":
+            return self.send_body(200, json.dumps(dict(self.headers.items())).encode(), "application/json")
+        if route == "log":
+            with LOG_LOCK:
+                body = "".join(json.dumps(entry) + "\n" for entry in LOG).encode()
+            return self.send_body(200, body, "application/json")
+        return self.send_body(404, b"no such route", "text/plain")
+
+    do_HEAD = do_GET
+
+
+def main():
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    server.daemon_threads = True
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    print("PORT %d" % server.server_address[1], flush=True)
+    # Exit when the parent test process goes away (it holds our stdin open).
+    sys.stdin.read()
+    os._exit(0)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,178 @@
+import FeedConfig
+import Foundation
+import Testing
+
+@Suite struct ConfigLoaderTests {
+    let path = "/srv/feedcorpus/config/feedcorpus.yaml"
+
+    func parse(_ yaml: String) throws(ConfigError) -> Configuration {
+        try ConfigLoader.parse(yaml: yaml, path: path)
+    }
+
+    func error(_ yaml: String) -> ConfigError? {
+        do {
+            _ = try parse(yaml)
+            return nil
+        } catch {
+            return error
+        }
+    }
+
+    @Test func resolvesRelativePathsAgainstTheConfigFolder() throws {
+        let config = try parse("""
+            corpus: ../corpus
+            state: state/feedcorpus.sqlite
+            layout: flat
+            fetch:
+              user_agent: test-agent/1.0
+              timeout: 30
+              max_connections_per_host: 4
+            feeds:
+              - url: feeds/local.rss
+              - url: https://news.example/rss.xml
+                name: example
+              - https://other.example/atom
+            """)
+        #expect(config.corpusDirectory == "/srv/feedcorpus/corpus")
+        #expect(config.statePath == "/srv/feedcorpus/config/state/feedcorpus.sqlite")
+        #expect(config.layout == .flat)
+        #expect(config.fetch.userAgent == "test-agent/1.0")
+        #expect(config.fetch.timeout == 30)
+        #expect(config.fetch.maxConnectionsPerHost == 4)
+        #expect(config.fetch.maxConnections == 64)  // default kept
+        #expect(config.feeds == [
+            FeedSource(url: "file:///srv/feedcorpus/config/feeds/local.rss", name: "local"),
+            FeedSource(url: "https://news.example/rss.xml", name: "example"),
+            FeedSource(url: "https://other.example/atom", name: "other.example/atom"),
+        ])
+    }
+
+    @Test func defaultsApplyWhenOmitted() throws {
+        let config = try parse("feeds: [{url: 'https://a.example/rss'}]")
+        #expect(config.layout == .daily)
+        #expect(config.corpusDirectory == "/srv/feedcorpus/config/corpus")
+        #expect(config.fetch.userAgent.hasPrefix("feedcorpus/"))
+        #expect(config.fetch.maxBodyBytes == 16 * 1024 * 1024)
+    }
+
+    @Test func unknownKeyNamesTheKeyAndLine() {
+        let problem = error("""
+            corpus: corpus
+            layuot: daily
+            feeds: []
+            """)
+        #expect(problem?.key == "layuot")
+        #expect(problem?.line == 2)
+        #expect(problem?.description.contains("feedcorpus.yaml:2: layuot: unknown key") == true)
+    }
+
+    @Test func badLayoutValueSaysWhatIsExpected() {
+        let problem = error("""
+            feeds: []
+            layout: weekly
+            """)
+        #expect(problem?.key == "layout")
+        #expect(problem?.line == 2)
+        #expect(problem?.message.contains("daily, flat") == true)
+    }
+
+    @Test func missingFeedsIsAnError() {
+        let problem = error("corpus: corpus\n")
+        #expect(problem?.key == "feeds")
+        #expect(problem?.message.contains("missing") == true)
+    }
+
+    @Test func feedsMustBeAList() {
+        let problem = error("feeds: https://a.example/rss\n")
+        #expect(problem?.key == "feeds")
+        #expect(problem?.message.contains("list") == true)
+    }
+
+    @Test func feedWithoutURLNamesItsIndex() {
+        let problem = error("""
+            feeds:
+              - url: https://a.example/rss
+              - name: lonely
+            """)
+        #expect(problem?.key == "feeds[1]")
+        #expect(problem?.line == 3)
+    }
+
+    @Test func duplicateFeedURLIsRejected() {
+        let problem = error("""
+            feeds:
+              - url: https://a.example/rss
+              - url: https://a.example/rss
+            """)
+        #expect(problem?.key == "feeds[1].url")
+        #expect(problem?.message.contains("feeds[0]") == true)
+    }
+
+    @Test func duplicateFeedNameIsRejected() {
+        let problem = error("""
+            feeds:
+              - {url: https://a.example/rss, name: news}
+              - {url: https://b.example/rss, name: news}
+            """)
+        #expect(problem?.key == "feeds[1].name")
+    }
+
+    @Test func unsupportedSchemeIsRejected() {
+        let problem = error("feeds:\n  - url: ftp://a.example/rss\n")
+        #expect(problem?.key == "feeds[0].url")
+        #expect(problem?.message.contains("ftp") == true)
+    }
+
+    @Test func outOfRangeNumberIsRejected() {
+        let problem = error("""
+            fetch:
+              max_connections: 0
+            feeds: []
+            """)
+        #expect(problem?.key == "fetch.max_connections")
+        #expect(problem?.line == 2)
+        #expect(problem?.message.contains("out of range") == true)
+    }
+
+    @Test func nonNumberIsRejected() {
+        let problem = error("""
+            fetch:
+              timeout: soon
+            feeds: []
+            """)
+        #expect(problem?.key == "fetch.timeout")
+        #expect(problem?.message.contains("soon") == true)
+    }
+
+    @Test func invalidYAMLReportsTheLine() {
+        let problem = error("""
+            corpus: corpus
+            feeds:
+              - url: [unclosed
+            """)
+        #expect(problem != nil)
+        #expect(problem?.message.hasPrefix("not valid YAML") == true)
+        #expect(problem?.line != nil)
+    }
+
+    @Test func unreadableFileSaysSo() {
+        do {
+            _ = try ConfigLoader.load(path: "/nonexistent/feedcorpus.yaml")
+            Issue.record("expected an error")
+        } catch {
+            #expect(error.file == "/nonexistent/feedcorpus.yaml")
+            #expect(error.message.contains("cannot read"))
+        }
+    }
+
+    @Test func bundledDemoConfigLoads() throws {
+        let demo = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().appendingPathComponent("Config/demo.yaml")
+        let config = try ConfigLoader.load(path: demo.path)
+        #expect(config.feeds.count == 3)
+        #expect(config.feeds.allSatisfy { $0.url.hasPrefix("file:///") })
+        for feed in config.feeds {
+            #expect(FileManager.default.fileExists(atPath: URL(string: feed.url)!.path), "\(feed.url)")
+        }
+    }
+}
