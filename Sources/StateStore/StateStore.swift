@@ -14,6 +14,19 @@ public struct FeedHTTPState: Sendable, Equatable {
     }
 }
 
+/// The outcome of a feed's most recent poll.
+public struct FeedPollStatus: Sendable, Equatable {
+    public var lastResult: String?
+    public var lastError: String?
+    public var consecutiveErrors: Int
+
+    public init(lastResult: String?, lastError: String?, consecutiveErrors: Int) {
+        self.lastResult = lastResult
+        self.lastError = lastError
+        self.consecutiveErrors = consecutiveErrors
+    }
+}
+
 /// A stored story as the state knows it.
 public struct StoredStoryRef: Sendable, Equatable {
     public var id: Int64
@@ -172,6 +185,14 @@ public final class StateStore {
             return FeedHTTPState()
         }
         return FeedHTTPState(etag: row[0].string, lastModified: row[1].string, bodySHA256: row[2].string)
+    }
+
+    /// The outcome of the feed's last poll.
+    public func feedStatus(feedID: Int64) throws(StateStoreError) -> FeedPollStatus? {
+        guard let row = try db.query("SELECT last_result, last_error, consecutive_errors FROM feeds WHERE id = ?", [.integer(feedID)]).first else {
+            return nil
+        }
+        return FeedPollStatus(lastResult: row[0].string, lastError: row[1].string, consecutiveErrors: Int(row[2].int ?? 0))
     }
 
     /// Which of `keys` this feed has already seen.

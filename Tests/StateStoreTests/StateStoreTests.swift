@@ -1,0 +1,82 @@
+import FeedModel
+import Foundation
+import StateStore
+import Testing
+
+func record(_ file: String, sha: String) -> StoryRecord {
+    StoryRecord(file: file, sha256: sha, simhash: "00000000000000ff", url: "https://news.example/\(file)", feed: "f",
+                feedURL: "https://news.example/rss", entryID: "e", title: "T", published: nil,
+                fetched: Date(timeIntervalSince1970: 1_730_721_600), language: nil, textSource: .feed)
+}
+
+@Suite struct StateStoreTests {
+    func freshPath() -> String {
+        FileManager.default.temporaryDirectory.appendingPathComponent("state-\(UUID().uuidString)/state.sqlite").path
+    }
+
+    @Test func recordsStoriesEntriesAndValidatorsAcrossReopen() throws {
+        let path = freshPath()
+        do {
+            let state = try StateStore(path: path)
+            let feed = try state.feedID(url: "https://news.example/rss", name: "news")
+            #expect(try state.feedID(url: "https://news.example/rss", name: "news") == feed)
+            try state.commit(FeedPollCommit(
+                feedID: feed, polledAt: Date(), result: "ok",
+                http: FeedHTTPState(etag: "\"v1\"", lastModified: "Mon, 04 Nov 2024 12:00:00 GMT", bodySHA256: "abc"),
+                stored: [(entryKey: "id:1", record: record("2024-11-04/000_aaaaaaaaaaaaaaaa.txt", sha: "aa"))],
+                emptyEntryKeys: ["id:empty"]))
+        }
+        let state = try StateStore(path: path)
+        let feed = try state.feedID(url: "https://news.example/rss", name: "news")
+        #expect(try state.seenEntryKeys(feedID: feed, among: ["id:1", "id:2", "id:empty"]) == ["id:1", "id:empty"])
+        #expect(try state.httpState(feedID: feed) == FeedHTTPState(etag: "\"v1\"", lastModified: "Mon, 04 Nov 2024 12:00:00 GMT", bodySHA256: "abc"))
+        #expect(try state.story(sha256: "aa")?.file == "2024-11-04/000_aaaaaaaaaaaaaaaa.txt")
+        #expect(try state.story(sha256: "bb") == nil)
+        #expect(try state.storyCount() == 1)
+        let files = try state.storedFiles()
+        #expect(files.keys.sorted() == ["2024-11-04/000_aaaaaaaaaaaaaaaa.txt"])
+        #expect(files.values.first?.contains("\"sha256\":\"aa\"") == true)
+    }
+
+    @Test func duplicatesAreTraceableToTheStoredStory() throws {
+        let state = try StateStore(path: freshPath())
+        let feed = try state.feedID(url: "https://a.example/rss", name: "a")
+        try state.commit(FeedPollCommit(feedID: feed, polledAt: Date(), result: "ok",
+                                        stored: [(entryKey: "id:1", record: record("d/000_aaaaaaaaaaaaaaaa.txt", sha: "aa"))]))
+        let detected = Date(timeIntervalSince1970: 1_730_800_000)
+        try state.commit(FeedPollCommit(feedID: feed, polledAt: detected, result: "ok", duplicates: [
+            DuplicateRecord(feedURL: "https://a.example/rss", entryKey: "id:2", url: "https://a.example/2", title: "Copy",
+                            reason: .sameText, duplicateOf: "d/000_aaaaaaaaaaaaaaaa.txt", detectedAt: detected),
+        ]))
+        let duplicates = try state.duplicates()
+        #expect(duplicates.count == 1)
+        #expect(duplicates.first?.duplicateOf == "d/000_aaaaaaaaaaaaaaaa.txt")
+        #expect(duplicates.first?.reason == .sameText)
+        #expect(try state.duplicates(since: detected.addingTimeInterval(1)).isEmpty)
+        #expect(try state.seenEntryKeys(feedID: feed, among: ["id:2"]) == ["id:2"])
+    }
+
+    @Test func aFailedCommitChangesNothing() throws {
+        let state = try StateStore(path: freshPath())
+        let feed = try state.feedID(url: "https://a.example/rss", name: "a")
+        // The same sha256 twice violates the UNIQUE constraint: the whole poll rolls back.
+        #expect(throws: StateStoreError.self) {
+            try state.commit(FeedPollCommit(feedID: feed, polledAt: Date(), result: "ok", stored: [
+                (entryKey: "id:1", record: record("d/000_aaaaaaaaaaaaaaaa.txt", sha: "aa")),
+                (entryKey: "id:2", record: record("d/001_bbbbbbbbbbbbbbbb.txt", sha: "aa")),
+            ]))
+        }
+        #expect(try state.storyCount() == 0)
+        #expect(try state.seenEntryKeys(feedID: feed, among: ["id:1"]).isEmpty)
+    }
+
+    @Test func failedPollsCountConsecutiveErrors() throws {
+        let state = try StateStore(path: freshPath())
+        let feed = try state.feedID(url: "https://a.example/rss", name: "a")
+        try state.commit(FeedPollCommit(feedID: feed, polledAt: Date(), result: "error", error: "HTTP 500"))
+        try state.commit(FeedPollCommit(feedID: feed, polledAt: Date(), result: "error", error: "HTTP 502"))
+        #expect(try state.feedStatus(feedID: feed) == FeedPollStatus(lastResult: "error", lastError: "HTTP 502", consecutiveErrors: 2))
+        try state.commit(FeedPollCommit(feedID: feed, polledAt: Date(), result: "ok"))
+        #expect(try state.feedStatus(feedID: feed) == FeedPollStatus(lastResult: "ok", lastError: nil, consecutiveErrors: 0))
+    }
+}
