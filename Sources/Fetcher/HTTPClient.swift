@@ -161,7 +161,8 @@ final class CurlEngine: @unchecked Sendable {
             startQueued()
             var running: Int32 = 0
             curl_multi_perform(multi, &running)
-            collectFinished()
+            // Slots freed by finished transfers are refilled at once, not after the next poll.
+            if collectFinished() > 0 && !queued.isEmpty { continue }
             curl_multi_poll(multi, nil, 0, 1000, nil)
         }
         curl_multi_cleanup(multi)
@@ -188,8 +189,10 @@ final class CurlEngine: @unchecked Sendable {
         }
     }
 
-    private func collectFinished() {
-        guard let multi else { return }
+    @discardableResult
+    private func collectFinished() -> Int {
+        guard let multi else { return 0 }
+        var finished = 0
         var remaining: Int32 = 0
         while let message = curl_multi_info_read(multi, &remaining) {
             guard message.pointee.msg == CURLMSG_DONE, let easy = message.pointee.easy_handle,
@@ -198,7 +201,9 @@ final class CurlEngine: @unchecked Sendable {
             curl_multi_remove_handle(multi, easy)
             release(transfer)
             transfer.finish(outcome(of: transfer, code: code))
+            finished += 1
         }
+        return finished
     }
 
     private func abandon(_ transfer: Transfer, reason: String) {
