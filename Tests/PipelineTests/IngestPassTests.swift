@@ -1,0 +1,224 @@
+import FeedConfig
+import FeedModel
+import Foundation
+import Logging
+import Pipeline
+import StateStore
+import TestSupport
+import Testing
+
+/// End-to-end passes: a real loopback HTTP server, real SQLite, real files.
+@Suite(.serialized) final class IngestPassTests {
+    let server: TestHTTPServer
+    let workspace: URL
+
+    init() throws {
+        server = try TestHTTPServer()
+        workspace = try TemporaryFolder.make(prefix: "pipeline")
+    }
+
+    deinit { server.stop() }
+
+    func configuration(_ feeds: [FeedSource], layout: LayoutSetting = .daily) -> Configuration {
+        Configuration(path: workspace.appendingPathComponent("feedcorpus.yaml").path,
+                      corpusDirectory: workspace.appendingPathComponent("corpus").path, layout: layout,
+                      statePath: workspace.appendingPathComponent("state/feedcorpus.sqlite").path, feeds: feeds)
+    }
+
+    func run(_ configuration: Configuration, at date: Date = Date(timeIntervalSince1970: 1_730_721_600)) async throws -> PassSummary {
+        try await IngestPass(configuration: configuration, logger: Logger(label: "test"), clock: { date }).run()
+    }
+
+    func storyFiles(day: String = "2024-11-04") throws -> [String] {
+        let folder = workspace.appendingPathComponent("corpus/\(day)")
+        return try FileManager.default.contentsOfDirectory(atPath: folder.path).filter { $0.hasSuffix(".txt") }.sorted()
+    }
+
+    func manifestLines(day: String = "2024-11-04") throws -> [[String: Any]] {
+        let text = try String(contentsOf: workspace.appendingPathComponent("corpus/\(day)/manifest.jsonl"), encoding: .utf8)
+        return try text.split(separator: "\n").map { try #require(try JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any]) }
+    }
+
+    let alpha = FeedFixtures.Item(guid: "a1", title: "Alpha headline", paragraphs: ["Alpha first paragraph.", "Alpha second paragraph."])
+    let beta = FeedFixtures.Item(guid: "b1", title: "Beta headline", paragraphs: ["Beta body text."])
+    let gamma = FeedFixtures.Item(guid: "g1", title: "Gamma headline", paragraphs: ["Gamma body text."])
+
+    @Test func storesNewStoriesOverHTTPAndReportsA404BesideThem() async throws {
+        try server.put("news.xml", FeedFixtures.rss(title: "News", items: [beta, alpha]))
+        let config = configuration([
+            FeedSource(url: server.url("files/news.xml"), name: "news"),
+            FeedSource(url: server.url("files/missing.xml"), name: "missing"),
+        ])
+        let summary = try await run(config)
+        #expect(summary.feedsOK == 1)
+        #expect(summary.feedsFailed == 1)
+        #expect(summary.stored == 2)
+        let failure = try #require(summary.reports.first { $0.name == "missing" })
+        guard case let .failed(message) = failure.outcome else { Issue.record("404 feed should fail"); return }
+        #expect(message.contains("HTTP 404"))
+        #expect(message.contains("missing.xml"))
+
+        let files = try storyFiles()
+        #expect(files.count == 2)
+        #expect(files[0].hasPrefix("000_") && files[1].hasPrefix("001_"))
+        // Oldest first; equal dates keep feed order reversed (feeds list the newest first).
+        let first = try String(contentsOf: workspace.appendingPathComponent("corpus/2024-11-04/\(files[0])"), encoding: .utf8)
+        #expect(first == "Alpha headline\nAlpha first paragraph.\nAlpha second paragraph.\n")
+        let manifest = try manifestLines()
+        #expect(manifest.map { $0["file"] as? String } == files.map { "2024-11-04/\($0)" })
+        #expect(manifest.first?["feed"] as? String == "news")
+        #expect(manifest.first?["url"] as? String == "https://news.example/a1")
+
+        let state = try StateStore(path: config.statePath)
+        let missingID = try state.feedID(url: server.url("files/missing.xml"), name: "missing")
+        #expect(try state.feedStatus(feedID: missingID)?.consecutiveErrors == 1)
+    }
+
+    @Test func secondRunStoresNothingAndANewEntryIsStoredAlone() async throws {
+        try server.put("news.xml", FeedFixtures.rss(title: "News", items: [alpha]))
+        // Without validators every poll downloads and parses again: seen entries must be skipped.
+        let config = configuration([FeedSource(url: server.url("novalidators/news.xml"), name: "news")])
+        #expect(try await run(config).stored == 1)
+
+        let again = try await run(config)
+        #expect(again.stored == 0)
+        #expect(again.duplicates == 0)
+        #expect(try storyFiles().count == 1)
+
+        try server.put("news.xml", FeedFixtures.rss(title: "News", items: [beta, alpha]))
+        let third = try await run(config)
+        #expect(third.reports.first?.entriesSeen == 2)
+        #expect(third.reports.first?.newEntries == 1)
+        #expect(third.stored == 1)
+        #expect(try storyFiles().count == 2)
+        #expect(try manifestLines().count == 2)
+    }
+
+    @Test func unchangedFeedIsNotParsedAgain() async throws {
+        try server.put("news.xml", FeedFixtures.rss(title: "News", items: [alpha]))
+        let config = configuration([FeedSource(url: server.url("files/news.xml"), name: "news")])
+        _ = try await run(config)
+        let second = try await run(config)
+        #expect(second.reports.first?.outcome == .notModified)  // 304 thanks to the stored ETag
+        #expect(second.reports.first?.entriesSeen == 0)
+    }
+
+    @Test func exactDuplicateAcrossFeedsIsDroppedAndTraceable() async throws {
+        let syndicated = FeedFixtures.Item(guid: "other-77", title: "Different headline (Wire)",
+                                           paragraphs: ["Alpha first  paragraph!", "“Alpha” second paragraph."].map { $0.replacingOccurrences(of: "“Alpha”", with: "Alpha") },
+                                           link: "https://other.example/alpha?utm_source=x")
+        try server.put("one.xml", FeedFixtures.rss(title: "One", items: [alpha]))
+        try server.put("two.xml", FeedFixtures.rss(title: "Two", items: [syndicated, gamma]))
+        let config = configuration([
+            FeedSource(url: server.url("files/one.xml"), name: "one"),
+            FeedSource(url: server.url("files/two.xml"), name: "two"),
+        ])
+        let summary = try await run(config)
+        #expect(summary.stored == 2)
+        #expect(summary.duplicates == 1)
+        let state = try StateStore(path: config.statePath)
+        let duplicates = try state.duplicates()
+        #expect(duplicates.count == 1)
+        let kept = try manifestLines().compactMap { $0["file"] as? String }
+        #expect(kept.contains(try #require(duplicates.first?.duplicateOf)))
+        #expect(duplicates.first?.url == "https://other.example/alpha")
+    }
+
+    @Test func sameTextTwiceInOneFeedIsStoredOnce() async throws {
+        let copy = FeedFixtures.Item(guid: "a2", title: "Alpha again", paragraphs: alpha.paragraphs)
+        try server.put("news.xml", FeedFixtures.rss(title: "News", items: [copy, alpha]))
+        let summary = try await run(configuration([FeedSource(url: server.url("files/news.xml"), name: "news")]))
+        #expect(summary.stored == 1)
+        #expect(summary.duplicates == 1)
+    }
+
+    @Test func repeatedGUIDInOneFeedDoesNotLoseTheOtherEntry() async throws {
+        let reused = FeedFixtures.Item(guid: "a1", title: "Other story, same guid", paragraphs: ["Entirely different text."],
+                                       link: "https://news.example/other")
+        try server.put("news.xml", FeedFixtures.rss(title: "News", items: [reused, alpha]))
+        let summary = try await run(configuration([FeedSource(url: server.url("files/news.xml"), name: "news")]))
+        #expect(summary.stored == 2)
+    }
+
+    @Test func brokenFeedDoesNotStopTheOthers() async throws {
+        try server.put("good.xml", FeedFixtures.rss(title: "Good", items: [alpha]))
+        try server.put("page.html", "<html><body><p>Not a feed</p></body></html>")
+        try server.put("garbage.xml", "\u{1}\u{2} not xml at all <<<")
+        let config = configuration([
+            FeedSource(url: server.url("files/page.html"), name: "page"),
+            FeedSource(url: server.url("files/garbage.xml"), name: "garbage"),
+            FeedSource(url: server.url("files/good.xml"), name: "good"),
+            FeedSource(url: server.url("loop"), name: "loop"),
+        ])
+        let summary = try await run(config)
+        #expect(summary.stored == 1)
+        #expect(summary.feedsFailed == 3)
+        let page = try #require(summary.reports.first { $0.name == "page" })
+        #expect(page.outcome == .failed("\(server.url("files/page.html")): the root element is <html>, not a feed (rss, rdf:RDF or feed) (this is a web page: find the page's RSS or Atom link and configure that URL instead)"))
+    }
+
+    @Test func aSecondProcessFindsTheStateLocked() async throws {
+        try server.put("news.xml", FeedFixtures.rss(title: "News", items: [alpha]))
+        let config = configuration([FeedSource(url: server.url("files/news.xml"), name: "news")])
+        var holder: StateLock? = try StateLock(statePath: config.statePath)
+        do {
+            _ = try await run(config)
+            Issue.record("expected the pass to find the lock taken")
+        } catch let error as PassError {
+            guard case let .locked(busy) = error else { Issue.record("unexpected \(error)"); return }
+            #expect(busy.holder.contains("pid \(getpid())"))
+        }
+        #expect(holder != nil)
+        holder = nil
+        #expect(try await run(config).stored == 1)  // free once the holder is gone
+    }
+
+    @Test func interruptedWriteIsCleanedUpOnTheNextStart() async throws {
+        try server.put("news.xml", FeedFixtures.rss(title: "News", items: [alpha]))
+        let config = configuration([FeedSource(url: server.url("files/news.xml"), name: "news")])
+        // What a kill -9 between the file rename and the state commit leaves: a story file the
+        // state does not know, its manifest line, and a temporary file.
+        let day = workspace.appendingPathComponent("corpus/2024-11-04")
+        try FileManager.default.createDirectory(at: day, withIntermediateDirectories: true)
+        try Data("Ghost\nnot in state\n".utf8).write(to: day.appendingPathComponent("000_0123456789abcdef.txt"))
+        try Data(#"{"file":"2024-11-04/000_0123456789abcdef.txt"}"#.utf8 + [0x0A]).write(to: day.appendingPathComponent("manifest.jsonl"))
+        try Data("half".utf8).write(to: day.appendingPathComponent(".tmp-001_0123456789abcdef.txt"))
+
+        #expect(try await run(config).stored == 1)
+        let files = try FileManager.default.contentsOfDirectory(atPath: day.path).sorted()
+        #expect(files.count == 2)
+        #expect(files.contains("manifest.jsonl"))
+        #expect(!files.contains("000_0123456789abcdef.txt"))
+        #expect(files.allSatisfy { !$0.hasPrefix(".tmp-") })
+        #expect(try manifestLines().count == 1)
+        #expect(try manifestLines().first?["title"] as? String == "Alpha headline")
+    }
+
+    @Test func bundledDemoGivesTheFiveSeedStoriesOnce() async throws {
+        let demo = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().appendingPathComponent("Config/demo.yaml")
+        var config = try ConfigLoader.load(path: demo.path)
+        config.corpusDirectory = workspace.appendingPathComponent("corpus").path
+        config.statePath = workspace.appendingPathComponent("state/demo.sqlite").path
+        let summary = try await run(config)
+        #expect(summary.feedsFailed == 0)
+        #expect(summary.stored == 5)
+        #expect(summary.duplicates == 1)
+        let files = try storyFiles()
+        #expect(files.map { String($0.prefix(4)) } == ["000_", "001_", "002_", "003_", "004_"])
+        var headlines: [String] = []
+        for file in files {
+            let text = try String(contentsOf: workspace.appendingPathComponent("corpus/2024-11-04/\(file)"), encoding: .utf8)
+            #expect(text.hasSuffix("\n"))
+            #expect(!text.contains("<") && !text.contains("&amp;") && !text.contains("&nbsp;"))
+            #expect(!text.contains("\n\n"))
+            #expect(!text.contains("Read more") && !text.contains("Leave a") && !text.contains("Kommentare"))
+            let lines = text.split(separator: "\n")
+            #expect(lines.count >= 5)
+            headlines.append(String(lines[0]))
+        }
+        #expect(Set(headlines).count == 5)
+        #expect(headlines.contains("Blinken promises “tough response” for North Korea"))
+        #expect(try await run(config).stored == 0)
+    }
+}
