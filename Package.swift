@@ -69,6 +69,8 @@ let package = Package(
         .testTarget(
             name: "PipelineTests",
             dependencies: ["Pipeline", "FeedConfig", "StateStore", "TestSupport"]),
+        // Runs the built `feedcorpus` binary (the dependency makes `swift test` build it).
+        .testTarget(name: "CLITests", dependencies: ["feedcorpus", "TestSupport"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -1,0 +1,114 @@
+import Foundation
+import TestSupport
+import Testing
+
+/// The `feedcorpus` binary as an operator runs it: output, exit statuses.
+@Suite(.serialized) final class CLITests {
+    let workspace: URL
+    let server: TestHTTPServer
+
+    init() throws {
+        workspace = try TemporaryFolder.make(prefix: "cli")
+        server = try TestHTTPServer()
+    }
+
+    deinit { server.stop() }
+
+    struct Run {
+        var status: Int32
+        var stdout: String
+        var stderr: String
+    }
+
+    static var binary: URL {
+        let besideRunner = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("feedcorpus")
+        if FileManager.default.isExecutableFile(atPath: besideRunner.path) { return besideRunner }
+        return URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().appendingPathComponent(".build/debug/feedcorpus")
+    }
+
+    func feedcorpus(_ arguments: [String]) throws -> Run {
+        let process = Process()
+        process.executableURL = Self.binary
+        process.arguments = arguments
+        let out = Pipe(), err = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        try process.run()
+        let stdout = out.fileHandleForReading.readDataToEndOfFile()
+        let stderr = err.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return Run(status: process.terminationStatus, stdout: String(decoding: stdout, as: UTF8.self),
+                   stderr: String(decoding: stderr, as: UTF8.self))
+    }
+
+    func writeConfig(_ text: String) throws -> String {
+        let path = workspace.appendingPathComponent("feedcorpus.yaml").path
+        try Data(text.utf8).write(to: URL(fileURLWithPath: path))
+        return path
+    }
+
+    @Test func configErrorExitsWith2AndNamesFileKeyAndLine() throws {
+        let path = try writeConfig("""
+            corpus: corpus
+            layout: hourly
+            feeds: []
+            """)
+        let run = try feedcorpus(["fetch", "--once", "--config", path])
+        #expect(run.status == 2)
+        #expect(run.stderr.contains("\(path):2: layout: expected one of daily, flat; got 'hourly'"))
+    }
+
+    @Test func missingConfigExitsWith2() throws {
+        let run = try feedcorpus(["fetch", "--once", "--config", workspace.appendingPathComponent("nope.yaml").path])
+        #expect(run.status == 2)
+        #expect(run.stderr.contains("cannot read the config file"))
+    }
+
+    @Test func okRunPrintsALinePerFeedAndATotal() throws {
+        try server.put("news.xml", FeedFixtures.rss(title: "News", items: [
+            FeedFixtures.Item(guid: "1", title: "One", paragraphs: ["First story."]),
+            FeedFixtures.Item(guid: "2", title: "Two", paragraphs: ["Second story."]),
+        ]))
+        let path = try writeConfig("""
+            corpus: corpus
+            state: state/feedcorpus.sqlite
+            feeds:
+              - url: \(server.url("files/news.xml"))
+                name: news
+            """)
+        let run = try feedcorpus(["fetch", "--once", "--config", path])
+        #expect(run.status == 0, "\(run.stderr)")
+        #expect(run.stdout.contains("ok         news: 2 entries, 2 new, 2 stored, 0 duplicates dropped"))
+        #expect(run.stdout.contains("total: 1 feed (1 ok, 0 failed), 2 entries seen, 2 stories stored, 0 duplicates dropped"))
+    }
+
+    @Test func aFailedFeedExitsWith1AndIsListed() throws {
+        try server.put("news.xml", FeedFixtures.rss(title: "News", items: [FeedFixtures.Item(guid: "1", title: "One", paragraphs: ["Body."])]))
+        let path = try writeConfig("""
+            corpus: corpus
+            state: state/feedcorpus.sqlite
+            feeds:
+              - {url: "\(server.url("files/news.xml"))", name: good}
+              - {url: "\(server.url("status/404"))", name: gone}
+            """)
+        let run = try feedcorpus(["fetch", "--once", "--config", path])
+        #expect(run.status == 1)
+        #expect(run.stdout.contains("FAILED     gone: HTTP 404"))
+        #expect(run.stdout.contains("1 story stored"))
+    }
+
+    @Test func parsePrintsTheJSONContract() throws {
+        let file = workspace.appendingPathComponent("feed.xml")
+        try Data(FeedFixtures.rss(title: "News", items: [FeedFixtures.Item(guid: "g", title: "T", paragraphs: ["P"])]).utf8).write(to: file)
+        let run = try feedcorpus(["parse", file.path])
+        #expect(run.status == 0)
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(run.stdout.utf8)) as? [String: Any])
+        #expect(object["format"] as? String == "rss20")
+        #expect(object["bozo"] as? Bool == false)
+        let entries = try #require(object["entries"] as? [[String: Any]])
+        #expect(entries.first?["id"] as? String == "g")
+        #expect(entries.first?["published"] as? String == "2024-11-04T12:00:00Z")
+        #expect((object["feed"] as? [String: Any])?["title"] as? String == "News")
+    }
+}
