@@ -32,7 +32,7 @@ demo: build
 	@echo "corpus written to ./corpus (state in ./state); run 'make demo' again: nothing new is stored"
 
 test: deps
-	$(SWIFT) test
+	$(SWIFT) test --disable-xctest
 
 release: deps
 	$(SWIFT) build -c release --static-swift-stdlib

@@ -265,19 +265,11 @@ public final class CorpusWriter {
     static func writeNewFile(_ path: String, contents: [UInt8], sync: Bool) throws(CorpusWriteError) {
         let fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
         guard fd >= 0 else { throw CorpusWriteError("create", path) }
-        var written = 0
-        while written < contents.count {
-            let result = contents.withUnsafeBytes { buffer in
-                Glibc.write(fd, buffer.baseAddress! + written, buffer.count - written)
-            }
-            if result < 0 {
-                if errno == EINTR { continue }
-                let code = errno
-                close(fd)
-                unlink(path)
-                throw CorpusWriteError("write", path, errno: code)
-            }
-            written += result
+        let code = writeFully(fd, contents)
+        if code != 0 {
+            close(fd)
+            unlink(path)
+            throw CorpusWriteError("write", path, errno: code)
         }
         if sync && fsync(fd) != 0 {
             let code = errno
@@ -292,6 +284,23 @@ public final class CorpusWriter {
         }
     }
 
+    /// Writes all of `bytes` to `fd`, retrying short writes; returns 0 or the errno of the failure.
+    private static func writeFully(_ fd: Int32, _ bytes: [UInt8]) -> Int32 {
+        var written = 0
+        return bytes.withUnsafeBytes { buffer -> Int32 in
+            guard let base = buffer.baseAddress else { return 0 }
+            while written < buffer.count {
+                let result = Glibc.write(fd, base + written, buffer.count - written)
+                if result < 0 {
+                    if errno == EINTR { continue }
+                    return errno
+                }
+                written += result
+            }
+            return 0
+        }
+    }
+
     /// Appends `bytes` and flushes; returns the size before the append (for roll-back).
     static func appendDurably(_ path: String, bytes: [UInt8]) throws(CorpusWriteError) -> off_t {
         let fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0o644)
@@ -299,18 +308,10 @@ public final class CorpusWriter {
         defer { close(fd) }
         let before = lseek(fd, 0, SEEK_END)
         guard before >= 0 else { throw CorpusWriteError("seek in", path) }
-        var written = 0
-        while written < bytes.count {
-            let result = bytes.withUnsafeBytes { buffer in
-                Glibc.write(fd, buffer.baseAddress! + written, buffer.count - written)
-            }
-            if result < 0 {
-                if errno == EINTR { continue }
-                let code = errno
-                ftruncate(fd, before)
-                throw CorpusWriteError("append to", path, errno: code)
-            }
-            written += result
+        let code = writeFully(fd, bytes)
+        if code != 0 {
+            ftruncate(fd, before)
+            throw CorpusWriteError("append to", path, errno: code)
         }
         guard fsync(fd) == 0 else {
             let code = errno
