@@ -88,6 +88,13 @@ public struct ParsedFeed: Sendable, Equatable {
     public var generator: String?
     public var image: String?
     public var entries: [FeedEntry]
+    /// Publisher hints for the scheduler: RSS `ttl` (minutes), `sy:updatePeriod` /
+    /// `sy:updateFrequency`, `skipHours` (0–23, GMT) and `skipDays` (English day names).
+    public var ttlMinutes: Int?
+    public var updatePeriod: String?
+    public var updateFrequency: Int?
+    public var skipHours: [Int] = []
+    public var skipDays: [String] = []
     /// True when the document was not well-formed and was read in recovery mode.
     public var bozo: Bool
     /// What made the document not well-formed, with its line, when `bozo` is true.

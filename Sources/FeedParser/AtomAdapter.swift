@@ -149,6 +149,7 @@ final class AtomAdapter: FeedFormatAdapter {
         return feed
     }
 
+    /// "name (email)", the name, or the e-mail address, as feedparser gives it.
     private static func author(name: String?, email: String?) -> String? {
         switch (name, email) {
         case let (name?, email?): return "\(name) (\(email))"

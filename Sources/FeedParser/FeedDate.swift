@@ -143,7 +143,7 @@ public enum FeedDate {
             } else if let zone = zoneOffset(token) {
                 guard offset == nil else { return nil }
                 offset = zone
-            } else if token == "at" || token == "on" {
+            } else if ["at", "on", "de", "del", "um", "à", "a", "le", "den", "der", "el", "h", "o"].contains(token) {
                 continue
             } else {
                 return nil
@@ -156,18 +156,51 @@ public enum FeedDate {
 
     static func monthNumber(_ token: String) -> Int? {
         if let number = monthNames[token] { return number }
-        if token.count > 3, let number = monthNames[String(token.prefix(3))] { return number }
+        // English abbreviations of any length ("Sept", "Febr").
+        if token.count > 3, token.allSatisfy(\.isASCII), let number = englishMonths[String(token.prefix(3))] { return number }
         return nil
     }
 
-    private static let monthNames: [String: Int] = [
-        "jan": 1, "feb": 2, "mar": 3, "apr": 4, "may": 5, "jun": 6, "jul": 7, "aug": 8,
-        "sep": 9, "sept": 9, "oct": 10, "nov": 11, "dec": 12,
+    private static let englishMonths: [String: Int] = [
+        "jan": 1, "feb": 2, "mar": 3, "apr": 4, "may": 5, "jun": 6, "jul": 7, "aug": 8, "sep": 9, "oct": 10, "nov": 11, "dec": 12,
     ]
 
+    /// Month names and abbreviations in English, German, French, Spanish, Italian, Portuguese,
+    /// Dutch, Swedish/Danish/Norwegian and Polish, lower-cased.
+    private static let monthNames: [String: Int] = {
+        let names: [[String]] = [
+            ["jan", "january", "januar", "jänner", "janv", "janvier", "ene", "enero", "gen", "gennaio", "janeiro", "januari", "januar", "sty", "stycznia", "styczeń"],
+            ["feb", "february", "februar", "févr", "fevr", "février", "fevrier", "febrero", "febbraio", "fev", "fevereiro", "februari", "lut", "lutego", "luty"],
+            ["mar", "march", "mär", "märz", "maerz", "mars", "marzo", "março", "marco", "maart", "mrt", "mars", "mar", "marca", "marzec"],
+            ["apr", "april", "avr", "avril", "abr", "abril", "aprile", "kwi", "kwietnia", "kwiecień"],
+            ["may", "mai", "mayo", "mag", "maggio", "maio", "mei", "maj", "maja"],
+            ["jun", "june", "juni", "juin", "junio", "giu", "giugno", "junho", "cze", "czerwca", "czerwiec"],
+            ["jul", "july", "juli", "juil", "juillet", "julio", "lug", "luglio", "julho", "lip", "lipca", "lipiec"],
+            ["aug", "august", "août", "aout", "ago", "agosto", "augustus", "sie", "sierpnia", "sierpień"],
+            ["sep", "sept", "september", "septembre", "septiembre", "setiembre", "set", "settembre", "setembro", "wrz", "września", "wrzesień"],
+            ["oct", "october", "okt", "oktober", "octobre", "octubre", "ott", "ottobre", "out", "outubro", "paź", "października", "październik"],
+            ["nov", "november", "novembre", "noviembre", "novembro", "lis", "listopada", "listopad"],
+            ["dec", "december", "dez", "dezember", "déc", "decembre", "décembre", "dic", "diciembre", "dicembre", "dezembro", "des", "desember", "gru", "grudnia", "grudzień"],
+        ]
+        var table: [String: Int] = [:]
+        for (index, list) in names.enumerated() {
+            for name in list where table[name] == nil { table[name] = index + 1 }
+        }
+        return table
+    }()
+
+    /// Weekday names and abbreviations in the same languages; they carry no information.
     private static let weekdayNames: Set<String> = [
-        "mon", "tue", "tues", "wed", "thu", "thur", "thurs", "fri", "sat", "sun", "monday",
-        "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday",
+        "mon", "tue", "tues", "wed", "thu", "thur", "thurs", "fri", "sat", "sun", "monday", "tuesday", "wednesday",
+        "thursday", "friday", "saturday", "sunday",
+        "mo", "di", "mi", "do", "fr", "sa", "so", "montag", "dienstag", "mittwoch", "donnerstag", "freitag", "samstag", "sonnabend", "sonntag",
+        "lun", "mer", "jeu", "ven", "sam", "dim", "lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche",
+        "lunes", "martes", "miércoles", "miercoles", "jueves", "viernes", "sábado", "sabado", "domingo", "mié", "jue", "vie", "sáb", "dom",
+        "lunedì", "martedì", "mercoledì", "giovedì", "venerdì", "sabato", "domenica", "gio", "lunedi", "martedi", "mercoledi", "giovedi", "venerdi",
+        "segunda", "terça", "quarta", "quinta", "sexta", "seg", "ter", "qua", "qui", "sex", "segunda-feira", "terça-feira", "quarta-feira", "quinta-feira", "sexta-feira",
+        "maandag", "dinsdag", "woensdag", "donderdag", "vrijdag", "zaterdag", "zondag", "ma", "wo", "vr", "za", "zo",
+        "måndag", "tisdag", "onsdag", "torsdag", "fredag", "lördag", "söndag", "mandag", "tirsdag", "lørdag", "søndag", "mån", "tis", "ons", "tor", "fre", "lör", "sön",
+        "pon", "wt", "śr", "czw", "pt", "sob", "niedz", "poniedziałek", "wtorek", "środa", "czwartek", "piątek", "sobota", "niedziela",
     ]
 
     private static let namedZones: [String: Int] = [

@@ -39,12 +39,56 @@ public enum FeedParser {
     /// - Parameters:
     ///   - bytes: the document as served (any encoding the document declares).
     ///   - url: the document's URL after redirects, the base for relative links.
-    public static func parse(_ bytes: [UInt8], url: String? = nil) throws(FeedParseError) -> ParsedFeed {
-        guard bytes.contains(where: { !isXMLSpace($0) }) else { throw .emptyDocument }
+    public static func parse(_ bytes: [UInt8], url: String? = nil, contentType: String? = nil) throws(FeedParseError) -> ParsedFeed {
+        guard let first = bytes.firstIndex(where: { !isXMLSpace($0) && $0 != 0xEF && $0 != 0xBB && $0 != 0xBF }) else {
+            throw .emptyDocument
+        }
+        if bytes[first] == UInt8(ascii: "{") {
+            return try JSONFeedParser.parse(bytes, url: url)
+        }
+        var problems: [String] = []
+        if let mediaType = contentType?.split(separator: ";").first?.trimmingCharacters(in: .whitespaces).lowercased(),
+           !mediaType.isEmpty, !["xml", "rss", "atom", "rdf"].contains(where: { mediaType.contains($0) }) {
+            problems.append("served as \(mediaType), not as an XML feed type")
+        }
+        var prepared = DocumentEncoding.prepare(bytes, httpCharset: DocumentEncoding.charset(fromContentType: contentType))
+        if let problem = prepared.problem { problems.append(problem) }
+        if prepared.encoding == "UTF-8", let start = prepared.bytes.firstIndex(of: UInt8(ascii: "<")), start > 0 {
+            // libxml2 gives up on anything before the root; skip it (a BOM twice, a PHP warning...).
+            if prepared.bytes[..<start].contains(where: { !isXMLSpace($0) }) {
+                problems.append("text before the first tag was skipped")
+            }
+            prepared.bytes.removeFirst(start)
+        }
+        var (feed, result, handler) = try read(prepared, url: url)
+        if !result.wellFormed, prepared.encoding == "UTF-8",
+           let issue = result.firstIssue?.message, issue.contains("EntityRef") || issue.contains("entity") {
+            // Bare ampersands ("Fish & Chips") are the most common defect: escape them and read again.
+            let repaired = escapeBareAmpersands(prepared.bytes)
+            if repaired != prepared.bytes, let retry = try? read(.init(bytes: repaired, encoding: "UTF-8", problem: nil), url: url),
+               retry.0.entries.count >= feed.entries.count {
+                problems.append("bare '&' characters were read as text (\(result.firstIssue?.description ?? "entity error"))")
+                (feed, result, handler) = retry
+                if result.wellFormed { result.firstIssue = nil }
+            }
+        }
+        if let issue = result.firstIssue { problems.append(issue.description) } else if !result.wellFormed {
+            problems.append("the document is not well-formed XML")
+        }
+        if handler.truncatedText { problems.append("a text field longer than \(TextCapture.maximumBytes) bytes was cut") }
+        if !problems.isEmpty {
+            feed.bozo = true
+            feed.bozoReason = problems.joined(separator: "; ")
+        }
+        if feed.language == nil { feed.language = handler.rootLanguage }
+        return feed
+    }
+
+    private static func read(_ prepared: DocumentEncoding.Prepared, url: String?) throws(FeedParseError) -> (ParsedFeed, XMLStreamResult, FeedDocumentHandler) {
         let handler = FeedDocumentHandler(documentURL: url)
         let result: XMLStreamResult
         do {
-            result = try XMLStreamParser.parse(bytes, url: url, handler: handler)
+            result = try XMLStreamParser.parse(prepared.bytes, url: url, encoding: prepared.encoding, handler: handler)
         } catch {
             throw .refused(error.description)
         }
@@ -52,13 +96,31 @@ public enum FeedParser {
             if let root = handler.rootName { throw .notAFeed(rootElement: root) }
             throw .notXML(firstIssue: result.firstIssue?.description ?? "no root element")
         }
-        var feed = adapter.finish()
-        if !result.wellFormed {
-            feed.bozo = true
-            feed.bozoReason = result.firstIssue?.description ?? "the document is not well-formed XML"
+        return (adapter.finish(), result, handler)
+    }
+
+    /// Replaces `&` that does not start an entity or character reference with `&amp;`.
+    static func escapeBareAmpersands(_ bytes: [UInt8]) -> [UInt8] {
+        var out: [UInt8] = []
+        out.reserveCapacity(bytes.count + 64)
+        var index = 0
+        while index < bytes.count {
+            let byte = bytes[index]
+            out.append(byte)
+            index += 1
+            guard byte == UInt8(ascii: "&") else { continue }
+            var end = index
+            if end < bytes.count && bytes[end] == UInt8(ascii: "#") { end += 1 }
+            while end < bytes.count && end - index < 32 && (isNameByte(bytes[end])) { end += 1 }
+            if !(end > index && end < bytes.count && bytes[end] == UInt8(ascii: ";")) {
+                out.append(contentsOf: Array("amp;".utf8))
+            }
         }
-        if feed.language == nil { feed.language = handler.rootLanguage }
-        return feed
+        return out
+    }
+
+    private static func isNameByte(_ byte: UInt8) -> Bool {
+        (byte >= 0x30 && byte <= 0x39) || (byte >= 0x41 && byte <= 0x5A) || (byte >= 0x61 && byte <= 0x7A)
     }
 
     private static func isXMLSpace(_ byte: UInt8) -> Bool {
@@ -99,6 +161,8 @@ enum Namespace: Equatable {
             case "http://www.w3.org/1999/02/22-rdf-syntax-ns#": self = .rdf
             case "http://www.w3.org/2005/Atom": self = .atom10
             case "http://purl.org/atom/ns#": self = .atom03
+            case let other where other.hasPrefix("http://purl.org/atom/ns#draft") || other.hasPrefix("http://example.com/newformat#") || other.hasPrefix("http://www.w3.org/2005/Atom"):
+                self = .atom10
             case "http://purl.org/rss/1.0/modules/content/": self = .content
             case "http://purl.org/dc/elements/1.1/", "http://purl.org/dc/terms/": self = .dc
             case "http://search.yahoo.com/mrss/", "http://search.yahoo.com/mrss": self = .media
@@ -150,6 +214,7 @@ final class FeedDocumentHandler: XMLStreamHandler {
     private(set) var adapter: FeedFormatAdapter?
     private(set) var rootName: String?
     private(set) var rootLanguage: String?
+    private(set) var truncatedText = false
     private var baseStack: [String?]
     private var depth = 0
     private var capture: TextCapture?
@@ -174,7 +239,8 @@ final class FeedDocumentHandler: XMLStreamHandler {
         let element = Element(name)
         if rootName == nil {
             rootName = name.qualified
-            rootLanguage = attributes.first(where: { $0.name.localName == "lang" && Namespace(uri: $0.name.namespaceURI, prefix: $0.name.prefix) == .xml })?.value
+            rootLanguage = attributes.first(where: { $0.name.localName == "lang" && Namespace(uri: $0.name.namespaceURI, prefix: $0.name.prefix) == .xml })
+                .map { $0.value.replacingOccurrences(of: "_", with: "-") }
             adapter = Self.adapter(forRoot: element, attributes: attributes)
         }
         if let mode = adapter?.start(element, attributes: attributes, base: base) {
@@ -194,6 +260,7 @@ final class FeedDocumentHandler: XMLStreamHandler {
                 return
             }
             self.capture = nil
+            if capture.truncated { truncatedText = true }
             adapter?.end(Element(name), text: capture.text, base: base)
             return
         }
@@ -234,7 +301,10 @@ final class FeedDocumentHandler: XMLStreamHandler {
 
 /// Accumulates the content of one element (see `CaptureMode`).
 final class TextCapture {
+    /// No single field may grow past this (a huge text node is cut, not kept whole).
+    static let maximumBytes = 8 << 20
     let mode: CaptureMode
+    private(set) var truncated = false
     private(set) var childDepth = 0
     private var bytes: [UInt8] = []
     private var skippedWrapper = false
@@ -242,9 +312,28 @@ final class TextCapture {
 
     init(mode: CaptureMode) { self.mode = mode }
 
-    var text: String { String(decoding: bytes, as: UTF8.self) }
+    var text: String {
+        // C1 controls (U+0080–U+009F) never belong in text; they come from Windows-1252 bytes or
+        // character references like &#146; written by tools that meant Windows-1252.
+        if bytes.contains(0xC2) {
+            var scalars = String.UnicodeScalarView()
+            for scalar in String(decoding: bytes, as: UTF8.self).unicodeScalars {
+                if (0x80...0x9F).contains(scalar.value) {
+                    scalars.append(contentsOf: String(decoding: DocumentEncoding.windows1252ToUTF8([UInt8(scalar.value)], all: true), as: UTF8.self).unicodeScalars)
+                } else {
+                    scalars.append(scalar)
+                }
+            }
+            return String(scalars)
+        }
+        return String(decoding: bytes, as: UTF8.self)
+    }
 
     func append(_ chunk: UnsafeBufferPointer<UInt8>) {
+        guard bytes.count + chunk.count <= Self.maximumBytes else {
+            truncated = true
+            return
+        }
         if mode == .xhtml || childDepth > 0 {
             for byte in chunk { appendEscaped(byte) }
         } else {
@@ -279,7 +368,7 @@ final class TextCapture {
             }
             bytes.append(UInt8(ascii: "\""))
         }
-        bytes.append(UInt8(ascii: ">"))
+        bytes.append(contentsOf: Self.voidElements.contains(name.localName) ? Array(" />".utf8) : [UInt8(ascii: ">")])
     }
 
     func closeChild(_ name: XMLName) {

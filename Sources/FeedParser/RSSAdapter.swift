@@ -15,7 +15,8 @@ final class RSSAdapter: FeedFormatAdapter {
     private var entryDCIdentifier: String?
     private var inImage = false
     private var inTextInput = false
-    private var itemDepthGuard = 0
+    private var inSkipHours = false
+    private var inSkipDays = false
 
     init(format: FeedFormat) {
         feed = ParsedFeed(format: format)
@@ -66,7 +67,13 @@ final class RSSAdapter: FeedFormatAdapter {
             case "guid":
                 guidIsPermaLink = attribute("isPermaLink", attributes)?.lowercased() != "false"
                 return .text
-            case "channel", "rss", "items", "Seq", "li", "skipHours", "skipDays":
+            case "skipHours" where entry == nil:
+                inSkipHours = true
+                return nil
+            case "skipDays" where entry == nil:
+                inSkipDays = true
+                return nil
+            case "channel", "rss", "items", "Seq", "li":
                 return nil
             default:
                 return inTextInput ? nil : .text
@@ -80,7 +87,7 @@ final class RSSAdapter: FeedFormatAdapter {
                     rel: attribute("rel", attributes) ?? "alternate", type: attribute("type", attributes)))
             }
             return nil
-        case .content, .dc:
+        case .content, .dc, .sy:
             return .text
         default:
             return nil
@@ -98,6 +105,20 @@ final class RSSAdapter: FeedFormatAdapter {
                 return
             case "textinput", "textInput":
                 inTextInput = false
+                return
+            case "skipHours":
+                inSkipHours = false
+                return
+            case "skipDays":
+                inSkipDays = false
+                return
+            case "hour" where inSkipHours:
+                if let hour = text.flatMap({ Int($0.trimmingCharacters(in: .whitespacesAndNewlines)) }), (0...24).contains(hour) {
+                    feed.skipHours.append(hour % 24)
+                }
+                return
+            case "day" where inSkipDays:
+                if let day = FeedText.trimmed(text) { feed.skipDays.append(day) }
                 return
             default:
                 break
@@ -153,6 +174,9 @@ final class RSSAdapter: FeedFormatAdapter {
         case (.dc, "language"): if feed.language == nil { feed.language = FeedText.trimmed(text) }
         case (.dc, "creator"): if feed.author == nil { feed.author = FeedText.plain(text) }
         case (.dc, "date"): if feed.updated == nil { feed.updated = FeedDate.parse(text) }
+        case (.sy, "updatePeriod"): feed.updatePeriod = FeedText.trimmed(text)?.lowercased()
+        case (.sy, "updateFrequency"): feed.updateFrequency = FeedText.trimmed(text).flatMap { Int($0) }
+        case (.dc, "rights"): break
         case let (namespace, name) where namespace == .none || namespace == .rss10 || namespace == .rss090:
             switch name {
             case "title": feed.title = FeedText.plain(text)
@@ -163,6 +187,7 @@ final class RSSAdapter: FeedFormatAdapter {
             case "pubDate": if feed.updated == nil { feed.updated = FeedDate.parse(text) }
             case "generator": feed.generator = FeedText.plain(text)
             case "managingEditor", "webMaster": if feed.author == nil { feed.author = FeedText.plain(text) }
+            case "ttl": feed.ttlMinutes = FeedText.trimmed(text).flatMap { Int($0) }.flatMap { $0 >= 0 ? $0 : nil }
             default: break
             }
         default:

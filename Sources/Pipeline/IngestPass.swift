@@ -142,7 +142,7 @@ public struct IngestPass: Sendable {
         }
         let parsed: ParsedFeed
         do {
-            parsed = try FeedParser.parse(response.body, url: response.effectiveURL)
+            parsed = try FeedParser.parse(response.body, url: response.effectiveURL, contentType: response.headers["content-type"])
         } catch {
             return await fail("\(response.effectiveURL): \(error.description)")
         }

@@ -35,12 +35,18 @@ public enum HTMLText {
             .filter { !$0.isEmpty }
     }
 
+    /// HTML's white space: space, tab, line feed, form feed, carriage return. Other Unicode
+    /// spaces (no-break, em space) are text.
+    static func isHTMLSpace(_ scalar: Unicode.Scalar) -> Bool {
+        scalar == " " || scalar == "\t" || scalar == "\n" || scalar == "\r" || scalar == "\u{0C}"
+    }
+
     static func collapseWhitespace(_ text: String) -> String {
         var out = ""
         out.reserveCapacity(text.utf8.count)
         var space = false
         for scalar in text.unicodeScalars {
-            if scalar.properties.isWhitespace {
+            if isHTMLSpace(scalar) {
                 space = true
             } else {
                 if space && !out.isEmpty { out.append(" ") }
@@ -130,7 +136,7 @@ private struct ParagraphCollector {
 
     private mutating func appendText(_ text: String) {
         for scalar in text.unicodeScalars {
-            if scalar.properties.isWhitespace {
+            if HTMLText.isHTMLSpace(scalar) {
                 pendingSpace = true
             } else {
                 if pendingSpace && !current.isEmpty { current.append(" ") }

@@ -58,16 +58,20 @@ public struct XMLStreamResult: Sendable {
 
 /// Why a document could not be read at all.
 public enum XMLStreamError: Error, Sendable, Equatable, CustomStringConvertible {
-    /// The document declares entities (a DTD internal subset with `<!ENTITY`): feeds never need
-    /// that and it is how entity-expansion attacks start.
-    case entityDeclaration(name: String, line: Int)
+    /// The document declares an entity that could expand (it refers to other entities, holds
+    /// markup, or is long): how billion-laughs and quadratic-blowup attacks start.
+    case unsafeEntity(name: String, line: Int, reason: String)
+    /// Declared entities were referenced so often that their expansion passed the budget.
+    case entityExpansionLimit(bytes: Int)
     /// libxml2 could not even start (empty input, allocation failure).
     case cannotStart(String)
 
     public var description: String {
         switch self {
-        case let .entityDeclaration(name, line):
-            return "line \(line): the document declares the entity '\(name)'; feeds never need entity declarations and they are refused to stop entity-expansion attacks"
+        case let .unsafeEntity(name, line, reason):
+            return "line \(line): the document declares the entity '\(name)', which \(reason); such declarations are refused because they are how entity-expansion attacks work"
+        case let .entityExpansionLimit(bytes):
+            return "declared entities expand to more than \(bytes) bytes; the document is refused as an entity-expansion attack"
         case let .cannotStart(reason):
             return "cannot start the XML parser: \(reason)"
         }
@@ -105,6 +109,7 @@ public enum XMLStreamParser {
                     var value = ""
                     if let start = attributes[base + 3], let end = attributes[base + 4] {
                         value = String(decoding: UnsafeBufferPointer(start: start, count: end - start), as: UTF8.self)
+                        if value.contains("&") { value = XMLReferences.decode(value) }
                     }
                     list.append(XMLAttribute(
                         name: XMLName(
@@ -132,30 +137,29 @@ public enum XMLStreamParser {
             context.handler.characters(UnsafeBufferPointer(start: chars, count: Int(length)))
         }
         sax.cdataBlock = sax.characters
-        // Feeds use HTML's named entities (&nbsp; &eacute;) without declaring them. They are
-        // answered as predefined entities of one character, so nothing can expand.
-        sax.getEntity = { _, name in
-            guard let name else { return nil }
-            return HTMLEntityTable.shared.entity(named: name)
-        }
         sax.reference = { ctx, name in
             guard let ctx, let name else { return }
             let context = Unmanaged<ParseContext>.fromOpaque(ctx).takeUnretainedValue()
             context.handler.entityReference(named: LibXML.string(name))
         }
-        sax.entityDecl = { ctx, name, _, _, _, _ in
-            guard let ctx else { return }
+        // Entities declared in the document: short plain-text internal entities are answered
+        // (feeds use them for things like a shared tag prefix); anything that could expand is
+        // refused; external and parameter entities are ignored and never fetched.
+        sax.entityDecl = { ctx, name, type, _, _, content in
+            guard let ctx, let name else { return }
             let context = Unmanaged<ParseContext>.fromOpaque(ctx).takeUnretainedValue()
-            if context.refusal == nil {
-                let line = context.parser.map { Int(xmlSAX2GetLineNumber($0)) } ?? 0
-                context.refusal = .entityDeclaration(name: name.map(LibXML.string) ?? "?", line: line)
-            }
-            if let parser = context.parser { xmlStopParser(parser) }
+            context.declare(name: name, type: type, content: content)
+        }
+        sax.getEntity = { ctx, name in
+            guard let ctx, let name else { return nil }
+            let context = Unmanaged<ParseContext>.fromOpaque(ctx).takeUnretainedValue()
+            return context.entity(named: name)
         }
         sax.serror = { ctx, error in
             guard let ctx, let error else { return }
             let context = Unmanaged<ParseContext>.fromOpaque(ctx).takeUnretainedValue()
-            guard context.firstIssue == nil else { return }
+            // Warnings (an undeclared parameter entity in a DTD, say) do not make a document bozo.
+            guard context.firstIssue == nil, error.pointee.level.rawValue >= XML_ERR_ERROR.rawValue else { return }
             let message = error.pointee.message.map { String(cString: $0) } ?? "unknown error"
             context.firstIssue = XMLIssue(
                 message: message.trimmingCharacters(in: .whitespacesAndNewlines),
@@ -204,18 +208,134 @@ public enum XMLStreamParser {
             stoppedEarly: parser.pointee.disableSAX != 0 && offset < bytes.count)
     }
 
+    /// Whether libxml2 (through iconv) can decode `encoding`.
+    public static func supportsEncoding(_ encoding: String) -> Bool {
+        LibXML.initialize()
+        guard let handler = xmlFindCharEncodingHandler(encoding) else { return false }
+        xmlCharEncCloseFunc(handler)
+        return true
+    }
+
     private final class ParseContext {
         let handler: XMLStreamHandler
         var parser: xmlParserCtxtPtr?
         var firstIssue: XMLIssue?
         var refusal: XMLStreamError?
+        /// Entity records made for this document; freed with it.
+        private var scratch: xmlDocPtr?
+        private var declared: [String: xmlEntityPtr] = [:]
+        private var literals: [String: xmlEntityPtr] = [:]
+        private var expandedBytes = 0
+        static let maximumDeclaredLength = 1024
+        static let maximumExpansion = 1 << 20
+        static let maximumEntities = 1000
+
         init(handler: XMLStreamHandler) { self.handler = handler }
+
+        deinit { if let scratch { xmlFreeDoc(scratch) } }
+
+        func declare(name: UnsafePointer<xmlChar>, type: Int32, content: UnsafeMutablePointer<xmlChar>?) {
+            guard type == Int32(XML_INTERNAL_GENERAL_ENTITY.rawValue) else { return }
+            let text = content.map { String(cString: $0) } ?? ""
+            let reason: String?
+            if text.contains("&") || text.contains("%") {
+                reason = "refers to other entities"
+            } else if text.contains("<") {
+                reason = "contains markup"
+            } else if text.utf8.count > Self.maximumDeclaredLength {
+                reason = "is \(text.utf8.count) bytes long (at most \(Self.maximumDeclaredLength) are accepted)"
+            } else if declared.count >= Self.maximumEntities {
+                reason = "is one of more than \(Self.maximumEntities) declarations"
+            } else {
+                reason = nil
+            }
+            if let reason {
+                refuse(.unsafeEntity(name: String(cString: name), line: parser.map { Int(xmlSAX2GetLineNumber($0)) } ?? 0, reason: reason))
+                return
+            }
+            if let entity = makeEntity(name: name, content: text) { declared[String(cString: name)] = entity }
+        }
+
+        func entity(named name: UnsafePointer<xmlChar>) -> xmlEntityPtr? {
+            let key = String(cString: name)
+            if let entity = declared[key] {
+                expandedBytes += Int(entity.pointee.length)
+                if expandedBytes > Self.maximumExpansion {
+                    refuse(.entityExpansionLimit(bytes: Self.maximumExpansion))
+                    return nil
+                }
+                return entity
+            }
+            // HTML's named entities (&nbsp; &eacute;), which feeds use without declaring them.
+            if let entity = HTMLEntityTable.shared.entity(named: name) { return entity }
+            // Any other name stays in the text as written, as feedparser keeps it.
+            if let entity = literals[key] { return entity }
+            guard literals.count < Self.maximumEntities, let entity = makeEntity(name: name, content: "&\(key);") else { return nil }
+            literals[key] = entity
+            return entity
+        }
+
+        private func refuse(_ error: XMLStreamError) {
+            if refusal == nil { refusal = error }
+            if let parser { xmlStopParser(parser) }
+        }
+
+        /// An entity libxml2 treats like `&amp;`: its text is passed on as characters, never parsed.
+        private func makeEntity(name: UnsafePointer<xmlChar>, content: String) -> xmlEntityPtr? {
+            if scratch == nil {
+                scratch = xmlNewDoc("1.0")
+                if let scratch { xmlCreateIntSubset(scratch, "scratch", nil, nil) }
+            }
+            guard let scratch, let entity = xmlAddDocEntity(scratch, name, Int32(XML_INTERNAL_GENERAL_ENTITY.rawValue), nil, nil, content) else {
+                return nil
+            }
+            entity.pointee.etype = XML_INTERNAL_PREDEFINED_ENTITY
+            return entity
+        }
     }
 }
 
 private func xmlSwitchEncodingName(_ parser: xmlParserCtxtPtr, _ name: String) -> Int32 {
     guard let handler = xmlFindCharEncodingHandler(name) else { return -1 }
     return xmlSwitchToEncoding(parser, handler)
+}
+
+/// Decodes the references libxml2 leaves in attribute values when it does not substitute
+/// entities (`&#38;`, `&amp;`, `&eacute;`); anything else stays as written.
+enum XMLReferences {
+    static func decode(_ value: String) -> String {
+        var out = ""
+        var rest = Substring(value)
+        while let ampersand = rest.firstIndex(of: "&") {
+            out += rest[..<ampersand]
+            let after = rest[rest.index(after: ampersand)...]
+            if let semicolon = after.prefix(33).firstIndex(of: ";"), let text = resolve(after[..<semicolon]) {
+                out += text
+                rest = after[after.index(after: semicolon)...]
+            } else {
+                out += "&"
+                rest = after
+            }
+        }
+        return out + rest
+    }
+
+    private static func resolve(_ name: Substring) -> String? {
+        if name.hasPrefix("#x") || name.hasPrefix("#X") {
+            return UInt32(name.dropFirst(2), radix: 16).flatMap(Unicode.Scalar.init).map { String(Character($0)) }
+        }
+        if name.hasPrefix("#") {
+            return UInt32(name.dropFirst()).flatMap(Unicode.Scalar.init).map { String(Character($0)) }
+        }
+        switch name {
+        case "amp": return "&"
+        case "lt": return "<"
+        case "gt": return ">"
+        case "quot": return "\""
+        case "apos": return "'"
+        default: return HTMLEntity.decode(String(name))
+        }
+    }
 }
 
 /// libxml2 entity records for HTML's named character references, made once per name and kept

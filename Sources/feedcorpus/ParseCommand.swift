@@ -16,9 +16,16 @@ struct ParseCommand: AsyncParsableCommand {
     @Option(help: "Base URL for relative links (default: the file's URL or the final URL fetched).")
     var baseURL: String?
 
+    @Option(help: "The HTTP Content-Type to assume for a file (its charset takes part in decoding).")
+    var contentType: String?
+
+    @Flag(help: "Print counts and parse throughput instead of the JSON (for benchmarks).")
+    var stats = false
+
     func run() async throws {
         let bytes: [UInt8]
         var documentURL: String
+        var contentType = self.contentType
         if source.hasPrefix("http://") || source.hasPrefix("https://") {
             let client = HTTPClient(settings: HTTPClientSettings(userAgent: FetchSettings.defaultUserAgent))
             defer { client.shutdown() }
@@ -30,6 +37,7 @@ struct ParseCommand: AsyncParsableCommand {
                 }
                 bytes = response.body
                 documentURL = response.effectiveURL
+                contentType = contentType ?? response.headers["content-type"]
             } catch let error as FetchError {
                 FileHandle.standardError.write(Data("feedcorpus: \(error.description)\n".utf8))
                 throw ExitCode(1)
@@ -44,7 +52,16 @@ struct ParseCommand: AsyncParsableCommand {
         }
         if let baseURL { documentURL = baseURL }
         do {
-            let feed = try FeedParser.parse(bytes, url: documentURL)
+            let started = ContinuousClock.now
+            let feed = try FeedParser.parse(bytes, url: documentURL, contentType: contentType)
+            let elapsed = ContinuousClock.now - started
+            if stats {
+                let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+                let megabytes = Double(bytes.count) / 1_000_000
+                print("format=\(feed.format.rawValue) entries=\(feed.entries.count) bozo=\(feed.bozo) bytes=\(bytes.count) "
+                    + String(format: "parse_seconds=%.4f mb_per_second=%.1f", seconds, megabytes / max(seconds, 1e-9)))
+                return
+            }
             print(try FeedJSON.render(feed))
         } catch let error as FeedParseError {
             FileHandle.standardError.write(Data("feedcorpus: \(source): \(error.description)\n".utf8))

@@ -106,7 +106,7 @@ func date(_ iso: String) -> Date? {
             <rss version="2.0"><channel><title>Caf&eacute; &mdash; news&nbsp;</title>
             <item><title>Na&iuml;ve &amp; caf&eacute;</title><description>x</description></item></channel></rss>
             """)
-        #expect(feed.title == "Café — news")
+        #expect(feed.title == "Café — news\u{A0}")  // a no-break space is text, as in feedparser
         #expect(feed.entries.first?.title == "Naïve & café")
         #expect(feed.bozo == false)  // HTML entities are read as if declared
     }

@@ -1,0 +1,211 @@
+import Foundation
+import XMLSupport
+
+/// Decides how the bytes of a feed are to be decoded and hands libxml2 UTF-8 wherever it can.
+///
+/// Precedence, highest first:
+/// 1. a byte-order mark (UTF-8, UTF-16, UTF-32), or UTF-16 recognised from `<?` without one;
+/// 2. the charset of the HTTP Content-Type;
+/// 3. the XML declaration's `encoding`;
+/// 4. UTF-8.
+///
+/// Then the choice is checked against the bytes, because publishers mislabel: a document
+/// labelled (or defaulting to) UTF-8 that is not valid UTF-8 has its invalid bytes read as
+/// Windows-1252 (the usual culprit); a document labelled ISO-8859-1/Windows-1252/ASCII whose
+/// bytes are valid UTF-8 with non-ASCII characters is read as UTF-8. ISO-8859-1 is read as
+/// Windows-1252, as browsers do. Every mismatch is reported so the feed is flagged `bozo`.
+public enum DocumentEncoding {
+    /// The bytes to give libxml2 and the encoding name that overrides the document's own.
+    public struct Prepared {
+        public var bytes: [UInt8]
+        /// nil: let libxml2 read the declaration (never happens for the UTF-8 family).
+        public var encoding: String?
+        /// Why the document needed repair, for the bozo reason.
+        public var problem: String?
+    }
+
+    public static func prepare(_ input: [UInt8], httpCharset: String?) -> Prepared {
+        var bytes = input
+        // 1. Byte-order marks and BOM-less UTF-16/32.
+        if bytes.starts(with: [0xEF, 0xBB, 0xBF]) {
+            bytes.removeFirst(3)
+            return utf8(bytes, label: "UTF-8 (byte-order mark)")
+        }
+        if bytes.starts(with: [0x00, 0x00, 0xFE, 0xFF]) { return Prepared(bytes: Array(bytes.dropFirst(4)), encoding: "UTF-32BE") }
+        if bytes.starts(with: [0xFF, 0xFE, 0x00, 0x00]) { return Prepared(bytes: Array(bytes.dropFirst(4)), encoding: "UTF-32LE") }
+        if bytes.starts(with: [0xFE, 0xFF]) { return Prepared(bytes: Array(bytes.dropFirst(2)), encoding: "UTF-16BE") }
+        if bytes.starts(with: [0xFF, 0xFE]) { return Prepared(bytes: Array(bytes.dropFirst(2)), encoding: "UTF-16LE") }
+        if bytes.starts(with: [0x3C, 0x00, 0x3F, 0x00]) || bytes.starts(with: [0x3C, 0x00, 0x72, 0x00]) {
+            return Prepared(bytes: bytes, encoding: "UTF-16LE")
+        }
+        if bytes.starts(with: [0x00, 0x3C, 0x00, 0x3F]) || bytes.starts(with: [0x00, 0x3C, 0x00, 0x72]) {
+            return Prepared(bytes: bytes, encoding: "UTF-16BE")
+        }
+
+        // 2.–4. Labels.
+        let declared = xmlDeclarationEncoding(bytes)
+        let label = httpCharset.flatMap(normalizedName) ?? declared.flatMap(normalizedName) ?? "utf-8"
+        let source = httpCharset.flatMap(normalizedName) != nil ? "the HTTP charset" : (declared != nil ? "the XML declaration" : "the default")
+        var override: String?
+        if let http = httpCharset.flatMap(normalizedName), let declaredName = declared.flatMap(normalizedName), http != declaredName {
+            override = "the HTTP charset \(httpCharset ?? http) overrides the XML declaration's \(declared ?? declaredName)"
+        }
+
+        var prepared: Prepared
+        switch label {
+        case "utf-8":
+            prepared = utf8(bytes, label: "UTF-8 (\(source))")
+        case "windows-1252":
+            if !isASCII(bytes), isValidUTF8(bytes) {
+                prepared = Prepared(bytes: bytes, encoding: "UTF-8",
+                                    problem: "labelled \(httpCharset ?? declared ?? label) by \(source) but the bytes are UTF-8; read as UTF-8")
+            } else {
+                prepared = Prepared(bytes: windows1252ToUTF8(bytes, all: true), encoding: "UTF-8")
+            }
+        default:
+            if XMLStreamParser.supportsEncoding(label) {
+                // libxml2 decodes with the override; its own check of the declared name (which
+                // may be an alias it rejects, like "437") must not make the document bozo.
+                prepared = Prepared(bytes: replacingDeclaredEncoding(bytes), encoding: label)
+            } else {
+                prepared = utf8(bytes, label: "UTF-8")
+                prepared.problem = "unknown encoding '\(httpCharset ?? declared ?? label)' (from \(source)); read as UTF-8"
+                    + (prepared.problem.map { "; " + $0 } ?? "")
+            }
+        }
+        if let override {
+            prepared.problem = [override, prepared.problem].compactMap { $0 }.joined(separator: "; ")
+        }
+        if prepared.encoding == "UTF-8" { prepared.bytes = replacingDeclaredEncoding(prepared.bytes) }
+        return prepared
+    }
+
+    /// Rewrites the XML declaration's `encoding` to nothing so that only the override counts.
+    static func replacingDeclaredEncoding(_ bytes: [UInt8]) -> [UInt8] {
+        let head = bytes.prefix(1024)
+        guard let start = head.firstIndex(of: 0x3C), head[start...].starts(with: Array("<?xml".utf8)),
+              let end = head[start...].firstIndex(of: 0x3E), xmlDeclarationEncoding(bytes) != nil else { return bytes }
+        var out = Array(bytes[..<start])
+        out.append(contentsOf: Array("<?xml version=\"1.0\"?".utf8))
+        out.append(contentsOf: bytes[end...])
+        return out
+    }
+
+    private static func utf8(_ bytes: [UInt8], label: String) -> Prepared {
+        if isValidUTF8(bytes) { return Prepared(bytes: bytes, encoding: "UTF-8") }
+        return Prepared(bytes: windows1252ToUTF8(bytes, all: false), encoding: "UTF-8",
+                        problem: "not valid \(label): the invalid bytes were read as Windows-1252")
+    }
+
+    /// The `encoding` pseudo-attribute of the XML declaration, if any.
+    static func xmlDeclarationEncoding(_ bytes: [UInt8]) -> String? {
+        let head = bytes.prefix(1024)
+        guard let start = head.firstIndex(of: 0x3C), head[start...].starts(with: Array("<?xml".utf8)),
+              let end = head[start...].firstIndex(of: 0x3E) else { return nil }
+        let declaration = String(decoding: head[start..<end], as: UTF8.self)
+        guard let range = declaration.range(of: "encoding") else { return nil }
+        var rest = declaration[range.upperBound...].drop(while: { $0 == " " || $0 == "=" || $0 == "\t" })
+        guard let quote = rest.first, quote == "\"" || quote == "'" else { return nil }
+        rest = rest.dropFirst()
+        let value = rest.prefix(while: { $0 != quote })
+        return value.isEmpty ? nil : String(value)
+    }
+
+    /// The charset parameter of a Content-Type header value.
+    public static func charset(fromContentType contentType: String?) -> String? {
+        guard let contentType else { return nil }
+        for parameter in contentType.split(separator: ";").dropFirst() {
+            let pair = parameter.split(separator: "=", maxSplits: 1).map { $0.trimmingCharacters(in: .whitespaces) }
+            if pair.count == 2, pair[0].lowercased() == "charset" {
+                let value = pair[1].trimmingCharacters(in: CharacterSet(charactersIn: "\"'"))
+                return value.isEmpty ? nil : value
+            }
+        }
+        return nil
+    }
+
+    static func normalizedName(_ raw: String) -> String? {
+        let name = raw.trimmingCharacters(in: .whitespaces).lowercased()
+        switch name {
+        case "": return nil
+        case "utf-8", "utf8", "unicode-1-1-utf-8": return "utf-8"
+        case "iso-8859-1", "iso8859-1", "iso_8859-1", "latin1", "latin-1", "l1", "us-ascii", "ascii",
+             "windows-1252", "cp1252", "x-cp1252", "ansi_x3.4-1968":
+            return "windows-1252"
+        case "utf-16", "utf16", "utf-32", "ucs-2", "ucs-4":
+            // Labelled UTF-16/32 but no BOM and no UTF-16 pattern: the bytes are an ASCII
+            // superset, so the label is wrong.
+            return "utf-8"
+        default:
+            return name
+        }
+    }
+
+    static func isASCII(_ bytes: [UInt8]) -> Bool { bytes.allSatisfy { $0 < 0x80 } }
+
+    static func isValidUTF8(_ bytes: [UInt8]) -> Bool {
+        var iterator = bytes.makeIterator()
+        var decoder = UTF8()
+        while true {
+            switch decoder.decode(&iterator) {
+            case .scalarValue: continue
+            case .emptyInput: return true
+            case .error: return false
+            }
+        }
+    }
+
+    /// UTF-8 bytes for `bytes`: with `all`, every byte is read as Windows-1252; otherwise valid
+    /// UTF-8 sequences are kept and only the invalid bytes are read as Windows-1252.
+    static func windows1252ToUTF8(_ bytes: [UInt8], all: Bool) -> [UInt8] {
+        var out: [UInt8] = []
+        out.reserveCapacity(bytes.count + bytes.count / 8)
+        var index = 0
+        while index < bytes.count {
+            let byte = bytes[index]
+            if byte < 0x80 {
+                out.append(byte)
+                index += 1
+                continue
+            }
+            if !all, let length = validSequenceLength(bytes, at: index) {
+                out.append(contentsOf: bytes[index..<index + length])
+                index += length
+                continue
+            }
+            let scalar = windows1252[Int(byte) - 0x80] ?? Unicode.Scalar(byte)
+            out.append(contentsOf: String(Character(scalar)).utf8)
+            index += 1
+        }
+        return out
+    }
+
+    private static func validSequenceLength(_ bytes: [UInt8], at index: Int) -> Int? {
+        let lead = bytes[index]
+        let length: Int
+        switch lead {
+        case 0xC2...0xDF: length = 2
+        case 0xE0...0xEF: length = 3
+        case 0xF0...0xF4: length = 4
+        default: return nil
+        }
+        guard index + length <= bytes.count else { return nil }
+        let sequence = Array(bytes[index..<index + length])
+        return isValidUTF8(sequence) ? length : nil
+    }
+
+    /// Windows-1252's 0x80–0x9F; the rest of 0xA0–0xFF is Latin-1.
+    private static let windows1252: [Unicode.Scalar?] = {
+        let high: [UInt32] = [
+            0x20AC, 0, 0x201A, 0x0192, 0x201E, 0x2026, 0x2020, 0x2021, 0x02C6, 0x2030, 0x0160, 0x2039, 0x0152, 0, 0x017D, 0,
+            0, 0x2018, 0x2019, 0x201C, 0x201D, 0x2022, 0x2013, 0x2014, 0x02DC, 0x2122, 0x0161, 0x203A, 0x0153, 0, 0x017E, 0x0178,
+        ]
+        return (0x80...0xFF).map { byte in
+            if byte < 0xA0 {
+                let value = high[byte - 0x80]
+                return value == 0 ? Unicode.Scalar(UInt32(byte)) : Unicode.Scalar(value)
+            }
+            return Unicode.Scalar(UInt32(byte))
+        }
+    }()
+}
