@@ -42,7 +42,7 @@ let package = Package(
         .target(name: "CFileSync"),
         .target(name: "CorpusWriter", dependencies: ["FeedModel", "CFileSync"]),
         .target(name: "StateStore", dependencies: ["CSQLite", "FeedModel"]),
-        .target(name: "FeedConfig", dependencies: ["Yams"]),
+        .target(name: "FeedConfig", dependencies: ["Yams", "FeedParser"]),
         .target(
             name: "Pipeline",
             dependencies: [
@@ -60,8 +60,8 @@ let package = Package(
 
         // Tests (Swift Testing). `TestSupport` starts the real loopback HTTP server.
         .target(name: "TestSupport", path: "Tests/TestSupport", resources: [.copy("http_server.py")]),
-        .testTarget(name: "FeedConfigTests", dependencies: ["FeedConfig"]),
-        .testTarget(name: "FeedParserTests", dependencies: ["FeedParser", "FeedModel", "XMLSupport"]),
+        .testTarget(name: "FeedConfigTests", dependencies: ["FeedConfig", "FeedParser"]),
+        .testTarget(name: "FeedParserTests", dependencies: ["FeedParser", "FeedModel", "XMLSupport", "TestSupport"]),
         .testTarget(name: "DedupeTests", dependencies: ["Dedupe", "FeedModel"]),
         .testTarget(name: "CorpusWriterTests", dependencies: ["CorpusWriter", "FeedModel", "Dedupe"]),
         .testTarget(name: "StateStoreTests", dependencies: ["StateStore", "FeedModel"]),

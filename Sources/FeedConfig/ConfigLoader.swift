@@ -1,3 +1,4 @@
+import FeedParser
 import Foundation
 import Yams
 
@@ -51,7 +52,7 @@ public enum ConfigLoader {
             throw ConfigError(file: path, line: nil, key: nil, message: "not valid YAML: \(error)")
         }
         let reader = NodeReader(file: path)
-        let top = try reader.mapping(root, key: nil, allowed: ["corpus", "layout", "state", "fetch", "feeds"])
+        let top = try reader.mapping(root, key: nil, allowed: ["corpus", "layout", "state", "fetch", "feeds", "opml"])
 
         let corpus = try top["corpus"].map { node throws(ConfigError) in try reader.string(node, key: "corpus") } ?? "corpus"
         let layoutText = try top["layout"].map { node throws(ConfigError) in try reader.string(node, key: "layout") } ?? "daily"
@@ -78,36 +79,63 @@ public enum ConfigLoader {
             if let value = settings["max_connections_per_host"] { fetch.maxConnectionsPerHost = try reader.integer(value, key: "fetch.max_connections_per_host", range: 1...64) }
         }
 
-        guard let feedsNode = top["feeds"] else {
-            throw ConfigError(file: path, line: root.mark?.line, key: "feeds", message: "missing; list the feeds to poll, e.g. `feeds: [{url: https://example.org/rss.xml}]`")
-        }
-        guard case let .sequence(sequence) = feedsNode else {
-            throw reader.error(feedsNode, key: "feeds", "expected a list of feeds (each `- url: ...`)")
-        }
         var feeds: [FeedSource] = []
-        var seenURLs: [String: Int] = [:]
-        var seenNames: [String: Int] = [:]
-        for (index, item) in sequence.enumerated() {
-            let key = "feeds[\(index)]"
-            let feed: [String: Node]
-            if case .scalar = item {
-                feed = ["url": item]  // `- https://example.org/rss` is accepted as a shorthand.
-            } else {
-                feed = try reader.mapping(item, key: key, allowed: ["url", "name"])
+        var seenURLs: [String: String] = [:]
+        var seenNames: [String: String] = [:]
+        if top["feeds"] == nil && top["opml"] == nil {
+            throw ConfigError(file: path, line: root.mark?.line, key: "feeds", message: "missing; list the feeds to poll, e.g. `feeds: [{url: https://example.org/rss.xml}]`, or name an OPML file with `opml:`")
+        }
+        if let feedsNode = top["feeds"] {
+            guard case let .sequence(sequence) = feedsNode else {
+                throw reader.error(feedsNode, key: "feeds", "expected a list of feeds (each `- url: ...`)")
             }
-            guard let urlNode = feed["url"] else { throw reader.error(item, key: key, "missing `url:`") }
-            let rawURL = try reader.string(urlNode, key: "\(key).url")
-            let url = try resolveFeedURL(rawURL, folder: folder, reader: reader, node: urlNode, key: "\(key).url")
-            if let earlier = seenURLs[url] {
-                throw reader.error(urlNode, key: "\(key).url", "the same feed as feeds[\(earlier)]; list each feed once")
+            for (index, item) in sequence.enumerated() {
+                let key = "feeds[\(index)]"
+                let feed: [String: Node]
+                if case .scalar = item {
+                    feed = ["url": item]  // `- https://example.org/rss` is accepted as a shorthand.
+                } else {
+                    feed = try reader.mapping(item, key: key, allowed: ["url", "name", "category"])
+                }
+                guard let urlNode = feed["url"] else { throw reader.error(item, key: key, "missing `url:`") }
+                let rawURL = try reader.string(urlNode, key: "\(key).url")
+                let url = try resolveFeedURL(rawURL, folder: folder, reader: reader, node: urlNode, key: "\(key).url")
+                if let earlier = seenURLs[url] {
+                    throw reader.error(urlNode, key: "\(key).url", "the same feed as \(earlier); list each feed once")
+                }
+                seenURLs[url] = key
+                let name = try feed["name"].map { node throws(ConfigError) in try reader.string(node, key: "\(key).name") } ?? defaultName(for: url)
+                if let earlier = seenNames[name] {
+                    throw reader.error(feed["name"] ?? urlNode, key: "\(key).name", "'\(name)' is already the name of \(earlier); give each feed its own `name:`")
+                }
+                seenNames[name] = key
+                let category = try feed["category"].map { node throws(ConfigError) in try reader.string(node, key: "\(key).category") }
+                feeds.append(FeedSource(url: url, name: name, category: category))
             }
-            seenURLs[url] = index
-            let name = try feed["name"].map { node throws(ConfigError) in try reader.string(node, key: "\(key).name") } ?? defaultName(for: url)
-            if let earlier = seenNames[name] {
-                throw reader.error(feed["name"] ?? urlNode, key: "\(key).name", "'\(name)' is already the name of feeds[\(earlier)]; give each feed its own `name:`")
+        }
+        if let opmlNode = top["opml"] {
+            let opmlPath = resolvePath(try reader.string(opmlNode, key: "opml"), folder: folder)
+            guard let data = FileManager.default.contents(atPath: opmlPath) else {
+                throw reader.error(opmlNode, key: "opml", "cannot read \(opmlPath); check the path (relative paths start at the config's folder)")
             }
-            seenNames[name] = index
-            feeds.append(FeedSource(url: url, name: name))
+            let subscriptions: [OPMLSubscription]
+            do {
+                subscriptions = try OPML.parse([UInt8](data))
+            } catch {
+                throw reader.error(opmlNode, key: "opml", "\(opmlPath): \(error.description)")
+            }
+            for (index, subscription) in subscriptions.enumerated() {
+                let where_ = "\(opmlPath) outline \(index + 1)"
+                let url = try resolveFeedURL(subscription.xmlURL, folder: (opmlPath as NSString).deletingLastPathComponent,
+                                             reader: reader, node: opmlNode, key: "opml (\(where_))")
+                guard seenURLs[url] == nil else { continue }  // Listed in both: the `feeds:` entry wins.
+                var name = subscription.title ?? defaultName(for: url)
+                if seenNames[name] != nil { name = "\(name) (\(defaultName(for: url)))" }
+                if seenNames[name] != nil { continue }
+                seenURLs[url] = where_
+                seenNames[name] = where_
+                feeds.append(FeedSource(url: url, name: name, category: subscription.category))
+            }
         }
         return Configuration(
             path: path, corpusDirectory: resolvePath(corpus, folder: folder), layout: layout,

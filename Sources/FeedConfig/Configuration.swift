@@ -11,10 +11,13 @@ public struct FeedSource: Sendable, Equatable {
     public var url: String
     /// A short name used in output and the manifest's `feed` field.
     public var name: String
+    /// A free-form category (from `category:` or the OPML outline the feed was listed under).
+    public var category: String?
 
-    public init(url: String, name: String) {
+    public init(url: String, name: String, category: String? = nil) {
         self.url = url
         self.name = name
+        self.category = category
     }
 }
 

@@ -95,7 +95,9 @@ public enum FeedDate {
             index += 1
             if token.hasSuffix(".") { token.removeLast() }
             if token.isEmpty { continue }
-            if token.contains(":") {
+            if (token.first == "+" || token.first == "-"), sawTime, offset == nil, let zone = zoneOffset(token) {
+                offset = zone  // "-05:00" after the time.
+            } else if token.contains(":") {
                 guard !sawTime else { return nil }
                 var timeToken = Substring(token)
                 // "12:00:00+0100" or "12:00:00z": a zone glued to the time.

@@ -100,6 +100,11 @@ public enum XMLStreamParser {
         sax.startElementNs = { ctx, localName, prefix, uri, _, _, attributeCount, _, attributes in
             guard let ctx, let localName else { return }
             let context = Unmanaged<ParseContext>.fromOpaque(ctx).takeUnretainedValue()
+            context.depth += 1
+            if context.depth > XMLStreamParser.maximumDepth {
+                context.stopForDepth()
+                return
+            }
             var list: [XMLAttribute] = []
             if attributeCount > 0, let attributes {
                 list.reserveCapacity(Int(attributeCount))
@@ -127,6 +132,7 @@ public enum XMLStreamParser {
         sax.endElementNs = { ctx, localName, prefix, uri in
             guard let ctx, let localName else { return }
             let context = Unmanaged<ParseContext>.fromOpaque(ctx).takeUnretainedValue()
+            context.depth -= 1
             context.handler.endElement(
                 XMLName(localName: LibXML.string(localName), namespaceURI: uri.map(LibXML.string),
                         prefix: prefix.map(LibXML.string)))
@@ -203,10 +209,14 @@ public enum XMLStreamParser {
         }
         if let refusal = context.refusal { throw refusal }
         return XMLStreamResult(
-            wellFormed: parser.pointee.wellFormed != 0 && context.firstIssue == nil,
+            wellFormed: parser.pointee.wellFormed != 0 && context.firstIssue == nil && !context.tooDeep,
             firstIssue: context.firstIssue,
             stoppedEarly: parser.pointee.disableSAX != 0 && offset < bytes.count)
     }
+
+    /// Elements nested deeper than this end the parse (libxml2's own limit does not apply to
+    /// push parsing); what was read before is kept.
+    public static let maximumDepth = 512
 
     /// Whether libxml2 (through iconv) can decode `encoding`.
     public static func supportsEncoding(_ encoding: String) -> Bool {
@@ -230,9 +240,21 @@ public enum XMLStreamParser {
         static let maximumExpansion = 1 << 20
         static let maximumEntities = 1000
 
+        var depth = 0
+        private(set) var tooDeep = false
+
         init(handler: XMLStreamHandler) { self.handler = handler }
 
         deinit { if let scratch { xmlFreeDoc(scratch) } }
+
+        func stopForDepth() {
+            guard !tooDeep else { return }
+            tooDeep = true
+            let line = parser.map { Int(xmlSAX2GetLineNumber($0)) } ?? 0
+            firstIssue = XMLIssue(message: "elements nested deeper than \(XMLStreamParser.maximumDepth) levels; the rest of the document was ignored",
+                                  line: line, column: 0)
+            if let parser { xmlStopParser(parser) }
+        }
 
         func declare(name: UnsafePointer<xmlChar>, type: Int32, content: UnsafeMutablePointer<xmlChar>?) {
             guard type == Int32(XML_INTERNAL_GENERAL_ENTITY.rawValue) else { return }

@@ -176,3 +176,35 @@ import Testing
         }
     }
 }
+
+@Suite struct ConfigOPMLTests {
+    @Test func feedsComeFromTheOPMLFileToo() throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("opml-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        try Data("""
+            <opml version="2.0"><body>
+              <outline text="Tech"><outline title="Example" xmlUrl="https://a.example/rss"/></outline>
+              <outline title="Dup" xmlUrl="https://b.example/rss"/>
+            </body></opml>
+            """.utf8).write(to: folder.appendingPathComponent("subs.opml"))
+        let config = try ConfigLoader.parse(yaml: """
+            opml: subs.opml
+            feeds:
+              - {url: "https://b.example/rss", name: bee}
+            """, path: folder.appendingPathComponent("feedcorpus.yaml").path)
+        #expect(config.feeds == [
+            FeedSource(url: "https://b.example/rss", name: "bee"),
+            FeedSource(url: "https://a.example/rss", name: "Example", category: "Tech"),
+        ])
+    }
+
+    @Test func missingOPMLFileIsAConfigError() {
+        do {
+            _ = try ConfigLoader.parse(yaml: "opml: nope.opml\n", path: "/tmp/feedcorpus.yaml")
+            Issue.record("expected an error")
+        } catch {
+            #expect(error.key == "opml")
+            #expect(error.line == 1)
+        }
+    }
+}

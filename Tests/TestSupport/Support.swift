@@ -50,6 +50,12 @@ public final class TestHTTPServer: @unchecked Sendable {
         "http://127.0.0.1:\(port)/\(path.hasPrefix("/") ? String(path.dropFirst()) : path)"
     }
 
+    /// The paths requested so far, in order (from ROOT/requests.log).
+    public func requestedPaths() -> [String] {
+        let text = (try? String(contentsOf: root.appendingPathComponent("requests.log"), encoding: .utf8)) ?? ""
+        return text.split(separator: "\n").map(String.init)
+    }
+
     /// Writes (or replaces) a served file.
     public func put(_ name: String, _ contents: String) throws {
         try Data(contents.utf8).write(to: root.appendingPathComponent(name), options: .atomic)

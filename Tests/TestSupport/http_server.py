@@ -20,6 +20,7 @@ Routes
   /hang                  accepts, then never answers
   /headers               the request headers as JSON
   /log                   every request so far as JSON lines (method path)
+Every request path is also appended to ROOT_DIR/requests.log.
 """
 import email.utils
 import gzip
@@ -85,6 +86,8 @@ class Handler(BaseHTTPRequestHandler):
     def do_GET(self):
         with LOG_LOCK:
             LOG.append({"method": self.command, "path": self.path, "user_agent": self.headers.get("User-Agent")})
+            with open(os.path.join(ROOT, "requests.log"), "a") as handle:
+                handle.write(self.path + "\n")
         parts = self.path.split("?")[0].strip("/").split("/")
         route, rest = parts[0], parts[1:]
         if route == "files":

@@ -1,0 +1,72 @@
+#!/usr/bin/env bash
+# Parser benchmark (not a test): generates a realistic RSS 2.0 file of at least 50 MB (thousands
+# of items with content:encoded HTML) and prints, from one run, the throughput of
+# `feedcorpus parse --stats` and of `xmllint --stream --noout` on the same file, their time
+# ratio (target: at most 1.5) and feedcorpus's peak memory (target: at most the input size plus
+# the parsed model plus 30 MB).
+#
+# Usage: bench/parse.sh [MEGABYTES] [RUNS]     (defaults: 60 and 5; the best run of each counts)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+size_mb=${1:-60}
+runs=${2:-5}
+command -v xmllint >/dev/null || { echo "needs xmllint: apt-get install libxml2-utils"; exit 2; }
+[ -x /usr/bin/time ] || { echo "needs GNU time: apt-get install time"; exit 2; }
+swift build -c release --product feedcorpus >/dev/null
+bin=.build/release/feedcorpus
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+feed="$work/feed.xml"
+
+python3 - "$feed" "$size_mb" <<'PY'
+import random, sys, html
+path, target = sys.argv[1], int(sys.argv[2]) * 1_000_000
+random.seed(7)
+words = ("the minister said on monday that troops in the region would be withdrawn after talks with "
+         "officials from both sides ended without agreement amid growing pressure on the government "
+         "über café naïve – “quoted” — résumé").split()
+def paragraph(n):
+    return " ".join(random.choice(words) for _ in range(n)).capitalize() + "."
+with open(path, "w", encoding="utf-8") as out:
+    out.write('<?xml version="1.0" encoding="UTF-8"?>\n<rss version="2.0" xmlns:content="http://purl.org/rss/1.0/modules/content/" '
+              'xmlns:dc="http://purl.org/dc/elements/1.1/" xmlns:atom="http://www.w3.org/2005/Atom">\n<channel>\n'
+              '<title>Benchmark News</title><link>https://bench.example/</link><description>Generated</description><language>en</language>\n')
+    written, i = 0, 0
+    while written < target:
+        i += 1
+        body = "".join("<p>%s <a href=\"https://bench.example/x/%d\">link</a> &amp; more</p>" % (paragraph(60), i) for _ in range(6))
+        item = ('<item><title>%s &amp; story %d</title><link>https://bench.example/story/%d?utm_source=rss</link>'
+                '<guid isPermaLink="false">bench-%d</guid><pubDate>Mon, 04 Nov 2024 %02d:%02d:00 +0000</pubDate>'
+                '<dc:creator>Reporter %d</dc:creator><category>World</category><category>Europe</category>'
+                '<description>%s</description>'
+                '<content:encoded>%s</content:encoded></item>\n') % (
+            paragraph(8), i, i, i, i % 24, i % 60, i % 50, html.escape(paragraph(30)),
+            ("<![CDATA[%s]]>" % body) if i % 2 else html.escape(body))
+        out.write(item)
+        written += len(item.encode())
+    out.write("</channel>\n</rss>\n")
+PY
+bytes=$(stat -c %s "$feed")
+echo "input: $feed, $((bytes / 1000000)) MB"
+
+best() { sort -g | head -1; }
+ours=(); theirs=(); rss=()
+for _ in $(seq "$runs"); do
+    /usr/bin/time -f "%e %M" -o "$work/t" "$bin" parse --stats "$feed" > "$work/stats"
+    read -r seconds kb < "$work/t"; ours+=("$seconds"); rss+=("$kb")
+    /usr/bin/time -f "%e %M" -o "$work/t" xmllint --stream --noout "$feed"
+    read -r seconds kb < "$work/t"; theirs+=("$seconds")
+done
+our_best=$(printf '%s\n' "${ours[@]}" | best)
+their_best=$(printf '%s\n' "${theirs[@]}" | best)
+peak_kb=$(printf '%s\n' "${rss[@]}" | sort -g | tail -1)
+cat "$work/stats"
+python3 - "$bytes" "$our_best" "$their_best" "$peak_kb" <<'PY'
+import sys
+size, ours, theirs, peak = int(sys.argv[1]), float(sys.argv[2]), float(sys.argv[3]), int(sys.argv[4])
+mb = size / 1e6
+print(f"feedcorpus parse (whole process): {ours:.2f} s  {mb / ours:.0f} MB/s")
+print(f"xmllint --stream --noout:          {theirs:.2f} s  {mb / theirs:.0f} MB/s")
+print(f"time ratio feedcorpus/xmllint:     {ours / theirs:.2f}  (target <= 1.5)")
+print(f"peak memory feedcorpus:            {peak / 1024:.0f} MB for a {mb:.0f} MB input")
+PY
