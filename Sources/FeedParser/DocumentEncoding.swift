@@ -15,26 +15,39 @@ import XMLSupport
 /// bytes are valid UTF-8 with non-ASCII characters is read as UTF-8. ISO-8859-1 is read as
 /// Windows-1252, as browsers do. Every mismatch is reported so the feed is flagged `bozo`.
 public enum DocumentEncoding {
-    /// The bytes to give libxml2 and the encoding name that overrides the document's own.
+    /// What to give libxml2: `prefix` followed by `bytes[skip...]` (so that a BOM, junk before
+    /// the root or a rewritten XML declaration cost no copy of the document), and the encoding
+    /// name that overrides the document's own.
     public struct Prepared {
         public var bytes: [UInt8]
+        public var skip: Int = 0
+        public var prefix: [UInt8] = []
         /// nil: let libxml2 read the declaration (never happens for the UTF-8 family).
         public var encoding: String?
         /// Why the document needed repair, for the bozo reason.
         public var problem: String?
+
+        public init(bytes: [UInt8], skip: Int = 0, prefix: [UInt8] = [], encoding: String?, problem: String? = nil) {
+            self.bytes = bytes
+            self.skip = skip
+            self.prefix = prefix
+            self.encoding = encoding
+            self.problem = problem
+        }
     }
 
     public static func prepare(_ input: [UInt8], httpCharset: String?) -> Prepared {
-        var bytes = input
+        let bytes = input
         // 1. Byte-order marks and BOM-less UTF-16/32.
         if bytes.starts(with: [0xEF, 0xBB, 0xBF]) {
-            bytes.removeFirst(3)
-            return utf8(bytes, label: "UTF-8 (byte-order mark)")
+            var prepared = utf8(bytes, label: "UTF-8 (byte-order mark)")
+            if prepared.bytes.starts(with: [0xEF, 0xBB, 0xBF]) { prepared.skip = 3 }
+            return finishUTF8(prepared)
         }
-        if bytes.starts(with: [0x00, 0x00, 0xFE, 0xFF]) { return Prepared(bytes: Array(bytes.dropFirst(4)), encoding: "UTF-32BE") }
-        if bytes.starts(with: [0xFF, 0xFE, 0x00, 0x00]) { return Prepared(bytes: Array(bytes.dropFirst(4)), encoding: "UTF-32LE") }
-        if bytes.starts(with: [0xFE, 0xFF]) { return Prepared(bytes: Array(bytes.dropFirst(2)), encoding: "UTF-16BE") }
-        if bytes.starts(with: [0xFF, 0xFE]) { return Prepared(bytes: Array(bytes.dropFirst(2)), encoding: "UTF-16LE") }
+        if bytes.starts(with: [0x00, 0x00, 0xFE, 0xFF]) { return Prepared(bytes: bytes, skip: 4, encoding: "UTF-32BE") }
+        if bytes.starts(with: [0xFF, 0xFE, 0x00, 0x00]) { return Prepared(bytes: bytes, skip: 4, encoding: "UTF-32LE") }
+        if bytes.starts(with: [0xFE, 0xFF]) { return Prepared(bytes: bytes, skip: 2, encoding: "UTF-16BE") }
+        if bytes.starts(with: [0xFF, 0xFE]) { return Prepared(bytes: bytes, skip: 2, encoding: "UTF-16LE") }
         if bytes.starts(with: [0x3C, 0x00, 0x3F, 0x00]) || bytes.starts(with: [0x3C, 0x00, 0x72, 0x00]) {
             return Prepared(bytes: bytes, encoding: "UTF-16LE")
         }
@@ -66,7 +79,8 @@ public enum DocumentEncoding {
             if XMLStreamParser.supportsEncoding(label) {
                 // libxml2 decodes with the override; its own check of the declared name (which
                 // may be an alias it rejects, like "437") must not make the document bozo.
-                prepared = Prepared(bytes: replacingDeclaredEncoding(bytes), encoding: label)
+                prepared = Prepared(bytes: bytes, encoding: label)
+                (prepared.skip, prepared.prefix) = declarationOverride(bytes, from: 0)
             } else {
                 prepared = utf8(bytes, label: "UTF-8")
                 prepared.problem = "unknown encoding '\(httpCharset ?? declared ?? label)' (from \(source)); read as UTF-8"
@@ -76,19 +90,29 @@ public enum DocumentEncoding {
         if let override {
             prepared.problem = [override, prepared.problem].compactMap { $0 }.joined(separator: "; ")
         }
-        if prepared.encoding == "UTF-8" { prepared.bytes = replacingDeclaredEncoding(prepared.bytes) }
+        return prepared.encoding == "UTF-8" ? finishUTF8(prepared) : prepared
+    }
+
+    /// For UTF-8 input: skips anything before the first tag (reporting text that is not white
+    /// space) and neutralises the declared encoding.
+    private static func finishUTF8(_ input: Prepared) -> Prepared {
+        var prepared = input
+        guard let start = prepared.bytes[prepared.skip...].firstIndex(of: UInt8(ascii: "<")) else { return prepared }
+        if prepared.bytes[prepared.skip..<start].contains(where: { !(0x20 == $0 || 0x09 == $0 || 0x0A == $0 || 0x0D == $0) }) {
+            prepared.problem = [prepared.problem, "text before the first tag was skipped"].compactMap { $0 }.joined(separator: "; ")
+        }
+        (prepared.skip, prepared.prefix) = declarationOverride(prepared.bytes, from: start)
         return prepared
     }
 
-    /// Rewrites the XML declaration's `encoding` to nothing so that only the override counts.
-    static func replacingDeclaredEncoding(_ bytes: [UInt8]) -> [UInt8] {
-        let head = bytes.prefix(1024)
-        guard let start = head.firstIndex(of: 0x3C), head[start...].starts(with: Array("<?xml".utf8)),
-              let end = head[start...].firstIndex(of: 0x3E), xmlDeclarationEncoding(bytes) != nil else { return bytes }
-        var out = Array(bytes[..<start])
-        out.append(contentsOf: Array("<?xml version=\"1.0\"?".utf8))
-        out.append(contentsOf: bytes[end...])
-        return out
+    /// Where to start reading and what to put first so that the XML declaration at `start` (if it
+    /// names an encoding) says no encoding: only the override counts, and libxml2 does not
+    /// complain about a name it would not accept (such as "437").
+    static func declarationOverride(_ bytes: [UInt8], from start: Int) -> (skip: Int, prefix: [UInt8]) {
+        let head = bytes[start..<min(bytes.count, start + 1024)]
+        guard head.starts(with: Array("<?xml".utf8)), let end = head.firstIndex(of: 0x3E),
+              xmlDeclarationEncoding(Array(head)) != nil else { return (start, []) }
+        return (end, Array("<?xml version=\"1.0\"?".utf8))
     }
 
     private static func utf8(_ bytes: [UInt8], label: String) -> Prepared {
@@ -144,14 +168,41 @@ public enum DocumentEncoding {
     static func isASCII(_ bytes: [UInt8]) -> Bool { bytes.allSatisfy { $0 < 0x80 } }
 
     static func isValidUTF8(_ bytes: [UInt8]) -> Bool {
-        var iterator = bytes.makeIterator()
-        var decoder = UTF8()
-        while true {
-            switch decoder.decode(&iterator) {
-            case .scalarValue: continue
-            case .emptyInput: return true
-            case .error: return false
+        bytes.withUnsafeBufferPointer { buffer in
+            var index = 0
+            let count = buffer.count
+            while index < count {
+                // ASCII runs, eight bytes at a time.
+                while index + 8 <= count {
+                    let word = UnsafeRawPointer(buffer.baseAddress! + index).loadUnaligned(as: UInt64.self)
+                    if word & 0x8080_8080_8080_8080 != 0 { break }
+                    index += 8
+                }
+                guard index < count else { return true }
+                let lead = buffer[index]
+                if lead < 0x80 {
+                    index += 1
+                    continue
+                }
+                let length: Int
+                let minimum: UInt32
+                switch lead {
+                case 0xC2...0xDF: length = 2; minimum = 0x80
+                case 0xE0...0xEF: length = 3; minimum = 0x800
+                case 0xF0...0xF4: length = 4; minimum = 0x10000
+                default: return false
+                }
+                guard index + length <= count else { return false }
+                var scalar = UInt32(lead) & (length == 2 ? 0x1F : length == 3 ? 0x0F : 0x07)
+                for offset in 1..<length {
+                    let byte = buffer[index + offset]
+                    guard byte & 0xC0 == 0x80 else { return false }
+                    scalar = scalar << 6 | UInt32(byte & 0x3F)
+                }
+                guard scalar >= minimum, scalar <= 0x10FFFF, !(0xD800...0xDFFF).contains(scalar) else { return false }
+                index += length
             }
+            return true
         }
     }
 

@@ -8,13 +8,13 @@ import Foundation
 public enum FeedDate {
     /// The instant `text` names, or nil when it is not a date this parser can read with certainty.
     public static func parse(_ text: String) -> Date? {
-        let trimmed = text.trimmingCharacters(in: .whitespacesAndNewlines)
+        let trimmed = FeedText.trimmedWhitespace(text)
         guard !trimmed.isEmpty, trimmed.utf8.count < 80 else { return nil }
         if let first = trimmed.utf8.first, first >= UInt8(ascii: "0"), first <= UInt8(ascii: "9"),
            let date = parseISO8601(trimmed) {
             return date
         }
-        return parseRFC822(trimmed)
+        return parseCanonicalRFC822(trimmed) ?? parseRFC822(trimmed)
     }
 
     // MARK: ISO 8601 / RFC 3339 / W3CDTF
@@ -80,11 +80,56 @@ public enum FeedDate {
 
     // MARK: RFC 822 and friends
 
+    /// The form nearly every RSS feed uses, read without allocating:
+    /// `Mon, 04 Nov 2024 12:00:00 +0000` (or `GMT`/`UT`/`Z`), weekday optional, day of one or two digits.
+    static func parseCanonicalRFC822(_ text: String) -> Date? {
+        var text = text
+        return text.withUTF8 { bytes -> Date? in
+            var scanner = ByteScanner(Array(bytes))
+            if scanner.bytes.count > 4, scanner.bytes[3] == UInt8(ascii: ",") {
+                scanner.position = 4
+                scanner.skipSpaces()
+            }
+            guard let day = scanner.digits(exactly: 2) ?? scanner.digits(exactly: 1), scanner.skip(" "),
+                  scanner.position + 3 <= scanner.bytes.count else { return nil }
+            let monthKey = scanner.bytes[scanner.position..<scanner.position + 3].reduce(0) { $0 << 8 | Int($1 | 0x20) }
+            guard let month = Self.monthKeys[monthKey] else { return nil }
+            scanner.position += 3
+            guard scanner.skip(" "), let year = scanner.digits(exactly: 4), scanner.skip(" "),
+                  let hour = scanner.digits(exactly: 2), scanner.skip(":"), let minute = scanner.digits(exactly: 2) else { return nil }
+            var second = 0
+            if scanner.skip(":") {
+                guard let value = scanner.digits(exactly: 2) else { return nil }
+                second = value
+            }
+            guard scanner.skip(" ") else { return nil }
+            let offset: Int
+            if let sign = scanner.sign() {
+                guard let hours = scanner.digits(exactly: 2), let minutes = scanner.digits(exactly: 2), minutes < 60 else { return nil }
+                offset = sign * (hours * 3600 + minutes * 60)
+            } else {
+                let rest = scanner.bytes[scanner.position...]
+                guard rest.elementsEqual("GMT".utf8) || rest.elementsEqual("UT".utf8) || rest.elementsEqual("UTC".utf8) || rest.elementsEqual("Z".utf8) else {
+                    return nil
+                }
+                scanner.position = scanner.bytes.count
+                offset = 0
+            }
+            guard scanner.atEnd else { return nil }
+            return makeDate(year: year, month: month, day: day, hour: hour, minute: minute, second: second, offset: offset)
+        }
+    }
+
+    private static let monthKeys: [Int: Int] = {
+        var keys: [Int: Int] = [:]
+        for (index, name) in ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"].enumerated() {
+            keys[name.utf8.reduce(0) { $0 << 8 | Int($1) }] = index + 1
+        }
+        return keys
+    }()
+
     static func parseRFC822(_ text: String) -> Date? {
-        let tokens = text.lowercased()
-            .replacingOccurrences(of: ",", with: " ")
-            .split(whereSeparator: { $0 == " " || $0 == "\t" || $0 == "\n" || $0 == "\r" })
-            .map(String.init)
+        let tokens = tokenize(text)
         var day: Int?, month: Int?, year: Int?
         var hour = 0, minute = 0, second = 0
         var sawTime = false
@@ -97,7 +142,7 @@ public enum FeedDate {
             if token.isEmpty { continue }
             if (token.first == "+" || token.first == "-"), sawTime, offset == nil, let zone = zoneOffset(token) {
                 offset = zone  // "-05:00" after the time.
-            } else if token.contains(":") {
+            } else if token.utf8.contains(UInt8(ascii: ":")) {
                 guard !sawTime else { return nil }
                 var timeToken = Substring(token)
                 // "12:00:00+0100" or "12:00:00z": a zone glued to the time.
@@ -122,7 +167,7 @@ public enum FeedDate {
                 month = m
             } else if weekdayNames.contains(token) {
                 continue
-            } else if token.allSatisfy(\.isNumber) {
+            } else if token.utf8.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }) {
                 guard let value = Int(token) else { return nil }
                 if day == nil && token.count <= 2 && (1...31).contains(value) {
                     day = value
@@ -154,6 +199,34 @@ public enum FeedDate {
         guard let day, let month, let year else { return nil }
         return makeDate(year: year, month: month, day: day, hour: hour, minute: minute,
                         second: second, offset: offset ?? 0)
+    }
+
+    /// Lower-cased tokens split at white space and commas, without Foundation's string machinery
+    /// (this runs once per entry and date).
+    static func tokenize(_ text: String) -> [String] {
+        var tokens: [String] = []
+        var current = String.UnicodeScalarView()
+        var ascii = true
+        func flush() {
+            guard !current.isEmpty else { return }
+            let token = String(current)
+            tokens.append(ascii ? token : token.lowercased())
+            current.removeAll(keepingCapacity: true)
+            ascii = true
+        }
+        for scalar in text.unicodeScalars {
+            switch scalar {
+            case " ", "\t", "\n", "\r", ",":
+                flush()
+            case "A"..."Z":
+                current.append(Unicode.Scalar(scalar.value + 32)!)
+            default:
+                if !scalar.isASCII { ascii = false }
+                current.append(scalar)
+            }
+        }
+        flush()
+        return tokens
     }
 
     static func monthNumber(_ token: String) -> Int? {
@@ -223,8 +296,8 @@ public enum FeedDate {
         }
         var sign = 1
         if token.hasPrefix("+") { token.removeFirst() } else if token.hasPrefix("-") { sign = -1; token.removeFirst() }
-        token = token.replacingOccurrences(of: ":", with: "")
-        guard !token.isEmpty, token.allSatisfy(\.isNumber), let value = Int(token) else {
+        token.removeAll(where: { $0 == ":" })
+        guard !token.isEmpty, token.utf8.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }), let value = Int(token) else {
             return raw.count == 1 && raw.first?.isLetter == true ? 0 : nil  // Military letters: RFC 2822 says treat as unknown (UTC).
         }
         let hours: Int, minutes: Int

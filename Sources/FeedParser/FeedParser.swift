@@ -51,21 +51,16 @@ public enum FeedParser {
            !mediaType.isEmpty, !["xml", "rss", "atom", "rdf"].contains(where: { mediaType.contains($0) }) {
             problems.append("served as \(mediaType), not as an XML feed type")
         }
-        var prepared = DocumentEncoding.prepare(bytes, httpCharset: DocumentEncoding.charset(fromContentType: contentType))
+        // libxml2 gives up on anything before the root, so `prepare` skips it (a PHP warning...).
+        let prepared = DocumentEncoding.prepare(bytes, httpCharset: DocumentEncoding.charset(fromContentType: contentType))
         if let problem = prepared.problem { problems.append(problem) }
-        if prepared.encoding == "UTF-8", let start = prepared.bytes.firstIndex(of: UInt8(ascii: "<")), start > 0 {
-            // libxml2 gives up on anything before the root; skip it (a BOM twice, a PHP warning...).
-            if prepared.bytes[..<start].contains(where: { !isXMLSpace($0) }) {
-                problems.append("text before the first tag was skipped")
-            }
-            prepared.bytes.removeFirst(start)
-        }
         var (feed, result, handler) = try read(prepared, url: url)
         if !result.wellFormed, prepared.encoding == "UTF-8",
            let issue = result.firstIssue?.message, issue.contains("EntityRef") || issue.contains("entity") {
             // Bare ampersands ("Fish & Chips") are the most common defect: escape them and read again.
-            let repaired = escapeBareAmpersands(prepared.bytes)
-            if repaired != prepared.bytes, let retry = try? read(.init(bytes: repaired, encoding: "UTF-8", problem: nil), url: url),
+            let original = prepared.prefix + prepared.bytes[prepared.skip...]
+            let repaired = escapeBareAmpersands(original)
+            if repaired != original, let retry = try? read(.init(bytes: repaired, encoding: "UTF-8"), url: url),
                retry.0.entries.count >= feed.entries.count {
                 problems.append("bare '&' characters were read as text (\(result.firstIssue?.description ?? "entity error"))")
                 (feed, result, handler) = retry
@@ -88,7 +83,8 @@ public enum FeedParser {
         let handler = FeedDocumentHandler(documentURL: url)
         let result: XMLStreamResult
         do {
-            result = try XMLStreamParser.parse(prepared.bytes, url: url, encoding: prepared.encoding, handler: handler)
+            result = try XMLStreamParser.parse(prepared.bytes, skipping: prepared.skip, prefix: prepared.prefix, url: url,
+                                               encoding: prepared.encoding, handler: handler)
         } catch {
             throw .refused(error.description)
         }
@@ -313,11 +309,12 @@ final class TextCapture {
     init(mode: CaptureMode) { self.mode = mode }
 
     var text: String {
+        let decoded = bytes.withUnsafeBufferPointer { String(decoding: $0, as: UTF8.self) }
         // C1 controls (U+0080–U+009F) never belong in text; they come from Windows-1252 bytes or
         // character references like &#146; written by tools that meant Windows-1252.
         if bytes.contains(0xC2) {
             var scalars = String.UnicodeScalarView()
-            for scalar in String(decoding: bytes, as: UTF8.self).unicodeScalars {
+            for scalar in decoded.unicodeScalars {
                 if (0x80...0x9F).contains(scalar.value) {
                     scalars.append(contentsOf: String(decoding: DocumentEncoding.windows1252ToUTF8([UInt8(scalar.value)], all: true), as: UTF8.self).unicodeScalars)
                 } else {
@@ -326,7 +323,7 @@ final class TextCapture {
             }
             return String(scalars)
         }
-        return String(decoding: bytes, as: UTF8.self)
+        return decoded
     }
 
     func append(_ chunk: UnsafeBufferPointer<UInt8>) {
@@ -398,12 +395,34 @@ final class TextCapture {
 /// Resolves relative references against a base URL.
 enum URLResolver {
     static func resolve(_ reference: String, against base: String?) -> String? {
-        let trimmed = reference.trimmingCharacters(in: .whitespacesAndNewlines)
+        let trimmed = FeedText.trimmedWhitespace(reference)
         guard !trimmed.isEmpty else { return nil }
+        if hasScheme(trimmed) { return trimmed }  // Absolute already: no Foundation URL needed.
         if let url = URL(string: trimmed), url.scheme != nil { return trimmed }
         guard let base, let baseURL = URL(string: base),
               let resolved = URL(string: trimmed, relativeTo: baseURL) else { return trimmed }
         return resolved.absoluteString
+    }
+}
+
+extension URLResolver {
+    /// `scheme:` per RFC 3986 (a letter, then letters, digits, "+", "-", "."), then "//".
+    static func hasScheme(_ text: String) -> Bool {
+        var sawLetter = false
+        var iterator = text.utf8.makeIterator()
+        while let byte = iterator.next() {
+            switch byte {
+            case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"):
+                sawLetter = true
+            case UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "+"), UInt8(ascii: "-"), UInt8(ascii: "."):
+                guard sawLetter else { return false }
+            case UInt8(ascii: ":"):
+                return sawLetter && iterator.next() == UInt8(ascii: "/") && iterator.next() == UInt8(ascii: "/")
+            default:
+                return false
+            }
+        }
+        return false
     }
 }
 
@@ -413,17 +432,53 @@ enum FeedText {
     static func plain(_ raw: String?, isHTML: Bool = true) -> String? {
         guard let raw else { return nil }
         let text: String
-        if isHTML && raw.contains(where: { $0 == "<" || $0 == "&" }) {
+        if isHTML && containsMarkup(raw) {
             text = HTMLText.inlineText(fromHTML: raw)
         } else {
-            text = HTMLText.plainTextParagraphs(raw).joined(separator: " ")
+            text = HTMLText.collapseWhitespace(raw)
         }
         return text.isEmpty ? nil : text
     }
 
+    /// True when `text` has a tag or an entity reference; a bare "&" is just text.
+    static func containsMarkup(_ text: String) -> Bool {
+        let bytes = text.utf8
+        var index = bytes.startIndex
+        while index != bytes.endIndex {
+            let byte = bytes[index]
+            if byte == UInt8(ascii: "<") { return true }
+            if byte == UInt8(ascii: "&") {
+                var cursor = bytes.index(after: index)
+                var length = 0
+                while cursor != bytes.endIndex, length < 32 {
+                    let next = bytes[cursor]
+                    if next == UInt8(ascii: ";") { if length > 0 { return true } else { break } }
+                    let isName = (next >= 0x30 && next <= 0x39) || (next >= 0x41 && next <= 0x5A) || (next >= 0x61 && next <= 0x7A) || next == UInt8(ascii: "#")
+                    if !isName { break }
+                    length += 1
+                    cursor = bytes.index(after: cursor)
+                }
+            }
+            index = bytes.index(after: index)
+        }
+        return false
+    }
+
     /// Trimmed text, or nil when nothing is left.
     static func trimmed(_ raw: String?) -> String? {
-        guard let value = raw?.trimmingCharacters(in: .whitespacesAndNewlines), !value.isEmpty else { return nil }
-        return value
+        guard let raw else { return nil }
+        let value = trimmedWhitespace(raw)
+        return value.isEmpty ? nil : value
+    }
+
+    /// `text` without leading and trailing XML white space (space, tab, CR, LF).
+    static func trimmedWhitespace(_ text: String) -> String {
+        let utf8 = text.utf8
+        func isSpace(_ byte: UInt8) -> Bool { byte == 0x20 || byte == 0x09 || byte == 0x0A || byte == 0x0D }
+        guard let first = utf8.firstIndex(where: { !isSpace($0) }), let last = utf8.lastIndex(where: { !isSpace($0) }) else {
+            return ""
+        }
+        if first == utf8.startIndex && utf8.index(after: last) == utf8.endIndex { return text }
+        return String(text[first...last])
     }
 }

@@ -41,7 +41,8 @@ public enum HTMLText {
         scalar == " " || scalar == "\t" || scalar == "\n" || scalar == "\r" || scalar == "\u{0C}"
     }
 
-    static func collapseWhitespace(_ text: String) -> String {
+    /// Runs of HTML white space become one space; leading and trailing white space goes.
+    public static func collapseWhitespace(_ text: String) -> String {
         var out = ""
         out.reserveCapacity(text.utf8.count)
         var space = false

@@ -88,7 +88,8 @@ public enum XMLStreamParser {
     ///   - encoding: an encoding name that overrides the BOM and the XML declaration, or nil to let
     ///     the document say.
     public static func parse(
-        _ bytes: [UInt8], url: String? = nil, encoding: String? = nil, handler: XMLStreamHandler
+        _ bytes: [UInt8], skipping skip: Int = 0, prefix: [UInt8] = [], url: String? = nil, encoding: String? = nil,
+        handler: XMLStreamHandler
     ) throws(XMLStreamError) -> XMLStreamResult {
         LibXML.initialize()
         let context = ParseContext(handler: handler)
@@ -118,15 +119,15 @@ public enum XMLStreamParser {
                     }
                     list.append(XMLAttribute(
                         name: XMLName(
-                            localName: LibXML.string(attrName),
-                            namespaceURI: attributes[base + 2].map(LibXML.string),
-                            prefix: attributes[base + 1].map(LibXML.string)),
+                            localName: context.name(attrName),
+                            namespaceURI: attributes[base + 2].map(context.name),
+                            prefix: attributes[base + 1].map(context.name)),
                         value: value))
                 }
             }
             context.handler.startElement(
-                XMLName(localName: LibXML.string(localName), namespaceURI: uri.map(LibXML.string),
-                        prefix: prefix.map(LibXML.string)),
+                XMLName(localName: context.name(localName), namespaceURI: uri.map(context.name),
+                        prefix: prefix.map(context.name)),
                 attributes: list)
         }
         sax.endElementNs = { ctx, localName, prefix, uri in
@@ -134,8 +135,8 @@ public enum XMLStreamParser {
             let context = Unmanaged<ParseContext>.fromOpaque(ctx).takeUnretainedValue()
             context.depth -= 1
             context.handler.endElement(
-                XMLName(localName: LibXML.string(localName), namespaceURI: uri.map(LibXML.string),
-                        prefix: prefix.map(LibXML.string)))
+                XMLName(localName: context.name(localName), namespaceURI: uri.map(context.name),
+                        prefix: prefix.map(context.name)))
         }
         sax.characters = { ctx, chars, length in
             guard let ctx, let chars, length > 0 else { return }
@@ -173,11 +174,16 @@ public enum XMLStreamParser {
         }
 
         let userData = unmanaged.toOpaque()
+        // The document is `prefix` followed by `bytes[skip...]`; libxml2 gets it in chunks, so
+        // one huge document never needs a second full-size copy.
+        let start = min(max(skip, 0), bytes.count)
+        let total = prefix.count + bytes.count - start
         // The context is created with the first 4 bytes so libxml2 can detect a BOM or UTF-16.
-        let headCount = min(4, bytes.count)
-        let created: xmlParserCtxtPtr? = bytes.withUnsafeBufferPointer { buffer in
-            buffer.baseAddress!.withMemoryRebound(to: CChar.self, capacity: headCount) { head in
-                xmlCreatePushParserCtxt(&sax, userData, headCount > 0 ? head : nil, Int32(headCount), url)
+        var head = Array(prefix.prefix(4))
+        if head.count < 4 { head += bytes[start..<min(bytes.count, start + 4 - head.count)] }
+        let created: xmlParserCtxtPtr? = head.withUnsafeBufferPointer { buffer in
+            buffer.withMemoryRebound(to: CChar.self) { chars in
+                xmlCreatePushParserCtxt(&sax, userData, chars.count > 0 ? chars.baseAddress : nil, Int32(chars.count), url)
             }
         }
         guard let parser = created else { throw .cannotStart("libxml2 returned no parser context") }
@@ -192,26 +198,35 @@ public enum XMLStreamParser {
         }
         xmlCtxtUseOptions(parser, options)
 
-        // Feed the rest in chunks so one huge document never needs a second full-size copy.
-        let chunkSize = 1 << 20
-        var offset = headCount
-        bytes.withUnsafeBufferPointer { buffer in
-            guard let base = buffer.baseAddress else { return }
-            base.withMemoryRebound(to: CChar.self, capacity: buffer.count) { chars in
-                repeat {
-                    let length = min(chunkSize, buffer.count - offset)
-                    let last = offset + length >= buffer.count
-                    _ = xmlParseChunk(parser, chars + offset, Int32(length), last ? 1 : 0)
-                    offset += length
-                    if parser.pointee.disableSAX != 0 { break }
-                } while offset < buffer.count
+        var fed = head.count
+        func feed(_ buffer: UnsafeBufferPointer<UInt8>) {
+            let chunkSize = 1 << 20
+            var offset = 0
+            while offset < buffer.count && parser.pointee.disableSAX == 0 {
+                let length = min(chunkSize, buffer.count - offset)
+                fed += length
+                buffer.baseAddress!.withMemoryRebound(to: CChar.self, capacity: buffer.count) { chars in
+                    _ = xmlParseChunk(parser, chars + offset, Int32(length), fed >= total ? 1 : 0)
+                }
+                offset += length
             }
+        }
+        let headFromPrefix = min(head.count, prefix.count)
+        prefix.withUnsafeBufferPointer { buffer in
+            feed(UnsafeBufferPointer(rebasing: buffer[headFromPrefix...]))
+        }
+        bytes.withUnsafeBufferPointer { buffer in
+            let from = start + (head.count - headFromPrefix)
+            if from < buffer.count { feed(UnsafeBufferPointer(rebasing: buffer[from...])) }
+        }
+        if fed < total || total <= head.count, parser.pointee.disableSAX == 0 {
+            _ = xmlParseChunk(parser, nil, 0, 1)  // Everything was in the head, or stopped early: finish.
         }
         if let refusal = context.refusal { throw refusal }
         return XMLStreamResult(
             wellFormed: parser.pointee.wellFormed != 0 && context.firstIssue == nil && !context.tooDeep,
             firstIssue: context.firstIssue,
-            stoppedEarly: parser.pointee.disableSAX != 0 && offset < bytes.count)
+            stoppedEarly: parser.pointee.disableSAX != 0 && fed < total)
     }
 
     /// Elements nested deeper than this end the parse (libxml2's own limit does not apply to
@@ -242,6 +257,16 @@ public enum XMLStreamParser {
 
         var depth = 0
         private(set) var tooDeep = false
+        /// libxml2 interns names in its dictionary, so a name's pointer is stable for the whole
+        /// parse: each distinct name becomes a Swift String once.
+        private var names: [UnsafePointer<xmlChar>: String] = [:]
+
+        func name(_ pointer: UnsafePointer<xmlChar>) -> String {
+            if let known = names[pointer] { return known }
+            let value = String(cString: pointer)
+            if names.count < 4096 { names[pointer] = value }
+            return value
+        }
 
         init(handler: XMLStreamHandler) { self.handler = handler }
 

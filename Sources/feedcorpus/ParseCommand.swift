@@ -43,11 +43,11 @@ struct ParseCommand: AsyncParsableCommand {
                 throw ExitCode(1)
             }
         } else {
-            guard let data = FileManager.default.contents(atPath: source) else {
+            guard let contents = Self.readFile(source) else {
                 FileHandle.standardError.write(Data("feedcorpus: cannot read \(source): no such file or not readable\n".utf8))
                 throw ExitCode(1)
             }
-            bytes = [UInt8](data)
+            bytes = contents
             documentURL = URL(fileURLWithPath: source).absoluteString
         }
         if let baseURL { documentURL = baseURL }
@@ -67,6 +67,31 @@ struct ParseCommand: AsyncParsableCommand {
             FileHandle.standardError.write(Data("feedcorpus: \(source): \(error.description)\n".utf8))
             throw ExitCode(1)
         }
+    }
+}
+
+extension ParseCommand {
+    /// The whole file as bytes, read straight into one array (no intermediate Data copy).
+    static func readFile(_ path: String) -> [UInt8]? {
+        guard let handle = FileHandle(forReadingAtPath: path) else { return nil }
+        defer { try? handle.close() }
+        guard let size = try? handle.seekToEnd() else { return nil }
+        try? handle.seek(toOffset: 0)
+        let descriptor = handle.fileDescriptor
+        var failed = false
+        let bytes = [UInt8](unsafeUninitializedCapacity: Int(size)) { buffer, count in
+            var total = 0
+            while total < buffer.count {
+                let result = read(descriptor, buffer.baseAddress! + total, buffer.count - total)
+                if result <= 0 {
+                    failed = result < 0
+                    break
+                }
+                total += result
+            }
+            count = total
+        }
+        return failed ? nil : bytes
     }
 }
 
