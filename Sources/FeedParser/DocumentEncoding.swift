@@ -26,6 +26,8 @@ public enum DocumentEncoding {
         public var encoding: String?
         /// Why the document needed repair, for the bozo reason.
         public var problem: String?
+        /// True when the bytes were assumed to be valid UTF-8 without checking (see `prepare`).
+        public var unverifiedUTF8 = false
 
         public init(bytes: [UInt8], skip: Int = 0, prefix: [UInt8] = [], encoding: String?, problem: String? = nil) {
             self.bytes = bytes
@@ -36,11 +38,14 @@ public enum DocumentEncoding {
         }
     }
 
-    public static func prepare(_ input: [UInt8], httpCharset: String?) -> Prepared {
+    /// - Parameter verifyUTF8: check UTF-8 up front. The parser passes false first (libxml2
+    ///   reports invalid UTF-8 anyway, and checking costs a pass over every valid document) and
+    ///   true when it has to read the document again.
+    public static func prepare(_ input: [UInt8], httpCharset: String?, verifyUTF8: Bool = true) -> Prepared {
         let bytes = input
         // 1. Byte-order marks and BOM-less UTF-16/32.
         if bytes.starts(with: [0xEF, 0xBB, 0xBF]) {
-            var prepared = utf8(bytes, label: "UTF-8 (byte-order mark)")
+            var prepared = utf8(bytes, label: "UTF-8 (byte-order mark)", verify: verifyUTF8)
             if prepared.bytes.starts(with: [0xEF, 0xBB, 0xBF]) { prepared.skip = 3 }
             return finishUTF8(prepared)
         }
@@ -67,7 +72,7 @@ public enum DocumentEncoding {
         var prepared: Prepared
         switch label {
         case "utf-8":
-            prepared = utf8(bytes, label: "UTF-8 (\(source))")
+            prepared = utf8(bytes, label: "UTF-8 (\(source))", verify: verifyUTF8)
         case "windows-1252":
             if !isASCII(bytes), isValidUTF8(bytes) {
                 prepared = Prepared(bytes: bytes, encoding: "UTF-8",
@@ -115,7 +120,12 @@ public enum DocumentEncoding {
         return (end, Array("<?xml version=\"1.0\"?".utf8))
     }
 
-    private static func utf8(_ bytes: [UInt8], label: String) -> Prepared {
+    private static func utf8(_ bytes: [UInt8], label: String, verify: Bool = true) -> Prepared {
+        if !verify {
+            var prepared = Prepared(bytes: bytes, encoding: "UTF-8")
+            prepared.unverifiedUTF8 = true
+            return prepared
+        }
         if isValidUTF8(bytes) { return Prepared(bytes: bytes, encoding: "UTF-8") }
         return Prepared(bytes: windows1252ToUTF8(bytes, all: false), encoding: "UTF-8",
                         problem: "not valid \(label): the invalid bytes were read as Windows-1252")

@@ -52,9 +52,15 @@ public enum FeedParser {
             problems.append("served as \(mediaType), not as an XML feed type")
         }
         // libxml2 gives up on anything before the root, so `prepare` skips it (a PHP warning...).
-        let prepared = DocumentEncoding.prepare(bytes, httpCharset: DocumentEncoding.charset(fromContentType: contentType))
-        if let problem = prepared.problem { problems.append(problem) }
+        let charset = DocumentEncoding.charset(fromContentType: contentType)
+        var prepared = DocumentEncoding.prepare(bytes, httpCharset: charset, verifyUTF8: false)
         var (feed, result, handler) = try read(prepared, url: url)
+        if prepared.unverifiedUTF8, !result.wellFormed, result.firstIssue?.message.contains("UTF-8") == true {
+            // Not valid UTF-8 after all: repair the bytes and read again.
+            prepared = DocumentEncoding.prepare(bytes, httpCharset: charset, verifyUTF8: true)
+            (feed, result, handler) = try read(prepared, url: url)
+        }
+        if let problem = prepared.problem { problems.insert(problem, at: 0) }
         if !result.wellFormed, prepared.encoding == "UTF-8",
            let issue = result.firstIssue?.message, issue.contains("EntityRef") || issue.contains("entity") {
             // Bare ampersands ("Fish & Chips") are the most common defect: escape them and read again.
@@ -191,7 +197,8 @@ struct Element {
         var local = xmlName.localName
         var prefix = xmlName.prefix
         // libxml2 reports an element with an undeclared prefix as one local name "p:name".
-        if xmlName.namespaceURI == nil, prefix == nil, let colon = local.firstIndex(of: ":") {
+        if xmlName.namespaceURI == nil, prefix == nil, local.utf8.contains(UInt8(ascii: ":")),
+           let colon = local.firstIndex(of: ":") {
             prefix = String(local[..<colon])
             local = String(local[local.index(after: colon)...])
         }
@@ -211,6 +218,7 @@ final class FeedDocumentHandler: XMLStreamHandler {
     private(set) var rootName: String?
     private(set) var rootLanguage: String?
     private(set) var truncatedText = false
+    private var captureBuffer: [UInt8] = []
     private var baseStack: [String?]
     private var depth = 0
     private var capture: TextCapture?
@@ -240,7 +248,9 @@ final class FeedDocumentHandler: XMLStreamHandler {
             adapter = Self.adapter(forRoot: element, attributes: attributes)
         }
         if let mode = adapter?.start(element, attributes: attributes, base: base) {
-            capture = TextCapture(mode: mode)
+            captureBuffer.removeAll(keepingCapacity: true)
+            capture = TextCapture(mode: mode, buffer: captureBuffer)
+            captureBuffer = []  // Moved, not shared: appending must not copy.
         }
     }
 
@@ -257,7 +267,9 @@ final class FeedDocumentHandler: XMLStreamHandler {
             }
             self.capture = nil
             if capture.truncated { truncatedText = true }
-            adapter?.end(Element(name), text: capture.text, base: base)
+            let text = capture.text
+            captureBuffer = capture.takeBuffer()  // The next field reuses the storage.
+            adapter?.end(Element(name), text: text, base: base)
             return
         }
         adapter?.end(Element(name), text: nil, base: base)
@@ -306,7 +318,16 @@ final class TextCapture {
     private var skippedWrapper = false
     private var wrapperDepth = -1
 
-    init(mode: CaptureMode) { self.mode = mode }
+    init(mode: CaptureMode, buffer: [UInt8] = []) {
+        self.mode = mode
+        self.bytes = buffer
+    }
+
+    /// Hands the storage back for reuse (the capture is finished).
+    func takeBuffer() -> [UInt8] {
+        defer { bytes = [] }
+        return bytes
+    }
 
     var text: String {
         let decoded = bytes.withUnsafeBufferPointer { String(decoding: $0, as: UTF8.self) }

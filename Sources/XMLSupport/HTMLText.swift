@@ -43,20 +43,37 @@ public enum HTMLText {
 
     /// Runs of HTML white space become one space; leading and trailing white space goes.
     public static func collapseWhitespace(_ text: String) -> String {
-        var out = ""
-        out.reserveCapacity(text.utf8.count)
-        var space = false
-        for scalar in text.unicodeScalars {
-            if isHTMLSpace(scalar) {
-                space = true
-            } else {
-                if space && !out.isEmpty { out.append(" ") }
-                space = false
-                out.unicodeScalars.append(scalar)
+        var text = text
+        return text.withUTF8 { bytes -> String in
+            func isSpace(_ byte: UInt8) -> Bool { byte == 0x20 || byte == 0x09 || byte == 0x0A || byte == 0x0D || byte == 0x0C }
+            // Most titles need nothing: no leading, trailing, doubled or non-space white space.
+            var clean = bytes.first.map { !isSpace($0) } ?? true
+            if clean, let last = bytes.last, isSpace(last) { clean = false }
+            if clean {
+                var previousSpace = false
+                for byte in bytes {
+                    let space = isSpace(byte)
+                    if space && (byte != 0x20 || previousSpace) { clean = false; break }
+                    previousSpace = space
+                }
             }
+            if clean { return String(decoding: bytes, as: UTF8.self) }
+            var out: [UInt8] = []
+            out.reserveCapacity(bytes.count)
+            var pendingSpace = false
+            for byte in bytes {
+                if isSpace(byte) {
+                    pendingSpace = true
+                } else {
+                    if pendingSpace && !out.isEmpty { out.append(0x20) }
+                    pendingSpace = false
+                    out.append(byte)
+                }
+            }
+            return String(decoding: out, as: UTF8.self)
         }
-        return out
     }
+
 }
 
 /// A parsed HTML document; frees the libxml2 tree when released.
