@@ -101,6 +101,7 @@ public enum XMLStreamParser {
         sax.startElementNs = { ctx, localName, prefix, uri, _, _, attributeCount, _, attributes in
             guard let ctx, let localName else { return }
             let context = Unmanaged<ParseContext>.fromOpaque(ctx).takeUnretainedValue()
+            context.flushText()
             context.depth += 1
             if context.depth > XMLStreamParser.maximumDepth {
                 context.stopForDepth()
@@ -133,6 +134,7 @@ public enum XMLStreamParser {
         sax.endElementNs = { ctx, localName, prefix, uri in
             guard let ctx, let localName else { return }
             let context = Unmanaged<ParseContext>.fromOpaque(ctx).takeUnretainedValue()
+            context.flushText()
             context.depth -= 1
             context.handler.endElement(
                 XMLName(localName: context.name(localName), namespaceURI: uri.map(context.name),
@@ -141,12 +143,15 @@ public enum XMLStreamParser {
         sax.characters = { ctx, chars, length in
             guard let ctx, let chars, length > 0 else { return }
             let context = Unmanaged<ParseContext>.fromOpaque(ctx).takeUnretainedValue()
-            context.handler.characters(UnsafeBufferPointer(start: chars, count: Int(length)))
+            // libxml2 splits text at every entity and buffer boundary; the pieces are joined here
+            // and handed over once, before the next element event.
+            context.pendingText.append(contentsOf: UnsafeBufferPointer(start: chars, count: Int(length)))
         }
         sax.cdataBlock = sax.characters
         sax.reference = { ctx, name in
             guard let ctx, let name else { return }
             let context = Unmanaged<ParseContext>.fromOpaque(ctx).takeUnretainedValue()
+            context.flushText()
             context.handler.entityReference(named: LibXML.string(name))
         }
         // Entities declared in the document: short plain-text internal entities are answered
@@ -222,6 +227,7 @@ public enum XMLStreamParser {
         if fed < total || total <= head.count, parser.pointee.disableSAX == 0 {
             _ = xmlParseChunk(parser, nil, 0, 1)  // Everything was in the head, or stopped early: finish.
         }
+        context.flushText()
         if let refusal = context.refusal { throw refusal }
         return XMLStreamResult(
             wellFormed: parser.pointee.wellFormed != 0 && context.firstIssue == nil && !context.tooDeep,
@@ -257,6 +263,13 @@ public enum XMLStreamParser {
 
         var depth = 0
         private(set) var tooDeep = false
+        var pendingText: [UInt8] = []
+
+        func flushText() {
+            guard !pendingText.isEmpty else { return }
+            pendingText.withUnsafeBufferPointer { handler.characters($0) }
+            pendingText.removeAll(keepingCapacity: true)
+        }
         /// libxml2 interns names in its dictionary, so a name's pointer is stable for the whole
         /// parse: each distinct name becomes a Swift String once.
         private var names: [UnsafePointer<xmlChar>: String] = [:]
