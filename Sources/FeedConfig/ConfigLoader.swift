@@ -65,6 +65,8 @@ public enum ConfigLoader {
         if let node = top["fetch"] {
             let settings = try reader.mapping(node, key: "fetch", allowed: [
                 "user_agent", "timeout", "connect_timeout", "max_body_bytes", "max_connections", "max_connections_per_host",
+                "host_delay", "low_speed_limit", "low_speed_time", "proxy", "ca_bundle", "allow_private_networks",
+                "backoff_base", "max_backoff",
             ])
             if let value = settings["user_agent"] {
                 fetch.userAgent = try reader.string(value, key: "fetch.user_agent")
@@ -77,6 +79,20 @@ public enum ConfigLoader {
             if let value = settings["max_body_bytes"] { fetch.maxBodyBytes = try reader.integer(value, key: "fetch.max_body_bytes", range: 1024...(1 << 31)) }
             if let value = settings["max_connections"] { fetch.maxConnections = try reader.integer(value, key: "fetch.max_connections", range: 1...1024) }
             if let value = settings["max_connections_per_host"] { fetch.maxConnectionsPerHost = try reader.integer(value, key: "fetch.max_connections_per_host", range: 1...64) }
+            if let value = settings["host_delay"] { fetch.hostDelay = try reader.number(value, key: "fetch.host_delay", range: 0...3600) }
+            if let value = settings["low_speed_limit"] { fetch.lowSpeedLimit = try reader.integer(value, key: "fetch.low_speed_limit", range: 1...(1 << 30)) }
+            if let value = settings["low_speed_time"] { fetch.lowSpeedTime = try reader.integer(value, key: "fetch.low_speed_time", range: 1...3600) }
+            if let value = settings["proxy"] { fetch.proxy = try reader.string(value, key: "fetch.proxy") }
+            if let value = settings["ca_bundle"] {
+                let bundle = resolvePath(try reader.string(value, key: "fetch.ca_bundle"), folder: folder)
+                guard FileManager.default.isReadableFile(atPath: bundle) else {
+                    throw reader.error(value, key: "fetch.ca_bundle", "cannot read \(bundle); give a PEM file of CA certificates")
+                }
+                fetch.caBundle = bundle
+            }
+            if let value = settings["allow_private_networks"] { fetch.allowPrivateNetworks = try reader.bool(value, key: "fetch.allow_private_networks") }
+            if let value = settings["backoff_base"] { fetch.backoffBase = try reader.number(value, key: "fetch.backoff_base", range: 1...86_400) }
+            if let value = settings["max_backoff"] { fetch.maxBackoff = try reader.number(value, key: "fetch.max_backoff", range: 60...(7 * 86_400)) }
         }
 
         var feeds: [FeedSource] = []
@@ -233,6 +249,13 @@ struct NodeReader {
         }
         guard range.contains(value) else {
             throw error(node, key: key, "\(value) is out of range; expected \(range.lowerBound) to \(range.upperBound)")
+        }
+        return value
+    }
+
+    func bool(_ node: Node, key: String) throws(ConfigError) -> Bool {
+        guard case .scalar = node, let value = node.bool else {
+            throw error(node, key: key, "expected true or false, got '\(node.string ?? "?")'")
         }
         return value
     }

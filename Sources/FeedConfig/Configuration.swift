@@ -33,6 +33,20 @@ public struct FetchSettings: Sendable, Equatable {
     public var maxBodyBytes = 16 * 1024 * 1024
     public var maxConnections = 64
     public var maxConnectionsPerHost = 2
+    /// Minimum seconds between two requests to one host (feeds and article pages alike).
+    public var hostDelay = 1.0
+    /// Transfers slower than this many bytes/s for `lowSpeedTime` seconds are aborted.
+    public var lowSpeedLimit = 1024
+    public var lowSpeedTime = 30
+    /// Explicit proxy (else the standard environment variables apply).
+    public var proxy: String?
+    /// A PEM file of extra CA certificates to trust.
+    public var caBundle: String?
+    /// Allow URLs found in feed content to reach loopback and private networks.
+    public var allowPrivateNetworks = false
+    /// Error backoff: the first retry waits `backoffBase` seconds, doubling up to `maxBackoff`.
+    public var backoffBase = 300.0
+    public var maxBackoff = 86_400.0
 
     public init() {}
 }

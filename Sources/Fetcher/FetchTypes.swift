@@ -8,17 +8,24 @@ public struct FetchRequest: Sendable, Equatable {
     public var lastModified: String?
     /// `file://` is allowed only for configured feed URLs, never for URLs found in content.
     public var allowFileScheme: Bool
+    /// The URL comes from feed content (an article link): only http/https, and addresses in
+    /// loopback, private, link-local or unique-local ranges are refused unless the client allows
+    /// private networks. Checked on every address connected, redirects included.
+    public var fromContent: Bool
     /// Sent as the Accept header.
     public var accept: String
 
     public static let feedAccept = "application/rss+xml, application/atom+xml, application/feed+json, application/xml;q=0.9, text/xml;q=0.9, */*;q=0.8"
 
+    public static let pageAccept = "text/html, application/xhtml+xml;q=0.9, */*;q=0.5"
+
     public init(url: String, etag: String? = nil, lastModified: String? = nil, allowFileScheme: Bool = false,
-                accept: String = FetchRequest.feedAccept) {
+                fromContent: Bool = false, accept: String = FetchRequest.feedAccept) {
         self.url = url
         self.etag = etag
         self.lastModified = lastModified
-        self.allowFileScheme = allowFileScheme
+        self.allowFileScheme = allowFileScheme && !fromContent
+        self.fromContent = fromContent
         self.accept = accept
     }
 }
@@ -45,6 +52,36 @@ public struct FetchResponse: Sendable, Equatable {
     public var isNotModified: Bool { status == 304 }
     public var isSuccess: Bool { (200..<300).contains(status) }
 
+    /// When every redirect followed was permanent (301/308), the URL the resource now lives at.
+    public var permanentLocation: String? {
+        guard !redirects.isEmpty, redirects.allSatisfy({ $0.status == 301 || $0.status == 308 }) else { return nil }
+        return effectiveURL
+    }
+
+    /// The server's `Retry-After` (seconds or an HTTP date) as an instant, if it sent one.
+    public func retryAfter(now: Date = Date()) -> Date? {
+        headers["retry-after"].flatMap { HTTPDate.retryAfter($0, now: now) }
+    }
+
+    /// How long the response may be reused, from `Cache-Control: max-age` (preferred) or
+    /// `Expires` minus `Date`; `no-cache`/`no-store` give zero.
+    public var freshnessLifetime: TimeInterval? {
+        if let control = headers["cache-control"]?.lowercased() {
+            for directive in control.split(separator: ",").map({ $0.trimmingCharacters(in: .whitespaces) }) {
+                if directive == "no-cache" || directive == "no-store" { return 0 }
+                if directive.hasPrefix("max-age="), let seconds = Int(directive.dropFirst(8)), seconds >= 0 {
+                    return TimeInterval(seconds)
+                }
+            }
+        }
+        if let expires = headers["expires"] {
+            guard let end = HTTPDate.parse(expires) else { return 0 }  // RFC 9111: an invalid Expires means "already expired".
+            let start = headers["date"].flatMap(HTTPDate.parse) ?? Date()
+            return max(0, end.timeIntervalSince(start))
+        }
+        return nil
+    }
+
     public init(status: Int, effectiveURL: String, headers: [String: String], body: [UInt8], redirects: [Redirect] = []) {
         self.status = status
         self.effectiveURL = effectiveURL
@@ -66,6 +103,10 @@ public struct FetchError: Error, Sendable, Equatable, CustomStringConvertible {
         case bodyTooLarge(limit: Int)
         case fileNotFound
         case schemeNotAllowed
+        /// The URL came from content and resolved to a private or local address.
+        case privateAddress(String)
+        /// The host asked us (429/503 with Retry-After) to wait until this instant.
+        case hostBackoff(until: Date)
         case cancelled
         case transport
     }
@@ -90,6 +131,8 @@ public struct FetchError: Error, Sendable, Equatable, CustomStringConvertible {
         case let .bodyTooLarge(limit): return "the body of \(url) is larger than the limit of \(limit) bytes (\(detail)); raise fetch.max_body_bytes if the feed is really that large"
         case .fileNotFound: return "cannot read \(url) (\(detail)); check that the file exists"
         case .schemeNotAllowed: return "the URL scheme of \(url) is not allowed here (\(detail)); only http and https"
+        case let .privateAddress(address): return "refused to fetch \(url): it resolves to the private or local address \(address) (set fetch.allow_private_networks: true to allow this)"
+        case let .hostBackoff(until): return "not fetching \(url): the host asked to wait (Retry-After) until \(HTTPDate.format(until))"
         case .cancelled: return "the fetch of \(url) was cancelled"
         case .transport: return "fetching \(url) failed: \(detail)"
         }
@@ -108,10 +151,23 @@ public struct HTTPClientSettings: Sendable, Equatable {
     public var maxRedirects: Int
     public var maxConnections: Int
     public var maxConnectionsPerHost: Int
+    /// Minimum time between two request starts to one host (the politeness budget), seconds.
+    public var hostDelay: Double
+    /// Explicit proxy URL; nil uses the standard environment variables (http_proxy, ...).
+    public var proxy: String?
+    /// Extra CA certificates (PEM file) trusted besides the system's. Verification is always on.
+    public var caBundle: String?
+    /// Let URLs from content reach loopback and private networks (never the default).
+    public var allowPrivateNetworks: Bool
 
     public init(userAgent: String, timeout: Double = 60, connectTimeout: Double = 15, lowSpeedLimit: Int = 1024,
                 lowSpeedTime: Int = 30, maxBodyBytes: Int = 16 << 20, maxRedirects: Int = 5,
-                maxConnections: Int = 64, maxConnectionsPerHost: Int = 2) {
+                maxConnections: Int = 64, maxConnectionsPerHost: Int = 2, hostDelay: Double = 0,
+                proxy: String? = nil, caBundle: String? = nil, allowPrivateNetworks: Bool = false) {
+        self.hostDelay = hostDelay
+        self.proxy = proxy
+        self.caBundle = caBundle
+        self.allowPrivateNetworks = allowPrivateNetworks
         self.userAgent = userAgent
         self.timeout = timeout
         self.connectTimeout = connectTimeout

@@ -39,6 +39,16 @@ public final class HTTPClient: Sendable {
 
     /// Stops the engine thread after abandoning every transfer in flight.
     public func shutdown() { engine.shutdown() }
+
+    /// Makes every request to `host` fail with `.hostBackoff` until `until` (a Retry-After that
+    /// an earlier run learned). The client also learns this itself from 429 and 503 responses.
+    public func holdHost(_ host: String, until: Date) { engine.holdHost(host.lowercased(), until: until) }
+
+    /// The host part used for per-host limits, politeness and holds ("" for file://).
+    public static func hostKey(for url: String) -> String {
+        let components = URLComponents(string: url)
+        return components?.scheme?.lowercased() == "file" ? "" : (components?.host?.lowercased() ?? "")
+    }
 }
 
 /// One transfer's buffers and easy handle. Touched by the engine thread only once submitted,
@@ -56,13 +66,16 @@ final class Transfer: @unchecked Sendable {
     var lastStatus = 0
     var exceededLimit = false
     var cancelRequested = false
+    /// Set by the open-socket hook when it refused a private address.
+    var blockedAddress: String?
+    let guardAddresses: Bool
     let errorBuffer = UnsafeMutablePointer<CChar>.allocate(capacity: Int(CURL_ERROR_SIZE) + 1)
 
     init(request: FetchRequest, settings: HTTPClientSettings) {
         self.request = request
         self.limit = settings.maxBodyBytes
-        let components = URLComponents(string: request.url)
-        self.host = components?.scheme?.lowercased() == "file" ? "" : (components?.host?.lowercased() ?? "")
+        self.host = HTTPClient.hostKey(for: request.url)
+        self.guardAddresses = request.fromContent && !settings.allowPrivateNetworks
         errorBuffer.initialize(repeating: 0, count: Int(CURL_ERROR_SIZE) + 1)
     }
 
@@ -88,10 +101,14 @@ final class CurlEngine: @unchecked Sendable {
     private let multi: UnsafeMutableRawPointer?
     private let stopped = DispatchSemaphore(value: 0)
 
+    private var submittedHolds: [(String, Date)] = []
+
     // Engine-thread state.
     private var queued: [Transfer] = []
     private var active: [UnsafeMutableRawPointer: Transfer] = [:]
     private var perHost: [String: Int] = [:]
+    private var lastStart: [String: ContinuousClock.Instant] = [:]
+    private var heldUntil: [String: Date] = [:]
 
     private static let globalInit: Bool = {
         curl_global_init(3)  // CURL_GLOBAL_ALL; the macro does not import.
@@ -133,6 +150,13 @@ final class CurlEngine: @unchecked Sendable {
         if let multi { curl_multi_wakeup(multi) }
     }
 
+    func holdHost(_ host: String, until: Date) {
+        lock.lock()
+        submittedHolds.append((host, until))
+        lock.unlock()
+        if let multi { curl_multi_wakeup(multi) }
+    }
+
     func shutdown() {
         lock.lock()
         let first = !stopping
@@ -149,6 +173,8 @@ final class CurlEngine: @unchecked Sendable {
             lock.lock()
             queued.append(contentsOf: submitted)
             submitted.removeAll()
+            for (host, until) in submittedHolds where until > (heldUntil[host] ?? .distantPast) { heldUntil[host] = until }
+            submittedHolds.removeAll()
             let stop = stopping
             let cancelled = (queued + Array(active.values)).filter(\.cancelRequested)
             lock.unlock()
@@ -158,35 +184,58 @@ final class CurlEngine: @unchecked Sendable {
                 for transfer in queued + Array(active.values) { abandon(transfer, reason: "client shut down") }
                 break
             }
-            startQueued()
+            let wait = startQueued()
             var running: Int32 = 0
             curl_multi_perform(multi, &running)
             // Slots freed by finished transfers are refilled at once, not after the next poll.
             if collectFinished() > 0 && !queued.isEmpty { continue }
-            curl_multi_poll(multi, nil, 0, 1000, nil)
+            curl_multi_poll(multi, nil, 0, wait, nil)
         }
         curl_multi_cleanup(multi)
         stopped.signal()
     }
 
-    private func startQueued() {
+    /// Starts what the limits allow; returns how long (ms) the poll may sleep before a queued
+    /// transfer's host becomes available again under the politeness delay.
+    private func startQueued() -> Int32 {
+        var wait: Int32 = 1000
+        guard !queued.isEmpty else { return wait }
+        let now = ContinuousClock.now
+        let wallNow = Date()
+        let delay = Duration.milliseconds(Int64(settings.hostDelay * 1000))
         var index = 0
         while index < queued.count && active.count < settings.maxConnections {
             let transfer = queued[index]
-            if !transfer.host.isEmpty && perHost[transfer.host, default: 0] >= settings.maxConnectionsPerHost {
-                index += 1
+            if let until = heldUntil[transfer.host], until > wallNow {
+                queued.remove(at: index)
+                transfer.finish(.failure(FetchError(kind: .hostBackoff(until: until), url: transfer.request.url,
+                                                    detail: "Retry-After from \(transfer.host)")))
                 continue
+            }
+            if !transfer.host.isEmpty {
+                if perHost[transfer.host, default: 0] >= settings.maxConnectionsPerHost {
+                    index += 1
+                    continue
+                }
+                if let last = lastStart[transfer.host], last + delay > now {
+                    let remaining = (last + delay) - now
+                    wait = min(wait, Int32(max(1, remaining.components.seconds * 1000 + remaining.components.attoseconds / 1_000_000_000_000_000)))
+                    index += 1
+                    continue
+                }
             }
             queued.remove(at: index)
             do {
                 let easy = try configure(transfer)
                 active[easy] = transfer
                 perHost[transfer.host, default: 0] += 1
+                if !transfer.host.isEmpty { lastStart[transfer.host] = now }
                 if let multi { curl_multi_add_handle(multi, easy) }
             } catch {
                 transfer.finish(.failure(error))
             }
         }
+        return wait
     }
 
     @discardableResult
@@ -200,7 +249,12 @@ final class CurlEngine: @unchecked Sendable {
             let code = message.pointee.data.result
             curl_multi_remove_handle(multi, easy)
             release(transfer)
-            transfer.finish(outcome(of: transfer, code: code))
+            let result = outcome(of: transfer, code: code)
+            if case let .success(response) = result, response.status == 429 || response.status == 503,
+               let until = response.retryAfter(), until > (heldUntil[transfer.host] ?? .distantPast), !transfer.host.isEmpty {
+                heldUntil[transfer.host] = until  // The whole host waits, feeds and articles alike.
+            }
+            transfer.finish(result)
             finished += 1
         }
         return finished
@@ -243,6 +297,22 @@ final class CurlEngine: @unchecked Sendable {
         fc_easy_setopt_long(easy, CURLOPT_LOW_SPEED_LIMIT, settings.lowSpeedLimit)
         fc_easy_setopt_long(easy, CURLOPT_LOW_SPEED_TIME, settings.lowSpeedTime)
         fc_easy_setopt_offt(easy, CURLOPT_MAXFILESIZE_LARGE, curl_off_t(settings.maxBodyBytes))
+        if let proxy = settings.proxy { fc_easy_setopt_string(easy, CURLOPT_PROXY, proxy) }
+        if let bundle = settings.caBundle { fc_easy_setopt_string(easy, CURLOPT_CAINFO, bundle) }
+        if transfer.guardAddresses {
+            // Every connection libcurl opens for this transfer, redirects included, passes here
+            // with the address actually resolved.
+            fc_easy_setopt_pointer(easy, CURLOPT_OPENSOCKETDATA, context)
+            fc_easy_setopt_opensocket(easy) { context, _, address in
+                guard let context, let address else { return -1 }
+                let transfer = Unmanaged<Transfer>.fromOpaque(context).takeUnretainedValue()
+                if let blocked = CurlEngine.privateAddress(address) {
+                    transfer.blockedAddress = blocked
+                    return -1  // CURL_SOCKET_BAD
+                }
+                return socket(address.pointee.family, address.pointee.socktype, address.pointee.protocol)
+            }
+        }
 
         var list: UnsafeMutablePointer<curl_slist>? = curl_slist_append(nil, "Accept: \(request.accept)")
         if let etag = request.etag { list = curl_slist_append(list, "If-None-Match: \(etag)") }
@@ -289,6 +359,9 @@ final class CurlEngine: @unchecked Sendable {
             let buffer = String(cString: transfer.errorBuffer)
             return buffer.isEmpty ? String(cString: curl_easy_strerror(code)) : buffer
         }()
+        if let blocked = transfer.blockedAddress {
+            return .failure(FetchError(kind: .privateAddress(blocked), url: url, detail: detail))
+        }
         if transfer.exceededLimit || code == CURLE_FILESIZE_EXCEEDED {
             return .failure(FetchError(kind: .bodyTooLarge(limit: transfer.limit), url: url, detail: "stopped after \(transfer.body.count) bytes"))
         }
@@ -322,6 +395,33 @@ final class CurlEngine: @unchecked Sendable {
             status: status == 0 ? 200 : status,  // file:// has no status.
             effectiveURL: effectiveURL, headers: transfer.headers, body: transfer.body,
             redirects: transfer.redirects))
+    }
+}
+
+extension CurlEngine {
+    /// The printable address when it is one a URL from content may not reach, else nil.
+    static func privateAddress(_ address: UnsafeMutablePointer<curl_sockaddr>) -> String? {
+        let family = address.pointee.family
+        return withUnsafeMutablePointer(to: &address.pointee.addr) { raw -> String? in
+            if family == AF_INET {
+                return raw.withMemoryRebound(to: sockaddr_in.self, capacity: 1) { v4 in
+                    let value = UInt32(bigEndian: v4.pointee.sin_addr.s_addr)
+                    let octets = (UInt8(value >> 24), UInt8(value >> 16 & 0xFF), UInt8(value >> 8 & 0xFF), UInt8(value & 0xFF))
+                    return AddressPolicy.isPrivate(ipv4: octets) ? "\(octets.0).\(octets.1).\(octets.2).\(octets.3)" : nil
+                }
+            }
+            if family == AF_INET6 {
+                return raw.withMemoryRebound(to: sockaddr_in6.self, capacity: 1) { v6 in
+                    let bytes = withUnsafeBytes(of: v6.pointee.sin6_addr) { Array($0) }
+                    guard AddressPolicy.isPrivate(ipv6: bytes) else { return nil }
+                    var text = [CChar](repeating: 0, count: Int(INET6_ADDRSTRLEN))
+                    var copy = v6.pointee.sin6_addr
+                    inet_ntop(AF_INET6, &copy, &text, socklen_t(text.count))
+                    return String(decoding: text.prefix(while: { $0 != 0 }).map { UInt8(bitPattern: $0) }, as: UTF8.self)
+                }
+            }
+            return "an address of family \(family)"  // Unix sockets and the like: never for content URLs.
+        }
     }
 }
 

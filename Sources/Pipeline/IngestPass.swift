@@ -11,7 +11,8 @@ import StateStore
 public struct PassSummary: Sendable, Equatable {
     public var reports: [FeedRunReport]
 
-    public var feedsOK: Int { reports.filter { !$0.failed }.count }
+    public var feedsOK: Int { reports.filter { !$0.failed && !$0.skipped }.count }
+    public var feedsSkipped: Int { reports.filter(\.skipped).count }
     public var feedsFailed: Int { reports.filter(\.failed).count }
     public var entriesSeen: Int { reports.reduce(0) { $0 + $1.entriesSeen } }
     public var stored: Int { reports.reduce(0) { $0 + $1.stored } }
@@ -37,10 +38,13 @@ public struct IngestPass: Sendable {
     public var configuration: Configuration
     public var logger: Logger
     public var clock: @Sendable () -> Date
+    /// Poll feeds that are in error backoff or waiting for a host's Retry-After too.
+    public var pollAll: Bool
 
-    public init(configuration: Configuration, logger: Logger, clock: @escaping @Sendable () -> Date = { Date() }) {
+    public init(configuration: Configuration, logger: Logger, pollAll: Bool = false, clock: @escaping @Sendable () -> Date = { Date() }) {
         self.configuration = configuration
         self.logger = logger
+        self.pollAll = pollAll
         self.clock = clock
     }
 
@@ -74,11 +78,12 @@ public struct IngestPass: Sendable {
         }
 
         let settings = configuration.fetch
-        let client = HTTPClient(settings: HTTPClientSettings(
-            userAgent: settings.userAgent, timeout: settings.timeout, connectTimeout: settings.connectTimeout,
-            maxBodyBytes: settings.maxBodyBytes, maxConnections: settings.maxConnections,
-            maxConnectionsPerHost: settings.maxConnectionsPerHost))
+        let client = HTTPClient(settings: Self.clientSettings(settings))
         defer { client.shutdown() }
+        // Hosts that asked an earlier run to wait (Retry-After) are still left alone.
+        for (host, until) in (try? await ingestor.hostHolds(now: clock())) ?? [:] {
+            client.holdHost(host, until: until)
+        }
 
         var reports: [FeedRunReport] = []
         let width = max(1, settings.maxConnections)
@@ -104,40 +109,88 @@ public struct IngestPass: Sendable {
         var report = FeedRunReport(name: feed.name, url: feed.url, outcome: .ok)
         let feedID: Int64
         let previous: FeedHTTPState
+        var schedule: FeedSchedule
         do {
-            (feedID, previous) = try await ingestor.prepare(url: feed.url, name: feed.name)
+            (feedID, previous, schedule) = try await ingestor.prepare(url: feed.url, name: feed.name)
         } catch {
             report.outcome = .failed("state: \(error)")
             return report
         }
-        func fail(_ message: String) async -> FeedRunReport {
+        let now = clock()
+        if let reason = schedule.disabledReason {
+            report.outcome = .skipped("disabled: \(reason)")
+            return report
+        }
+        if !pollAll, let due = schedule.nextPollAt, due > now {
+            report.outcome = .skipped("not due until \(ISO8601.string(due)) (\(schedule.consecutiveErrors) consecutive errors or a Retry-After); --all polls it anyway")
+            return report
+        }
+        let settings = configuration.fetch
+        /// Records a failure and schedules the retry: exponential backoff, or the host's Retry-After.
+        func fail(_ message: String, retryAfter: Date? = nil, countsAsError: Bool = true) async -> FeedRunReport {
             report.outcome = .failed(message)
             logger.error("feed failed", metadata: ["feed": "\(feed.name)", "url": "\(feed.url)", "reason": "\(message)"])
-            try? await ingestor.recordFailure(feedID: feedID, message: message)
+            var next = schedule
+            if countsAsError {
+                next.consecutiveErrors += 1
+                next.nextPollAt = now.addingTimeInterval(Backoff.delay(
+                    errors: next.consecutiveErrors, base: settings.backoffBase, cap: settings.maxBackoff, seed: feed.url))
+            }
+            if let retryAfter { next.nextPollAt = max(next.nextPollAt ?? retryAfter, retryAfter) }
+            try? await ingestor.record(feedID: feedID, result: countsAsError ? "error" : "held", error: message, http: nil, schedule: next)
             return report
         }
 
+        let requested = schedule.fetchURL ?? feed.url
         let response: FetchResponse
         do {
             response = try await client.fetch(FetchRequest(
-                url: feed.url, etag: previous.etag, lastModified: previous.lastModified, allowFileScheme: true))
+                url: requested, etag: previous.etag, lastModified: previous.lastModified, allowFileScheme: true))
         } catch {
+            if case let .hostBackoff(until) = error.kind {
+                return await fail(error.description, retryAfter: until, countsAsError: false)
+            }
             return await fail(error.description)
+        }
+        schedule.freshnessLifetime = response.freshnessLifetime
+        if response.status == 410 {
+            schedule.disabledReason = "HTTP 410 Gone from \(response.effectiveURL) at \(ISO8601.string(now)); remove the feed or change its URL"
+            logger.error("feed disabled", metadata: ["feed": "\(feed.name)", "url": "\(feed.url)", "reason": "\(schedule.disabledReason ?? "")"])
+            report.outcome = .failed("disabled: \(Self.httpFailure(response, url: feed.url))")
+            try? await ingestor.record(feedID: feedID, result: "error", error: schedule.disabledReason, http: nil, schedule: schedule)
+            return report
+        }
+        if response.status == 429 || response.status == 503, let until = response.retryAfter(now: now) {
+            let host = HTTPClient.hostKey(for: response.effectiveURL)
+            try? await ingestor.holdHost(host, until: until)
+            return await fail(Self.httpFailure(response, url: feed.url) + " (Retry-After: the host is left alone until \(ISO8601.string(until)))",
+                              retryAfter: until)
         }
         if response.isNotModified {
             report.outcome = .notModified
-            try? await ingestor.recordNotModified(feedID: feedID, http: previous)
+            schedule.consecutiveErrors = 0
+            schedule.nextPollAt = nil
+            try? await ingestor.record(feedID: feedID, result: "not_modified", error: nil, http: previous, schedule: schedule)
             return report
         }
         guard response.isSuccess else {
             return await fail(Self.httpFailure(response, url: feed.url))
         }
+        let applied: String?
+        (schedule, applied) = RedirectPolicy.update(schedule, requested: requested, response: response)
+        if let applied {
+            logger.notice("feed moved permanently; polling the new URL from now on", metadata: [
+                "feed": "\(feed.name)", "configured_url": "\(feed.url)", "new_url": "\(applied)"])
+            report.warning = "moved permanently to \(applied); polled there from now on (update the config to silence this)"
+        }
+        schedule.consecutiveErrors = 0
+        schedule.nextPollAt = nil
         let http = FeedHTTPState(etag: response.headers["etag"], lastModified: response.headers["last-modified"],
                                  bodySHA256: sha256Hex(response.body))
         if http.bodySHA256 == previous.bodySHA256 {
             // Same bytes as last time (a server without working validators): nothing to parse.
             report.outcome = .notModified
-            try? await ingestor.recordNotModified(feedID: feedID, http: http)
+            try? await ingestor.record(feedID: feedID, result: "not_modified", error: nil, http: http, schedule: schedule)
             return report
         }
         let parsed: ParsedFeed
@@ -147,14 +200,26 @@ public struct IngestPass: Sendable {
             return await fail("\(response.effectiveURL): \(error.description)")
         }
         if parsed.bozo {
-            report.warning = "malformed feed read in recovery mode: \(parsed.bozoReason ?? "unknown problem")"
+            let note = "malformed feed read in recovery mode: \(parsed.bozoReason ?? "unknown problem")"
+            report.warning = [report.warning, note].compactMap { $0 }.joined(separator: "; ")
             logger.warning("malformed feed", metadata: ["feed": "\(feed.name)", "url": "\(feed.url)", "reason": "\(parsed.bozoReason ?? "")"])
         }
         do {
-            return try await ingestor.ingest(feedID: feedID, source: (feed.name, feed.url), feed: parsed, http: http, report: report)
+            return try await ingestor.ingest(feedID: feedID, source: (feed.name, feed.url), feed: parsed, http: http,
+                                             schedule: schedule, report: report)
         } catch {
             return await fail("storing stories failed: \(error)")
         }
+    }
+
+    /// The HTTP client settings a configuration asks for.
+    public static func clientSettings(_ settings: FetchSettings) -> HTTPClientSettings {
+        HTTPClientSettings(
+            userAgent: settings.userAgent, timeout: settings.timeout, connectTimeout: settings.connectTimeout,
+            lowSpeedLimit: settings.lowSpeedLimit, lowSpeedTime: settings.lowSpeedTime, maxBodyBytes: settings.maxBodyBytes,
+            maxConnections: settings.maxConnections, maxConnectionsPerHost: settings.maxConnectionsPerHost,
+            hostDelay: settings.hostDelay, proxy: settings.proxy, caBundle: settings.caBundle,
+            allowPrivateNetworks: settings.allowPrivateNetworks)
     }
 
     static func httpFailure(_ response: FetchResponse, url: String) -> String {
@@ -162,7 +227,7 @@ public struct IngestPass: Sendable {
         switch response.status {
         case 401, 403: advice = "the server refuses access; check whether the feed needs credentials or blocks this User-Agent"
         case 404: advice = "the feed is not at this URL; check it or remove the feed"
-        case 410: advice = "the publisher says the feed is gone for good; remove it from the config"
+        case 410: advice = "the publisher says the feed is gone for good; it is no longer polled: remove it from the config or change its URL"
         case 429: advice = "the server is rate limiting; it is tried again later"
         case 500...599: advice = "the server has a problem; it is tried again later"
         default: advice = "an unexpected response"

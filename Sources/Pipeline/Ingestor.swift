@@ -13,6 +13,8 @@ public struct FeedRunReport: Sendable, Equatable {
         /// 304, or a body identical to the last one: nothing to parse.
         case notModified
         case failed(String)
+        /// Not polled: disabled (410), or not due yet (error backoff, Retry-After).
+        case skipped(String)
     }
 
     public var name: String
@@ -37,6 +39,11 @@ public struct FeedRunReport: Sendable, Equatable {
         if case .failed = outcome { return true }
         return false
     }
+
+    public var skipped: Bool {
+        if case .skipped = outcome { return true }
+        return false
+    }
 }
 
 /// The single owner of the state database and the corpus writer. Dedupe checks, file writes and
@@ -59,25 +66,28 @@ actor Ingestor {
         try writer.reconcile(known: state.storedFiles())
     }
 
-    /// Registers the feed and returns its id and last validators.
-    func prepare(url: String, name: String) throws -> (Int64, FeedHTTPState) {
+    /// Registers the feed and returns its id, last validators and schedule.
+    func prepare(url: String, name: String) throws -> (Int64, FeedHTTPState, FeedSchedule) {
         let id = try state.feedID(url: url, name: name)
-        return (id, try state.httpState(feedID: id))
+        return (id, try state.httpState(feedID: id), try state.schedule(feedID: id))
     }
 
-    /// Records a failed poll.
-    func recordFailure(feedID: Int64, message: String) throws {
-        try state.commit(FeedPollCommit(feedID: feedID, polledAt: clock(), result: "error", error: message))
+    /// Records a poll that stored nothing (a failure, or nothing new to parse).
+    func record(feedID: Int64, result: String, error: String?, http: FeedHTTPState?, schedule: FeedSchedule) throws {
+        try state.commit(FeedPollCommit(feedID: feedID, polledAt: clock(), result: result, error: error, http: http, schedule: schedule))
     }
 
-    /// Records a poll that found nothing new to parse.
-    func recordNotModified(feedID: Int64, http: FeedHTTPState) throws {
-        try state.commit(FeedPollCommit(feedID: feedID, polledAt: clock(), result: "not_modified", http: http))
+    func holdHost(_ host: String, until: Date) throws {
+        try state.holdHost(host, until: until)
+    }
+
+    func hostHolds(now: Date) throws -> [String: Date] {
+        try state.hostHolds(now: now)
     }
 
     /// Stores the new entries of a parsed feed and records the poll.
     func ingest(feedID: Int64, source: (name: String, url: String), feed: ParsedFeed, http: FeedHTTPState,
-                report: FeedRunReport) throws -> FeedRunReport {
+                schedule: FeedSchedule, report: FeedRunReport) throws -> FeedRunReport {
         var report = report
         let fetched = clock()
         report.entriesSeen = feed.entries.count
@@ -138,7 +148,7 @@ actor Ingestor {
         try state.commit(FeedPollCommit(
             feedID: feedID, polledAt: fetched, result: "ok", http: http,
             stored: Array(zip(pendingKeys, records)).map { (entryKey: $0.0, record: $0.1) },
-            duplicates: duplicates, emptyEntryKeys: empty))
+            duplicates: duplicates, emptyEntryKeys: empty, schedule: schedule))
         report.stored = records.count
         report.duplicates = duplicates.count
         return report

@@ -14,6 +14,33 @@ public struct FeedHTTPState: Sendable, Equatable {
     }
 }
 
+/// Where and when a feed is polled next, as the fetcher's outcomes decide it.
+public struct FeedSchedule: Sendable, Equatable {
+    /// The URL polled instead of the configured one after a confirmed permanent redirect.
+    public var fetchURL: String?
+    /// A permanent redirect target seen but not yet confirmed, and how often it was seen.
+    public var pendingRedirect: String?
+    public var pendingRedirectCount: Int
+    /// Not before this instant (error backoff, Retry-After); nil: whenever the scheduler likes.
+    public var nextPollAt: Date?
+    /// Why the feed is no longer polled (HTTP 410 Gone), if it is not.
+    public var disabledReason: String?
+    /// Cache-Control max-age / Expires of the last response, seconds.
+    public var freshnessLifetime: TimeInterval?
+    public var consecutiveErrors: Int
+
+    public init(fetchURL: String? = nil, pendingRedirect: String? = nil, pendingRedirectCount: Int = 0, nextPollAt: Date? = nil,
+                disabledReason: String? = nil, freshnessLifetime: TimeInterval? = nil, consecutiveErrors: Int = 0) {
+        self.fetchURL = fetchURL
+        self.pendingRedirect = pendingRedirect
+        self.pendingRedirectCount = pendingRedirectCount
+        self.nextPollAt = nextPollAt
+        self.disabledReason = disabledReason
+        self.freshnessLifetime = freshnessLifetime
+        self.consecutiveErrors = consecutiveErrors
+    }
+}
+
 /// The outcome of a feed's most recent poll.
 public struct FeedPollStatus: Sendable, Equatable {
     public var lastResult: String?
@@ -65,7 +92,7 @@ public struct DuplicateRecord: Sendable, Equatable {
 public struct FeedPollCommit: Sendable {
     public var feedID: Int64
     public var polledAt: Date
-    /// `ok`, `not_modified` or `error`.
+    /// `ok`, `not_modified`, `error` (counts towards backoff) or `held` (the host asked to wait).
     public var result: String
     public var error: String?
     public var http: FeedHTTPState?
@@ -73,10 +100,13 @@ public struct FeedPollCommit: Sendable {
     public var duplicates: [DuplicateRecord]
     /// New entries that gave no text at all; remembered so they are not reconsidered.
     public var emptyEntryKeys: [String]
+    /// The feed's new schedule; nil leaves it as it is.
+    public var schedule: FeedSchedule?
 
     public init(feedID: Int64, polledAt: Date, result: String, error: String? = nil, http: FeedHTTPState? = nil,
                 stored: [(entryKey: String, record: StoryRecord)] = [], duplicates: [DuplicateRecord] = [],
-                emptyEntryKeys: [String] = []) {
+                emptyEntryKeys: [String] = [], schedule: FeedSchedule? = nil) {
+        self.schedule = schedule
         self.feedID = feedID
         self.polledAt = polledAt
         self.result = result
@@ -91,7 +121,7 @@ public struct FeedPollCommit: Sendable {
 /// The persistent state: feeds, seen entries, stored stories and dropped duplicates, in one
 /// SQLite file in WAL mode. One owner at a time (the process holds the state lock).
 public final class StateStore {
-    static let schemaVersion: Int64 = 1
+    static let schemaVersion: Int64 = 2
     private let db: SQLiteConnection
     public let path: String
 
@@ -116,7 +146,24 @@ public final class StateStore {
         if version > Self.schemaVersion {
             throw StateStoreError(path: path, operation: "open", message: "schema version \(version) is newer than this feedcorpus understands (\(Self.schemaVersion)); upgrade feedcorpus")
         }
-        guard version < 1 else { return }
+        if version < 1 { try createVersion1() }
+        if version < 2 {
+            try db.transaction { () throws(StateStoreError) in
+                try db.execute("""
+                    ALTER TABLE feeds ADD COLUMN fetch_url TEXT;
+                    ALTER TABLE feeds ADD COLUMN pending_redirect TEXT;
+                    ALTER TABLE feeds ADD COLUMN pending_redirect_count INTEGER NOT NULL DEFAULT 0;
+                    ALTER TABLE feeds ADD COLUMN next_poll_at REAL;
+                    ALTER TABLE feeds ADD COLUMN disabled_reason TEXT;
+                    ALTER TABLE feeds ADD COLUMN freshness_lifetime REAL;
+                    CREATE TABLE hosts(host TEXT PRIMARY KEY, held_until REAL NOT NULL) WITHOUT ROWID;
+                    PRAGMA user_version = 2;
+                    """)
+            }
+        }
+    }
+
+    private func createVersion1() throws(StateStoreError) {
         try db.transaction { () throws(StateStoreError) in
             try db.execute("""
                 CREATE TABLE feeds(
@@ -239,6 +286,32 @@ public final class StateStore {
         }
     }
 
+    /// The feed's schedule (see `FeedSchedule`).
+    public func schedule(feedID: Int64) throws(StateStoreError) -> FeedSchedule {
+        guard let row = try db.query("""
+            SELECT fetch_url, pending_redirect, pending_redirect_count, next_poll_at, disabled_reason, freshness_lifetime, consecutive_errors
+            FROM feeds WHERE id = ?
+            """, [.integer(feedID)]).first else { return FeedSchedule() }
+        return FeedSchedule(fetchURL: row[0].string, pendingRedirect: row[1].string, pendingRedirectCount: Int(row[2].int ?? 0),
+                            nextPollAt: row[3].date, disabledReason: row[4].string, freshnessLifetime: row[5].double,
+                            consecutiveErrors: Int(row[6].int ?? 0))
+    }
+
+    /// Hosts that asked (Retry-After) not to be contacted before an instant still in the future.
+    public func hostHolds(now: Date) throws(StateStoreError) -> [String: Date] {
+        var holds: [String: Date] = [:]
+        for row in try db.query("SELECT host, held_until FROM hosts WHERE held_until > ?", [.real(now.timeIntervalSince1970)]) {
+            if let host = row[0].string, let until = row[1].date { holds[host] = until }
+        }
+        return holds
+    }
+
+    /// Remembers that `host` asked not to be contacted before `until`.
+    public func holdHost(_ host: String, until: Date) throws(StateStoreError) {
+        try db.query("INSERT INTO hosts(host, held_until) VALUES(?, ?) ON CONFLICT(host) DO UPDATE SET held_until = max(held_until, excluded.held_until)",
+                     [.text(host), .real(until.timeIntervalSince1970)])
+    }
+
     /// Records one poll and everything it stored, in one transaction.
     public func commit(_ poll: FeedPollCommit) throws(StateStoreError) {
         try db.transaction { () throws(StateStoreError) in
@@ -274,9 +347,21 @@ public final class StateStore {
             if poll.result == "error" {
                 try db.query("UPDATE feeds SET last_poll_at = ?, last_result = ?, last_error = ?, consecutive_errors = consecutive_errors + 1 WHERE id = ?",
                              [at, .text(poll.result), .optional(poll.error), .integer(poll.feedID)])
+            } else if poll.result == "held" {
+                // Waiting for the host (Retry-After) is not the feed's failure: the error count stays.
+                try db.query("UPDATE feeds SET last_poll_at = ?, last_result = ?, last_error = ? WHERE id = ?",
+                             [at, .text(poll.result), .optional(poll.error), .integer(poll.feedID)])
             } else {
                 try db.query("UPDATE feeds SET last_poll_at = ?, last_result = ?, last_error = NULL, consecutive_errors = 0 WHERE id = ?",
                              [at, .text(poll.result), .integer(poll.feedID)])
+            }
+            if let schedule = poll.schedule {
+                try db.query("""
+                    UPDATE feeds SET fetch_url = ?, pending_redirect = ?, pending_redirect_count = ?, next_poll_at = ?,
+                        disabled_reason = ?, freshness_lifetime = ? WHERE id = ?
+                    """, [.optional(schedule.fetchURL), .optional(schedule.pendingRedirect), .integer(Int64(schedule.pendingRedirectCount)),
+                          .optional(schedule.nextPollAt), .optional(schedule.disabledReason),
+                          schedule.freshnessLifetime.map(SQLValue.real) ?? .null, .integer(poll.feedID)])
             }
             if let http = poll.http {
                 try db.query("UPDATE feeds SET etag = ?, last_modified = ?, body_sha256 = ? WHERE id = ?",

@@ -20,13 +20,16 @@ struct FetchCommand: AsyncParsableCommand {
     @Flag(name: .shortAndLong, help: "Print only failures and the total.")
     var quiet = false
 
+    @Flag(help: "Also poll feeds that are backing off after errors or waiting for a host's Retry-After.")
+    var all = false
+
     func run() async throws {
         let logger = options.bootstrapLogging()
         let configuration = try options.loadConfiguration()
         let quiet = self.quiet
         let summary: PassSummary
         do {
-            summary = try await IngestPass(configuration: configuration, logger: logger).run { report in
+            summary = try await IngestPass(configuration: configuration, logger: logger, pollAll: all).run { report in
                 if !quiet || report.failed { print(Self.line(for: report)) }
             }
         } catch {
@@ -45,14 +48,17 @@ struct FetchCommand: AsyncParsableCommand {
             if let warning = report.warning { line += " (warning: \(warning))" }
             return line
         case .notModified:
-            return "unchanged  \(report.name): not modified since the last poll"
+            return "unchanged  \(report.name): not modified since the last poll" + (report.warning.map { " (warning: \($0))" } ?? "")
         case let .failed(message):
             return "FAILED     \(report.name): \(message)"
+        case let .skipped(reason):
+            return "skipped    \(report.name): \(reason)"
         }
     }
 
     static func total(_ summary: PassSummary) -> String {
-        "total: \(plural(summary.reports.count, "feed")) (\(summary.feedsOK) ok, \(summary.feedsFailed) failed), "
+        "total: \(plural(summary.reports.count, "feed")) (\(summary.feedsOK) ok, \(summary.feedsFailed) failed"
+            + (summary.feedsSkipped > 0 ? ", \(summary.feedsSkipped) skipped" : "") + "), "
             + "\(plural(summary.entriesSeen, "entry", "entries")) seen, \(plural(summary.stored, "story", "stories")) stored, "
             + "\(plural(summary.duplicates, "duplicate")) dropped"
     }

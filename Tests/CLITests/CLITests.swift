@@ -73,6 +73,7 @@ import Testing
         let path = try writeConfig("""
             corpus: corpus
             state: state/feedcorpus.sqlite
+            fetch: {host_delay: 0}
             feeds:
               - url: \(server.url("files/news.xml"))
                 name: news
@@ -88,6 +89,7 @@ import Testing
         let path = try writeConfig("""
             corpus: corpus
             state: state/feedcorpus.sqlite
+            fetch: {host_delay: 0}
             feeds:
               - {url: "\(server.url("files/news.xml"))", name: good}
               - {url: "\(server.url("status/404"))", name: gone}

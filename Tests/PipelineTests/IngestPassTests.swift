@@ -20,9 +20,11 @@ import Testing
     deinit { server.stop() }
 
     func configuration(_ feeds: [FeedSource], layout: LayoutSetting = .daily) -> Configuration {
-        Configuration(path: workspace.appendingPathComponent("feedcorpus.yaml").path,
-                      corpusDirectory: workspace.appendingPathComponent("corpus").path, layout: layout,
-                      statePath: workspace.appendingPathComponent("state/feedcorpus.sqlite").path, feeds: feeds)
+        var fetch = FetchSettings()
+        fetch.hostDelay = 0  // Every test feed is on 127.0.0.1; politeness has its own test.
+        return Configuration(path: workspace.appendingPathComponent("feedcorpus.yaml").path,
+                             corpusDirectory: workspace.appendingPathComponent("corpus").path, layout: layout,
+                             statePath: workspace.appendingPathComponent("state/feedcorpus.sqlite").path, fetch: fetch, feeds: feeds)
     }
 
     func run(_ configuration: Configuration, at date: Date = Date(timeIntervalSince1970: 1_730_721_600)) async throws -> PassSummary {

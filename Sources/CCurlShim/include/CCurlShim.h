@@ -12,6 +12,8 @@ CURLcode fc_easy_setopt_pointer(CURL *handle, CURLoption option, void *value);
 CURLcode fc_easy_setopt_slist(CURL *handle, CURLoption option, struct curl_slist *value);
 CURLcode fc_easy_setopt_data_callback(CURL *handle, CURLoption option, fc_data_callback callback);
 
+CURLcode fc_easy_setopt_opensocket(CURL *handle, curl_opensocket_callback callback);
+
 CURLcode fc_easy_getinfo_long(CURL *handle, CURLINFO info, long *value);
 CURLcode fc_easy_getinfo_string(CURL *handle, CURLINFO info, char **value);
 CURLcode fc_easy_getinfo_pointer(CURL *handle, CURLINFO info, void **value);
