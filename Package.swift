@@ -68,7 +68,7 @@ let package = Package(
         .testTarget(name: "FetcherTests", dependencies: ["Fetcher", "TestSupport"]),
         .testTarget(
             name: "PipelineTests",
-            dependencies: ["Pipeline", "FeedConfig", "StateStore", "TestSupport"]),
+            dependencies: ["Pipeline", "FeedConfig", "StateStore", "Fetcher", "TestSupport"]),
         // Runs the built `feedcorpus` binary (the dependency makes `swift test` build it).
         .testTarget(name: "CLITests", dependencies: ["feedcorpus", "TestSupport"]),
     ],

@@ -34,6 +34,11 @@ public struct FetchRequest: Sendable, Equatable {
 public struct Redirect: Sendable, Equatable {
     public var status: Int
     public var location: String
+
+    public init(status: Int, location: String) {
+        self.status = status
+        self.location = location
+    }
 }
 
 /// A completed transfer. Any HTTP status is a response; only transport failures are errors.

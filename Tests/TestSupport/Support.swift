@@ -52,8 +52,17 @@ public final class TestHTTPServer: @unchecked Sendable {
 
     /// The paths requested so far, in order (from ROOT/requests.log).
     public func requestedPaths() -> [String] {
+        requests().map(\.path)
+    }
+
+    /// The requests so far with the server's monotonic clock reading when each arrived.
+    public func requests() -> [(path: String, time: Double)] {
         let text = (try? String(contentsOf: root.appendingPathComponent("requests.log"), encoding: .utf8)) ?? ""
-        return text.split(separator: "\n").map(String.init)
+        return text.split(separator: "\n").compactMap { line in
+            let parts = line.split(separator: " ")
+            guard parts.count == 2, let time = Double(parts[1]) else { return nil }
+            return (String(parts[0]), time)
+        }
     }
 
     /// Writes (or replaces) a served file.

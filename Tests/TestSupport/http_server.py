@@ -12,6 +12,11 @@ Routes
   /status/CODE           an empty response with that status
   /redirect/N/NAME       302 hops N times, then the file (N=0 serves it)
   /moved/NAME            301 to /files/NAME
+  /retry/CODE/SECONDS    that status with Retry-After: SECONDS
+  /retrydate/CODE/SECONDS  that status with Retry-After as an HTTP date SECONDS ahead
+  /cached/SECONDS        a body with Cache-Control: max-age=SECONDS
+Absolute-form request lines (GET http://host/path) are served too, so the server can act as a
+proxy for tests.
   /loop                  redirects to itself forever
   /big/BYTES             a chunked body of BYTES bytes (no Content-Length)
   /announce/BYTES        a Content-Length of BYTES and a few bytes of body
@@ -20,7 +25,7 @@ Routes
   /hang                  accepts, then never answers
   /headers               the request headers as JSON
   /log                   every request so far as JSON lines (method path)
-Every request path is also appended to ROOT_DIR/requests.log.
+Every request path is also appended to ROOT_DIR/requests.log with a monotonic timestamp.
 """
 import email.utils
 import gzip
@@ -87,8 +92,12 @@ class Handler(BaseHTTPRequestHandler):
         with LOG_LOCK:
             LOG.append({"method": self.command, "path": self.path, "user_agent": self.headers.get("User-Agent")})
             with open(os.path.join(ROOT, "requests.log"), "a") as handle:
-                handle.write(self.path + "\n")
-        parts = self.path.split("?")[0].strip("/").split("/")
+                handle.write("%s %.6f\n" % (self.path, time.monotonic()))
+        path = self.path
+        if path.startswith("http://"):  # absolute-form request line: we are being used as a proxy
+            path = "/" + path.split("/", 3)[3] if path.count("/") >= 3 else "/"
+            self.path = path
+        parts = path.split("?")[0].strip("/").split("/")
         route, rest = parts[0], parts[1:]
         if route == "files":
             return self.serve_file("/".join(rest))
@@ -104,6 +113,13 @@ class Handler(BaseHTTPRequestHandler):
             if hops == 0:
                 return self.serve_file(name)
             return self.send_body(302, b"", "text/plain", {"Location": "/redirect/%d/%s" % (hops - 1, name)})
+        if route == "retry":
+            return self.send_body(int(rest[0]), b"slow down", "text/plain", {"Retry-After": rest[1]})
+        if route == "retrydate":
+            when = email.utils.formatdate(time.time() + int(rest[1]), usegmt=True)
+            return self.send_body(int(rest[0]), b"slow down", "text/plain", {"Retry-After": when})
+        if route == "cached":
+            return self.send_body(200, b"<rss/>", "application/xml", {"Cache-Control": "public, max-age=" + rest[0]})
         if route == "moved":
             return self.send_body(301, b"", "text/plain", {"Location": "/files/" + "/".join(rest)})
         if route == "loop":
