@@ -6,6 +6,9 @@ import XMLSupport
 final class AtomAdapter: FeedFormatAdapter {
     private var feed: ParsedFeed
     private var entry: FeedEntry?
+    /// Kept beside `entry`: testing the optional for nil would copy the whole entry each time.
+    private var inEntry: Bool { entryOpen }
+    private var entryOpen = false
     private var textType: String?
     private var contentMode: String?
     private var authorName: String?
@@ -29,6 +32,7 @@ final class AtomAdapter: FeedFormatAdapter {
             return nil
         case "entry":
             entry = FeedEntry()
+            entryOpen = true
             return nil
         case "source":
             inSource = true
@@ -43,7 +47,7 @@ final class AtomAdapter: FeedFormatAdapter {
             let link = FeedLink(
                 href: URLResolver.resolve(href, against: base) ?? href,
                 rel: attribute("rel", attributes) ?? "alternate", type: attribute("type", attributes))
-            if entry != nil {
+            if inEntry {
                 entry?.links.append(link)
                 if link.rel == "alternate" && entry?.link == nil { entry?.link = link.href }
                 if link.rel == "enclosure" {
@@ -54,7 +58,7 @@ final class AtomAdapter: FeedFormatAdapter {
             }
             return nil
         case "category":
-            if entry != nil, let term = attribute("term", attributes) ?? attribute("label", attributes) {
+            if inEntry, let term = attribute("term", attributes) ?? attribute("label", attributes) {
                 entry?.categories.append(term)
             }
             return nil
@@ -81,11 +85,12 @@ final class AtomAdapter: FeedFormatAdapter {
                 feed.entries.append(finished)
             }
             entry = nil
+            entryOpen = false
             return
         case "author", "contributor":
             if element.name == "author" {
                 let author = Self.author(name: authorName, email: authorEmail)
-                if entry != nil {
+                if inEntry {
                     if entry?.author == nil { entry?.author = author }
                 } else if feed.author == nil {
                     feed.author = author
@@ -99,7 +104,7 @@ final class AtomAdapter: FeedFormatAdapter {
         guard let text else { return }
         let isPlain = textType == nil || textType == "text" || textType == "text/plain"
         let markup = decodedContent(text)
-        if entry != nil {
+        if inEntry {
             switch element.name {
             case "id": entry?.id = FeedText.trimmed(text)
             case "title": entry?.title = FeedText.plain(markup, isHTML: !isPlain)
@@ -145,6 +150,7 @@ final class AtomAdapter: FeedFormatAdapter {
         if let pending = entry {  // Truncated document: keep the last entry.
             feed.entries.append(pending)
             entry = nil
+            entryOpen = false
         }
         return feed
     }

@@ -206,6 +206,11 @@ struct Element {
         self.name = local
     }
 
+    init(namespace: Namespace, name: String) {
+        self.namespace = namespace
+        self.name = name
+    }
+
     func `is`(_ namespace: Namespace, _ name: String) -> Bool {
         self.namespace == namespace && self.name == name
     }
@@ -218,8 +223,10 @@ final class FeedDocumentHandler: XMLStreamHandler {
     private(set) var rootName: String?
     private(set) var rootLanguage: String?
     private(set) var truncatedText = false
-    private var captureBuffer: [UInt8] = []
+    private let captureStore = TextCapture(mode: .text)
     private var baseStack: [String?]
+    /// The resolved name of every open element, so an end event needs no second resolution.
+    private var elementStack: [Element] = []
     private var depth = 0
     private var capture: TextCapture?
 
@@ -238,9 +245,11 @@ final class FeedDocumentHandler: XMLStreamHandler {
 
         if let capture {
             capture.openChild(name, attributes: attributes)
+            elementStack.append(Element(namespace: .other, name: ""))
             return
         }
         let element = Element(name)
+        elementStack.append(element)
         if rootName == nil {
             rootName = name.qualified
             rootLanguage = attributes.first(where: { $0.name.localName == "lang" && Namespace(uri: $0.name.namespaceURI, prefix: $0.name.prefix) == .xml })
@@ -248,14 +257,15 @@ final class FeedDocumentHandler: XMLStreamHandler {
             adapter = Self.adapter(forRoot: element, attributes: attributes)
         }
         if let mode = adapter?.start(element, attributes: attributes, base: base) {
-            captureBuffer.removeAll(keepingCapacity: true)
-            capture = TextCapture(mode: mode, buffer: captureBuffer)
-            captureBuffer = []  // Moved, not shared: appending must not copy.
+            // One capture object serves every field in turn: no allocation per field.
+            captureStore.reset(mode: mode)
+            capture = captureStore
         }
     }
 
     func endElement(_ name: XMLName) {
         let base = baseStack.last ?? nil
+        let element = elementStack.popLast() ?? Element(name)
         defer {
             depth -= 1
             baseStack.removeLast()
@@ -267,12 +277,10 @@ final class FeedDocumentHandler: XMLStreamHandler {
             }
             self.capture = nil
             if capture.truncated { truncatedText = true }
-            let text = capture.text
-            captureBuffer = capture.takeBuffer()  // The next field reuses the storage.
-            adapter?.end(Element(name), text: text, base: base)
+            adapter?.end(element, text: capture.text, base: base)
             return
         }
-        adapter?.end(Element(name), text: nil, base: base)
+        adapter?.end(element, text: nil, base: base)
     }
 
     func characters(_ bytes: UnsafeBufferPointer<UInt8>) {
@@ -311,29 +319,33 @@ final class FeedDocumentHandler: XMLStreamHandler {
 final class TextCapture {
     /// No single field may grow past this (a huge text node is cut, not kept whole).
     static let maximumBytes = 8 << 20
-    let mode: CaptureMode
+    private(set) var mode: CaptureMode
     private(set) var truncated = false
     private(set) var childDepth = 0
     private var bytes: [UInt8] = []
     private var skippedWrapper = false
     private var wrapperDepth = -1
 
-    init(mode: CaptureMode, buffer: [UInt8] = []) {
-        self.mode = mode
-        self.bytes = buffer
-    }
+    init(mode: CaptureMode) { self.mode = mode }
 
-    /// Hands the storage back for reuse (the capture is finished).
-    func takeBuffer() -> [UInt8] {
-        defer { bytes = [] }
-        return bytes
+    /// Starts a new field, keeping the storage of the last one.
+    func reset(mode: CaptureMode) {
+        self.mode = mode
+        truncated = false
+        childDepth = 0
+        skippedWrapper = false
+        wrapperDepth = -1
+        bytes.removeAll(keepingCapacity: true)
     }
 
     var text: String {
         let decoded = bytes.withUnsafeBufferPointer { String(decoding: $0, as: UTF8.self) }
         // C1 controls (U+0080–U+009F) never belong in text; they come from Windows-1252 bytes or
         // character references like &#146; written by tools that meant Windows-1252.
-        if bytes.contains(0xC2) {
+        let hasC2 = bytes.withUnsafeBufferPointer { buffer in
+            buffer.baseAddress.map { memchr($0, 0xC2, buffer.count) != nil } ?? false
+        }
+        if hasC2 {
             var scalars = String.UnicodeScalarView()
             for scalar in decoded.unicodeScalars {
                 if (0x80...0x9F).contains(scalar.value) {

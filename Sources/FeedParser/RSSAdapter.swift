@@ -9,6 +9,9 @@ import XMLSupport
 final class RSSAdapter: FeedFormatAdapter {
     private var feed: ParsedFeed
     private var entry: FeedEntry?
+    /// Kept beside `entry`: testing the optional for nil would copy the whole entry each time.
+    private var inEntry: Bool { entryOpen }
+    private var entryOpen = false
     private var entryFallbackID: String?
     private var guidIsPermaLink = true
     private var guidIsURL = false
@@ -48,16 +51,17 @@ final class RSSAdapter: FeedFormatAdapter {
             switch element.name {
             case "item":
                 entry = FeedEntry()
+                entryOpen = true
                 entryFallbackID = attributes.first(where: { $0.name.localName == "about" })?.value
                 entryDCIdentifier = nil
                 return nil
-            case "image" where entry == nil:
+            case "image" where !inEntry:
                 inImage = true
                 return nil
             case "textinput", "textInput":
                 inTextInput = true
                 return nil
-            case "enclosure" where entry != nil:
+            case "enclosure" where inEntry:
                 if let url = attribute("url", attributes) {
                     entry?.enclosures.append(FeedEnclosure(
                         url: URLResolver.resolve(url, against: base) ?? url,
@@ -67,10 +71,10 @@ final class RSSAdapter: FeedFormatAdapter {
             case "guid":
                 guidIsPermaLink = attribute("isPermaLink", attributes)?.lowercased() != "false"
                 return .text
-            case "skipHours" where entry == nil:
+            case "skipHours" where !inEntry:
                 inSkipHours = true
                 return nil
-            case "skipDays" where entry == nil:
+            case "skipDays" where !inEntry:
                 inSkipDays = true
                 return nil
             case "channel", "rss", "items", "Seq", "li":
@@ -80,7 +84,7 @@ final class RSSAdapter: FeedFormatAdapter {
             }
         }
         switch element.namespace {
-        case .atom10 where element.name == "link" && entry != nil:
+        case .atom10 where element.name == "link" && inEntry:
             if let href = attribute("href", attributes) {
                 entry?.links.append(FeedLink(
                     href: URLResolver.resolve(href, against: base) ?? href,
@@ -125,7 +129,7 @@ final class RSSAdapter: FeedFormatAdapter {
             }
         }
         guard let text else { return }
-        if entry != nil {
+        if inEntry {
             entryField(element, text: text, base: base)
         } else if inImage {
             if isCore(element) && element.name == "url" {
@@ -198,6 +202,7 @@ final class RSSAdapter: FeedFormatAdapter {
     private func finishEntry(base: String?) {
         guard var finished = entry else { return }
         entry = nil
+        entryOpen = false
         if finished.id == nil { finished.id = entryDCIdentifier ?? entryFallbackID }
         if finished.link == nil {
             if let alternate = finished.links.first(where: { $0.rel == "alternate" }) {
@@ -215,7 +220,7 @@ final class RSSAdapter: FeedFormatAdapter {
     }
 
     func finish() -> ParsedFeed {
-        if entry != nil { finishEntry(base: nil) }  // Truncated document: keep the last item.
+        if inEntry { finishEntry(base: nil) }  // Truncated document: keep the last item.
         return feed
     }
 

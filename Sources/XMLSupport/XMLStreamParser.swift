@@ -142,10 +142,12 @@ public enum XMLStreamParser {
         }
         sax.characters = { ctx, chars, length in
             guard let ctx, let chars, length > 0 else { return }
-            let context = Unmanaged<ParseContext>.fromOpaque(ctx).takeUnretainedValue()
             // libxml2 splits text at every entity and buffer boundary; the pieces are joined here
-            // and handed over once, before the next element event.
-            context.pendingText.append(contentsOf: UnsafeBufferPointer(start: chars, count: Int(length)))
+            // and handed over once, before the next element event. This runs once per piece, so it
+            // avoids reference counting and exclusivity checks: a raw buffer behind a pointer.
+            Unmanaged<ParseContext>.fromOpaque(ctx)._withUnsafeGuaranteedRef { context in
+                context.pendingText.pointee.append(chars, count: Int(length))
+            }
         }
         sax.cdataBlock = sax.characters
         sax.reference = { ctx, name in
@@ -263,12 +265,12 @@ public enum XMLStreamParser {
 
         var depth = 0
         private(set) var tooDeep = false
-        var pendingText: [UInt8] = []
+        let pendingText = UnsafeMutablePointer<RawByteBuffer>.allocate(capacity: 1)
 
         func flushText() {
-            guard !pendingText.isEmpty else { return }
-            pendingText.withUnsafeBufferPointer { handler.characters($0) }
-            pendingText.removeAll(keepingCapacity: true)
+            guard pendingText.pointee.count > 0 else { return }
+            handler.characters(pendingText.pointee.bytes)
+            pendingText.pointee.count = 0
         }
         /// libxml2 interns names in its dictionary, so a name's pointer is stable for the whole
         /// parse: each distinct name becomes a Swift String once.
@@ -281,9 +283,16 @@ public enum XMLStreamParser {
             return value
         }
 
-        init(handler: XMLStreamHandler) { self.handler = handler }
+        init(handler: XMLStreamHandler) {
+            self.handler = handler
+            pendingText.initialize(to: RawByteBuffer())
+        }
 
-        deinit { if let scratch { xmlFreeDoc(scratch) } }
+        deinit {
+            if let scratch { xmlFreeDoc(scratch) }
+            pendingText.pointee.free()
+            pendingText.deallocate()
+        }
 
         func stopForDepth() {
             guard !tooDeep else { return }
@@ -358,6 +367,37 @@ public enum XMLStreamParser {
 private func xmlSwitchEncodingName(_ parser: xmlParserCtxtPtr, _ name: String) -> Int32 {
     guard let handler = xmlFindCharEncodingHandler(name) else { return -1 }
     return xmlSwitchToEncoding(parser, handler)
+}
+
+/// A growable byte buffer on manually managed memory, for the hottest callback.
+struct RawByteBuffer {
+    private(set) var base: UnsafeMutablePointer<UInt8>?
+    var count = 0
+    private var capacity = 0
+
+    var bytes: UnsafeBufferPointer<UInt8> { UnsafeBufferPointer(start: base, count: count) }
+
+    mutating func append(_ source: UnsafePointer<UInt8>, count length: Int) {
+        if count + length > capacity {
+            let newCapacity = max(4096, (count + length) * 2)
+            let grown = UnsafeMutablePointer<UInt8>.allocate(capacity: newCapacity)
+            if let base {
+                grown.update(from: base, count: count)
+                base.deallocate()
+            }
+            base = grown
+            capacity = newCapacity
+        }
+        (base! + count).update(from: source, count: length)
+        count += length
+    }
+
+    mutating func free() {
+        base?.deallocate()
+        base = nil
+        count = 0
+        capacity = 0
+    }
 }
 
 /// Decodes the references libxml2 leaves in attribute values when it does not substitute
