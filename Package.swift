@@ -62,7 +62,7 @@ let package = Package(
         .target(name: "TestSupport", path: "Tests/TestSupport", resources: [.copy("http_server.py")]),
         .testTarget(name: "FeedConfigTests", dependencies: ["FeedConfig", "FeedParser"]),
         .testTarget(name: "FeedParserTests", dependencies: ["FeedParser", "FeedModel", "XMLSupport", "TestSupport"]),
-        .testTarget(name: "DedupeTests", dependencies: ["Dedupe", "FeedModel"]),
+        .testTarget(name: "DedupeTests", dependencies: ["Dedupe", "FeedModel"], exclude: ["Fixtures"]),
         .testTarget(name: "CorpusWriterTests", dependencies: ["CorpusWriter", "FeedModel", "Dedupe"]),
         .testTarget(name: "StateStoreTests", dependencies: ["StateStore", "FeedModel"]),
         .testTarget(name: "FetcherTests", dependencies: ["Fetcher", "TestSupport"]),

@@ -52,7 +52,7 @@ public enum ConfigLoader {
             throw ConfigError(file: path, line: nil, key: nil, message: "not valid YAML: \(error)")
         }
         let reader = NodeReader(file: path)
-        let top = try reader.mapping(root, key: nil, allowed: ["corpus", "layout", "state", "fetch", "feeds", "opml"])
+        let top = try reader.mapping(root, key: nil, allowed: ["corpus", "layout", "state", "fetch", "dedupe", "feeds", "opml"])
 
         let corpus = try top["corpus"].map { node throws(ConfigError) in try reader.string(node, key: "corpus") } ?? "corpus"
         let layoutText = try top["layout"].map { node throws(ConfigError) in try reader.string(node, key: "layout") } ?? "daily"
@@ -93,6 +93,31 @@ public enum ConfigLoader {
             if let value = settings["allow_private_networks"] { fetch.allowPrivateNetworks = try reader.bool(value, key: "fetch.allow_private_networks") }
             if let value = settings["backoff_base"] { fetch.backoffBase = try reader.number(value, key: "fetch.backoff_base", range: 1...86_400) }
             if let value = settings["max_backoff"] { fetch.maxBackoff = try reader.number(value, key: "fetch.max_backoff", range: 60...(7 * 86_400)) }
+        }
+
+        var dedupe = DedupeSettings()
+        if let node = top["dedupe"] {
+            let settings = try reader.mapping(node, key: "dedupe", allowed: [
+                "tracking_parameters", "near_duplicate_distance", "near_duplicates", "event_window_hours", "event_threshold",
+            ])
+            if let value = settings["tracking_parameters"] {
+                guard case let .sequence(list) = value else {
+                    throw reader.error(value, key: "dedupe.tracking_parameters", "expected a list of parameter names (a trailing * matches a prefix)")
+                }
+                dedupe.trackingParameters = try list.map { item throws(ConfigError) in try reader.string(item, key: "dedupe.tracking_parameters") }
+            }
+            if let value = settings["near_duplicate_distance"] {
+                dedupe.nearDuplicateDistance = try reader.integer(value, key: "dedupe.near_duplicate_distance", range: 0...12)
+            }
+            if let value = settings["near_duplicates"] {
+                let text = try reader.string(value, key: "dedupe.near_duplicates")
+                guard let policy = NearDuplicatePolicy(rawValue: text) else {
+                    throw reader.error(value, key: "dedupe.near_duplicates", "expected keep_first or keep_longer; got '\(text)'")
+                }
+                dedupe.nearDuplicates = policy
+            }
+            if let value = settings["event_window_hours"] { dedupe.eventWindowHours = try reader.number(value, key: "dedupe.event_window_hours", range: 1...720) }
+            if let value = settings["event_threshold"] { dedupe.eventThreshold = try reader.number(value, key: "dedupe.event_threshold", range: 0.01...1) }
         }
 
         var feeds: [FeedSource] = []
@@ -155,7 +180,7 @@ public enum ConfigLoader {
         }
         return Configuration(
             path: path, corpusDirectory: resolvePath(corpus, folder: folder), layout: layout,
-            statePath: resolvePath(state, folder: folder), fetch: fetch, feeds: feeds)
+            statePath: resolvePath(state, folder: folder), fetch: fetch, dedupe: dedupe, feeds: feeds)
     }
 
     static func resolvePath(_ path: String, folder: String) -> String {

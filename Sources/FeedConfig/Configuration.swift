@@ -51,6 +51,30 @@ public struct FetchSettings: Sendable, Equatable {
     public init() {}
 }
 
+/// What to do with a near duplicate of a stored story (`dedupe.near_duplicates`).
+public enum NearDuplicatePolicy: String, Sendable, CaseIterable {
+    /// Keep the first version; drop later ones (recorded with the story they duplicate).
+    case keepFirst = "keep_first"
+    /// Also store a later version that is at least 10 % longer (a fuller update), marked as
+    /// superseding the earlier one; shorter later versions are dropped.
+    case keepLonger = "keep_longer"
+}
+
+/// Duplicate detection and event grouping settings (`dedupe:` in the config).
+public struct DedupeSettings: Sendable, Equatable {
+    /// Query parameters removed from article URLs; a trailing `*` makes a prefix.
+    public var trackingParameters: [String]? = nil
+    /// SimHash Hamming distance at or below which two texts are near duplicates.
+    public var nearDuplicateDistance = 3
+    public var nearDuplicates = NearDuplicatePolicy.keepFirst
+    /// Stories published within this many hours of each other may share an event.
+    public var eventWindowHours = 48.0
+    /// TF-IDF cosine similarity of names and figures from which two stories share an event.
+    public var eventThreshold = 0.27
+
+    public init() {}
+}
+
 /// The whole configuration, with every relative path resolved against the config file's folder.
 public struct Configuration: Sendable, Equatable {
     /// The file it was read from (absolute).
@@ -59,10 +83,12 @@ public struct Configuration: Sendable, Equatable {
     public var layout: LayoutSetting
     public var statePath: String
     public var fetch: FetchSettings
+    public var dedupe: DedupeSettings
     public var feeds: [FeedSource]
 
     public init(path: String, corpusDirectory: String, layout: LayoutSetting = .daily, statePath: String,
-                fetch: FetchSettings = FetchSettings(), feeds: [FeedSource]) {
+                fetch: FetchSettings = FetchSettings(), dedupe: DedupeSettings = DedupeSettings(), feeds: [FeedSource]) {
+        self.dedupe = dedupe
         self.path = path
         self.corpusDirectory = corpusDirectory
         self.layout = layout

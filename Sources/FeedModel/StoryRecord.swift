@@ -28,15 +28,22 @@ public struct StoryRecord: Sendable, Equatable, Codable {
     /// BCP 47 language tag when known (entry or feed language), else nil.
     public var language: String?
     public var textSource: TextSource
-    /// Near-duplicate and event information; filled by the dedupe stage when it knows it.
+    /// Near-duplicate and event information from the dedupe stage: `duplicateOf` is always nil
+    /// for a stored story (duplicates are not stored; see `feedcorpus duplicates`); `supersedes`
+    /// names the earlier, shorter near duplicate this story was kept instead of (keep-longer policy)
+    /// and `nearDistance` their SimHash distance; `event` groups distinct stories on one event.
     public var duplicateOf: String?
+    public var supersedes: String?
+    public var nearDistance: Int?
     public var event: String?
 
     public init(
         file: String, sha256: String, simhash: String, url: String?, feed: String, feedURL: String,
         entryID: String?, title: String, published: Date?, fetched: Date, language: String?,
-        textSource: TextSource, duplicateOf: String? = nil, event: String? = nil
+        textSource: TextSource, duplicateOf: String? = nil, supersedes: String? = nil, nearDistance: Int? = nil, event: String? = nil
     ) {
+        self.supersedes = supersedes
+        self.nearDistance = nearDistance
         self.file = file
         self.sha256 = sha256
         self.simhash = simhash
@@ -60,6 +67,8 @@ public struct StoryRecord: Sendable, Equatable, Codable {
         case title, published, fetched, language
         case textSource = "text_source"
         case duplicateOf = "duplicate_of"
+        case supersedes
+        case nearDistance = "near_distance"
         case event
     }
 
@@ -81,6 +90,8 @@ public struct StoryRecord: Sendable, Equatable, Codable {
         put(.language, language)
         put(.textSource, textSource.rawValue)
         put(.duplicateOf, duplicateOf)
+        put(.supersedes, supersedes)
+        object[CodingKeys.nearDistance.rawValue] = nearDistance.map { $0 as Any } ?? NSNull()
         put(.event, event)
         let data = try JSONSerialization.data(
             withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes])
@@ -99,6 +110,14 @@ public enum ISO8601 {
         return String(
             format: "%04d-%02d-%02dT%02d:%02d:%02dZ", year, month, day,
             Int(secondOfDay / 3600), Int(secondOfDay % 3600 / 60), Int(secondOfDay % 60))
+    }
+
+    /// Reads `2024-11-04` (midnight UTC) or `2024-11-04T12:00:00Z`.
+    public static func parse(_ text: String) -> Date? {
+        let formatter = ISO8601DateFormatter()
+        if let date = formatter.date(from: text) { return date }
+        formatter.formatOptions = [.withFullDate]
+        return formatter.date(from: text)
     }
 
     /// The UTC calendar day of `date` as `2024-11-04`.

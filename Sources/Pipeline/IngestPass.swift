@@ -64,7 +64,7 @@ public struct IngestPass: Sendable {
         do {
             ingestor = try Ingestor(
                 statePath: configuration.statePath, corpusRoot: configuration.corpusDirectory,
-                layout: configuration.layout == .flat ? .flat : .daily, clock: clock)
+                layout: configuration.layout == .flat ? .flat : .daily, dedupe: configuration.dedupe, clock: clock)
             let repaired = try await ingestor.reconcile()
             if !repaired.isClean {
                 logger.warning("repaired what an interrupted run left behind", metadata: [

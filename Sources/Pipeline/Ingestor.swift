@@ -1,4 +1,5 @@
 import CorpusWriter
+import FeedConfig
 import Crypto
 import Dedupe
 import FeedModel
@@ -52,13 +53,35 @@ public struct FeedRunReport: Sendable, Equatable {
 actor Ingestor {
     private let state: StateStore
     private let writer: CorpusWriter
-    private let canonicalizer = URLCanonicalizer()
+    private let canonicalizer: URLCanonicalizer
+    private let dedupe: DedupeSettings
+    private var nearIndex: SimHashIndex
+    private var leadIndex: SimHashIndex
+    private var events: EventGrouper
     private let clock: @Sendable () -> Date
 
-    init(statePath: String, corpusRoot: String, layout: CorpusLayout, clock: @escaping @Sendable () -> Date) throws {
+    init(statePath: String, corpusRoot: String, layout: CorpusLayout, dedupe: DedupeSettings,
+         clock: @escaping @Sendable () -> Date) throws {
         state = try StateStore(path: statePath)
         writer = try CorpusWriter(root: corpusRoot, layout: layout)
+        self.dedupe = dedupe
+        canonicalizer = dedupe.trackingParameters.map { URLCanonicalizer(trackingParameters: $0) } ?? URLCanonicalizer()
         self.clock = clock
+        // The near-duplicate index is rebuilt from the fingerprints in the state at start-up.
+        var index = SimHashIndex(maxDistance: dedupe.nearDuplicateDistance)
+        var leads = SimHashIndex(maxDistance: dedupe.nearDuplicateDistance)
+        try state.forEachSimHash { id, simhash, lead in
+            index.insert(simhash, id: id)
+            if let lead { leads.insert(lead, id: id) }
+        }
+        nearIndex = index
+        leadIndex = leads
+        var grouper = EventGrouper(window: dedupe.eventWindowHours * 3600, threshold: dedupe.eventThreshold)
+        let since = clock().addingTimeInterval(-4 * dedupe.eventWindowHours * 3600)
+        for signature in try state.recentEventSignatures(since: since) {
+            grouper.add(.init(id: signature.id, event: signature.event, terms: EventTerms(serialized: signature.terms), at: signature.at))
+        }
+        events = grouper
     }
 
     /// Cleans up after an interrupted run (see `CorpusWriter.reconcile`).
@@ -86,6 +109,14 @@ actor Ingestor {
     }
 
     /// Stores the new entries of a parsed feed and records the poll.
+    ///
+    /// Identity, in this order (the first that matches decides; see the README):
+    /// 1. the feed has seen the entry key before (guid/atom:id, else canonical link): skipped;
+    /// 2. the canonical link is a stored story's: duplicate `same_url`, not fetched again;
+    /// 3. a globally unique id (URL, URN, tag) is a stored story's from any feed: `same_id`;
+    /// 4. the hash-normalised text is a stored story's: `same_text`;
+    /// 5. the SimHash is within the configured distance of a stored story's: `near_text` (or,
+    ///    with keep_longer, a fuller later version is stored and supersedes it).
     func ingest(feedID: Int64, source: (name: String, url: String), feed: ParsedFeed, http: FeedHTTPState,
                 schedule: FeedSchedule, report: FeedRunReport) throws -> FeedRunReport {
         var report = report
@@ -98,35 +129,80 @@ actor Ingestor {
 
         var pending: [PendingStory] = []
         var pendingKeys: [String] = []
-        var batchBySHA: [String: Int] = [:]
+        var pendingExtras: [(eventTerms: String, supersedes: Int64?, leadSimHash: UInt64)] = []
+        var batchFingerprints: [TextFingerprint] = []
+        var batchURLs: [String: Int] = [:]
         var duplicates: [DuplicateRecord] = []
-        var batchDuplicates: [(key: String, entry: FeedEntry, index: Int)] = []
+        var batchDuplicates: [(key: String, entry: FeedEntry, index: Int, reason: DuplicateReason, distance: Int?)] = []
         var empty: [String] = []
+        func drop(_ key: String, _ entry: FeedEntry, _ url: String?, _ reason: DuplicateReason, of file: String, distance: Int? = nil) {
+            duplicates.append(DuplicateRecord(feedURL: source.url, entryKey: key, url: url, title: entry.title, reason: reason,
+                                              duplicateOf: file, distance: distance, detectedAt: fetched))
+        }
         for (key, entry) in fresh {
+            let url = entry.link.map(canonicalizer.canonicalize)
+            if let url {
+                if let stored = try state.story(url: url) {
+                    drop(key, entry, url, .sameURL, of: stored.file)
+                    continue
+                }
+                if let index = batchURLs[url] {
+                    batchDuplicates.append((key, entry, index, .sameURL, nil))
+                    continue
+                }
+            }
+            if let id = entry.id, EntryIdentity.isGloballyUnique(id), let stored = try state.story(entryID: id) {
+                drop(key, entry, url, .sameID, of: stored.file)
+                continue
+            }
             let text = StoryBuilder.story(from: entry)
             if text.isEmpty {
                 empty.append(key)
                 continue
             }
             let fingerprint = TextFingerprint(story: text)
-            let url = entry.link.map(canonicalizer.canonicalize)
             if let stored = try state.story(sha256: fingerprint.sha256) {
-                duplicates.append(DuplicateRecord(feedURL: source.url, entryKey: key, url: url, title: entry.title,
-                                                  reason: .sameText, duplicateOf: stored.file, detectedAt: fetched))
+                drop(key, entry, url, .sameText, of: stored.file)
                 continue
             }
-            if let index = batchBySHA[fingerprint.sha256] {
-                batchDuplicates.append((key, entry, index))
+            if let index = batchFingerprints.firstIndex(where: { $0.sha256 == fingerprint.sha256 }) {
+                batchDuplicates.append((key, entry, index, .sameText, nil))
                 continue
             }
-            batchBySHA[fingerprint.sha256] = pending.count
+            var supersedes: (id: Int64, file: String, distance: Int)?
+            let candidates = [nearIndex.nearest(fingerprint.simhash), leadIndex.nearest(fingerprint.leadSimHash)].compactMap { $0 }
+            if let match = candidates.min(by: { $0.distance < $1.distance }), let stored = try state.story(id: match.id) {
+                if dedupe.nearDuplicates == .keepLonger, isFuller(text, than: stored.file) {
+                    supersedes = (stored.id, stored.file, match.distance)
+                } else {
+                    drop(key, entry, url, .nearText, of: stored.file, distance: match.distance)
+                    continue
+                }
+            }
+            if supersedes == nil, let index = batchFingerprints.firstIndex(where: {
+                $0.isNearDuplicate(of: fingerprint, distance: self.dedupe.nearDuplicateDistance)
+            }) {
+                let other = batchFingerprints[index]
+                let distance = min(SimHash.distance(other.simhash, fingerprint.simhash), SimHash.distance(other.leadSimHash, fingerprint.leadSimHash))
+                batchDuplicates.append((key, entry, index, .nearText, distance))
+                continue
+            }
+
+            let published = entry.published ?? entry.updated
+            let terms = EventTerms(story: text)
+            let (event, _) = events.assign(terms: terms, at: published ?? fetched, newEvent: "ev-" + fingerprint.nameTail)
+            events.add(.init(id: -1, event: event, terms: terms, at: published ?? fetched))
+            if let url { batchURLs[url] = pending.count }
+            batchFingerprints.append(fingerprint)
             pendingKeys.append(key)
+            pendingExtras.append((terms.serialized, supersedes?.id, fingerprint.leadSimHash))
             pending.append(PendingStory(
                 text: text,
                 record: StoryRecord(
                     file: "", sha256: fingerprint.sha256, simhash: fingerprint.simhashHex, url: url, feed: source.name,
-                    feedURL: source.url, entryID: entry.id, title: text.headline, published: entry.published ?? entry.updated,
-                    fetched: fetched, language: feed.language, textSource: .feed),
+                    feedURL: source.url, entryID: entry.id, title: text.headline, published: published,
+                    fetched: fetched, language: feed.language, textSource: .feed, supersedes: supersedes?.file,
+                    nearDistance: supersedes?.distance, event: event),
                 nameTail: fingerprint.nameTail))
         }
 
@@ -143,15 +219,33 @@ actor Ingestor {
         for duplicate in batchDuplicates {
             duplicates.append(DuplicateRecord(feedURL: source.url, entryKey: duplicate.key,
                                               url: duplicate.entry.link.map(canonicalizer.canonicalize), title: duplicate.entry.title,
-                                              reason: .sameText, duplicateOf: records[duplicate.index].file, detectedAt: fetched))
+                                              reason: duplicate.reason, duplicateOf: records[duplicate.index].file,
+                                              distance: duplicate.distance, detectedAt: fetched))
         }
-        try state.commit(FeedPollCommit(
+        var commit = FeedPollCommit(
             feedID: feedID, polledAt: fetched, result: "ok", http: http,
             stored: Array(zip(pendingKeys, records)).map { (entryKey: $0.0, record: $0.1) },
-            duplicates: duplicates, emptyEntryKeys: empty, schedule: schedule))
+            duplicates: duplicates, emptyEntryKeys: empty, schedule: schedule)
+        commit.storedExtras = pendingExtras
+        try state.commit(commit)
+        // Only committed stories enter the near-duplicate index.
+        let ids = try state.storyIDs(files: records.map(\.file))
+        for (record, fingerprint) in zip(records, batchFingerprints) {
+            if let id = ids[record.file] {
+                nearIndex.insert(fingerprint.simhash, id: id)
+                leadIndex.insert(fingerprint.leadSimHash, id: id)
+            }
+        }
         report.stored = records.count
         report.duplicates = duplicates.count
         return report
+    }
+
+    /// Whether `text` is at least 10 % longer than the stored story `file` (keep-longer policy).
+    private func isFuller(_ text: StoryText, than file: String) -> Bool {
+        let path = writer.root + "/" + file
+        guard let size = (try? FileManager.default.attributesOfItem(atPath: path)[.size]) as? NSNumber else { return false }
+        return Double(text.fileContents.utf8.count) > size.doubleValue * 1.1
     }
 
     /// Keys for every entry; a key repeated inside one document (publishers reuse GUIDs) is made

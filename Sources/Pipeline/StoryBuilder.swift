@@ -50,6 +50,16 @@ public enum StoryBuilder {
 /// How an entry is recognised when it is seen again: its id, else its canonical link, else a
 /// hash of its title and text.
 public enum EntryIdentity {
+    /// Whether an entry id can identify a story across feeds and publishers: a URL, a URN or a tag
+    /// URI, or a long opaque id. Short ids ("1234") only mean something within one feed.
+    public static func isGloballyUnique(_ id: String) -> Bool {
+        let lower = id.lowercased()
+        if lower.hasPrefix("http://") || lower.hasPrefix("https://") || lower.hasPrefix("urn:") || lower.hasPrefix("tag:") {
+            return lower.count > 12
+        }
+        return id.count >= 24 && !id.allSatisfy(\.isNumber)
+    }
+
     public static func key(for entry: FeedEntry, canonicalizer: URLCanonicalizer) -> String {
         if let id = entry.id?.trimmingCharacters(in: .whitespacesAndNewlines), !id.isEmpty {
             return "id:" + id

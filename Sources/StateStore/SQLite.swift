@@ -99,6 +99,40 @@ final class SQLiteConnection {
         return rows
     }
 
+    /// Runs `sql` and hands each row to `body` without collecting them (for large scans).
+    func forEachRow(_ sql: String, _ parameters: [SQLValue] = [], _ body: ([SQLValue]) -> Void) throws(StateStoreError) {
+        let statement = try prepared(sql)
+        defer {
+            sqlite3_reset(statement)
+            sqlite3_clear_bindings(statement)
+        }
+        for (index, value) in parameters.enumerated() {
+            let position = Int32(index + 1)
+            switch value {
+            case .null: sqlite3_bind_null(statement, position)
+            case let .integer(number): sqlite3_bind_int64(statement, position, number)
+            case let .real(number): sqlite3_bind_double(statement, position, number)
+            case let .text(text): sqlite3_bind_text(statement, position, text, -1, Self.transient)
+            }
+        }
+        var row: [SQLValue] = []
+        while true {
+            let code = sqlite3_step(statement)
+            if code == SQLITE_DONE { return }
+            guard code == SQLITE_ROW else { throw failure(sql) }
+            row.removeAll(keepingCapacity: true)
+            for column in 0..<sqlite3_column_count(statement) {
+                switch sqlite3_column_type(statement, column) {
+                case SQLITE_INTEGER: row.append(.integer(sqlite3_column_int64(statement, column)))
+                case SQLITE_FLOAT: row.append(.real(sqlite3_column_double(statement, column)))
+                case SQLITE_TEXT: row.append(.text(String(cString: sqlite3_column_text(statement, column))))
+                default: row.append(.null)
+                }
+            }
+            body(row)
+        }
+    }
+
     var lastInsertRowID: Int64 { sqlite3_last_insert_rowid(handle) }
 
     /// Runs `body` in one transaction; rolls back when it throws.

@@ -62,8 +62,14 @@ public struct StoredStoryRef: Sendable, Equatable {
 
 /// Why an entry was not stored although it was new.
 public enum DuplicateReason: String, Sendable, Codable {
+    /// The same globally unique entry id (a URL, URN or tag id) as a stored story from any feed.
+    case sameID = "same_id"
+    /// The same canonical article URL as a stored story.
+    case sameURL = "same_url"
     /// Same SHA-256 of the normalised text as a stored story.
     case sameText = "same_text"
+    /// SimHash within the configured Hamming distance of a stored story (`distance` says how far).
+    case nearText = "near_text"
 }
 
 /// A dropped duplicate, traceable to the story it duplicates.
@@ -74,9 +80,13 @@ public struct DuplicateRecord: Sendable, Equatable {
     public var title: String?
     public var reason: DuplicateReason
     public var duplicateOf: String
+    /// Hamming distance of the SimHashes, for `nearText`.
+    public var distance: Int?
     public var detectedAt: Date
 
-    public init(feedURL: String, entryKey: String, url: String?, title: String?, reason: DuplicateReason, duplicateOf: String, detectedAt: Date) {
+    public init(feedURL: String, entryKey: String, url: String?, title: String?, reason: DuplicateReason, duplicateOf: String,
+                distance: Int? = nil, detectedAt: Date) {
+        self.distance = distance
         self.feedURL = feedURL
         self.entryKey = entryKey
         self.url = url
@@ -97,6 +107,9 @@ public struct FeedPollCommit: Sendable {
     public var error: String?
     public var http: FeedHTTPState?
     public var stored: [(entryKey: String, record: StoryRecord)]
+    /// Per stored story (same order): the terms its event was decided on, and the id of the
+    /// story it supersedes (keep-longer near duplicates).
+    public var storedExtras: [(eventTerms: String, supersedes: Int64?, leadSimHash: UInt64)] = []
     public var duplicates: [DuplicateRecord]
     /// New entries that gave no text at all; remembered so they are not reconsidered.
     public var emptyEntryKeys: [String]
@@ -121,7 +134,7 @@ public struct FeedPollCommit: Sendable {
 /// The persistent state: feeds, seen entries, stored stories and dropped duplicates, in one
 /// SQLite file in WAL mode. One owner at a time (the process holds the state lock).
 public final class StateStore {
-    static let schemaVersion: Int64 = 2
+    static let schemaVersion: Int64 = 3
     private let db: SQLiteConnection
     public let path: String
 
@@ -158,6 +171,21 @@ public final class StateStore {
                     ALTER TABLE feeds ADD COLUMN freshness_lifetime REAL;
                     CREATE TABLE hosts(host TEXT PRIMARY KEY, held_until REAL NOT NULL) WITHOUT ROWID;
                     PRAGMA user_version = 2;
+                    """)
+            }
+        }
+        if version < 3 {
+            try db.transaction { () throws(StateStoreError) in
+                try db.execute("""
+                    ALTER TABLE duplicates ADD COLUMN distance INTEGER;
+                    ALTER TABLE stories ADD COLUMN entry_id TEXT;
+                    ALTER TABLE stories ADD COLUMN event TEXT;
+                    ALTER TABLE stories ADD COLUMN event_terms TEXT;
+                    ALTER TABLE stories ADD COLUMN supersedes INTEGER REFERENCES stories(id);
+                    ALTER TABLE stories ADD COLUMN lead_simhash INTEGER;
+                    CREATE INDEX stories_entry_id ON stories(entry_id);
+                    CREATE INDEX stories_fetched ON stories(fetched_at);
+                    PRAGMA user_version = 3;
                     """)
             }
         }
@@ -258,6 +286,45 @@ public final class StateStore {
         return StoredStoryRef(id: id, file: file)
     }
 
+    /// The stored story with this canonical URL, if any.
+    public func story(url: String) throws(StateStoreError) -> StoredStoryRef? {
+        try storyRef("SELECT id, file FROM stories WHERE url = ? LIMIT 1", .text(url))
+    }
+
+    /// The stored story whose entry had this id (from any feed), if any.
+    public func story(entryID: String) throws(StateStoreError) -> StoredStoryRef? {
+        try storyRef("SELECT id, file FROM stories WHERE entry_id = ? LIMIT 1", .text(entryID))
+    }
+
+    /// The stored story with this row id.
+    public func story(id: Int64) throws(StateStoreError) -> StoredStoryRef? {
+        try storyRef("SELECT id, file FROM stories WHERE id = ?", .integer(id))
+    }
+
+    private func storyRef(_ sql: String, _ value: SQLValue) throws(StateStoreError) -> StoredStoryRef? {
+        guard let row = try db.query(sql, [value]).first, let id = row[0].int, let file = row[1].string else { return nil }
+        return StoredStoryRef(id: id, file: file)
+    }
+
+    /// Calls `body` with every stored story's id, SimHash and lead SimHash, in storing order
+    /// (for the near-duplicate index at start-up).
+    public func forEachSimHash(_ body: (Int64, UInt64, UInt64?) -> Void) throws(StateStoreError) {
+        try db.forEachRow("SELECT id, simhash, lead_simhash FROM stories ORDER BY id") { row in
+            if let id = row[0].int, let value = row[1].int {
+                body(id, UInt64(bitPattern: value), row[2].int.map { UInt64(bitPattern: $0) })
+            }
+        }
+    }
+
+    /// Stories stored since `since` with their event and event terms (for event grouping).
+    public func recentEventSignatures(since: Date) throws(StateStoreError) -> [(id: Int64, event: String, terms: String, at: Date)] {
+        try db.query("SELECT id, event, event_terms, fetched_at FROM stories WHERE fetched_at >= ? AND event IS NOT NULL ORDER BY id",
+                     [.real(since.timeIntervalSince1970)]).compactMap { row in
+            guard let id = row[0].int, let event = row[1].string, let at = row[3].date else { return nil }
+            return (id, event, row[2].string ?? "", at)
+        }
+    }
+
     /// Every stored story file (paths relative to the corpus root) with its manifest line.
     public func storedFiles() throws(StateStoreError) -> [String: String] {
         var files: [String: String] = [:]
@@ -275,14 +342,15 @@ public final class StateStore {
     /// Every dropped duplicate, oldest first, optionally only those detected since `since`.
     public func duplicates(since: Date? = nil) throws(StateStoreError) -> [DuplicateRecord] {
         let rows = try db.query("""
-            SELECT f.url, d.entry_key, d.url, d.title, d.reason, s.file, d.detected_at
+            SELECT f.url, d.entry_key, d.url, d.title, d.reason, s.file, d.detected_at, d.distance
             FROM duplicates d JOIN feeds f ON f.id = d.feed_id JOIN stories s ON s.id = d.duplicate_of
             WHERE d.detected_at >= ? ORDER BY d.id
             """, [.real(since?.timeIntervalSince1970 ?? 0)])
         return rows.compactMap { row in
             guard let feed = row[0].string, let key = row[1].string, let reason = row[4].string.flatMap(DuplicateReason.init(rawValue:)),
                   let of = row[5].string, let at = row[6].date else { return nil }
-            return DuplicateRecord(feedURL: feed, entryKey: key, url: row[2].string, title: row[3].string, reason: reason, duplicateOf: of, detectedAt: at)
+            return DuplicateRecord(feedURL: feed, entryKey: key, url: row[2].string, title: row[3].string, reason: reason, duplicateOf: of,
+                                   distance: row[7].int.map(Int.init), detectedAt: at)
         }
     }
 
@@ -312,19 +380,32 @@ public final class StateStore {
                      [.text(host), .real(until.timeIntervalSince1970)])
     }
 
+    /// The row ids of the stories just committed under these files.
+    public func storyIDs(files: [String]) throws(StateStoreError) -> [String: Int64] {
+        var ids: [String: Int64] = [:]
+        for file in files {
+            if let id = try db.query("SELECT id FROM stories WHERE file = ?", [.text(file)]).first?.first?.int { ids[file] = id }
+        }
+        return ids
+    }
+
     /// Records one poll and everything it stored, in one transaction.
     public func commit(_ poll: FeedPollCommit) throws(StateStoreError) {
         try db.transaction { () throws(StateStoreError) in
             let at = SQLValue.real(poll.polledAt.timeIntervalSince1970)
-            for (key, record) in poll.stored {
+            for (index, (key, record)) in poll.stored.enumerated() {
+                let extras = index < poll.storedExtras.count ? poll.storedExtras[index] : (eventTerms: "", supersedes: nil, leadSimHash: 0)
                 try db.query("""
-                    INSERT INTO stories(file, sha256, simhash, url, feed_id, entry_key, title, published_at, fetched_at, manifest_line)
-                    VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    INSERT INTO stories(file, sha256, simhash, url, feed_id, entry_key, title, published_at, fetched_at, manifest_line,
+                                        entry_id, event, event_terms, supersedes, lead_simhash)
+                    VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                     """, [
                         .text(record.file), .text(record.sha256), .integer(Int64(bitPattern: UInt64(record.simhash, radix: 16) ?? 0)),
                         .optional(record.url), .integer(poll.feedID), .text(key), .text(record.title),
                         .optional(record.published), .real(record.fetched.timeIntervalSince1970),
                         .text((try? record.jsonLine()) ?? ""),
+                        .optional(record.entryID), .optional(record.event), .text(extras.eventTerms),
+                        extras.supersedes.map(SQLValue.integer) ?? .null, .integer(Int64(bitPattern: extras.leadSimHash)),
                     ])
                 let storyID = db.lastInsertRowID
                 try db.query("INSERT OR REPLACE INTO entries(feed_id, entry_key, first_seen_at, outcome, story_id) VALUES(?, ?, ?, 'stored', ?)",
@@ -334,9 +415,10 @@ public final class StateStore {
                 guard let original = try db.query("SELECT id FROM stories WHERE file = ?", [.text(duplicate.duplicateOf)]).first?.first?.int else {
                     throw StateStoreError(path: path, operation: "record duplicate", message: "story \(duplicate.duplicateOf) is not in the state")
                 }
-                try db.query("INSERT INTO duplicates(feed_id, entry_key, url, title, reason, duplicate_of, detected_at) VALUES(?, ?, ?, ?, ?, ?, ?)",
+                try db.query("INSERT INTO duplicates(feed_id, entry_key, url, title, reason, duplicate_of, detected_at, distance) VALUES(?, ?, ?, ?, ?, ?, ?, ?)",
                              [.integer(poll.feedID), .text(duplicate.entryKey), .optional(duplicate.url), .optional(duplicate.title),
-                              .text(duplicate.reason.rawValue), .integer(original), .real(duplicate.detectedAt.timeIntervalSince1970)])
+                              .text(duplicate.reason.rawValue), .integer(original), .real(duplicate.detectedAt.timeIntervalSince1970),
+                              duplicate.distance.map { SQLValue.integer(Int64($0)) } ?? .null])
                 try db.query("INSERT OR REPLACE INTO entries(feed_id, entry_key, first_seen_at, outcome, story_id) VALUES(?, ?, ?, 'duplicate', ?)",
                              [.integer(poll.feedID), .text(duplicate.entryKey), at, .integer(original)])
             }

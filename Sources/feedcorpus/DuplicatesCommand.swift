@@ -1,0 +1,62 @@
+import ArgumentParser
+import FeedConfig
+import FeedModel
+import Foundation
+import StateStore
+
+struct DuplicatesCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "duplicates",
+        abstract: "List dropped duplicates: which entry, the stored story it duplicates, and why.",
+        discussion: """
+            Reasons: same_id (a globally unique entry id already stored from some feed), same_url (the \
+            canonical article URL is stored), same_text (identical normalised text), near_text (SimHash \
+            within the configured distance; the distance is shown). Reads the state; no lock needed.
+            """)
+
+    @OptionGroup var options: CommonOptions
+
+    @Option(help: "Only duplicates detected since this date (YYYY-MM-DD, UTC) or instant (ISO 8601).")
+    var since: String?
+
+    @Flag(help: "One JSON object per line instead of text.")
+    var json = false
+
+    func run() throws {
+        let configuration = try options.loadConfiguration()
+        var sinceDate: Date?
+        if let since {
+            guard let parsed = ISO8601.parse(since) else {
+                throw ValidationError("--since '\(since)' is not a date like 2024-11-04 or 2024-11-04T12:00:00Z")
+            }
+            sinceDate = parsed
+        }
+        guard FileManager.default.fileExists(atPath: configuration.statePath) else {
+            print("no state at \(configuration.statePath) yet: nothing has been fetched")
+            return
+        }
+        let records: [DuplicateRecord]
+        do {
+            records = try StateStore(path: configuration.statePath).duplicates(since: sinceDate)
+        } catch {
+            FileHandle.standardError.write(Data("feedcorpus: \(error)\n".utf8))
+            throw ExitCode(1)
+        }
+        for record in records {
+            if json {
+                let object: [String: Any] = [
+                    "detected": ISO8601.string(record.detectedAt), "reason": record.reason.rawValue,
+                    "duplicate_of": record.duplicateOf, "distance": record.distance.map { $0 as Any } ?? NSNull(),
+                    "feed_url": record.feedURL, "entry": record.entryKey, "url": record.url ?? NSNull(), "title": record.title ?? NSNull(),
+                ]
+                let data = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes])
+                print(String(decoding: data, as: UTF8.self))
+            } else {
+                let why = record.reason == .nearText ? "near_text (distance \(record.distance ?? -1))" : record.reason.rawValue
+                print("\(ISO8601.string(record.detectedAt))  \(why)  \(record.title ?? record.url ?? record.entryKey)")
+                print("    duplicates \(record.duplicateOf)  [feed \(record.feedURL), \(record.url ?? record.entryKey)]")
+            }
+        }
+        if !json { print("\(records.count) duplicate\(records.count == 1 ? "" : "s")") }
+    }
+}
