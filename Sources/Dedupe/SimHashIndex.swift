@@ -3,14 +3,24 @@
 ///
 /// The 64 bits are split into `maxDistance + 1` blocks. Two fingerprints that differ in at most
 /// `maxDistance` bits agree exactly on at least one block (pigeonhole), so a lookup only verifies
-/// the fingerprints that share a block value with the query: one hash-table probe per block.
+/// the fingerprints that share a block value with the query.
+///
+/// Layout: per block, the fingerprints loaded at start-up sit in one bucket array (counting sort
+/// on 16 bits of the block: no per-bucket allocations, a few bytes per fingerprint), and the ones
+/// inserted since in a small hash table. `build(_:)` loads a million in well under a second.
 public struct SimHashIndex: Sendable {
     public let maxDistance: Int
     private let blocks: [(shift: UInt64, mask: UInt64)]
-    /// Per block: block value → positions in `fingerprints`.
-    private var tables: [[UInt64: [Int32]]]
     private var fingerprints: [UInt64] = []
     private var ids: [Int64] = []
+    /// Per block: bucket start offsets into `bucketed` (65,536 + 1 entries), for the bulk part.
+    private var offsets: [[Int32]]
+    private var bucketed: [[Int32]]
+    private var bulkCount = 0
+    /// Per block: block value → positions, for fingerprints inserted after the bulk load.
+    private var recent: [[UInt64: [Int32]]]
+
+    private static let bucketBits: UInt64 = 16
 
     /// A match: the stored item's id and its distance from the query.
     public struct Match: Sendable, Equatable {
@@ -31,7 +41,35 @@ public struct SimHashIndex: Sendable {
             start += width
         }
         self.blocks = blocks
-        self.tables = Array(repeating: [:], count: count)
+        offsets = Array(repeating: [], count: count)
+        bucketed = Array(repeating: [], count: count)
+        recent = Array(repeating: [:], count: count)
+    }
+
+    /// An index over `items`, built in bulk.
+    public static func build(maxDistance: Int = 3, _ items: [(id: Int64, fingerprint: UInt64)]) -> SimHashIndex {
+        var index = SimHashIndex(maxDistance: maxDistance)
+        index.fingerprints = items.map(\.fingerprint)
+        index.ids = items.map(\.id)
+        index.bulkCount = items.count
+        let buckets = 1 << Int(bucketBits)
+        for (block, (shift, mask)) in index.blocks.enumerated() {
+            var offsets = [Int32](repeating: 0, count: buckets + 1)
+            for fingerprint in index.fingerprints {
+                offsets[Int(((fingerprint >> shift) & mask) & 0xFFFF) + 1] += 1
+            }
+            for bucket in 0..<buckets { offsets[bucket + 1] += offsets[bucket] }
+            var cursor = offsets
+            var positions = [Int32](repeating: 0, count: items.count)
+            for (position, fingerprint) in index.fingerprints.enumerated() {
+                let bucket = Int(((fingerprint >> shift) & mask) & 0xFFFF)
+                positions[Int(cursor[bucket])] = Int32(position)
+                cursor[bucket] += 1
+            }
+            index.offsets[block] = offsets
+            index.bucketed[block] = positions
+        }
+        return index
     }
 
     public var count: Int { fingerprints.count }
@@ -42,29 +80,18 @@ public struct SimHashIndex: Sendable {
         fingerprints.append(fingerprint)
         ids.append(id)
         for (index, block) in blocks.enumerated() {
-            tables[index][(fingerprint >> block.shift) & block.mask, default: []].append(position)
+            recent[index][(fingerprint >> block.shift) & block.mask, default: []].append(position)
         }
-    }
-
-    /// Reserves room for `count` fingerprints (for a bulk load at start-up).
-    public mutating func reserveCapacity(_ count: Int) {
-        fingerprints.reserveCapacity(count)
-        ids.reserveCapacity(count)
     }
 
     /// The closest stored fingerprint within `maxDistance`, ties going to the earliest stored.
     public func nearest(_ fingerprint: UInt64) -> Match? {
         var best: (position: Int32, distance: Int)?
-        for (index, block) in blocks.enumerated() {
-            guard let positions = tables[index][(fingerprint >> block.shift) & block.mask] else { continue }
-            for position in positions {
-                let distance = (fingerprints[Int(position)] ^ fingerprint).nonzeroBitCount
-                guard distance <= maxDistance else { continue }
-                if let current = best, current.distance < distance || (current.distance == distance && current.position <= position) {
-                    continue
-                }
-                best = (position, distance)
+        forEachCandidate(of: fingerprint) { position, distance in
+            if let current = best, current.distance < distance || (current.distance == distance && current.position <= position) {
+                return
             }
+            best = (position, distance)
         }
         return best.map { Match(id: ids[Int($0.position)], distance: $0.distance) }
     }
@@ -73,12 +100,33 @@ public struct SimHashIndex: Sendable {
     public func matches(_ fingerprint: UInt64) -> [Match] {
         var seen = Set<Int32>()
         var result: [Match] = []
-        for (index, block) in blocks.enumerated() {
-            for position in tables[index][(fingerprint >> block.shift) & block.mask] ?? [] where seen.insert(position).inserted {
-                let distance = (fingerprints[Int(position)] ^ fingerprint).nonzeroBitCount
-                if distance <= maxDistance { result.append(Match(id: ids[Int(position)], distance: distance)) }
-            }
+        forEachCandidate(of: fingerprint) { position, distance in
+            if seen.insert(position).inserted { result.append(Match(id: ids[Int(position)], distance: distance)) }
         }
         return result.sorted { ($0.distance, $0.id) < ($1.distance, $1.id) }
+    }
+
+    /// Calls `body` for every stored fingerprint within `maxDistance` that shares a block with
+    /// the query (a fingerprint sharing several blocks is reported once per block).
+    private func forEachCandidate(of fingerprint: UInt64, _ body: (Int32, Int) -> Void) {
+        for (index, block) in blocks.enumerated() {
+            let value = (fingerprint >> block.shift) & block.mask
+            if bulkCount > 0 {
+                let bucket = Int(value & 0xFFFF)
+                let table = offsets[index]
+                let positions = bucketed[index]
+                for slot in Int(table[bucket])..<Int(table[bucket + 1]) {
+                    let position = positions[slot]
+                    let stored = fingerprints[Int(position)]
+                    guard (stored >> block.shift) & block.mask == value else { continue }
+                    let distance = (stored ^ fingerprint).nonzeroBitCount
+                    if distance <= maxDistance { body(position, distance) }
+                }
+            }
+            for position in recent[index][value] ?? [] {
+                let distance = (fingerprints[Int(position)] ^ fingerprint).nonzeroBitCount
+                if distance <= maxDistance { body(position, distance) }
+            }
+        }
     }
 }

@@ -68,14 +68,14 @@ actor Ingestor {
         canonicalizer = dedupe.trackingParameters.map { URLCanonicalizer(trackingParameters: $0) } ?? URLCanonicalizer()
         self.clock = clock
         // The near-duplicate index is rebuilt from the fingerprints in the state at start-up.
-        var index = SimHashIndex(maxDistance: dedupe.nearDuplicateDistance)
-        var leads = SimHashIndex(maxDistance: dedupe.nearDuplicateDistance)
+        var wholeItems: [(id: Int64, fingerprint: UInt64)] = []
+        var leadItems: [(id: Int64, fingerprint: UInt64)] = []
         try state.forEachSimHash { id, simhash, lead in
-            index.insert(simhash, id: id)
-            if let lead { leads.insert(lead, id: id) }
+            wholeItems.append((id, simhash))
+            if let lead { leadItems.append((id, lead)) }
         }
-        nearIndex = index
-        leadIndex = leads
+        nearIndex = SimHashIndex.build(maxDistance: dedupe.nearDuplicateDistance, wholeItems)
+        leadIndex = SimHashIndex.build(maxDistance: dedupe.nearDuplicateDistance, leadItems)
         var grouper = EventGrouper(window: dedupe.eventWindowHours * 3600, threshold: dedupe.eventThreshold)
         let since = clock().addingTimeInterval(-4 * dedupe.eventWindowHours * 3600)
         for signature in try state.recentEventSignatures(since: since) {

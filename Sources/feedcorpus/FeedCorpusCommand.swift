@@ -17,7 +17,7 @@ struct FeedCorpusCommand: AsyncParsableCommand {
         commandName: "feedcorpus",
         abstract: "Keeps a news corpus up to date from RSS and Atom feeds.",
         version: FeedCorpusVersion.string,
-        subcommands: [FetchCommand.self, ParseCommand.self, ImportOPMLCommand.self, ExportOPMLCommand.self, DuplicatesCommand.self, DedupeEvalCommand.self])
+        subcommands: [FetchCommand.self, ParseCommand.self, ImportOPMLCommand.self, ExportOPMLCommand.self, DuplicatesCommand.self, DedupeEvalCommand.self, BenchSimHashCommand.self])
 }
 
 /// Options shared by the commands that read the config.

@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# Near-duplicate index benchmark (not a test): builds a state file holding N fingerprints
+# (default 1,000,000; random 64-bit SimHashes and lead SimHashes), then has the release binary
+# load the indexes the way `fetch` does at start-up and time lookup+insert per story.
+# Prints load time, index memory and the median and p99 latency. Targets: load < 2 s,
+# memory < 200 MB, median < 20 µs. Also prints the quality figures of bench/dedupe-quality.py.
+#
+# Usage: bench/dedupe.sh [N]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+count=${1:-1000000}
+swift build -c release --product feedcorpus >/dev/null
+bin=$PWD/.build/release/feedcorpus
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+# An empty run creates the state with the current schema.
+printf 'corpus: corpus\nstate: state.sqlite\nfeeds: []\n' > "$work/c.yaml"
+"$bin" fetch --once --quiet --config "$work/c.yaml" >/dev/null
+python3 - "$work/state.sqlite" "$count" <<'PY'
+import random, sqlite3, sys
+path, count = sys.argv[1], int(sys.argv[2])
+db = sqlite3.connect(path)
+db.execute("INSERT INTO feeds(id, url, name) VALUES(1, 'https://bench.example/rss', 'bench')")
+rng = random.Random(5)
+def signed(value):
+    return value - (1 << 64) if value >= (1 << 63) else value
+rows = ((i, "b/%07d_%016x.txt" % (i, i), "%064x" % i, signed(rng.getrandbits(64)), signed(rng.getrandbits(64)), "k%d" % i)
+        for i in range(1, count + 1))
+db.executemany("INSERT INTO stories(id, file, sha256, simhash, lead_simhash, feed_id, entry_key, title, fetched_at, manifest_line) "
+               "VALUES(?, ?, ?, ?, ?, 1, ?, 't', 0, '')", rows)
+db.commit()
+PY
+echo "state with $count fingerprints: $(du -h "$work/state.sqlite" | cut -f1)"
+"$bin" bench-simhash --state "$work/state.sqlite"
+echo
+python3 bench/dedupe-quality.py --binary "$bin"
