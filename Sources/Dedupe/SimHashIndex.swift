@@ -26,6 +26,11 @@ public struct SimHashIndex: Sendable {
     public struct Match: Sendable, Equatable {
         public var id: Int64
         public var distance: Int
+
+        public init(id: Int64, distance: Int) {
+            self.id = id
+            self.distance = distance
+        }
     }
 
     public init(maxDistance: Int = 3) {

@@ -114,3 +114,37 @@ import Testing
         #expect((object["feed"] as? [String: Any])?["title"] as? String == "News")
     }
 }
+
+extension CLITests {
+    @Test func duplicatesListsWhatWasDroppedAndWhy() throws {
+        let story = FeedFixtures.Item(guid: "1", title: "One", paragraphs: ["The same words in two feeds."])
+        try server.put("a.xml", FeedFixtures.rss(title: "A", items: [story]))
+        try server.put("b.xml", FeedFixtures.rss(title: "B", items: [FeedFixtures.Item(guid: "9", title: "Copy", paragraphs: story.paragraphs, link: "https://other.example/copy")]))
+        let path = try writeConfig("""
+            corpus: corpus
+            state: state/feedcorpus.sqlite
+            fetch: {host_delay: 0}
+            feeds:
+              - {url: "\(server.url("files/a.xml"))", name: a}
+            """)
+        #expect(try feedcorpus(["fetch", "--once", "--config", path]).status == 0)
+        let both = try writeConfig("""
+            corpus: corpus
+            state: state/feedcorpus.sqlite
+            fetch: {host_delay: 0}
+            feeds:
+              - {url: "\(server.url("files/a.xml"))", name: a}
+              - {url: "\(server.url("files/b.xml"))", name: b}
+            """)
+        #expect(try feedcorpus(["fetch", "--once", "--config", both]).status == 0)
+        let text = try feedcorpus(["duplicates", "--config", both])
+        #expect(text.status == 0)
+        #expect(text.stdout.contains("same_text  Copy"))
+        #expect(text.stdout.contains("1 duplicate"))
+        let json = try feedcorpus(["duplicates", "--config", both, "--json", "--since", "2000-01-01"])
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [String: Any])
+        #expect(object["reason"] as? String == "same_text")
+        #expect((object["duplicate_of"] as? String)?.hasSuffix(".txt") == true)
+        #expect(try feedcorpus(["duplicates", "--config", both, "--since", "2999-01-01"]).stdout.contains("0 duplicates"))
+    }
+}

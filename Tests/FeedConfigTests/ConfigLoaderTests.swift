@@ -208,3 +208,32 @@ import Testing
         }
     }
 }
+
+@Suite struct DedupeConfigTests {
+    @Test func dedupeSettingsAreRead() throws {
+        let config = try ConfigLoader.parse(yaml: """
+            dedupe:
+              tracking_parameters: [utm_*, ref]
+              near_duplicate_distance: 4
+              near_duplicates: keep_longer
+              event_window_hours: 24
+              event_threshold: 0.3
+            feeds: []
+            """, path: "/tmp/c.yaml")
+        #expect(config.dedupe.trackingParameters == ["utm_*", "ref"])
+        #expect(config.dedupe.nearDuplicateDistance == 4)
+        #expect(config.dedupe.nearDuplicates == .keepLonger)
+        #expect(config.dedupe.eventWindowHours == 24)
+        #expect(config.dedupe.eventThreshold == 0.3)
+    }
+
+    @Test func badPolicyIsNamed() {
+        do {
+            _ = try ConfigLoader.parse(yaml: "dedupe: {near_duplicates: keep_all}\nfeeds: []\n", path: "/tmp/c.yaml")
+            Issue.record("expected an error")
+        } catch {
+            #expect(error.key == "dedupe.near_duplicates")
+            #expect(error.message.contains("keep_first or keep_longer"))
+        }
+    }
+}

@@ -1,0 +1,87 @@
+import Dedupe
+import FeedModel
+import Foundation
+import Testing
+
+@Suite struct SimHashIndexTests {
+    /// The index must agree with a brute-force scan: every fingerprint within the distance is
+    /// found, none beyond it, both in the bulk-built part and among later inserts.
+    @Test(arguments: [1, 3, 5])
+    func agreesWithBruteForce(maxDistance: Int) {
+        var generator = SeededGenerator(seed: UInt64(maxDistance))
+        let stored = (0..<3000).map { _ in UInt64.random(in: .min ... .max, using: &generator) }
+        var index = SimHashIndex.build(maxDistance: maxDistance, stored.prefix(2000).enumerated().map { (Int64($0.offset), $0.element) })
+        for (offset, fingerprint) in stored.enumerated().dropFirst(2000) { index.insert(fingerprint, id: Int64(offset)) }
+        for round in 0..<400 {
+            let base = stored[Int.random(in: 0..<stored.count, using: &generator)]
+            var query = base
+            for _ in 0..<Int.random(in: 0...(maxDistance + 2), using: &generator) {
+                query ^= 1 << UInt64.random(in: 0..<64, using: &generator)
+            }
+            if round % 5 == 0 { query = UInt64.random(in: .min ... .max, using: &generator) }
+            let expected = stored.enumerated()
+                .map { (id: Int64($0.offset), distance: SimHash.distance($0.element, query)) }
+                .filter { $0.distance <= maxDistance }
+                .sorted { ($0.distance, $0.id) < ($1.distance, $1.id) }
+            #expect(index.matches(query).map(\.id) == expected.map(\.id))
+            #expect(index.nearest(query)?.id == expected.first?.id)
+        }
+    }
+
+    @Test func nearestPrefersTheClosestThenTheEarliest() {
+        var index = SimHashIndex(maxDistance: 3)
+        index.insert(0b1111, id: 10)
+        index.insert(0b0111, id: 20)
+        index.insert(0b0111, id: 30)
+        #expect(index.nearest(0b0111) == SimHashIndex.Match(id: 20, distance: 0))
+        #expect(index.nearest(0b1111_0000_0000) == nil)
+    }
+}
+
+@Suite struct FingerprintRobustnessTests {
+    let paragraphs = (1...12).map { index in
+        "Paragraph \(index) reports that officials in the capital discussed the budget, the border and the harvest on day \(index), said sources close to the talks."
+    }
+
+    @Test func syndicationEditsStayNearAndOtherStoriesStayFar() {
+        let original = TextFingerprint(story: StoryText(headline: "Budget talks", paragraphs: paragraphs))
+        let truncated = TextFingerprint(story: StoryText(headline: "Budget talks", paragraphs: Array(paragraphs.prefix(10))))
+        let footer = TextFingerprint(story: StoryText(headline: "Other headline", paragraphs: paragraphs + ["Sign up for our newsletter.", "Copyright 2024."]))
+        let other = TextFingerprint(story: StoryText(headline: "Football", paragraphs: (1...12).map {
+            "The striker scored twice in the second half as the home side won \($0) matches in a row before a record crowd."
+        }))
+        #expect(truncated.isNearDuplicate(of: original, distance: 3))
+        #expect(footer.isNearDuplicate(of: original, distance: 3))
+        #expect(!other.isNearDuplicate(of: original, distance: 3))
+        #expect(SimHash.distance(other.simhash, original.simhash) > 10)
+    }
+}
+
+@Suite struct EventTermsTests {
+    @Test func namesAndFiguresButNotSentenceStartsOrYears() {
+        let terms = EventTerms(story: StoryText(headline: "Putin meets Choe in Moscow",
+                                                paragraphs: ["The Kremlin said 11,000 troops were in Kursk in 2024. Officials declined to comment.",
+                                                             "Zelensky's office said North Korean units had arrived."]))
+        #expect(terms.counts["kursk"] == 1)
+        #expect(terms.counts["11000"] == 1)
+        #expect(terms.counts["choe"] == 1)
+        #expect(terms.counts["kremlin"] == 1)
+        #expect(terms.counts["zelensky"] == nil)  // starts its sentence
+        #expect(terms.counts["officials"] == nil)  // starts its sentence
+        #expect(terms.counts["2024"] == nil)
+        #expect(EventTerms(serialized: terms.serialized) == terms)
+    }
+}
+
+/// A deterministic generator so the brute-force comparison is reproducible.
+struct SeededGenerator: RandomNumberGenerator {
+    var state: UInt64
+    init(seed: UInt64) { state = seed &+ 0x9E37_79B9_7F4A_7C15 }
+    mutating func next() -> UInt64 {
+        state = state &+ 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+}
