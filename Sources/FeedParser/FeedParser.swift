@@ -323,10 +323,21 @@ final class TextCapture {
     private(set) var truncated = false
     private(set) var childDepth = 0
     private var bytes: [UInt8] = []
+    /// The common case, a field that is one run of text, becomes a String straight from the
+    /// parser's buffer: one copy instead of two.
+    private var single: String?
     private var skippedWrapper = false
     private var wrapperDepth = -1
 
     init(mode: CaptureMode) { self.mode = mode }
+
+    /// Moves a pending single run into `bytes` before anything else is added.
+    private func spillSingle() {
+        if let text = single {
+            bytes.append(contentsOf: text.utf8)
+            single = nil
+        }
+    }
 
     /// Starts a new field, keeping the storage of the last one.
     func reset(mode: CaptureMode) {
@@ -335,14 +346,15 @@ final class TextCapture {
         childDepth = 0
         skippedWrapper = false
         wrapperDepth = -1
+        single = nil
         bytes.removeAll(keepingCapacity: true)
     }
 
     var text: String {
-        let decoded = bytes.withUnsafeBufferPointer { String(decoding: $0, as: UTF8.self) }
+        var decoded = single ?? bytes.withUnsafeBufferPointer { String(decoding: $0, as: UTF8.self) }
         // C1 controls (U+0080–U+009F) never belong in text; they come from Windows-1252 bytes or
         // character references like &#146; written by tools that meant Windows-1252.
-        let hasC2 = bytes.withUnsafeBufferPointer { buffer in
+        let hasC2 = decoded.withUTF8 { buffer in
             buffer.baseAddress.map { memchr($0, 0xC2, buffer.count) != nil } ?? false
         }
         if hasC2 {
@@ -360,18 +372,23 @@ final class TextCapture {
     }
 
     func append(_ chunk: UnsafeBufferPointer<UInt8>) {
-        guard bytes.count + chunk.count <= Self.maximumBytes else {
+        guard bytes.count + (single?.utf8.count ?? 0) + chunk.count <= Self.maximumBytes else {
             truncated = true
             return
         }
         if mode == .xhtml || childDepth > 0 {
+            spillSingle()
             for byte in chunk { appendEscaped(byte) }
+        } else if bytes.isEmpty && single == nil {
+            single = String(decoding: chunk, as: UTF8.self)
         } else {
+            spillSingle()
             bytes.append(contentsOf: chunk)
         }
     }
 
     func appendDecoded(_ text: String) {
+        spillSingle()
         if mode == .xhtml || childDepth > 0 {
             for byte in text.utf8 { appendEscaped(byte) }
         } else {
@@ -380,6 +397,7 @@ final class TextCapture {
     }
 
     func openChild(_ name: XMLName, attributes: [XMLAttribute]) {
+        spillSingle()
         childDepth += 1
         if mode == .xhtml && childDepth == 1 && name.localName == "div" && !skippedWrapper && bytes.allSatisfy({ $0 == 0x20 || $0 == 0x0A || $0 == 0x09 || $0 == 0x0D }) {
             skippedWrapper = true
@@ -402,6 +420,7 @@ final class TextCapture {
     }
 
     func closeChild(_ name: XMLName) {
+        spillSingle()
         defer { childDepth -= 1 }
         if childDepth == wrapperDepth {
             wrapperDepth = -1
