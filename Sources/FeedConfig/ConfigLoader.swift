@@ -52,7 +52,7 @@ public enum ConfigLoader {
             throw ConfigError(file: path, line: nil, key: nil, message: "not valid YAML: \(error)")
         }
         let reader = NodeReader(file: path)
-        let top = try reader.mapping(root, key: nil, allowed: ["corpus", "layout", "state", "fetch", "dedupe", "feeds", "opml"])
+        let top = try reader.mapping(root, key: nil, allowed: ["corpus", "layout", "state", "fetch", "dedupe", "schedule", "feeds", "opml"])
 
         let corpus = try top["corpus"].map { node throws(ConfigError) in try reader.string(node, key: "corpus") } ?? "corpus"
         let layoutText = try top["layout"].map { node throws(ConfigError) in try reader.string(node, key: "layout") } ?? "daily"
@@ -120,6 +120,17 @@ public enum ConfigLoader {
             if let value = settings["event_threshold"] { dedupe.eventThreshold = try reader.number(value, key: "dedupe.event_threshold", range: 0.01...1) }
         }
 
+        var schedule = ScheduleSettings()
+        if let node = top["schedule"] {
+            let settings = try reader.mapping(node, key: "schedule", allowed: ["min_interval", "max_interval", "default_interval"])
+            if let value = settings["min_interval"] { schedule.minInterval = try reader.number(value, key: "schedule.min_interval", range: 10...604_800) }
+            if let value = settings["max_interval"] { schedule.maxInterval = try reader.number(value, key: "schedule.max_interval", range: 10...2_592_000) }
+            if let value = settings["default_interval"] { schedule.defaultInterval = try reader.number(value, key: "schedule.default_interval", range: 10...2_592_000) }
+            guard schedule.minInterval <= schedule.maxInterval else {
+                throw reader.error(settings["max_interval"] ?? node, key: "schedule.max_interval", "must not be below schedule.min_interval (\(schedule.minInterval))")
+            }
+        }
+
         var feeds: [FeedSource] = []
         var seenURLs: [String: String] = [:]
         var seenNames: [String: String] = [:]
@@ -136,7 +147,7 @@ public enum ConfigLoader {
                 if case .scalar = item {
                     feed = ["url": item]  // `- https://example.org/rss` is accepted as a shorthand.
                 } else {
-                    feed = try reader.mapping(item, key: key, allowed: ["url", "name", "category"])
+                    feed = try reader.mapping(item, key: key, allowed: ["url", "name", "category", "min_interval", "max_interval"])
                 }
                 guard let urlNode = feed["url"] else { throw reader.error(item, key: key, "missing `url:`") }
                 let rawURL = try reader.string(urlNode, key: "\(key).url")
@@ -151,7 +162,9 @@ public enum ConfigLoader {
                 }
                 seenNames[name] = key
                 let category = try feed["category"].map { node throws(ConfigError) in try reader.string(node, key: "\(key).category") }
-                feeds.append(FeedSource(url: url, name: name, category: category))
+                let minInterval = try feed["min_interval"].map { node throws(ConfigError) in try reader.number(node, key: "\(key).min_interval", range: 10...2_592_000) }
+                let maxInterval = try feed["max_interval"].map { node throws(ConfigError) in try reader.number(node, key: "\(key).max_interval", range: 10...2_592_000) }
+                feeds.append(FeedSource(url: url, name: name, category: category, minInterval: minInterval, maxInterval: maxInterval))
             }
         }
         if let opmlNode = top["opml"] {
@@ -180,7 +193,7 @@ public enum ConfigLoader {
         }
         return Configuration(
             path: path, corpusDirectory: resolvePath(corpus, folder: folder), layout: layout,
-            statePath: resolvePath(state, folder: folder), fetch: fetch, dedupe: dedupe, feeds: feeds)
+            statePath: resolvePath(state, folder: folder), fetch: fetch, dedupe: dedupe, schedule: schedule, feeds: feeds)
     }
 
     static func resolvePath(_ path: String, folder: String) -> String {

@@ -13,8 +13,13 @@ public struct FeedSource: Sendable, Equatable {
     public var name: String
     /// A free-form category (from `category:` or the OPML outline the feed was listed under).
     public var category: String?
+    /// Per-feed bounds on the polling interval, seconds (nil: the global ones).
+    public var minInterval: Double?
+    public var maxInterval: Double?
 
-    public init(url: String, name: String, category: String? = nil) {
+    public init(url: String, name: String, category: String? = nil, minInterval: Double? = nil, maxInterval: Double? = nil) {
+        self.minInterval = minInterval
+        self.maxInterval = maxInterval
         self.url = url
         self.name = name
         self.category = category
@@ -60,6 +65,16 @@ public enum NearDuplicatePolicy: String, Sendable, CaseIterable {
     case keepLonger = "keep_longer"
 }
 
+/// Polling schedule bounds (`schedule:` in the config), seconds.
+public struct ScheduleSettings: Sendable, Equatable {
+    public var minInterval = 300.0
+    public var maxInterval = 14_400.0
+    /// For a feed whose entries carry no dates.
+    public var defaultInterval = 3600.0
+
+    public init() {}
+}
+
 /// Duplicate detection and event grouping settings (`dedupe:` in the config).
 public struct DedupeSettings: Sendable, Equatable {
     /// Query parameters removed from article URLs; a trailing `*` makes a prefix.
@@ -84,11 +99,14 @@ public struct Configuration: Sendable, Equatable {
     public var statePath: String
     public var fetch: FetchSettings
     public var dedupe: DedupeSettings
+    public var schedule: ScheduleSettings
     public var feeds: [FeedSource]
 
     public init(path: String, corpusDirectory: String, layout: LayoutSetting = .daily, statePath: String,
-                fetch: FetchSettings = FetchSettings(), dedupe: DedupeSettings = DedupeSettings(), feeds: [FeedSource]) {
+                fetch: FetchSettings = FetchSettings(), dedupe: DedupeSettings = DedupeSettings(),
+                schedule: ScheduleSettings = ScheduleSettings(), feeds: [FeedSource]) {
         self.dedupe = dedupe
+        self.schedule = schedule
         self.path = path
         self.corpusDirectory = corpusDirectory
         self.layout = layout

@@ -38,14 +38,28 @@ public struct IngestPass: Sendable {
     public var configuration: Configuration
     public var logger: Logger
     public var clock: @Sendable () -> Date
-    /// Poll feeds that are in error backoff or waiting for a host's Retry-After too.
+    /// Poll every feed, due or not (backoff, Retry-After and the schedule are ignored).
     public var pollAll: Bool
+    /// Only these feeds (names or URLs); nil: all configured feeds.
+    public var only: Set<String>?
 
-    public init(configuration: Configuration, logger: Logger, pollAll: Bool = false, clock: @escaping @Sendable () -> Date = { Date() }) {
+    public init(configuration: Configuration, logger: Logger, pollAll: Bool = false, only: Set<String>? = nil,
+                clock: @escaping @Sendable () -> Date = { Date() }) {
         self.configuration = configuration
         self.logger = logger
         self.pollAll = pollAll
+        self.only = only
         self.clock = clock
+    }
+
+    var scheduler: PollScheduler {
+        PollScheduler(minimumInterval: configuration.schedule.minInterval, maximumInterval: configuration.schedule.maxInterval,
+                      defaultInterval: configuration.schedule.defaultInterval)
+    }
+
+    var selectedFeeds: [FeedSource] {
+        guard let only else { return configuration.feeds }
+        return configuration.feeds.filter { only.contains($0.name) || only.contains($0.url) }
     }
 
     /// Runs the pass; `progress` is called as each feed finishes, in completion order.
@@ -86,16 +100,17 @@ public struct IngestPass: Sendable {
         }
 
         var reports: [FeedRunReport] = []
+        let feeds = selectedFeeds
         let width = max(1, settings.maxConnections)
         await withTaskGroup(of: FeedRunReport.self) { group in
             var next = 0
             func startNext() {
-                guard next < configuration.feeds.count else { return }
-                let feed = configuration.feeds[next]
+                guard next < feeds.count else { return }
+                let feed = feeds[next]
                 next += 1
                 group.addTask { await poll(feed, client: client, ingestor: ingestor) }
             }
-            for _ in 0..<min(width, configuration.feeds.count) { startNext() }
+            for _ in 0..<min(width, feeds.count) { startNext() }
             while let report = await group.next() {
                 reports.append(report)
                 progress(report)
@@ -122,8 +137,29 @@ public struct IngestPass: Sendable {
             return report
         }
         if !pollAll, let due = schedule.nextPollAt, due > now {
-            report.outcome = .skipped("not due until \(ISO8601.string(due)) (\(schedule.consecutiveErrors) consecutive errors or a Retry-After); --all polls it anyway")
+            let why = schedule.consecutiveErrors > 0 ? "backing off after \(schedule.consecutiveErrors) consecutive errors" : "scheduled"
+            report.outcome = .skipped("not due until \(ISO8601.string(due)) (\(why)); --all polls it anyway")
             return report
+        }
+        let scheduler = self.scheduler
+        /// After a successful poll: the interval the feed's rhythm and hints call for.
+        @Sendable func scheduled(_ schedule: FeedSchedule, observation: PollScheduler.Observation?) -> FeedSchedule {
+            var next = schedule
+            next.consecutiveErrors = 0
+            if let observation {
+                next.pollInterval = scheduler.interval(for: observation, minimum: feed.minInterval, maximum: feed.maxInterval)
+                next.nextPollAt = scheduler.nextPoll(after: now, observation: observation, seed: feed.url,
+                                                     minimum: feed.minInterval, maximum: feed.maxInterval)
+            } else {
+                // Not modified: keep the rhythm found last time.
+                let interval = schedule.pollInterval ?? scheduler.defaultInterval
+                next.nextPollAt = scheduler.nextPoll(after: now, observation: .init(freshnessLifetime: schedule.freshnessLifetime),
+                                                     seed: feed.url, minimum: interval, maximum: interval)
+            }
+            if let until = schedule.nextPollAt, until > (next.nextPollAt ?? .distantPast), schedule.consecutiveErrors == 0 {
+                next.nextPollAt = until  // A Retry-After still in force.
+            }
+            return next
         }
         let settings = configuration.fetch
         /// Records a failure and schedules the retry: exponential backoff, or the host's Retry-After.
@@ -168,8 +204,7 @@ public struct IngestPass: Sendable {
         }
         if response.isNotModified {
             report.outcome = .notModified
-            schedule.consecutiveErrors = 0
-            schedule.nextPollAt = nil
+            schedule = scheduled(schedule, observation: nil)
             try? await ingestor.record(feedID: feedID, result: "not_modified", error: nil, http: previous, schedule: schedule)
             return report
         }
@@ -183,13 +218,12 @@ public struct IngestPass: Sendable {
                 "feed": "\(feed.name)", "configured_url": "\(feed.url)", "new_url": "\(applied)"])
             report.warning = "moved permanently to \(applied); polled there from now on (update the config to silence this)"
         }
-        schedule.consecutiveErrors = 0
-        schedule.nextPollAt = nil
         let http = FeedHTTPState(etag: response.headers["etag"], lastModified: response.headers["last-modified"],
                                  bodySHA256: sha256Hex(response.body))
         if http.bodySHA256 == previous.bodySHA256 {
             // Same bytes as last time (a server without working validators): nothing to parse.
             report.outcome = .notModified
+            schedule = scheduled(schedule, observation: nil)
             try? await ingestor.record(feedID: feedID, result: "not_modified", error: nil, http: http, schedule: schedule)
             return report
         }
@@ -204,9 +238,20 @@ public struct IngestPass: Sendable {
             report.warning = [report.warning, note].compactMap { $0 }.joined(separator: "; ")
             logger.warning("malformed feed", metadata: ["feed": "\(feed.name)", "url": "\(feed.url)", "reason": "\(parsed.bozoReason ?? "")"])
         }
+        let freshness = response.freshnessLifetime
+        let before = schedule
         do {
-            return try await ingestor.ingest(feedID: feedID, source: (feed.name, feed.url), feed: parsed, http: http,
-                                             schedule: schedule, report: report)
+            let result = try await ingestor.ingest(feedID: feedID, source: (feed.name, feed.url), feed: parsed, http: http,
+                                                   report: report) { overflow in
+                var next = scheduled(before, observation: .init(feed: parsed, freshnessLifetime: freshness, windowOverflow: overflow))
+                if overflow { next.windowOverflows += 1 }
+                return next
+            }
+            if result.windowOverflow {
+                logger.warning("window overflow: every entry was new, some may have been missed; polling this feed sooner", metadata: [
+                    "feed": "\(feed.name)", "url": "\(feed.url)", "entries": "\(parsed.entries.count)"])
+            }
+            return result
         } catch {
             return await fail("storing stories failed: \(error)")
         }

@@ -29,6 +29,8 @@ public struct FeedRunReport: Sendable, Equatable {
     public var duplicates = 0
     /// Set when the document was malformed but could be read.
     public var warning: String?
+    /// Every entry was new although the feed had been read before: entries may have been missed.
+    public var windowOverflow = false
 
     public init(name: String, url: String, outcome: Outcome) {
         self.name = name
@@ -118,7 +120,7 @@ actor Ingestor {
     /// 5. the SimHash is within the configured distance of a stored story's: `near_text` (or,
     ///    with keep_longer, a fuller later version is stored and supersedes it).
     func ingest(feedID: Int64, source: (name: String, url: String), feed: ParsedFeed, http: FeedHTTPState,
-                schedule: FeedSchedule, report: FeedRunReport) throws -> FeedRunReport {
+                report: FeedRunReport, schedule: @Sendable (_ windowOverflow: Bool) -> FeedSchedule) throws -> FeedRunReport {
         var report = report
         let fetched = clock()
         report.entriesSeen = feed.entries.count
@@ -126,7 +128,8 @@ actor Ingestor {
         let seen = try state.seenEntryKeys(feedID: feedID, among: keyed.map(\.key))
         let fresh = chronological(keyed.filter { !seen.contains($0.key) })
         report.newEntries = fresh.count
-
+        let previouslyRead = try state.schedule(feedID: feedID).pollInterval != nil
+        report.windowOverflow = previouslyRead && keyed.count >= 2 && seen.isEmpty
         var pending: [PendingStory] = []
         var pendingKeys: [String] = []
         var pendingExtras: [(eventTerms: String, supersedes: Int64?, leadSimHash: UInt64)] = []
@@ -225,7 +228,7 @@ actor Ingestor {
         var commit = FeedPollCommit(
             feedID: feedID, polledAt: fetched, result: "ok", http: http,
             stored: Array(zip(pendingKeys, records)).map { (entryKey: $0.0, record: $0.1) },
-            duplicates: duplicates, emptyEntryKeys: empty, schedule: schedule)
+            duplicates: duplicates, emptyEntryKeys: empty, schedule: schedule(report.windowOverflow))
         commit.storedExtras = pendingExtras
         try state.commit(commit)
         // Only committed stories enter the near-duplicate index.

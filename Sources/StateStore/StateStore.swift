@@ -28,9 +28,16 @@ public struct FeedSchedule: Sendable, Equatable {
     /// Cache-Control max-age / Expires of the last response, seconds.
     public var freshnessLifetime: TimeInterval?
     public var consecutiveErrors: Int
+    /// The interval the scheduler last chose, seconds.
+    public var pollInterval: TimeInterval?
+    /// How often a poll found only unknown entries in a full document (entries may have been missed).
+    public var windowOverflows: Int
 
     public init(fetchURL: String? = nil, pendingRedirect: String? = nil, pendingRedirectCount: Int = 0, nextPollAt: Date? = nil,
-                disabledReason: String? = nil, freshnessLifetime: TimeInterval? = nil, consecutiveErrors: Int = 0) {
+                disabledReason: String? = nil, freshnessLifetime: TimeInterval? = nil, consecutiveErrors: Int = 0,
+                pollInterval: TimeInterval? = nil, windowOverflows: Int = 0) {
+        self.pollInterval = pollInterval
+        self.windowOverflows = windowOverflows
         self.fetchURL = fetchURL
         self.pendingRedirect = pendingRedirect
         self.pendingRedirectCount = pendingRedirectCount
@@ -134,7 +141,7 @@ public struct FeedPollCommit: Sendable {
 /// The persistent state: feeds, seen entries, stored stories and dropped duplicates, in one
 /// SQLite file in WAL mode. One owner at a time (the process holds the state lock).
 public final class StateStore {
-    static let schemaVersion: Int64 = 3
+    static let schemaVersion: Int64 = 4
     private let db: SQLiteConnection
     public let path: String
 
@@ -186,6 +193,15 @@ public final class StateStore {
                     CREATE INDEX stories_entry_id ON stories(entry_id);
                     CREATE INDEX stories_fetched ON stories(fetched_at);
                     PRAGMA user_version = 3;
+                    """)
+            }
+        }
+        if version < 4 {
+            try db.transaction { () throws(StateStoreError) in
+                try db.execute("""
+                    ALTER TABLE feeds ADD COLUMN poll_interval REAL;
+                    ALTER TABLE feeds ADD COLUMN window_overflows INTEGER NOT NULL DEFAULT 0;
+                    PRAGMA user_version = 4;
                     """)
             }
         }
@@ -357,12 +373,26 @@ public final class StateStore {
     /// The feed's schedule (see `FeedSchedule`).
     public func schedule(feedID: Int64) throws(StateStoreError) -> FeedSchedule {
         guard let row = try db.query("""
-            SELECT fetch_url, pending_redirect, pending_redirect_count, next_poll_at, disabled_reason, freshness_lifetime, consecutive_errors
+            SELECT fetch_url, pending_redirect, pending_redirect_count, next_poll_at, disabled_reason, freshness_lifetime,
+                   consecutive_errors, poll_interval, window_overflows
             FROM feeds WHERE id = ?
             """, [.integer(feedID)]).first else { return FeedSchedule() }
         return FeedSchedule(fetchURL: row[0].string, pendingRedirect: row[1].string, pendingRedirectCount: Int(row[2].int ?? 0),
                             nextPollAt: row[3].date, disabledReason: row[4].string, freshnessLifetime: row[5].double,
-                            consecutiveErrors: Int(row[6].int ?? 0))
+                            consecutiveErrors: Int(row[6].int ?? 0), pollInterval: row[7].double, windowOverflows: Int(row[8].int ?? 0))
+    }
+
+    /// The earliest instant any enabled feed is due (nil: some feed was never polled or is due
+    /// whenever the scheduler likes).
+    public func nextDue(feedURLs: [String]) throws(StateStoreError) -> Date? {
+        var earliest: Date?
+        for url in feedURLs {
+            guard let row = try db.query("SELECT next_poll_at, disabled_reason FROM feeds WHERE url = ?", [.text(url)]).first else { return nil }
+            if row[1].string != nil { continue }
+            guard let due = row[0].date else { return nil }
+            earliest = min(earliest ?? due, due)
+        }
+        return earliest
     }
 
     /// Hosts that asked (Retry-After) not to be contacted before an instant still in the future.
@@ -440,10 +470,11 @@ public final class StateStore {
             if let schedule = poll.schedule {
                 try db.query("""
                     UPDATE feeds SET fetch_url = ?, pending_redirect = ?, pending_redirect_count = ?, next_poll_at = ?,
-                        disabled_reason = ?, freshness_lifetime = ? WHERE id = ?
+                        disabled_reason = ?, freshness_lifetime = ?, poll_interval = ?, window_overflows = ? WHERE id = ?
                     """, [.optional(schedule.fetchURL), .optional(schedule.pendingRedirect), .integer(Int64(schedule.pendingRedirectCount)),
                           .optional(schedule.nextPollAt), .optional(schedule.disabledReason),
-                          schedule.freshnessLifetime.map(SQLValue.real) ?? .null, .integer(poll.feedID)])
+                          schedule.freshnessLifetime.map(SQLValue.real) ?? .null, schedule.pollInterval.map(SQLValue.real) ?? .null,
+                          .integer(Int64(schedule.windowOverflows)), .integer(poll.feedID)])
             }
             if let http = poll.http {
                 try db.query("UPDATE feeds SET etag = ?, last_modified = ?, body_sha256 = ? WHERE id = ?",

@@ -20,16 +20,25 @@ struct FetchCommand: AsyncParsableCommand {
     @Flag(name: .shortAndLong, help: "Print only failures and the total.")
     var quiet = false
 
-    @Flag(help: "Also poll feeds that are backing off after errors or waiting for a host's Retry-After.")
+    @Flag(help: "Poll every feed now, due or not (ignores the schedule, error backoff and Retry-After holds).")
     var all = false
+
+    @Option(help: "Only this feed (its name or URL); repeat for several.")
+    var feed: [String] = []
 
     func run() async throws {
         let logger = options.bootstrapLogging()
         let configuration = try options.loadConfiguration()
         let quiet = self.quiet
+        let unknown = feed.filter { wanted in !configuration.feeds.contains { $0.name == wanted || $0.url == wanted } }
+        guard unknown.isEmpty else {
+            FileHandle.standardError.write(Data("feedcorpus: no configured feed is named or has the URL \(unknown.joined(separator: ", "))\n".utf8))
+            throw ExitCode(ExitStatus.usageOrConfig)
+        }
         let summary: PassSummary
         do {
-            summary = try await IngestPass(configuration: configuration, logger: logger, pollAll: all).run { report in
+            summary = try await IngestPass(configuration: configuration, logger: logger, pollAll: all || !feed.isEmpty,
+                                           only: feed.isEmpty ? nil : Set(feed)).run { report in
                 if !quiet || report.failed { print(Self.line(for: report)) }
             }
         } catch {

@@ -152,16 +152,27 @@ import Testing
         #expect(try schedule(config, url: configured).fetchURL == nil)
         #expect(try schedule(config, url: configured).pendingRedirect == server.url("files/news.xml"))
         try server.put("news.xml", feedXML + " ")  // changed body, so it is read again
-        let second = try await run(config, at: Date())
+        let second = try await run(config, all: true, at: Date())
         #expect(try schedule(config, url: configured).fetchURL == server.url("files/news.xml"))
         #expect(second.reports.first?.warning?.contains("moved permanently") == true)
-        _ = try await run(config, at: Date())
+        _ = try await run(config, all: true, at: Date())
         #expect(server.requestedPaths().last == "/files/news.xml")
         #expect(server.requestedPaths().filter { $0 == "/moved/news.xml" }.count == 2)
         // The configured URL stays the identity: the manifest names it.
         let day = try FileManager.default.contentsOfDirectory(atPath: workspace.appendingPathComponent("corpus").path).first ?? ""
         let manifest = try String(contentsOf: workspace.appendingPathComponent("corpus/\(day)/manifest.jsonl"), encoding: .utf8)
         #expect(manifest.contains("\"feed_url\":\"\(configured)\""))
+    }
+
+    @Test func aSuccessfulPollSchedulesTheNextOneAndOnceSkipsUntilThen() async throws {
+        let url = server.url("files/news.xml")
+        let config = configuration([FeedSource(url: url, name: "news", minInterval: 600, maxInterval: 600)])
+        let now = Date()
+        _ = try await run(config, at: now)
+        let due = try #require(try schedule(config, url: url).nextPollAt)
+        #expect(due.timeIntervalSince(now) >= 600 && due.timeIntervalSince(now) <= 660)  // interval + up to 10 % jitter
+        #expect(try await run(config, at: now.addingTimeInterval(60)).feedsSkipped == 1)
+        #expect(try await run(config, at: now.addingTimeInterval(700)).reports.first?.outcome == .notModified)
     }
 
     @Test func politenessDelayAppliesAcrossFeedsOfOneHost() async throws {
