@@ -14,6 +14,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
         .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.0.0"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.6.0"),
     ],
     targets: [
         // C libraries, behind thin system-library targets.
@@ -53,8 +54,10 @@ let package = Package(
         .executableTarget(
             name: "feedcorpus",
             dependencies: [
-                "Pipeline", "FeedConfig", "FeedParser", "Fetcher",
+                "Pipeline", "FeedConfig", "FeedParser", "Fetcher", "Dedupe", "StateStore", "FeedModel",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
             ]),
 

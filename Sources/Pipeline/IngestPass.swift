@@ -64,6 +64,55 @@ public struct IngestPass: Sendable {
 
     /// Runs the pass; `progress` is called as each feed finishes, in completion order.
     public func run(progress: @escaping @Sendable (FeedRunReport) -> Void = { _ in }) async throws(PassError) -> PassSummary {
+        let session = try await IngestSession.open(configuration: configuration, logger: logger, clock: clock)
+        defer { session.close() }
+        return await run(in: session, progress: progress)
+    }
+
+    /// Runs the pass with an open session (the service keeps one for its whole life).
+    /// `shouldStart` is asked before each feed: false stops starting new work.
+    public func run(in session: IngestSession, shouldStart: @escaping @Sendable () -> Bool = { true },
+                    progress: @escaping @Sendable (FeedRunReport) -> Void = { _ in }) async -> PassSummary {
+        let ingestor = session.ingestor
+        let client = session.client
+        let settings = configuration.fetch
+        var reports: [FeedRunReport] = []
+        let feeds = selectedFeeds
+        let width = max(1, settings.maxConnections)
+        await withTaskGroup(of: FeedRunReport.self) { group in
+            var next = 0
+            func startNext() {
+                guard next < feeds.count, shouldStart() else { return }
+                let feed = feeds[next]
+                next += 1
+                group.addTask { await poll(feed, client: client, ingestor: ingestor) }
+            }
+            for _ in 0..<min(width, feeds.count) { startNext() }
+            while let report = await group.next() {
+                reports.append(report)
+                progress(report)
+                startNext()
+            }
+        }
+        return PassSummary(reports: reports)
+    }
+}
+
+/// What a run holds for its whole life: the state lock, the state and corpus (`Ingestor`), and the
+/// HTTP client. The one-shot opens one per pass; the service one for all its passes.
+public final class IngestSession: Sendable {
+    let lock: StateLock
+    let ingestor: Ingestor
+    public let client: HTTPClient
+
+    init(lock: StateLock, ingestor: Ingestor, client: HTTPClient) {
+        self.lock = lock
+        self.ingestor = ingestor
+        self.client = client
+    }
+
+    /// Takes the lock, opens and reconciles the state and corpus, starts the HTTP client.
+    public static func open(configuration: Configuration, logger: Logger, clock: @escaping @Sendable () -> Date) async throws(PassError) -> IngestSession {
         let lock: StateLock
         do {
             lock = try StateLock(statePath: configuration.statePath)
@@ -72,7 +121,6 @@ public struct IngestPass: Sendable {
         } catch {
             throw .setup("\(error)")
         }
-        defer { withExtendedLifetime(lock) {} }
 
         let ingestor: Ingestor
         do {
@@ -90,35 +138,26 @@ public struct IngestPass: Sendable {
         } catch {
             throw .setup("\(error)")
         }
-
-        let settings = configuration.fetch
-        let client = HTTPClient(settings: Self.clientSettings(settings))
-        defer { client.shutdown() }
+        let client = HTTPClient(settings: IngestPass.clientSettings(configuration.fetch))
         // Hosts that asked an earlier run to wait (Retry-After) are still left alone.
         for (host, until) in (try? await ingestor.hostHolds(now: clock())) ?? [:] {
             client.holdHost(host, until: until)
         }
-
-        var reports: [FeedRunReport] = []
-        let feeds = selectedFeeds
-        let width = max(1, settings.maxConnections)
-        await withTaskGroup(of: FeedRunReport.self) { group in
-            var next = 0
-            func startNext() {
-                guard next < feeds.count else { return }
-                let feed = feeds[next]
-                next += 1
-                group.addTask { await poll(feed, client: client, ingestor: ingestor) }
-            }
-            for _ in 0..<min(width, feeds.count) { startNext() }
-            while let report = await group.next() {
-                reports.append(report)
-                progress(report)
-                startNext()
-            }
-        }
-        return PassSummary(reports: reports)
+        return IngestSession(lock: lock, ingestor: ingestor, client: client)
     }
+
+    /// The earliest instant one of `feeds` is due (nil: one is due now or was never polled).
+    public func nextDue(_ feeds: [FeedSource]) async -> Date? {
+        await ingestor.nextDue(feeds.map(\.url))
+    }
+
+    /// Stops the HTTP client; the lock is released when the session is gone.
+    public func close() {
+        client.shutdown()
+    }
+}
+
+extension IngestPass {
 
     private func poll(_ feed: FeedSource, client: HTTPClient, ingestor: Ingestor) async -> FeedRunReport {
         var report = FeedRunReport(name: feed.name, url: feed.url, outcome: .ok)

@@ -110,6 +110,10 @@ actor Ingestor {
         try state.hostHolds(now: now)
     }
 
+    func nextDue(_ urls: [String]) -> Date? {
+        (try? state.nextDue(feedURLs: urls)) ?? nil
+    }
+
     /// Stores the new entries of a parsed feed and records the poll.
     ///
     /// Identity, in this order (the first that matches decides; see the README):

@@ -7,7 +7,7 @@ import Glibc
 ///
 /// The holder's pid and command are written into the lock file so that a process that finds the
 /// lock taken can say who holds it. The kernel releases the lock when the holder dies.
-public final class StateLock {
+public final class StateLock: Sendable {
     public let path: String
     private let fd: Int32
 

@@ -2,6 +2,7 @@ import ArgumentParser
 import FeedConfig
 import Foundation
 import Logging
+import Pipeline
 
 /// Exit statuses, documented in the README.
 enum ExitStatus {
@@ -17,7 +18,7 @@ struct FeedCorpusCommand: AsyncParsableCommand {
         commandName: "feedcorpus",
         abstract: "Keeps a news corpus up to date from RSS and Atom feeds.",
         version: FeedCorpusVersion.string,
-        subcommands: [FetchCommand.self, ParseCommand.self, ImportOPMLCommand.self, ExportOPMLCommand.self, DuplicatesCommand.self, DedupeEvalCommand.self, BenchSimHashCommand.self])
+        subcommands: [RunCommand.self, FetchCommand.self, ParseCommand.self, ImportOPMLCommand.self, ExportOPMLCommand.self, DuplicatesCommand.self, DedupeEvalCommand.self, BenchSimHashCommand.self])
 }
 
 /// Options shared by the commands that read the config.
@@ -28,12 +29,14 @@ struct CommonOptions: ParsableArguments {
     @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.")
     var logLevel: Logger.Level = .warning
 
+    @Option(help: "Log format: text, journal or json (default: journal under systemd, else text).")
+    var logFormat: LogFormat?
+
     func bootstrapLogging() -> Logger {
         let level = logLevel
+        let format = logFormat ?? LogFormat.automatic()
         LoggingSystem.bootstrap { label in
-            var handler = StreamLogHandler.standardError(label: label)
-            handler.logLevel = level
-            return handler
+            FeedCorpusLogHandler(label: label, format: format, level: level)
         }
         return Logger(label: "feedcorpus")
     }
@@ -49,3 +52,4 @@ struct CommonOptions: ParsableArguments {
 }
 
 extension Logger.Level: @retroactive ExpressibleByArgument {}
+extension LogFormat: ExpressibleByArgument {}

@@ -1,0 +1,170 @@
+import ArgumentParser
+import FeedConfig
+import FeedModel
+import Foundation
+import Logging
+import Pipeline
+import ServiceLifecycle
+import UnixSignals
+
+struct RunCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "run",
+        abstract: "Run as a service: poll each feed on its own schedule until SIGTERM or SIGINT.",
+        discussion: """
+            SIGTERM/SIGINT: no new feed is started; work in flight may finish within --grace \
+            seconds, then it is abandoned (no partial file is ever left); exit 0. SIGHUP: the \
+            config is read again (feeds added, removed, changed); a bad config is logged and the \
+            old one kept. Under systemd (Type=notify) it reports READY, STATUS, RELOADING, \
+            STOPPING and pings the watchdog. Exit 75 if the state is locked by another feedcorpus.
+            """)
+
+    @OptionGroup var options: CommonOptions
+
+    @Option(help: "Seconds that work in flight may take to finish after SIGTERM.")
+    var grace: Double = 10
+
+    func run() async throws {
+        let logger = options.bootstrapLogging()
+        let configuration = try options.loadConfiguration()
+        let service = FeedService(configPath: options.config, configuration: configuration, logger: logger,
+                                  grace: .milliseconds(Int64(grace * 1000)))
+        let group = ServiceGroup(configuration: .init(
+            services: [.init(service: service, successTerminationBehavior: .gracefullyShutdownGroup)],
+            gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+        do {
+            try await group.run()
+        } catch let error as PassError {
+            FileHandle.standardError.write(Data("feedcorpus: \(error.description)\n".utf8))
+            if case .locked = error { throw ExitCode(ExitStatus.locked) }
+            throw ExitCode(ExitStatus.usageOrConfig)
+        }
+    }
+}
+
+/// The long-running service: one session (lock, state, corpus, HTTP client) for its whole life,
+/// a loop that starts a pass over the due feeds whenever one is due, and signal handling.
+final class FeedService: Service, @unchecked Sendable {
+    private let configPath: String
+    private let logger: Logger
+    private let grace: Duration
+    private let notifier = SystemdNotifier()
+    private let lock = NSLock()
+    private var configuration: Configuration
+    private var stopping = false
+    private var reloadRequested = false
+    private var finishedPass: PassSummary?
+
+    init(configPath: String, configuration: Configuration, logger: Logger, grace: Duration) {
+        self.configPath = configPath
+        self.configuration = configuration
+        self.logger = logger
+        self.grace = grace
+    }
+
+    private func withLock<T>(_ body: () -> T) -> T {
+        lock.lock()
+        defer { lock.unlock() }
+        return body()
+    }
+
+    func run() async throws {
+        let initial = withLock { configuration }
+        let session = try await IngestSession.open(configuration: initial, logger: logger, clock: { Date() })
+        defer { session.close() }
+        notifier.ready(status: "started: \(initial.feeds.count) feeds")
+        logger.notice("feedcorpus service started", metadata: ["feeds": "\(initial.feeds.count)", "state": "\(initial.statePath)"])
+
+        try await withGracefulShutdownHandler {
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                group.addTask { [self] in
+                    for await _ in await UnixSignalsSequence(trapping: .sighup) {
+                        withLock { reloadRequested = true }
+                    }
+                }
+                try await mainLoop(session: session)
+                group.cancelAll()
+            }
+        } onGracefulShutdown: { [self] in
+            withLock { stopping = true }
+            notifier.stopping()
+            logger.notice("stopping: no new feeds are started; work in flight may finish", metadata: ["grace_seconds": "\(grace)"])
+        }
+        logger.notice("feedcorpus service stopped")
+    }
+
+    private func mainLoop(session: IngestSession) async throws {
+        var pass: Task<PassSummary, Never>?
+        var lastPing = ContinuousClock.now
+        var totalStored = 0
+        var stopRequestedAt: ContinuousClock.Instant?
+        while true {
+            let (stop, reload) = withLock { () -> (Bool, Bool) in
+                defer { reloadRequested = false }
+                return (stopping, reloadRequested)
+            }
+            if stop {
+                let started = stopRequestedAt ?? ContinuousClock.now
+                stopRequestedAt = started
+                guard let running = pass, withLock({ finishedPass == nil }) else { return }
+                if ContinuousClock.now - started > grace {
+                    running.cancel()  // Transfers are abandoned; stories are stored whole or not at all.
+                    _ = await running.value
+                    return
+                }
+            }
+            if reload { self.reload() }
+            if let watchdog = notifier.watchdogInterval, ContinuousClock.now - lastPing >= .milliseconds(Int64(watchdog * 500)) {
+                notifier.watchdog()  // The loop is alive: it ticks once a second.
+                lastPing = ContinuousClock.now
+            }
+            if pass != nil, let summary = withLock({ () -> PassSummary? in
+                defer { finishedPass = nil }
+                return finishedPass
+            }) {
+                totalStored += summary.stored
+                pass = nil
+                let line = "\(summary.feedsOK) ok, \(summary.feedsFailed) failed, \(summary.stored) stored this pass; \(totalStored) since start"
+                notifier.status(line)
+                logger.info("pass finished", metadata: ["summary": "\(line)"])
+            }
+            if pass == nil && !stop {
+                let configuration = withLock { self.configuration }
+                let due = await session.nextDue(configuration.feeds)
+                if due == nil || due! <= Date() {
+                    let logger = self.logger
+                    pass = Task { [self] in
+                        let summary = await IngestPass(configuration: configuration, logger: logger).run(in: session, shouldStart: { [self] in
+                            !withLock { stopping }
+                        })
+                        withLock { finishedPass = summary }
+                        return summary
+                    }
+                }
+            }
+            try? await Task.sleep(for: .seconds(1))
+        }
+    }
+
+    private func reload() {
+        notifier.reloading()
+        let current = withLock { configuration }
+        do {
+            var next = try ConfigLoader.load(path: configPath)
+            if next.statePath != current.statePath || next.corpusDirectory != current.corpusDirectory || next.layout != current.layout {
+                logger.warning("corpus, layout and state changes need a restart; the old ones stay in use until then")
+                next.statePath = current.statePath
+                next.corpusDirectory = current.corpusDirectory
+                next.layout = current.layout
+            }
+            let added = Set(next.feeds.map(\.url)).subtracting(current.feeds.map(\.url))
+            let removed = Set(current.feeds.map(\.url)).subtracting(next.feeds.map(\.url))
+            withLock { configuration = next }
+            logger.notice("configuration reloaded", metadata: ["feeds": "\(next.feeds.count)", "added": "\(added.count)", "removed": "\(removed.count)"])
+            notifier.ready(status: "reloaded: \(next.feeds.count) feeds")
+        } catch {
+            logger.error("the new configuration is not valid; keeping the old one", metadata: ["error": "\(error.description)"])
+            notifier.ready(status: "reload failed; running with the old configuration")
+        }
+    }
+}
