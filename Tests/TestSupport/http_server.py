@@ -22,6 +22,7 @@ proxy for tests.
   /announce/BYTES        a Content-Length of BYTES and a few bytes of body
   /gzipbomb/BYTES        a small gzip body that inflates to BYTES zero bytes
   /trickle/SECONDS       one byte per second for SECONDS seconds
+  /slow/SECONDS/NAME     the file, sent in 20 pieces over SECONDS
   /hang                  accepts, then never answers
   /headers               the request headers as JSON
   /log                   every request so far as JSON lines (method path)
@@ -164,6 +165,24 @@ class Handler(BaseHTTPRequestHandler):
                     self.wfile.write(b"x")
                     self.wfile.flush()
                     time.sleep(1)
+            except (BrokenPipeError, ConnectionResetError):
+                pass
+            return
+        if route == "slow":
+            body, _ = self.read_file("/".join(rest[1:]))
+            if body is None:
+                return self.send_body(404, b"not found", "text/plain")
+            seconds = float(rest[0])
+            self.send_response(200)
+            self.send_header("Content-Type", "application/xml")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            steps = 20
+            try:
+                for index in range(steps):
+                    self.wfile.write(body[index * len(body) // steps:(index + 1) * len(body) // steps])
+                    self.wfile.flush()
+                    time.sleep(seconds / steps)
             except (BrokenPipeError, ConnectionResetError):
                 pass
             return

@@ -1,0 +1,248 @@
+import Foundation
+import TestSupport
+import Testing
+
+/// A datagram socket standing in for systemd's notify socket.
+final class NotifySocket {
+    let path: String
+    private let fd: Int32
+
+    init() throws {
+        path = FileManager.default.temporaryDirectory.appendingPathComponent("notify-\(UUID().uuidString.prefix(8)).sock").path
+        fd = socket(AF_UNIX, Int32(SOCK_DGRAM.rawValue), 0)
+        var address = sockaddr_un()
+        address.sun_family = sa_family_t(AF_UNIX)
+        withUnsafeMutableBytes(of: &address.sun_path) { $0.copyBytes(from: Array(path.utf8)) }
+        let bound = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
+        }
+        guard bound == 0 else { throw SupportError("cannot bind \(path)") }
+        var timeout = timeval(tv_sec: 60, tv_usec: 0)  // a deadline, not a delay: receive returns as soon as a message arrives
+        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+    }
+
+    deinit {
+        close(fd)
+        unlink(path)
+    }
+
+    /// The next message, or nil after the deadline.
+    func receive() -> String? {
+        var buffer = [UInt8](repeating: 0, count: 4096)
+        let count = recv(fd, &buffer, buffer.count, 0)
+        return count > 0 ? String(decoding: buffer.prefix(count), as: UTF8.self) : nil
+    }
+
+    /// Messages until one satisfies `condition` (all of them, that one last); nil at the deadline.
+    func receive(until condition: (String) -> Bool) -> [String]? {
+        var seen: [String] = []
+        while let message = receive() {
+            seen.append(message)
+            if condition(message) { return seen }
+        }
+        return nil
+    }
+}
+
+/// `feedcorpus run` as systemd runs it: notify protocol, signals, reload, lock.
+@Suite(.serialized) final class ServiceTests {
+    let workspace: URL
+    let server: TestHTTPServer
+    var process: Process?
+
+    init() throws {
+        workspace = try TemporaryFolder.make(prefix: "service")
+        server = try TestHTTPServer()
+    }
+
+    deinit {
+        if let process, process.isRunning { process.terminate() }
+        server.stop()
+    }
+
+    func writeConfig(_ feeds: [String]) throws -> String {
+        let path = workspace.appendingPathComponent("feedcorpus.yaml").path
+        let lines = feeds.enumerated().map { "  - {url: \"\($0.element)\", name: f\($0.offset)}" }.joined(separator: "\n")
+        try Data("""
+            corpus: corpus
+            state: state.sqlite
+            fetch: {host_delay: 0, max_connections_per_host: 8}
+            feeds:
+            \(lines)
+
+            """.utf8).write(to: URL(fileURLWithPath: path))
+        return path
+    }
+
+    func start(config: String, notify: NotifySocket, grace: Double = 10, environment extra: [String: String] = [:]) throws -> Process {
+        let process = Process()
+        process.executableURL = CLITests.binary
+        process.arguments = ["run", "--config", config, "--grace", "\(grace)", "--log-level", "info"]
+        var environment = ProcessInfo.processInfo.environment
+        environment["NOTIFY_SOCKET"] = notify.path
+        environment.merge(extra) { $1 }
+        process.environment = environment
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        self.process = process
+        return process
+    }
+
+    func storyFiles() -> [String] {
+        let corpus = workspace.appendingPathComponent("corpus")
+        let enumerator = FileManager.default.enumerator(atPath: corpus.path)
+        return (enumerator?.allObjects as? [String] ?? []).filter { $0.hasSuffix(".txt") }
+    }
+
+    func item(_ id: String) -> FeedFixtures.Item {
+        // Distinct words per story, so no two stories are near duplicates of each other.
+        var generator = SystemRandomNumberGenerator()
+        let words = (0..<30).map { _ in String((0..<6).map { _ in "abcdefghijklmnopqrstuvwxyz".randomElement(using: &generator)! }) }
+        return FeedFixtures.Item(guid: id, title: "Story \(id)", paragraphs: ["Story \(id): " + words.joined(separator: " ") + "."])
+    }
+
+    /// Waits for a condition the test can observe, checking every 50 ms, up to a deadline.
+    func waitUntil(seconds: Double, _ condition: () -> Bool) -> Bool {
+        let deadline = Date().addingTimeInterval(seconds)
+        while !condition() {
+            if Date() > deadline { return false }
+            usleep(50_000)
+        }
+        return true
+    }
+
+    @Test func notifiesReadyStatusWatchdogReloadAndStopping() throws {
+        try server.put("a.xml", FeedFixtures.rss(title: "A", items: [item("a1")]))
+        let notify = try NotifySocket()
+        let config = try writeConfig([server.url("files/a.xml")])
+        let process = try start(config: config, notify: notify, environment: ["WATCHDOG_USEC": "2000000", "WATCHDOG_PID": ""])
+        let startup = try #require(notify.receive(until: { $0.contains("stored this pass") }))
+        #expect(startup.first?.contains("READY=1") == true)
+        #expect(startup.last?.contains("STATUS=1 ok, 0 failed, 1 stored this pass") == true)
+        #expect(notify.receive(until: { $0 == "WATCHDOG=1" }) != nil)
+
+        process.interrupt()  // SIGINT stops like SIGTERM
+        kill(process.processIdentifier, SIGHUP)  // (a reload racing the stop must not matter)
+        let stopping = try #require(notify.receive(until: { $0.contains("STOPPING=1") }))
+        #expect(stopping.last == "STOPPING=1")
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 0)
+    }
+
+    @Test func sighupAddsAFeedWhileRunningAndABadConfigIsRejected() throws {
+        try server.put("a.xml", FeedFixtures.rss(title: "A", items: [item("a1")]))
+        try server.put("b.xml", FeedFixtures.rss(title: "B", items: [item("b1")]))
+        let notify = try NotifySocket()
+        let config = try writeConfig([server.url("files/a.xml")])
+        let process = try start(config: config, notify: notify)
+        #expect(notify.receive(until: { $0.contains("stored this pass") }) != nil)
+        #expect(storyFiles().count == 1)
+
+        // A broken config is rejected; the service keeps running with the old one.
+        try Data("feeds: [\n".utf8).write(to: URL(fileURLWithPath: config))
+        kill(process.processIdentifier, SIGHUP)
+        let rejected = try #require(notify.receive(until: { $0.hasPrefix("READY=1") }))
+        #expect(rejected.contains { $0.hasPrefix("RELOADING=1") })
+        #expect(rejected.last?.contains("reload failed") == true)
+        #expect(process.isRunning)
+
+        _ = try writeConfig([server.url("files/a.xml"), server.url("files/b.xml")])
+        kill(process.processIdentifier, SIGHUP)
+        #expect(notify.receive(until: { $0.contains("reloaded: 2 feeds") }) != nil)
+        // The new feed was never polled, so it is due at once.
+        let pass = try #require(notify.receive(until: { $0.contains("stored this pass") }))
+        #expect(pass.last?.contains("1 stored this pass; 2 since start") == true)
+        #expect(storyFiles().count == 2)
+        process.terminate()
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 0)
+    }
+
+    @Test func sigtermDuringALargeFetchLeavesNoPartialFileAndExitsZero() throws {
+        var feeds: [String] = []
+        for index in 0..<24 {
+            try server.put("feed\(index).xml", FeedFixtures.rss(title: "F\(index)", items: (0..<5).map { item("f\(index)-\($0)") }))
+            // Half answer at once, half trickle for 20 s: the stop comes while those are in flight.
+            feeds.append(index % 2 == 0 ? server.url("files/feed\(index).xml") : server.url("slow/20/feed\(index).xml"))
+        }
+        let notify = try NotifySocket()
+        let process = try start(config: try writeConfig(feeds), notify: notify, grace: 1)
+        #expect(notify.receive(until: { $0.contains("READY=1") }) != nil)
+        // Stop once slow transfers are in flight (the server has seen them).
+        #expect(waitUntil(seconds: 30) { server.requestedPaths().filter { $0.hasPrefix("/slow/") }.count >= 4 })
+        let stoppedAt = Date()
+        process.terminate()
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 0)
+        #expect(Date().timeIntervalSince(stoppedAt) < 15)  // the 20 s transfers were abandoned after the 1 s grace
+
+        let corpus = workspace.appendingPathComponent("corpus")
+        let all = (FileManager.default.enumerator(atPath: corpus.path)?.allObjects as? [String]) ?? []
+        #expect(all.allSatisfy { !($0 as NSString).lastPathComponent.hasPrefix(".tmp-") })
+        // Every story file is whole and listed exactly once in its manifest.
+        var listed: [String] = []
+        for manifest in all.filter({ $0.hasSuffix("manifest.jsonl") }) {
+            let text = try String(contentsOf: corpus.appendingPathComponent(manifest), encoding: .utf8)
+            for line in text.split(separator: "\n") {
+                let object = try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
+                listed.append(try #require(object["file"] as? String))
+            }
+        }
+        #expect(listed.sorted() == storyFiles().sorted())
+        #expect(Set(listed).count == listed.count)
+        #expect(storyFiles().count % 5 == 0)  // a feed's stories are stored together or not at all
+        #expect(storyFiles().count < 24 * 5)  // and the slow ones were not
+        for file in storyFiles() {
+            let text = try String(contentsOf: corpus.appendingPathComponent(file), encoding: .utf8)
+            #expect(text.hasSuffix("\n") && text.split(separator: "\n").count == 2)
+        }
+    }
+
+    @Test func theServiceHoldsTheLockSoAOneShotExits75() throws {
+        try server.put("a.xml", FeedFixtures.rss(title: "A", items: [item("a1")]))
+        let notify = try NotifySocket()
+        let config = try writeConfig([server.url("files/a.xml")])
+        let process = try start(config: config, notify: notify)
+        #expect(notify.receive(until: { $0.contains("READY=1") }) != nil)
+        let oneShot = Process()
+        oneShot.executableURL = CLITests.binary
+        oneShot.arguments = ["fetch", "--once", "--config", config]
+        let errors = Pipe()
+        oneShot.standardError = errors
+        oneShot.standardOutput = FileHandle.nullDevice
+        try oneShot.run()
+        let message = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        oneShot.waitUntilExit()
+        #expect(oneShot.terminationStatus == 75)
+        #expect(message.contains("locked by another feedcorpus (pid \(process.processIdentifier)"))
+        process.terminate()
+        process.waitUntilExit()
+    }
+
+    @Test func theDeployUnitsPassSystemdAnalyzeVerify() throws {
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        let analyze = ["/usr/bin/systemd-analyze", "/bin/systemd-analyze"].first { FileManager.default.isExecutableFile(atPath: $0) }
+        let tool = try #require(analyze, "systemd-analyze is missing: apt-get install systemd (make test does it as root)")
+        // As deploy/install.sh does for another PREFIX: the units name the binary by its path.
+        var units: [String] = []
+        for name in ["feedcorpus.service", "feedcorpus-fetch.service", "feedcorpus-fetch.timer"] {
+            let text = try String(contentsOf: root.appendingPathComponent("deploy/\(name)"), encoding: .utf8)
+                .replacingOccurrences(of: "/usr/local/bin/feedcorpus", with: CLITests.binary.path)
+            let path = workspace.appendingPathComponent(name).path
+            try Data(text.utf8).write(to: URL(fileURLWithPath: path))
+            units.append(path)
+        }
+        let verify = Process()
+        verify.executableURL = URL(fileURLWithPath: tool)
+        verify.arguments = ["verify"] + units
+        let output = Pipe()
+        verify.standardError = output
+        verify.standardOutput = output
+        try verify.run()
+        let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        verify.waitUntilExit()
+        #expect(verify.terminationStatus == 0, "\(text)")
+        #expect(!text.contains("feedcorpus"), "\(text)")
+    }
+}
