@@ -57,7 +57,8 @@ public struct IngestPass: Sendable {
                       defaultInterval: configuration.schedule.defaultInterval)
     }
 
-    var selectedFeeds: [FeedSource] {
+    /// The feeds this pass considers (all configured feeds, or those named in `only`).
+    public var selectedFeeds: [FeedSource] {
         guard let only else { return configuration.feeds }
         return configuration.feeds.filter { only.contains($0.name) || only.contains($0.url) }
     }

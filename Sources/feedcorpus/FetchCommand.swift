@@ -37,10 +37,13 @@ struct FetchCommand: AsyncParsableCommand {
         }
         let summary: PassSummary
         do {
-            summary = try await IngestPass(configuration: configuration, logger: logger, pollAll: all || !feed.isEmpty,
-                                           only: feed.isEmpty ? nil : Set(feed)).run { report in
-                if !quiet || report.failed { print(Self.line(for: report)) }
+            let pass = IngestPass(configuration: configuration, logger: logger, pollAll: all || !feed.isEmpty,
+                                  only: feed.isEmpty ? nil : Set(feed))
+            let progress = ProgressBar(total: pass.selectedFeeds.count)
+            summary = try await pass.run { report in
+                progress.advance(stored: report.stored, line: !quiet || report.failed ? Self.line(for: report) : nil)
             }
+            progress.finish()
         } catch {
             FileHandle.standardError.write(Data("feedcorpus: \(error.description)\n".utf8))
             if case .locked = error { throw ExitCode(ExitStatus.locked) }

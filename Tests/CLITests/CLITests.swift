@@ -148,3 +148,27 @@ extension CLITests {
         #expect(try feedcorpus(["duplicates", "--config", both, "--since", "2999-01-01"]).stdout.contains("0 duplicates"))
     }
 }
+
+extension CLITests {
+    @Test func noProgressBarWhenOutputIsNotATerminal() throws {
+        try server.put("news.xml", FeedFixtures.rss(title: "News", items: [FeedFixtures.Item(guid: "1", title: "One", paragraphs: ["Body."])]))
+        let path = try writeConfig("""
+            corpus: corpus
+            state: state/feedcorpus.sqlite
+            fetch: {host_delay: 0}
+            feeds:
+              - {url: "\(server.url("files/news.xml"))", name: news}
+            """)
+        let run = try feedcorpus(["fetch", "--once", "--config", path])
+        #expect(run.status == 0)
+        #expect(!run.stderr.contains("\r") && !run.stderr.contains("feeds,"))
+        #expect(!run.stdout.contains("\r"))
+    }
+
+    @Test func unknownFeedNameIsAUsageError() throws {
+        let path = try writeConfig("feeds: []\n")
+        let run = try feedcorpus(["fetch", "--once", "--config", path, "--feed", "nope"])
+        #expect(run.status == 2)
+        #expect(run.stderr.contains("nope"))
+    }
+}
