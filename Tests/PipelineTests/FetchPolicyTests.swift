@@ -175,6 +175,21 @@ import Testing
         #expect(try await run(config, at: now.addingTimeInterval(700)).reports.first?.outcome == .notModified)
     }
 
+    @Test func aPollWithOnlyUnknownEntriesIsAWindowOverflow() async throws {
+        let url = server.url("files/news.xml")
+        let items = { (prefix: String) in (1...4).map { FeedFixtures.Item(guid: "\(prefix)\($0)", title: "T \(prefix)\($0)", paragraphs: ["Words \(prefix) number \($0) of a story."]) } }
+        try server.put("news.xml", FeedFixtures.rss(title: "News", items: items("a")))
+        let config = configuration([FeedSource(url: url, name: "news")])
+        _ = try await run(config, at: Date())
+        #expect(try schedule(config, url: url).windowOverflows == 0)  // the first read is no overflow
+        let calm = try #require(try schedule(config, url: url).pollInterval)
+        try server.put("news.xml", FeedFixtures.rss(title: "News", items: items("b")))  // every entry replaced
+        let second = try await run(config, all: true, at: Date())
+        #expect(second.reports.first?.windowOverflow == true)
+        #expect(try schedule(config, url: url).windowOverflows == 1)
+        #expect(try #require(try schedule(config, url: url).pollInterval) <= calm)
+    }
+
     @Test func politenessDelayAppliesAcrossFeedsOfOneHost() async throws {
         var config = configuration((1...3).map { FeedSource(url: server.url("files/news.xml?f=\($0)"), name: "f\($0)") })
         config.fetch.hostDelay = 0.25
