@@ -64,38 +64,8 @@ final class SQLiteConnection {
     /// Runs `sql` with `parameters` and returns every row.
     @discardableResult
     func query(_ sql: String, _ parameters: [SQLValue] = []) throws(StateStoreError) -> [[SQLValue]] {
-        let statement = try prepared(sql)
-        defer {
-            sqlite3_reset(statement)
-            sqlite3_clear_bindings(statement)
-        }
-        for (index, value) in parameters.enumerated() {
-            let position = Int32(index + 1)
-            switch value {
-            case .null: sqlite3_bind_null(statement, position)
-            case let .integer(number): sqlite3_bind_int64(statement, position, number)
-            case let .real(number): sqlite3_bind_double(statement, position, number)
-            case let .text(text): sqlite3_bind_text(statement, position, text, -1, Self.transient)
-            }
-        }
         var rows: [[SQLValue]] = []
-        while true {
-            let code = sqlite3_step(statement)
-            if code == SQLITE_DONE { break }
-            guard code == SQLITE_ROW else { throw failure(sql) }
-            let count = sqlite3_column_count(statement)
-            var row: [SQLValue] = []
-            row.reserveCapacity(Int(count))
-            for column in 0..<count {
-                switch sqlite3_column_type(statement, column) {
-                case SQLITE_INTEGER: row.append(.integer(sqlite3_column_int64(statement, column)))
-                case SQLITE_FLOAT: row.append(.real(sqlite3_column_double(statement, column)))
-                case SQLITE_TEXT: row.append(.text(String(cString: sqlite3_column_text(statement, column))))
-                default: row.append(.null)
-                }
-            }
-            rows.append(row)
-        }
+        try forEachRow(sql, parameters) { rows.append($0) }
         return rows
     }
 

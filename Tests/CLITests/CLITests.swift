@@ -42,6 +42,12 @@ import Testing
                    stderr: String(decoding: stderr, as: UTF8.self))
     }
 
+    /// A config with corpus and state in the workspace, no politeness delay, and these feeds.
+    func writeConfig(feeds: [(url: String, name: String)]) throws -> String {
+        try writeConfig("corpus: corpus\nstate: state/feedcorpus.sqlite\nfetch: {host_delay: 0}\nfeeds:\n"
+            + feeds.map { "  - {url: \"\($0.url)\", name: \($0.name)}\n" }.joined())
+    }
+
     func writeConfig(_ text: String) throws -> String {
         let path = workspace.appendingPathComponent("feedcorpus.yaml").path
         try Data(text.utf8).write(to: URL(fileURLWithPath: path))
@@ -70,14 +76,7 @@ import Testing
             FeedFixtures.Item(guid: "1", title: "One", paragraphs: ["First story."]),
             FeedFixtures.Item(guid: "2", title: "Two", paragraphs: ["Second story."]),
         ]))
-        let path = try writeConfig("""
-            corpus: corpus
-            state: state/feedcorpus.sqlite
-            fetch: {host_delay: 0}
-            feeds:
-              - url: \(server.url("files/news.xml"))
-                name: news
-            """)
+        let path = try writeConfig(feeds: [(server.url("files/news.xml"), "news")])
         let run = try feedcorpus(["fetch", "--once", "--config", path])
         #expect(run.status == 0, "\(run.stderr)")
         #expect(run.stdout.contains("ok         news: 2 entries, 2 new, 2 stored, 0 duplicates dropped"))
@@ -86,14 +85,7 @@ import Testing
 
     @Test func aFailedFeedExitsWith1AndIsListed() throws {
         try server.put("news.xml", FeedFixtures.rss(title: "News", items: [FeedFixtures.Item(guid: "1", title: "One", paragraphs: ["Body."])]))
-        let path = try writeConfig("""
-            corpus: corpus
-            state: state/feedcorpus.sqlite
-            fetch: {host_delay: 0}
-            feeds:
-              - {url: "\(server.url("files/news.xml"))", name: good}
-              - {url: "\(server.url("status/404"))", name: gone}
-            """)
+        let path = try writeConfig(feeds: [(server.url("files/news.xml"), "good"), (server.url("status/404"), "gone")])
         let run = try feedcorpus(["fetch", "--once", "--config", path])
         #expect(run.status == 1)
         #expect(run.stdout.contains("FAILED     gone: HTTP 404"))
@@ -120,22 +112,9 @@ extension CLITests {
         let story = FeedFixtures.Item(guid: "1", title: "One", paragraphs: ["The same words in two feeds."])
         try server.put("a.xml", FeedFixtures.rss(title: "A", items: [story]))
         try server.put("b.xml", FeedFixtures.rss(title: "B", items: [FeedFixtures.Item(guid: "9", title: "Copy", paragraphs: story.paragraphs, link: "https://other.example/copy")]))
-        let path = try writeConfig("""
-            corpus: corpus
-            state: state/feedcorpus.sqlite
-            fetch: {host_delay: 0}
-            feeds:
-              - {url: "\(server.url("files/a.xml"))", name: a}
-            """)
+        let path = try writeConfig(feeds: [(server.url("files/a.xml"), "a")])
         #expect(try feedcorpus(["fetch", "--once", "--config", path]).status == 0)
-        let both = try writeConfig("""
-            corpus: corpus
-            state: state/feedcorpus.sqlite
-            fetch: {host_delay: 0}
-            feeds:
-              - {url: "\(server.url("files/a.xml"))", name: a}
-              - {url: "\(server.url("files/b.xml"))", name: b}
-            """)
+        let both = try writeConfig(feeds: [(server.url("files/a.xml"), "a"), (server.url("files/b.xml"), "b")])
         #expect(try feedcorpus(["fetch", "--once", "--config", both]).status == 0)
         let text = try feedcorpus(["duplicates", "--config", both])
         #expect(text.status == 0)
@@ -152,13 +131,7 @@ extension CLITests {
 extension CLITests {
     @Test func noProgressBarWhenOutputIsNotATerminal() throws {
         try server.put("news.xml", FeedFixtures.rss(title: "News", items: [FeedFixtures.Item(guid: "1", title: "One", paragraphs: ["Body."])]))
-        let path = try writeConfig("""
-            corpus: corpus
-            state: state/feedcorpus.sqlite
-            fetch: {host_delay: 0}
-            feeds:
-              - {url: "\(server.url("files/news.xml"))", name: news}
-            """)
+        let path = try writeConfig(feeds: [(server.url("files/news.xml"), "news")])
         let run = try feedcorpus(["fetch", "--once", "--config", path])
         #expect(run.status == 0)
         #expect(!run.stderr.contains("\r") && !run.stderr.contains("feeds,"))
