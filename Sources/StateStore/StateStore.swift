@@ -382,15 +382,15 @@ public final class StateStore {
                             consecutiveErrors: Int(row[6].int ?? 0), pollInterval: row[7].double, windowOverflows: Int(row[8].int ?? 0))
     }
 
-    /// The earliest instant any enabled feed is due (nil: some feed was never polled or is due
-    /// whenever the scheduler likes).
+    /// The earliest instant any enabled feed is due: nil when one is due now (never polled, or
+    /// no time set), `.distantFuture` when no feed is enabled at all.
     public func nextDue(feedURLs: [String]) throws(StateStoreError) -> Date? {
-        var earliest: Date?
+        var earliest = Date.distantFuture
         for url in feedURLs {
             guard let row = try db.query("SELECT next_poll_at, disabled_reason FROM feeds WHERE url = ?", [.text(url)]).first else { return nil }
             if row[1].string != nil { continue }
             guard let due = row[0].date else { return nil }
-            earliest = min(earliest ?? due, due)
+            earliest = min(earliest, due)
         }
         return earliest
     }

@@ -80,3 +80,19 @@ func record(_ file: String, sha: String) -> StoryRecord {
         #expect(try state.feedStatus(feedID: feed) == FeedPollStatus(lastResult: "ok", lastError: nil, consecutiveErrors: 0))
     }
 }
+
+@Suite struct NextDueTests {
+    @Test func earliestEnabledFeedDecides() throws {
+        let state = try StateStore(path: FileManager.default.temporaryDirectory.appendingPathComponent("due-\(UUID().uuidString).sqlite").path)
+        #expect(try state.nextDue(feedURLs: []) == .distantFuture)  // nothing to poll: sleep
+        #expect(try state.nextDue(feedURLs: ["https://never.example/rss"]) == nil)  // never polled: due now
+        let a = try state.feedID(url: "https://a.example/rss", name: "a")
+        let b = try state.feedID(url: "https://b.example/rss", name: "b")
+        let soon = Date(timeIntervalSince1970: 2_000_000_000)
+        try state.commit(FeedPollCommit(feedID: a, polledAt: Date(), result: "ok", schedule: FeedSchedule(nextPollAt: soon.addingTimeInterval(60))))
+        try state.commit(FeedPollCommit(feedID: b, polledAt: Date(), result: "ok", schedule: FeedSchedule(nextPollAt: soon)))
+        #expect(try state.nextDue(feedURLs: ["https://a.example/rss", "https://b.example/rss"]) == soon)
+        try state.commit(FeedPollCommit(feedID: b, polledAt: Date(), result: "error", schedule: FeedSchedule(nextPollAt: soon, disabledReason: "HTTP 410")))
+        #expect(try state.nextDue(feedURLs: ["https://a.example/rss", "https://b.example/rss"]) == soon.addingTimeInterval(60))
+    }
+}
