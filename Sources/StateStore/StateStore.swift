@@ -48,6 +48,41 @@ public struct FeedSchedule: Sendable, Equatable {
     }
 }
 
+/// Everything `feedcorpus status` shows about one feed.
+public struct FeedStatus: Sendable, Equatable {
+    public var url: String
+    public var name: String
+    public var lastPollAt: Date?
+    public var lastResult: String?
+    public var lastError: String?
+    public var consecutiveErrors: Int
+    public var nextPollAt: Date?
+    public var pollInterval: TimeInterval?
+    public var disabledReason: String?
+    public var fetchURL: String?
+    public var windowOverflows: Int
+    public var storiesStored: Int
+    public var duplicatesDropped: Int
+
+    public init(url: String, name: String, lastPollAt: Date? = nil, lastResult: String? = nil, lastError: String? = nil,
+                consecutiveErrors: Int, nextPollAt: Date? = nil, pollInterval: TimeInterval? = nil, disabledReason: String? = nil,
+                fetchURL: String? = nil, windowOverflows: Int, storiesStored: Int, duplicatesDropped: Int) {
+        self.url = url
+        self.name = name
+        self.lastPollAt = lastPollAt
+        self.lastResult = lastResult
+        self.lastError = lastError
+        self.consecutiveErrors = consecutiveErrors
+        self.nextPollAt = nextPollAt
+        self.pollInterval = pollInterval
+        self.disabledReason = disabledReason
+        self.fetchURL = fetchURL
+        self.windowOverflows = windowOverflows
+        self.storiesStored = storiesStored
+        self.duplicatesDropped = duplicatesDropped
+    }
+}
+
 /// The outcome of a feed's most recent poll.
 public struct FeedPollStatus: Sendable, Equatable {
     public var lastResult: String?
@@ -276,6 +311,31 @@ public final class StateStore {
             return FeedHTTPState()
         }
         return FeedHTTPState(etag: row[0].string, lastModified: row[1].string, bodySHA256: row[2].string)
+    }
+
+    /// The status of every feed the state knows, in registration order.
+    public func feedStatuses() throws(StateStoreError) -> [FeedStatus] {
+        try db.query("""
+            SELECT f.url, f.name, f.last_poll_at, f.last_result, f.last_error, f.consecutive_errors, f.next_poll_at,
+                   f.poll_interval, f.disabled_reason, f.fetch_url, f.window_overflows,
+                   (SELECT count(*) FROM stories s WHERE s.feed_id = f.id),
+                   (SELECT count(*) FROM duplicates d WHERE d.feed_id = f.id)
+            FROM feeds f ORDER BY f.id
+            """).compactMap { row in
+            guard let url = row[0].string, let name = row[1].string else { return nil }
+            return FeedStatus(url: url, name: name, lastPollAt: row[2].date, lastResult: row[3].string, lastError: row[4].string,
+                              consecutiveErrors: Int(row[5].int ?? 0), nextPollAt: row[6].date, pollInterval: row[7].double,
+                              disabledReason: row[8].string, fetchURL: row[9].string, windowOverflows: Int(row[10].int ?? 0),
+                              storiesStored: Int(row[11].int ?? 0), duplicatesDropped: Int(row[12].int ?? 0))
+        }
+    }
+
+    /// Opens an existing state read-only (for `status` while the service runs; no lock needed).
+    public static func openReadOnly(path: String) throws(StateStoreError) -> StateStore {
+        guard FileManager.default.fileExists(atPath: path) else {
+            throw StateStoreError(path: path, operation: "open", message: "no state file yet: nothing has been fetched with this config")
+        }
+        return try StateStore(path: path)
     }
 
     /// The outcome of the feed's last poll.

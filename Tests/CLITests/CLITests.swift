@@ -145,3 +145,24 @@ extension CLITests {
         #expect(run.stderr.contains("nope"))
     }
 }
+
+extension CLITests {
+    @Test func statusShowsEachFeedAndTotals() throws {
+        try server.put("news.xml", FeedFixtures.rss(title: "News", items: [FeedFixtures.Item(guid: "1", title: "One", paragraphs: ["Body one."])]))
+        let path = try writeConfig(feeds: [(server.url("files/news.xml"), "news"), (server.url("status/500"), "broken")])
+        #expect(try feedcorpus(["fetch", "--once", "--config", path]).status == 1)
+        let text = try feedcorpus(["status", "--config", path])
+        #expect(text.status == 0)
+        #expect(text.stdout.contains("news  \(server.url("files/news.xml"))"))
+        #expect(text.stdout.contains("FAILING (1 in a row): HTTP 500"))
+        #expect(text.stdout.contains("total: 2 feeds, 1 stories stored, 0 duplicates dropped, 1 failing, 0 disabled"))
+        let json = try feedcorpus(["status", "--config", path, "--json"])
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [String: Any])
+        let feeds = try #require(object["feeds"] as? [[String: Any]])
+        #expect(feeds.map { $0["name"] as? String } == ["news", "broken"])
+        #expect(feeds[0]["stories_stored"] as? Int == 1)
+        #expect(feeds[0]["next_due"] as? String != nil)
+        #expect(feeds[1]["consecutive_errors"] as? Int == 1)
+        #expect((object["totals"] as? [String: Any])?["failing"] as? Int == 1)
+    }
+}

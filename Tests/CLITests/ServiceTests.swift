@@ -205,6 +205,19 @@ final class NotifySocket {
         let config = try writeConfig([server.url("files/a.xml")])
         let process = try start(config: config, notify: notify)
         #expect(notify.receive(until: { $0.contains("READY=1") }) != nil)
+        #expect(notify.receive(until: { $0.contains("stored this pass") }) != nil)
+        // status reads the state without the lock, while the service holds it.
+        let status = Process()
+        status.executableURL = CLITests.binary
+        status.arguments = ["status", "--config", config]
+        let statusOutput = Pipe()
+        status.standardOutput = statusOutput
+        try status.run()
+        let statusText = String(decoding: statusOutput.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        status.waitUntilExit()
+        #expect(status.terminationStatus == 0)
+        #expect(statusText.contains("total: 1 feeds, 1 stories stored"))
+
         let oneShot = Process()
         oneShot.executableURL = CLITests.binary
         oneShot.arguments = ["fetch", "--once", "--config", config]

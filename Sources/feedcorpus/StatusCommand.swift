@@ -1,0 +1,79 @@
+import ArgumentParser
+import FeedConfig
+import FeedModel
+import Foundation
+import StateStore
+
+struct StatusCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "status",
+        abstract: "Show each feed's last poll, next poll, interval, stories, duplicates and errors.",
+        discussion: "Reads the state without taking the lock, so it works while the service runs.")
+
+    @OptionGroup var options: CommonOptions
+
+    @Flag(help: "One JSON document instead of text.")
+    var json = false
+
+    func run() throws {
+        let configuration = try options.loadConfiguration()
+        let statuses: [FeedStatus]
+        do {
+            statuses = try StateStore.openReadOnly(path: configuration.statePath).feedStatuses()
+        } catch {
+            FileHandle.standardError.write(Data("feedcorpus: \(error)\n".utf8))
+            throw ExitCode(1)
+        }
+        // Configured feeds first, in config order; feeds only the state still knows after them.
+        let byURL = Dictionary(statuses.map { ($0.url, $0) }, uniquingKeysWith: { a, _ in a })
+        var rows: [(FeedStatus, configured: Bool)] = configuration.feeds.map { feed in
+            (byURL[feed.url] ?? FeedStatus(url: feed.url, name: feed.name, consecutiveErrors: 0, windowOverflows: 0,
+                                           storiesStored: 0, duplicatesDropped: 0), true)
+        }
+        let configured = Set(configuration.feeds.map(\.url))
+        rows += statuses.filter { !configured.contains($0.url) }.map { ($0, false) }
+
+        let stored = rows.reduce(0) { $0 + $1.0.storiesStored }
+        let dropped = rows.reduce(0) { $0 + $1.0.duplicatesDropped }
+        let failing = rows.filter { $0.0.consecutiveErrors > 0 }.count
+        let disabled = rows.filter { $0.0.disabledReason != nil }.count
+        if json {
+            let feeds: [[String: Any]] = rows.map { status, isConfigured in
+                func value<T>(_ optional: T?) -> Any { optional.map { $0 as Any } ?? NSNull() }
+                return [
+                    "name": status.name, "url": status.url, "configured": isConfigured, "fetch_url": value(status.fetchURL),
+                    "last_poll": value(status.lastPollAt.map(ISO8601.string)), "last_result": value(status.lastResult),
+                    "last_error": value(status.lastError), "consecutive_errors": status.consecutiveErrors,
+                    "next_due": value(status.nextPollAt.map(ISO8601.string)), "interval_seconds": value(status.pollInterval),
+                    "stories_stored": status.storiesStored, "duplicates_dropped": status.duplicatesDropped,
+                    "window_overflows": status.windowOverflows, "disabled": value(status.disabledReason),
+                ]
+            }
+            let object: [String: Any] = ["feeds": feeds, "totals": [
+                "feeds": rows.count, "stories_stored": stored, "duplicates_dropped": dropped, "failing": failing, "disabled": disabled,
+            ]]
+            let data = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes])
+            print(String(decoding: data, as: UTF8.self))
+            return
+        }
+        for (status, isConfigured) in rows {
+            var state = status.lastResult ?? "never polled"
+            if let reason = status.disabledReason { state = "DISABLED: \(reason)" } else if status.consecutiveErrors > 0 {
+                state = "FAILING (\(status.consecutiveErrors) in a row): \(status.lastError ?? "")"
+            }
+            print("\(status.name)\(isConfigured ? "" : " (no longer configured)")  \(status.url)")
+            let last = status.lastPollAt.map(ISO8601.string) ?? "-"
+            let next = status.nextPollAt.map(ISO8601.string) ?? (status.disabledReason == nil ? "now" : "-")
+            let interval = status.pollInterval.map { Self.duration($0) } ?? "-"
+            print("    last poll \(last) (\(state)); next due \(next); interval \(interval)")
+            print("    \(status.storiesStored) stored, \(status.duplicatesDropped) duplicates dropped"
+                  + (status.windowOverflows > 0 ? ", \(status.windowOverflows) window overflows" : "")
+                  + (status.fetchURL.map { ", polled at \($0) (moved permanently)" } ?? ""))
+        }
+        print("total: \(rows.count) feeds, \(stored) stories stored, \(dropped) duplicates dropped, \(failing) failing, \(disabled) disabled")
+    }
+
+    static func duration(_ seconds: TimeInterval) -> String {
+        seconds >= 3600 ? String(format: "%.1f h", seconds / 3600) : String(format: "%.0f min", seconds / 60)
+    }
+}
