@@ -52,7 +52,8 @@ public enum ConfigLoader {
             throw ConfigError(file: path, line: nil, key: nil, message: "not valid YAML: \(error)")
         }
         let reader = NodeReader(file: path)
-        let top = try reader.mapping(root, key: nil, allowed: ["corpus", "layout", "state", "fetch", "dedupe", "schedule", "feeds", "opml"])
+        let top = try reader.mapping(root, key: nil, allowed: ["corpus", "layout", "state", "fetch", "dedupe", "schedule", "feeds", "opml",
+                                                                      "on_new_stories", "on_new_stories_timeout"])
 
         let corpus = try top["corpus"].map { node throws(ConfigError) in try reader.string(node, key: "corpus") } ?? "corpus"
         let layoutText = try top["layout"].map { node throws(ConfigError) in try reader.string(node, key: "layout") } ?? "daily"
@@ -191,9 +192,20 @@ public enum ConfigLoader {
                 feeds.append(FeedSource(url: url, name: name, category: subscription.category))
             }
         }
-        return Configuration(
+        var configuration = Configuration(
             path: path, corpusDirectory: resolvePath(corpus, folder: folder), layout: layout,
             statePath: resolvePath(state, folder: folder), fetch: fetch, dedupe: dedupe, schedule: schedule, feeds: feeds)
+        if let node = top["on_new_stories"] {
+            let command = try reader.string(node, key: "on_new_stories")
+            guard !command.trimmingCharacters(in: .whitespaces).isEmpty else {
+                throw reader.error(node, key: "on_new_stories", "empty; give a shell command or remove the key")
+            }
+            configuration.onNewStories = command
+        }
+        if let node = top["on_new_stories_timeout"] {
+            configuration.onNewStoriesTimeout = try reader.number(node, key: "on_new_stories_timeout", range: 1...3600)
+        }
+        return configuration
     }
 
     static func resolvePath(_ path: String, folder: String) -> String {

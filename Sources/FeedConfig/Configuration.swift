@@ -101,6 +101,10 @@ public struct Configuration: Sendable, Equatable {
     public var dedupe: DedupeSettings
     public var schedule: ScheduleSettings
     public var feeds: [FeedSource]
+    /// A shell command run after each pass that stored stories, their paths on its standard input.
+    public var onNewStories: String?
+    /// Seconds the hook may run before it is stopped.
+    public var onNewStoriesTimeout: Double = 60
 
     public init(path: String, corpusDirectory: String, layout: LayoutSetting = .daily, statePath: String,
                 fetch: FetchSettings = FetchSettings(), dedupe: DedupeSettings = DedupeSettings(),

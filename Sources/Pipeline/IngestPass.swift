@@ -67,7 +67,17 @@ public struct IngestPass: Sendable {
     public func run(progress: @escaping @Sendable (FeedRunReport) -> Void = { _ in }) async throws(PassError) -> PassSummary {
         let session = try await IngestSession.open(configuration: configuration, logger: logger, clock: clock)
         defer { session.close() }
-        return await run(in: session, progress: progress)
+        let summary = await run(in: session, progress: progress)
+        await runHook(after: summary)
+        return summary
+    }
+
+    /// Runs `on_new_stories` when the pass stored anything.
+    public func runHook(after summary: PassSummary) async {
+        guard let command = configuration.onNewStories else { return }
+        let files = summary.reports.flatMap(\.storedFiles).map { configuration.corpusDirectory + "/" + $0 }
+        guard !files.isEmpty else { return }
+        await NewStoryHook.run(command: command, files: files, timeout: configuration.onNewStoriesTimeout, logger: logger)
     }
 
     /// Runs the pass with an open session (the service keeps one for its whole life).

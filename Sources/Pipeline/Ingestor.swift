@@ -31,6 +31,8 @@ public struct FeedRunReport: Sendable, Equatable {
     public var warning: String?
     /// Every entry was new although the feed had been read before: entries may have been missed.
     public var windowOverflow = false
+    /// The story files this poll stored, relative to the corpus root.
+    public var storedFiles: [String] = []
 
     public init(name: String, url: String, outcome: Outcome) {
         self.name = name
@@ -244,6 +246,7 @@ actor Ingestor {
             }
         }
         report.stored = records.count
+        report.storedFiles = records.map(\.file)
         report.duplicates = duplicates.count
         return report
     }

@@ -134,9 +134,11 @@ final class FeedService: Service, @unchecked Sendable {
                 if due == nil || due! <= Date() {
                     let logger = self.logger
                     pass = Task { [self] in
-                        let summary = await IngestPass(configuration: configuration, logger: logger).run(in: session, shouldStart: { [self] in
+                        let ingestPass = IngestPass(configuration: configuration, logger: logger)
+                        let summary = await ingestPass.run(in: session, shouldStart: { [self] in
                             !withLock { stopping }
                         })
+                        await ingestPass.runHook(after: summary)
                         withLock { finishedPass = summary }
                         return summary
                     }
