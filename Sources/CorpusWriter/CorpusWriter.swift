@@ -144,14 +144,21 @@ public final class CorpusWriter {
     ///
     /// - Parameter known: every stored file (relative path) with its manifest line, from the state.
     public func reconcile(known: [String: String], recentFolders: Int = 2) throws(CorpusWriteError) -> ReconcileReport {
+        try reconcile(folders: foldersToReconcile(recent: recentFolders), known: known)
+    }
+
+    /// The folders an interrupted run can have left debris in: the most recent day folders
+    /// (a crash can only hit the folder being written), or the root for the flat layout.
+    public func foldersToReconcile(recent: Int = 2) -> [String] {
+        if layout == .flat { return [""] }
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: root)) ?? []
+        return Array(names.filter(Self.isDayFolderName).sorted().suffix(recent))
+    }
+
+    /// Reconciles `folders` against `known` (the state's files in those folders with their
+    /// manifest lines).
+    public func reconcile(folders: [String], known: [String: String]) throws(CorpusWriteError) -> ReconcileReport {
         var report = ReconcileReport()
-        let folders: [String]
-        if layout == .flat {
-            folders = [""]
-        } else {
-            let names = (try? FileManager.default.contentsOfDirectory(atPath: root)) ?? []
-            folders = Array(names.filter(Self.isDayFolderName).sorted().suffix(recentFolders))
-        }
         for folder in folders {
             try reconcile(folder: folder, known: known, report: &report)
         }

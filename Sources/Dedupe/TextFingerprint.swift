@@ -88,10 +88,11 @@ public struct TextFingerprint: Sendable, Equatable {
     /// Fingerprints a story. The headline is left out so that a syndicated copy with another
     /// headline is still a duplicate; a story without a body is hashed by its headline.
     public init(story: StoryText) {
-        let source = story.paragraphs.isEmpty ? story.headline : story.body
-        let normalized = HashNormalizer.normalize(source)
-        let prose = story.paragraphs.map(HashNormalizer.normalize)
-            .filter { $0.split(separator: " ").count >= Self.shortParagraphWords }
+        // Normalising each paragraph and joining with one space equals normalising the body
+        // (line breaks collapse to a space), so the text is normalised once.
+        let paragraphs = story.paragraphs.map(HashNormalizer.normalize).filter { !$0.isEmpty }
+        let normalized = story.paragraphs.isEmpty ? HashNormalizer.normalize(story.headline) : paragraphs.joined(separator: " ")
+        let prose = paragraphs.filter { $0.split(separator: " ").count >= Self.shortParagraphWords }
         let proseText = prose.isEmpty ? normalized : prose.joined(separator: " ")
         let words = proseText.split(separator: " ")
         self.init(sha256: Self.sha256(normalized), simhash: SimHash.compute(proseText),

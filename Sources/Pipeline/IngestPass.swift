@@ -292,7 +292,7 @@ extension IngestPass {
         let before = schedule
         do {
             let result = try await ingestor.ingest(feedID: feedID, source: (feed.name, feed.url), feed: parsed, http: http,
-                                                   report: report) { overflow in
+                                                   report: report, previouslyRead: before.pollInterval != nil) { overflow in
                 var next = scheduled(before, observation: .init(feed: parsed, freshnessLifetime: freshness, windowOverflow: overflow))
                 if overflow { next.windowOverflows += 1 }
                 return next

@@ -90,7 +90,8 @@ actor Ingestor {
 
     /// Cleans up after an interrupted run (see `CorpusWriter.reconcile`).
     func reconcile() throws -> ReconcileReport {
-        try writer.reconcile(known: state.storedFiles())
+        let folders = writer.foldersToReconcile()
+        return try writer.reconcile(folders: folders, known: state.storedFiles(inFolders: folders))
     }
 
     /// Registers the feed and returns its id, last validators and schedule.
@@ -126,7 +127,8 @@ actor Ingestor {
     /// 5. the SimHash is within the configured distance of a stored story's: `near_text` (or,
     ///    with keep_longer, a fuller later version is stored and supersedes it).
     func ingest(feedID: Int64, source: (name: String, url: String), feed: ParsedFeed, http: FeedHTTPState,
-                report: FeedRunReport, schedule: @Sendable (_ windowOverflow: Bool) -> FeedSchedule) throws -> FeedRunReport {
+                report: FeedRunReport, previouslyRead: Bool,
+                schedule: @Sendable (_ windowOverflow: Bool) -> FeedSchedule) throws -> FeedRunReport {
         var report = report
         let fetched = clock()
         report.entriesSeen = feed.entries.count
@@ -134,7 +136,6 @@ actor Ingestor {
         let seen = try state.seenEntryKeys(feedID: feedID, among: keyed.map(\.key))
         let fresh = chronological(keyed.filter { !seen.contains($0.key) })
         report.newEntries = fresh.count
-        let previouslyRead = try state.schedule(feedID: feedID).pollInterval != nil
         report.windowOverflow = previouslyRead && keyed.count >= 2 && seen.isEmpty
         var pending: [PendingStory] = []
         var pendingKeys: [String] = []

@@ -401,6 +401,23 @@ public final class StateStore {
         }
     }
 
+    /// The stored files in `folders` (day folders, or "" for the corpus root of the flat layout)
+    /// with their manifest lines: what start-up reconciliation needs, without reading every
+    /// story the state has ever recorded.
+    public func storedFiles(inFolders folders: [String]) throws(StateStoreError) -> [String: String] {
+        var files: [String: String] = [:]
+        for folder in folders {
+            // A range on the unique index of `file` ("0" sorts right after "/").
+            let rows = folder.isEmpty
+                ? try db.query("SELECT file, manifest_line FROM stories WHERE instr(file, '/') = 0")
+                : try db.query("SELECT file, manifest_line FROM stories WHERE file >= ? AND file < ?", [.text(folder + "/"), .text(folder + "0")])
+            for row in rows {
+                if let file = row[0].string { files[file] = row[1].string ?? "" }
+            }
+        }
+        return files
+    }
+
     /// Every stored story file (paths relative to the corpus root) with its manifest line.
     public func storedFiles() throws(StateStoreError) -> [String: String] {
         var files: [String: String] = [:]

@@ -96,3 +96,19 @@ func record(_ file: String, sha: String) -> StoryRecord {
         #expect(try state.nextDue(feedURLs: ["https://a.example/rss", "https://b.example/rss"]) == soon.addingTimeInterval(60))
     }
 }
+
+@Suite struct StoredFilesByFolderTests {
+    @Test func onlyTheAskedFoldersAreRead() throws {
+        let state = try StateStore(path: FileManager.default.temporaryDirectory.appendingPathComponent("folders-\(UUID().uuidString).sqlite").path)
+        let feed = try state.feedID(url: "https://a.example/rss", name: "a")
+        try state.commit(FeedPollCommit(feedID: feed, polledAt: Date(), result: "ok", stored: [
+            (entryKey: "1", record: record("2024-11-03/000_aaaaaaaaaaaaaaaa.txt", sha: "a1")),
+            (entryKey: "2", record: record("2024-11-04/000_bbbbbbbbbbbbbbbb.txt", sha: "b1")),
+            (entryKey: "3", record: record("2024-11-040/000_cccccccccccccccc.txt", sha: "c1")),
+            (entryKey: "4", record: record("000_dddddddddddddddd.txt", sha: "d1")),
+        ]))
+        #expect(try state.storedFiles(inFolders: ["2024-11-04"]).keys.sorted() == ["2024-11-04/000_bbbbbbbbbbbbbbbb.txt"])
+        #expect(try state.storedFiles(inFolders: [""]).keys.sorted() == ["000_dddddddddddddddd.txt"])
+        #expect(try state.storedFiles(inFolders: ["2024-11-03", "2024-11-04"]).count == 2)
+    }
+}
