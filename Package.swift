@@ -33,6 +33,7 @@ let package = Package(
         .target(name: "FeedModel"),
         .target(name: "XMLSupport", dependencies: ["CLibXML2"]),
         .target(name: "FeedParser", dependencies: ["FeedModel", "XMLSupport"]),
+        .target(name: "ArticleExtractor", dependencies: ["XMLSupport", "FeedParser"]),
         .target(
             name: "Fetcher",
             dependencies: ["CCurl", "CCurlShim", .product(name: "Logging", package: "swift-log")]),
@@ -54,7 +55,7 @@ let package = Package(
         .executableTarget(
             name: "feedcorpus",
             dependencies: [
-                "Pipeline", "FeedConfig", "FeedParser", "Fetcher", "Dedupe", "StateStore", "FeedModel",
+                "Pipeline", "FeedConfig", "FeedParser", "ArticleExtractor", "Fetcher", "Dedupe", "StateStore", "FeedModel",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),

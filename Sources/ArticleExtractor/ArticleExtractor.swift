@@ -1,0 +1,100 @@
+import FeedParser
+import Foundation
+import XMLSupport
+
+/// What the extractor found on an article page.
+public struct ExtractedArticle: Sendable, Equatable {
+    /// The headline: og:title, else the JSON-LD headline, else the first `h1`, else the `<title>`
+    /// without its site-name suffix.
+    public var title: String?
+    /// The article body, one paragraph per element, in reading order, without the headline.
+    public var paragraphs: [String]
+    public var author: String?
+    public var published: Date?
+    /// The page's language: `<html lang>` / og:locale / JSON-LD `inLanguage`, else a guess from
+    /// the text (see `LanguageGuess`).
+    public var language: String?
+    /// `link rel=canonical`, else og:url, else the JSON-LD url; resolved against the page URL.
+    public var canonicalURL: String?
+    /// True when the page looks like a paywall or a consent wall rather than the article.
+    public var isWall: Bool
+    /// Which signal the body came from, for diagnostics: "json-ld", "dom".
+    public var method: String
+
+    /// The body, paragraphs separated by "\n".
+    public var text: String { paragraphs.joined(separator: "\n") }
+
+    public init(title: String? = nil, paragraphs: [String] = [], author: String? = nil, published: Date? = nil,
+                language: String? = nil, canonicalURL: String? = nil, isWall: Bool = false, method: String = "dom") {
+        self.title = title
+        self.paragraphs = paragraphs
+        self.author = author
+        self.published = published
+        self.language = language
+        self.canonicalURL = canonicalURL
+        self.isWall = isWall
+        self.method = method
+    }
+}
+
+/// Extracts the story from an article page: the body text without navigation, boilerplate,
+/// captions, comments and related links, plus the page's metadata.
+public enum ArticleExtractor {
+    /// Extracts the article from the raw bytes of a page.
+    /// - Parameters:
+    ///   - html: the page as served.
+    ///   - url: the page's URL after redirects, to resolve relative canonical links.
+    ///   - httpCharset: the charset parameter of the HTTP Content-Type, if any.
+    public static func extract(html: [UInt8], url: String? = nil, httpCharset: String? = nil) -> ExtractedArticle {
+        guard let root = HTMLDOM.parse(html, httpCharset: httpCharset, url: url) else { return ExtractedArticle() }
+        return extract(root: root, url: url)
+    }
+
+    /// Extracts the article from a parsed page.
+    public static func extract(root: HTMLElement, url: String?) -> ExtractedArticle {
+        let metadata = PageMetadata(root: root, url: url)
+        var finder = ContentFinder(root: root, metadata: metadata)
+        var paragraphs = finder.bodyParagraphs()
+        var method = "dom"
+        if let structured = metadata.articleBody, StructuredBody.prefer(structured, over: paragraphs) {
+            paragraphs = structured
+            method = "json-ld"
+        }
+        paragraphs = Headline.dropLeading(from: paragraphs, titles: metadata.titleCandidates)
+        let text = paragraphs.joined(separator: " ")
+        let language = metadata.language ?? LanguageGuess.guess(text)
+        return ExtractedArticle(
+            title: metadata.title, paragraphs: paragraphs, author: metadata.author, published: metadata.published,
+            language: language, canonicalURL: metadata.canonicalURL,
+            isWall: WallDetector.looksLikeWall(paragraphs: paragraphs, page: finder), method: method)
+    }
+}
+
+/// When JSON-LD `articleBody` is used instead of the text found in the page.
+enum StructuredBody {
+    /// The structured body is taken when it is substantial and not much shorter than the page's
+    /// body (sites truncate it, or put only a summary there).
+    static func prefer(_ structured: [String], over dom: [String]) -> Bool {
+        let structuredLength = structured.reduce(0) { $0 + $1.count }
+        let domLength = dom.reduce(0) { $0 + $1.count }
+        guard structuredLength >= 200 else { return false }
+        return Double(structuredLength) >= Double(domLength) * 0.9 && Double(structuredLength) <= Double(domLength) * 1.6 + 200
+    }
+}
+
+/// Removes a headline the body repeats at its start.
+enum Headline {
+    static func dropLeading(from paragraphs: [String], titles: [String]) -> [String] {
+        guard let first = paragraphs.first else { return paragraphs }
+        let key = comparable(first)
+        guard !key.isEmpty else { return paragraphs }
+        for title in titles where comparable(title) == key {
+            return Array(paragraphs.dropFirst())
+        }
+        return paragraphs
+    }
+
+    static func comparable(_ text: String) -> String {
+        String(text.lowercased().unicodeScalars.filter { CharacterSet.alphanumerics.contains($0) }.map(Character.init))
+    }
+}

@@ -1,0 +1,333 @@
+import Foundation
+import XMLSupport
+
+/// Finds the article body in a page's element tree.
+///
+/// 1. Leaves out what is never article text: scripts, forms' controls, navigation, asides,
+///    footers, figures and captions, hidden elements, and elements whose class or id names
+///    boilerplate (share, comments, related, newsletter, cookie, ...), unless the element holds
+///    most of the page's paragraph text.
+/// 2. Scores containers by the paragraphs inside them (length, commas), weighted by class/id
+///    hints and link density, and picks the best; siblings that look like more of the same
+///    story are added.
+/// 3. Writes the chosen blocks out one paragraph per line, dropping link lists and stock
+///    boilerplate lines ("Advertisement", "Read more", ...).
+struct ContentFinder {
+    let root: HTMLElement
+    let metadata: PageMetadata
+    private var removed: Set<ObjectIdentifier> = []
+    private var stats: [ObjectIdentifier: TextStats] = [:]
+    private var scores: [ObjectIdentifier: Double] = [:]
+    /// The paragraph text of the whole page, for the wall detector.
+    private(set) var pageParagraphLength = 0
+
+    struct TextStats {
+        /// Characters of text (white space runs count once).
+        var length = 0
+        /// Characters inside links.
+        var linkLength = 0
+        /// Characters inside `p` elements.
+        var paragraphLength = 0
+        var commas = 0
+        var linkDensity: Double { length == 0 ? 0 : Double(linkLength) / Double(length) }
+    }
+
+    init(root: HTMLElement, metadata: PageMetadata) {
+        self.root = root
+        self.metadata = metadata
+    }
+
+    mutating func bodyParagraphs() -> [String] {
+        let body = root.childElements.first(where: { $0.name == "body" }) ?? root
+        _ = measure(body, insideLink: false, insideParagraph: false)
+        pageParagraphLength = stats[ObjectIdentifier(body)]?.paragraphLength ?? 0
+        markBoilerplate(body)
+        let chosen = chooseContent(body)
+        var writer = BlockWriter(removed: removed)
+        for element in chosen { writer.write(element) }
+        writer.flush()
+        return writer.paragraphs
+    }
+
+    // MARK: - Measuring
+
+    @discardableResult
+    private mutating func measure(_ element: HTMLElement, insideLink: Bool, insideParagraph: Bool) -> TextStats {
+        var total = TextStats()
+        let link = insideLink || element.name == "a"
+        let paragraph = insideParagraph || element.name == "p"
+        if Vocabulary.invisible.contains(element.name) {
+            stats[ObjectIdentifier(element)] = total
+            return total
+        }
+        for child in element.children {
+            switch child {
+            case .text(let text):
+                let (length, commas) = Self.countText(text)
+                total.length += length
+                total.commas += commas
+                if link { total.linkLength += length }
+                if paragraph { total.paragraphLength += length }
+            case .element(let child):
+                let childStats = measure(child, insideLink: link, insideParagraph: paragraph)
+                total.length += childStats.length
+                total.linkLength += childStats.linkLength
+                total.paragraphLength += childStats.paragraphLength
+                total.commas += childStats.commas
+            }
+        }
+        stats[ObjectIdentifier(element)] = total
+        return total
+    }
+
+    static func countText(_ text: String) -> (length: Int, commas: Int) {
+        var length = 0
+        var commas = 0
+        var previousSpace = true
+        for scalar in text.unicodeScalars {
+            if scalar == " " || scalar == "\n" || scalar == "\t" || scalar == "\r" {
+                if !previousSpace { length += 1 }
+                previousSpace = true
+            } else {
+                length += 1
+                previousSpace = false
+                if scalar == "," || scalar == "，" || scalar == "、" { commas += 1 }
+            }
+        }
+        return (length, commas)
+    }
+
+    func stats(of element: HTMLElement) -> TextStats { stats[ObjectIdentifier(element)] ?? TextStats() }
+
+    // MARK: - Boilerplate
+
+    private mutating func markBoilerplate(_ element: HTMLElement) {
+        for child in element.childElements {
+            if isBoilerplate(child) {
+                removed.insert(ObjectIdentifier(child))
+            } else {
+                markBoilerplate(child)
+            }
+        }
+    }
+
+    private func isBoilerplate(_ element: HTMLElement) -> Bool {
+        let name = element.name
+        if Vocabulary.invisible.contains(name) || Vocabulary.neverContent.contains(name) { return true }
+        if element.attribute("hidden") != nil || element.attribute("aria-hidden") == "true" { return true }
+        if let style = element.attribute("style")?.lowercased().filter({ $0 != " " }),
+           style.contains("display:none") || style.contains("visibility:hidden") { return true }
+        let holdsMostText = pageParagraphLength > 0 && Double(stats(of: element).paragraphLength) > 0.5 * Double(pageParagraphLength)
+        if holdsMostText { return false }
+        if Vocabulary.structuralBoilerplate.contains(name) { return true }
+        if let role = element.attribute("role")?.lowercased(), Vocabulary.boilerplateRoles.contains(role) { return true }
+        let hints = ClassHints(element)
+        if hints.isEmpty || name == "body" || name == "html" { return false }
+        if hints.matchesStrongNegative { return true }
+        return hints.matchesNegative && !hints.matchesPositive
+    }
+
+    // MARK: - Choosing the content
+
+    private mutating func chooseContent(_ body: HTMLElement) -> [HTMLElement] {
+        // Structural markers first: one itemprop=articleBody (or one article element) that holds
+        // most of the paragraph text is the story.
+        var candidatesByScore: [(HTMLElement, Double)] = []
+        scoreParagraphs(body)
+        for (identifier, score) in scores {
+            _ = identifier
+            _ = score
+        }
+        var all: [HTMLElement] = []
+        collectScored(body, into: &all)
+        for element in all {
+            let raw = scores[ObjectIdentifier(element)] ?? 0
+            candidatesByScore.append((element, raw * (1 - stats(of: element).linkDensity)))
+        }
+        guard var (top, topScore) = candidatesByScore.max(by: { $0.1 < $1.1 }) else { return [body] }
+
+        // Several strong candidates sharing an ancestor: the story is split into sections.
+        let strong = candidatesByScore.filter { $0.0 !== top && $0.1 >= topScore * 0.75 }.map(\.0)
+        if strong.count >= 2 {
+            var ancestor = top.parent
+            while let current = ancestor, current !== body {
+                let containing = strong.filter { Self.isAncestor(current, of: $0) }.count
+                if containing >= 2 {
+                    top = current
+                    break
+                }
+                ancestor = current.parent
+            }
+        }
+        // A parent that adds nothing but a wrapper.
+        while let parent = top.parent, parent !== body, parent.childElements.filter({ !removed.contains(ObjectIdentifier($0)) }).count == 1 {
+            top = parent
+        }
+        topScore = max(topScore, scores[ObjectIdentifier(top)] ?? 0)
+
+        // Siblings that continue the story.
+        guard let parent = top.parent else { return [top] }
+        let threshold = max(10, topScore * 0.2)
+        let topHints = ClassHints(top)
+        var chosen: [HTMLElement] = []
+        for sibling in parent.childElements where !removed.contains(ObjectIdentifier(sibling)) {
+            if sibling === top {
+                chosen.append(sibling)
+                continue
+            }
+            var bonus = 0.0
+            if !topHints.isEmpty, ClassHints(sibling).raw == topHints.raw { bonus = topScore * 0.2 }
+            let score = (scores[ObjectIdentifier(sibling)] ?? 0) * (1 - stats(of: sibling).linkDensity) + bonus
+            if score >= threshold {
+                chosen.append(sibling)
+            } else if sibling.name == "p" {
+                let siblingStats = stats(of: sibling)
+                let text = HTMLText.collapseWhitespace(sibling.textContent)
+                if siblingStats.length > 80, siblingStats.linkDensity < 0.25 {
+                    chosen.append(sibling)
+                } else if siblingStats.length > 0, siblingStats.linkDensity == 0, text.range(of: #"\.( |$)"#, options: .regularExpression) != nil {
+                    chosen.append(sibling)
+                }
+            }
+        }
+        return chosen
+    }
+
+    private func collectScored(_ element: HTMLElement, into list: inout [HTMLElement]) {
+        for child in element.childElements where !removed.contains(ObjectIdentifier(child)) {
+            if scores[ObjectIdentifier(child)] != nil { list.append(child) }
+            collectScored(child, into: &list)
+        }
+    }
+
+    static func isAncestor(_ ancestor: HTMLElement, of element: HTMLElement) -> Bool {
+        var current = element.parent
+        while let node = current {
+            if node === ancestor { return true }
+            current = node.parent
+        }
+        return false
+    }
+
+    /// Readability's scoring: each paragraph gives 1 + its commas + a point per 100 characters
+    /// (at most 3) to its parent, half to its grandparent, and a third of a third further up.
+    private mutating func scoreParagraphs(_ element: HTMLElement) {
+        for child in element.childElements where !removed.contains(ObjectIdentifier(child)) {
+            if Vocabulary.paragraphLike.contains(child.name) || (child.name == "div" && !Self.hasBlockChild(child)) {
+                let childStats = stats(of: child)
+                if childStats.length >= 25 {
+                    let score = 1 + Double(childStats.commas) + min(Double(childStats.length / 100), 3)
+                    var ancestor: HTMLElement? = child.parent
+                    var level = 0
+                    while let current = ancestor, level < 5 {
+                        let key = ObjectIdentifier(current)
+                        if scores[key] == nil { scores[key] = initialScore(current) }
+                        let divider: Double = level == 0 ? 1 : level == 1 ? 2 : Double(level) * 3
+                        scores[key, default: 0] += score / divider
+                        ancestor = current.parent
+                        level += 1
+                    }
+                }
+                if child.name != "div" { continue }
+            }
+            scoreParagraphs(child)
+        }
+    }
+
+    static func hasBlockChild(_ element: HTMLElement) -> Bool {
+        element.childElements.contains { Vocabulary.blocks.contains($0.name) }
+    }
+
+    private func initialScore(_ element: HTMLElement) -> Double {
+        var score: Double
+        switch element.name {
+        case "div", "article", "main", "section": score = 5
+        case "pre", "td", "blockquote": score = 3
+        case "address", "ol", "ul", "dl", "dd", "dt", "li", "form": score = -3
+        case "h1", "h2", "h3", "h4", "h5", "h6", "th": score = -5
+        default: score = 0
+        }
+        let hints = ClassHints(element)
+        if hints.matchesNegative { score -= 25 }
+        if hints.matchesPositive { score += 25 }
+        if element.attribute("itemprop")?.lowercased() == "articlebody" { score += 50 }
+        return score
+    }
+}
+
+/// The class and id of an element as lower-case words, matched against boilerplate and content
+/// vocabularies.
+struct ClassHints {
+    let raw: String
+    let words: [Substring]
+
+    init(_ element: HTMLElement) {
+        var raw = (element.attribute("class") ?? "") + " " + (element.attribute("id") ?? "")
+        if let itemprop = element.attribute("itemprop") { raw += " " + itemprop }
+        self.raw = raw.lowercased()
+        words = self.raw.split(whereSeparator: { !$0.isLetter && !$0.isNumber })
+    }
+
+    var isEmpty: Bool { words.isEmpty }
+
+    var matchesStrongNegative: Bool {
+        Vocabulary.strongNegativeWords.contains { word in words.contains(Substring(word)) }
+            || Vocabulary.strongNegativeParts.contains { raw.contains($0) }
+    }
+
+    var matchesNegative: Bool {
+        Vocabulary.negativeWords.contains { word in words.contains(Substring(word)) }
+            || Vocabulary.negativeParts.contains { raw.contains($0) }
+    }
+
+    var matchesPositive: Bool {
+        Vocabulary.positiveParts.contains { raw.contains($0) }
+    }
+}
+
+enum Vocabulary {
+    /// Elements whose content is never visible text.
+    static let invisible: Set<String> = [
+        "script", "style", "noscript", "template", "head", "svg", "canvas", "iframe", "object", "embed",
+        "video", "audio", "picture", "map", "math", "title", "meta", "link",
+    ]
+    /// Elements that are never part of an article's text.
+    static let neverContent: Set<String> = [
+        "button", "select", "input", "textarea", "label", "option", "nav", "aside", "figure", "figcaption",
+        "dialog", "menu", "h1",
+    ]
+    /// Page furniture, unless it holds most of the page's text.
+    static let structuralBoilerplate: Set<String> = ["header", "footer", "form"]
+    static let boilerplateRoles: Set<String> = [
+        "navigation", "banner", "contentinfo", "complementary", "dialog", "alert", "alertdialog", "menu", "menubar", "search",
+    ]
+    static let paragraphLike: Set<String> = ["p", "pre", "blockquote", "td"]
+    static let blocks: Set<String> = [
+        "address", "article", "aside", "blockquote", "dd", "details", "dialog", "div", "dl", "dt", "fieldset", "figure",
+        "footer", "form", "h1", "h2", "h3", "h4", "h5", "h6", "header", "hr", "li", "main", "nav", "ol", "p", "pre",
+        "section", "table", "ul", "tr", "td", "th", "tbody", "thead",
+    ]
+
+    static let strongNegativeWords = [
+        "share", "sharing", "social", "comments", "comment", "related", "newsletter", "cookie", "cookies", "consent",
+        "outbrain", "taboola", "caption", "captions", "credit", "credits", "breadcrumb", "breadcrumbs", "byline",
+        "promo", "advertisement", "ad", "ads", "advert", "sidebar", "subscribe", "subscription", "signup", "popup",
+        "modal", "trending", "recommended", "recommendations", "nav", "navigation", "menu", "footer", "masthead", "tags",
+        "tag", "toolbar", "print", "sponsored", "disqus", "paywall", "inline", "newsletters",
+    ]
+    static let strongNegativeParts = [
+        "comment", "share", "social", "newsletter", "related", "recommend", "outbrain", "taboola", "cookie", "consent",
+        "caption", "breadcrumb", "advert", "sidebar", "subscribe", "signup", "sign-up", "popular", "most-read", "mostread",
+        "trending", "promo", "byline", "author-info", "authorinfo", "author-bio", "more-stories", "morestories",
+        "read-more", "readmore", "also-read", "alsoread", "further-reading", "tags",
+    ]
+    static let negativeWords = [
+        "banner", "combx", "contact", "foot", "footnote", "gdpr", "meta", "scroll", "shoutbox", "skyscraper", "sponsor",
+        "shopping", "tool", "tools", "widget", "hidden", "hid", "extra", "remark", "replies", "rss", "supplemental",
+        "pagination", "pager", "header", "legends", "agegate", "media", "video", "photo", "gallery", "embed",
+    ]
+    static let negativeParts = ["-ad-", "widget", "footer", "header", "sponsor", "gallery", "slideshow"]
+    static let positiveParts = [
+        "article", "body", "content", "entry", "hentry", "main", "post", "text", "blog", "story", "prose",
+    ]
+}

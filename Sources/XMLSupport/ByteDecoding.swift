@@ -1,0 +1,104 @@
+/// Byte-level text decoding shared by the feed and HTML readers: UTF-8 validation and the
+/// Windows-1252 repair publishers' mislabelled bytes need.
+public enum ByteDecoding {
+    public static func isASCII(_ bytes: [UInt8]) -> Bool { bytes.allSatisfy { $0 < 0x80 } }
+
+    public static func isValidUTF8(_ bytes: [UInt8]) -> Bool {
+        bytes.withUnsafeBufferPointer { buffer in
+            var index = 0
+            let count = buffer.count
+            while index < count {
+                // ASCII runs, eight bytes at a time.
+                while index + 8 <= count {
+                    let word = UnsafeRawPointer(buffer.baseAddress! + index).loadUnaligned(as: UInt64.self)
+                    if word & 0x8080_8080_8080_8080 != 0 { break }
+                    index += 8
+                }
+                guard index < count else { return true }
+                let lead = buffer[index]
+                if lead < 0x80 {
+                    index += 1
+                    continue
+                }
+                let length: Int
+                let minimum: UInt32
+                switch lead {
+                case 0xC2...0xDF: length = 2; minimum = 0x80
+                case 0xE0...0xEF: length = 3; minimum = 0x800
+                case 0xF0...0xF4: length = 4; minimum = 0x10000
+                default: return false
+                }
+                guard index + length <= count else { return false }
+                var scalar = UInt32(lead) & (length == 2 ? 0x1F : length == 3 ? 0x0F : 0x07)
+                for offset in 1..<length {
+                    let byte = buffer[index + offset]
+                    guard byte & 0xC0 == 0x80 else { return false }
+                    scalar = scalar << 6 | UInt32(byte & 0x3F)
+                }
+                guard scalar >= minimum, scalar <= 0x10FFFF, !(0xD800...0xDFFF).contains(scalar) else { return false }
+                index += length
+            }
+            return true
+        }
+    }
+
+    /// UTF-8 bytes for `bytes`: with `all`, every byte is read as Windows-1252; otherwise valid
+    /// UTF-8 sequences are kept and only the invalid bytes are read as Windows-1252.
+    public static func windows1252ToUTF8(_ bytes: [UInt8], all: Bool) -> [UInt8] {
+        var out: [UInt8] = []
+        out.reserveCapacity(bytes.count + bytes.count / 8)
+        var index = 0
+        while index < bytes.count {
+            let byte = bytes[index]
+            if byte < 0x80 {
+                out.append(byte)
+                index += 1
+                continue
+            }
+            if !all, let length = validSequenceLength(bytes, at: index) {
+                out.append(contentsOf: bytes[index..<index + length])
+                index += length
+                continue
+            }
+            let scalar = windows1252[Int(byte) - 0x80] ?? Unicode.Scalar(byte)
+            out.append(contentsOf: String(Character(scalar)).utf8)
+            index += 1
+        }
+        return out
+    }
+
+    private static func validSequenceLength(_ bytes: [UInt8], at index: Int) -> Int? {
+        let lead = bytes[index]
+        let length: Int
+        switch lead {
+        case 0xC2...0xDF: length = 2
+        case 0xE0...0xEF: length = 3
+        case 0xF0...0xF4: length = 4
+        default: return nil
+        }
+        guard index + length <= bytes.count else { return nil }
+        let sequence = Array(bytes[index..<index + length])
+        return isValidUTF8(sequence) ? length : nil
+    }
+
+    /// Windows-1252's 0x80–0x9F; the rest of 0xA0–0xFF is Latin-1.
+    private static let windows1252: [Unicode.Scalar?] = {
+        let high: [UInt32] = [
+            0x20AC, 0, 0x201A, 0x0192, 0x201E, 0x2026, 0x2020, 0x2021, 0x02C6, 0x2030, 0x0160, 0x2039, 0x0152, 0, 0x017D, 0,
+            0, 0x2018, 0x2019, 0x201C, 0x201D, 0x2022, 0x2013, 0x2014, 0x02DC, 0x2122, 0x0161, 0x203A, 0x0153, 0, 0x017E, 0x0178,
+        ]
+        return (0x80...0xFF).map { byte in
+            if byte < 0xA0 {
+                let value = high[byte - 0x80]
+                return value == 0 ? Unicode.Scalar(UInt32(byte)) : Unicode.Scalar(value)
+            }
+            return Unicode.Scalar(UInt32(byte))
+        }
+    }()
+
+    /// `bytes` as UTF-8 with every invalid sequence replaced by U+FFFD (never read as Latin-1).
+    public static func repairedUTF8(_ bytes: [UInt8]) -> [UInt8] {
+        if isValidUTF8(bytes) { return bytes }
+        return Array(String(decoding: bytes, as: UTF8.self).utf8)
+    }
+}
