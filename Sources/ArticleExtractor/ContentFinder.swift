@@ -18,6 +18,7 @@ struct ContentFinder {
     private var removed: Set<ObjectIdentifier> = []
     private var stats: [ObjectIdentifier: TextStats] = [:]
     private var scores: [ObjectIdentifier: Double] = [:]
+    private var content: [ObjectIdentifier: ContentMeasure] = [:]
     /// The paragraph text of the whole page, for the wall detector.
     private(set) var pageParagraphLength = 0
 
@@ -43,10 +44,23 @@ struct ContentFinder {
         pageParagraphLength = stats[ObjectIdentifier(body)]?.paragraphLength ?? 0
         markBoilerplate(body)
         let chosen = chooseContent(body)
+        for element in chosen { debug("chosen", element) }
         var writer = BlockWriter(removed: removed)
         for element in chosen { writer.write(element) }
         writer.flush()
         return writer.paragraphs
+    }
+
+    private func debug(_ label: String, _ element: HTMLElement) {
+        guard ProcessInfo.processInfo.environment["FEEDCORPUS_EXTRACT_DEBUG"] != nil else { return }
+        var path: [String] = []
+        var node: HTMLElement? = element
+        while let current = node {
+            path.append(current.name + (current.attribute("class").map { "." + $0.prefix(40) } ?? ""))
+            node = current.parent
+        }
+        let measure = content[ObjectIdentifier(element)] ?? ContentMeasure()
+        FileHandle.standardError.write(Data("\(label) score=\(scores[ObjectIdentifier(element)] ?? 0) good=\(measure.good) total=\(measure.total): \(path.reversed().joined(separator: " > "))\n".utf8))
     }
 
     // MARK: - Measuring
@@ -127,6 +141,55 @@ struct ContentFinder {
         return hints.matchesNegative && !hints.matchesPositive
     }
 
+    /// Visible text below an element once boilerplate is left out, and how much of it is in
+    /// paragraphs (blocks of text with few links).
+    struct ContentMeasure {
+        var good = 0
+        var total = 0
+    }
+
+    private mutating func measureContent(_ element: HTMLElement) -> ContentMeasure {
+        var measure = ContentMeasure()
+        var run = TextStats()
+        func endRun() {
+            if run.length >= 25, run.linkDensity < 0.5 { measure.good += run.length }
+            run = TextStats()
+        }
+        for child in element.children {
+            switch child {
+            case .text(let text):
+                let length = Self.countText(text).length
+                run.length += length
+                measure.total += length
+            case .element(let child):
+                if removed.contains(ObjectIdentifier(child)) || Vocabulary.invisible.contains(child.name) { continue }
+                if Vocabulary.blocks.contains(child.name) || child.name == "br" {
+                    endRun()
+                    if Vocabulary.paragraphLike.contains(child.name) || Vocabulary.headings.contains(child.name) {
+                        let childStats = stats(of: child)
+                        let isGood = childStats.linkDensity < 0.5 && (childStats.length >= 25 || Vocabulary.headings.contains(child.name))
+                        let childMeasure = ContentMeasure(good: isGood ? childStats.length : 0, total: childStats.length)
+                        content[ObjectIdentifier(child)] = childMeasure
+                        measure.good += childMeasure.good
+                        measure.total += childMeasure.total
+                    } else {
+                        let inner = measureContent(child)
+                        measure.good += inner.good
+                        measure.total += inner.total
+                    }
+                } else {
+                    let childStats = stats(of: child)
+                    run.length += childStats.length
+                    run.linkLength += childStats.linkLength
+                    measure.total += childStats.length
+                }
+            }
+        }
+        endRun()
+        content[ObjectIdentifier(element)] = measure
+        return measure
+    }
+
     // MARK: - Choosing the content
 
     private mutating func chooseContent(_ body: HTMLElement) -> [HTMLElement] {
@@ -134,10 +197,7 @@ struct ContentFinder {
         // most of the paragraph text is the story.
         var candidatesByScore: [(HTMLElement, Double)] = []
         scoreParagraphs(body)
-        for (identifier, score) in scores {
-            _ = identifier
-            _ = score
-        }
+        _ = measureContent(body)
         var all: [HTMLElement] = []
         collectScored(body, into: &all)
         for element in all {
@@ -163,6 +223,22 @@ struct ContentFinder {
         while let parent = top.parent, parent !== body, parent.childElements.filter({ !removed.contains(ObjectIdentifier($0)) }).count == 1 {
             top = parent
         }
+        // Grow to an ancestor (within a few levels) when that adds mostly paragraph text:
+        // stories split into chunks between ad slots, or continued after an inline box.
+        let inner = content[ObjectIdentifier(top)] ?? ContentMeasure()
+        var ancestor = top.parent
+        var levels = 0
+        var grown = top
+        while let current = ancestor, current !== body, levels < 4 {
+            let outer = content[ObjectIdentifier(current)] ?? ContentMeasure()
+            let addedGood = outer.good - inner.good
+            let addedTotal = outer.total - inner.total
+            if addedGood >= 150, Double(addedGood) >= 0.75 * Double(addedTotal) { grown = current }
+            ancestor = current.parent
+            levels += 1
+        }
+        debug("top", top)
+        top = grown
         topScore = max(topScore, scores[ObjectIdentifier(top)] ?? 0)
 
         // Siblings that continue the story.
@@ -212,25 +288,50 @@ struct ContentFinder {
     /// Readability's scoring: each paragraph gives 1 + its commas + a point per 100 characters
     /// (at most 3) to its parent, half to its grandparent, and a third of a third further up.
     private mutating func scoreParagraphs(_ element: HTMLElement) {
-        for child in element.childElements where !removed.contains(ObjectIdentifier(child)) {
-            if Vocabulary.paragraphLike.contains(child.name) || (child.name == "div" && !Self.hasBlockChild(child)) {
-                let childStats = stats(of: child)
-                if childStats.length >= 25 {
-                    let score = 1 + Double(childStats.commas) + min(Double(childStats.length / 100), 3)
-                    var ancestor: HTMLElement? = child.parent
-                    var level = 0
-                    while let current = ancestor, level < 5 {
-                        let key = ObjectIdentifier(current)
-                        if scores[key] == nil { scores[key] = initialScore(current) }
-                        let divider: Double = level == 0 ? 1 : level == 1 ? 2 : Double(level) * 3
-                        scores[key, default: 0] += score / divider
-                        ancestor = current.parent
-                        level += 1
+        // Text directly inside a container (between its blocks) counts as paragraphs of it.
+        if Self.hasBlockChild(element) {
+            var run = TextStats()
+            for child in element.children {
+                switch child {
+                case .text(let text):
+                    let counted = Self.countText(text)
+                    run.length += counted.length
+                    run.commas += counted.commas
+                case .element(let child):
+                    if Vocabulary.blocks.contains(child.name) || child.name == "br" {
+                        addParagraphScore(run, from: element, level: 0)
+                        run = TextStats()
+                    } else if !removed.contains(ObjectIdentifier(child)) && !Vocabulary.invisible.contains(child.name) {
+                        let childStats = stats(of: child)
+                        run.length += childStats.length
+                        run.linkLength += childStats.linkLength
+                        run.commas += childStats.commas
                     }
                 }
+            }
+            addParagraphScore(run, from: element, level: 0)
+        }
+        for child in element.childElements where !removed.contains(ObjectIdentifier(child)) {
+            if Vocabulary.paragraphLike.contains(child.name) || (child.name == "div" && !Self.hasBlockChild(child)) {
+                if let parent = child.parent { addParagraphScore(stats(of: child), from: parent, level: 0) }
                 if child.name != "div" { continue }
             }
             scoreParagraphs(child)
+        }
+    }
+
+    private mutating func addParagraphScore(_ paragraph: TextStats, from element: HTMLElement, level start: Int) {
+        guard paragraph.length >= 25, paragraph.linkDensity < 0.5 else { return }
+        let score = 1 + Double(paragraph.commas) + min(Double(paragraph.length / 100), 3)
+        var ancestor: HTMLElement? = element
+        var level = start
+        while let current = ancestor, level < 5 {
+            let key = ObjectIdentifier(current)
+            if scores[key] == nil { scores[key] = initialScore(current) }
+            let divider: Double = level == 0 ? 1 : level == 1 ? 2 : Double(level) * 3
+            scores[key, default: 0] += score / divider
+            ancestor = current.parent
+            level += 1
         }
     }
 
@@ -302,6 +403,7 @@ enum Vocabulary {
         "navigation", "banner", "contentinfo", "complementary", "dialog", "alert", "alertdialog", "menu", "menubar", "search",
     ]
     static let paragraphLike: Set<String> = ["p", "pre", "blockquote", "td"]
+    static let headings: Set<String> = ["h2", "h3", "h4", "h5", "h6"]
     static let blocks: Set<String> = [
         "address", "article", "aside", "blockquote", "dd", "details", "dialog", "div", "dl", "dt", "fieldset", "figure",
         "footer", "form", "h1", "h2", "h3", "h4", "h5", "h6", "header", "hr", "li", "main", "nav", "ol", "p", "pre",
