@@ -30,7 +30,12 @@ struct ContentFinder {
         /// Characters inside `p` elements.
         var paragraphLength = 0
         var commas = 0
+        /// Sentence-ending punctuation marks.
+        var stops = 0
         var linkDensity: Double { length == 0 ? 0 : Double(linkLength) / Double(length) }
+        /// Reads like running text: long enough, few links, and a sentence in it (a title or
+        /// a teaser headline has no full stop).
+        var isProse: Bool { length >= 25 && linkDensity < 0.5 && (length >= 120 || stops > 0) }
     }
 
     init(root: HTMLElement, metadata: PageMetadata) {
@@ -77,9 +82,10 @@ struct ContentFinder {
         for child in element.children {
             switch child {
             case .text(let text):
-                let (length, commas) = Self.countText(text)
+                let (length, commas, stops) = Self.countText(text)
                 total.length += length
                 total.commas += commas
+                total.stops += stops
                 if link { total.linkLength += length }
                 if paragraph { total.paragraphLength += length }
             case .element(let child):
@@ -88,15 +94,17 @@ struct ContentFinder {
                 total.linkLength += childStats.linkLength
                 total.paragraphLength += childStats.paragraphLength
                 total.commas += childStats.commas
+                total.stops += childStats.stops
             }
         }
         stats[ObjectIdentifier(element)] = total
         return total
     }
 
-    static func countText(_ text: String) -> (length: Int, commas: Int) {
+    static func countText(_ text: String) -> (length: Int, commas: Int, stops: Int) {
         var length = 0
         var commas = 0
+        var stops = 0
         var previousSpace = true
         for scalar in text.unicodeScalars {
             if scalar == " " || scalar == "\n" || scalar == "\t" || scalar == "\r" {
@@ -106,9 +114,10 @@ struct ContentFinder {
                 length += 1
                 previousSpace = false
                 if scalar == "," || scalar == "，" || scalar == "、" { commas += 1 }
+                if scalar == "." || scalar == "!" || scalar == "?" || scalar == "。" || scalar == "！" || scalar == "？" || scalar == "…" { stops += 1 }
             }
         }
-        return (length, commas)
+        return (length, commas, stops)
     }
 
     func stats(of element: HTMLElement) -> TextStats { stats[ObjectIdentifier(element)] ?? TextStats() }
@@ -137,6 +146,7 @@ struct ContentFinder {
         if let role = element.attribute("role")?.lowercased(), Vocabulary.boilerplateRoles.contains(role) { return true }
         let hints = ClassHints(element)
         if hints.isEmpty || name == "body" || name == "html" { return false }
+        if Self.holdsEmbeddedPost(element) { return false }
         if hints.matchesStrongNegative { return true }
         return hints.matchesNegative && !hints.matchesPositive
     }
@@ -152,22 +162,23 @@ struct ContentFinder {
         var measure = ContentMeasure()
         var run = TextStats()
         func endRun() {
-            if run.length >= 25, run.linkDensity < 0.5 { measure.good += run.length }
+            if run.isProse { measure.good += run.length }
             run = TextStats()
         }
         for child in element.children {
             switch child {
             case .text(let text):
-                let length = Self.countText(text).length
-                run.length += length
-                measure.total += length
+                let counted = Self.countText(text)
+                run.length += counted.length
+                run.stops += counted.stops
+                measure.total += counted.length
             case .element(let child):
                 if removed.contains(ObjectIdentifier(child)) || Vocabulary.invisible.contains(child.name) { continue }
                 if Vocabulary.blocks.contains(child.name) || child.name == "br" {
                     endRun()
                     if Vocabulary.paragraphLike.contains(child.name) || Vocabulary.headings.contains(child.name) {
                         let childStats = stats(of: child)
-                        let isGood = childStats.linkDensity < 0.5 && (childStats.length >= 25 || Vocabulary.headings.contains(child.name))
+                        let isGood = childStats.isProse || (Vocabulary.headings.contains(child.name) && childStats.linkDensity < 0.5)
                         let childMeasure = ContentMeasure(good: isGood ? childStats.length : 0, total: childStats.length)
                         content[ObjectIdentifier(child)] = childMeasure
                         measure.good += childMeasure.good
@@ -181,6 +192,7 @@ struct ContentFinder {
                     let childStats = stats(of: child)
                     run.length += childStats.length
                     run.linkLength += childStats.linkLength
+                    run.stops += childStats.stops
                     measure.total += childStats.length
                 }
             }
@@ -188,6 +200,19 @@ struct ContentFinder {
         endRun()
         content[ObjectIdentifier(element)] = measure
         return measure
+    }
+
+    /// Embedded social posts (tweets, Instagram posts) quoted in a story are part of it, though
+    /// their wrappers are named "social" or "embed".
+    static func holdsEmbeddedPost(_ element: HTMLElement) -> Bool {
+        var found = false
+        element.descendants { descendant in
+            if !found, descendant.name == "blockquote", let hints = descendant.attribute("class")?.lowercased(),
+               hints.contains("twitter-tweet") || hints.contains("instagram-media") || hints.contains("tiktok-embed") {
+                found = true
+            }
+        }
+        return found
     }
 
     // MARK: - Choosing the content
@@ -254,7 +279,8 @@ struct ContentFinder {
             var bonus = 0.0
             if !topHints.isEmpty, ClassHints(sibling).raw == topHints.raw { bonus = topScore * 0.2 }
             let score = (scores[ObjectIdentifier(sibling)] ?? 0) * (1 - stats(of: sibling).linkDensity) + bonus
-            if score >= threshold {
+            let siblingContent = content[ObjectIdentifier(sibling)] ?? ContentMeasure()
+            if score >= threshold, Double(siblingContent.good) >= 0.6 * Double(siblingContent.total) {
                 chosen.append(sibling)
             } else if sibling.name == "p" {
                 let siblingStats = stats(of: sibling)
