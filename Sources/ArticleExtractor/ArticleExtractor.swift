@@ -94,7 +94,21 @@ enum Headline {
         return paragraphs
     }
 
+    /// Letters and digits only, lower case: "Breaking: The Title!" and "breaking the title" match.
     static func comparable(_ text: String) -> String {
-        String(text.lowercased().unicodeScalars.filter { CharacterSet.alphanumerics.contains($0) }.map(Character.init))
+        var out = String.UnicodeScalarView()
+        for scalar in text.unicodeScalars {
+            if scalar.isASCII {
+                let value = scalar.value
+                if (0x30...0x39).contains(value) || (0x61...0x7A).contains(value) {
+                    out.append(scalar)
+                } else if (0x41...0x5A).contains(value), let lower = Unicode.Scalar(value | 0x20) {
+                    out.append(lower)
+                }
+            } else if scalar.properties.isAlphabetic || scalar.properties.numericType != nil {
+                out.append(contentsOf: scalar.properties.lowercaseMapping.unicodeScalars)
+            }
+        }
+        return String(out)
     }
 }

@@ -5,57 +5,72 @@ import XMLSupport
 /// with text, `br`) ends a paragraph; inline text is joined with white space collapsed.
 /// Paragraphs that are mostly links, and the stock lines of page furniture, are dropped.
 struct BlockWriter {
-    let removed: Set<ObjectIdentifier>
+    let removed: [Bool]
+    let kinds: [TagKind]
     private(set) var paragraphs: [String] = []
-    private var current = ""
+    /// The paragraph being written, as UTF-8.
+    private var current: [UInt8] = []
     private var pendingSpace = false
+    private var characters = 0
     private var linkCharacters = 0
     private var linkDepth = 0
 
-    init(removed: Set<ObjectIdentifier>) {
+    init(removed: [Bool], kinds: [TagKind]) {
         self.removed = removed
+        self.kinds = kinds
     }
 
     mutating func write(_ element: HTMLElement) {
-        guard !removed.contains(ObjectIdentifier(element)), !Vocabulary.invisible.contains(element.name) else { return }
-        let isBlock = Vocabulary.blocks.contains(element.name) || element.name == "br"
+        let kind = kinds[element.index]
+        guard !removed[element.index], !kind.contains(.invisible) else { return }
+        let isBlock = kind.contains(.breaking)
         if isBlock { flush() }
-        if element.name == "a" { linkDepth += 1 }
-        if element.name == "td" || element.name == "th" { pendingSpace = true }
+        if kind.contains(.link) { linkDepth += 1 }
+        if kind.contains(.cell) { pendingSpace = true }
         for child in element.children {
             switch child {
             case .text(let text): append(text)
             case .element(let child): write(child)
             }
         }
-        if element.name == "a" { linkDepth -= 1 }
+        if kind.contains(.link) { linkDepth -= 1 }
         if isBlock { flush() }
     }
 
     private mutating func append(_ text: String) {
-        for scalar in text.unicodeScalars {
-            if scalar == " " || scalar == "\n" || scalar == "\t" || scalar == "\r" || scalar == "\u{0C}" {
-                pendingSpace = true
-            } else {
-                if pendingSpace && !current.isEmpty { current.append(" ") }
-                pendingSpace = false
-                current.unicodeScalars.append(scalar)
-                if linkDepth > 0 { linkCharacters += 1 }
+        var text = text
+        text.withUTF8 { bytes in
+            for byte in bytes {
+                if byte == 0x20 || byte == 0x0A || byte == 0x09 || byte == 0x0D || byte == 0x0C {
+                    pendingSpace = true
+                } else {
+                    if pendingSpace && !current.isEmpty {
+                        current.append(0x20)
+                        characters += 1
+                    }
+                    pendingSpace = false
+                    current.append(byte)
+                    // Count characters, not continuation bytes.
+                    if byte & 0xC0 != 0x80 {
+                        characters += 1
+                        if linkDepth > 0 { linkCharacters += 1 }
+                    }
+                }
             }
         }
     }
 
     mutating func flush() {
         defer {
-            current = ""
+            current.removeAll(keepingCapacity: true)
             pendingSpace = false
+            characters = 0
             linkCharacters = 0
         }
-        let text = current.trimmingCharacters(in: .whitespaces)
-        guard !text.isEmpty else { return }
-        let length = text.unicodeScalars.count
-        if Double(linkCharacters) > 0.5 * Double(length) { return }
-        if Boilerplate.isStockLine(text) { return }
+        guard !current.isEmpty else { return }
+        if Double(linkCharacters) > 0.5 * Double(characters) { return }
+        let text = String(decoding: current, as: UTF8.self)
+        if characters <= 40, Boilerplate.isStockLine(text) { return }
         paragraphs.append(text)
     }
 }

@@ -15,10 +15,14 @@ import XMLSupport
 struct ContentFinder {
     let root: HTMLElement
     let metadata: PageMetadata
-    private var removed: Set<ObjectIdentifier> = []
-    private var stats: [ObjectIdentifier: TextStats] = [:]
-    private var scores: [ObjectIdentifier: Double] = [:]
-    private var content: [ObjectIdentifier: ContentMeasure] = [:]
+    // Per element, indexed by `HTMLElement.index`.
+    private var removed: [Bool]
+    private var stats: [TextStats]
+    private var scores: [Double]
+    private var scored: [Bool]
+    private var content: [ContentMeasure]
+    private var kinds: [TagKind]
+    private var hintCache = ClassHintCache()
     /// The paragraph text of the whole page, for the wall detector.
     private(set) var pageParagraphLength = 0
 
@@ -41,31 +45,53 @@ struct ContentFinder {
     init(root: HTMLElement, metadata: PageMetadata) {
         self.root = root
         self.metadata = metadata
+        let count = max(root.elementCount, 1)
+        removed = Array(repeating: false, count: count)
+        stats = Array(repeating: TextStats(), count: count)
+        scores = Array(repeating: 0, count: count)
+        scored = Array(repeating: false, count: count)
+        content = Array(repeating: ContentMeasure(), count: count)
+        kinds = Array(repeating: [], count: count)
+        var kindOfName: [String: TagKind] = [:]
+        func classify(_ element: HTMLElement) {
+            if let known = kindOfName[element.name] {
+                kinds[element.index] = known
+            } else {
+                let kind = TagKind(name: element.name)
+                kindOfName[element.name] = kind
+                kinds[element.index] = kind
+            }
+            for child in element.childElements { classify(child) }
+        }
+        classify(root)
     }
 
     mutating func bodyParagraphs() -> [String] {
         let body = root.childElements.first(where: { $0.name == "body" }) ?? root
         _ = measure(body, insideLink: false, insideParagraph: false)
-        pageParagraphLength = stats[ObjectIdentifier(body)]?.paragraphLength ?? 0
+        pageParagraphLength = stats[body.index].paragraphLength
         markBoilerplate(body)
         let chosen = chooseContent(body)
         for element in chosen { debug("chosen", element) }
-        var writer = BlockWriter(removed: removed)
+        var writer = BlockWriter(removed: removed, kinds: kinds)
         for element in chosen { writer.write(element) }
         writer.flush()
         return writer.paragraphs
     }
 
+    /// `FEEDCORPUS_EXTRACT_DEBUG=1` prints the chosen elements to standard error.
+    private static let debugging = ProcessInfo.processInfo.environment["FEEDCORPUS_EXTRACT_DEBUG"] != nil
+
     private func debug(_ label: String, _ element: HTMLElement) {
-        guard ProcessInfo.processInfo.environment["FEEDCORPUS_EXTRACT_DEBUG"] != nil else { return }
+        guard Self.debugging else { return }
         var path: [String] = []
         var node: HTMLElement? = element
         while let current = node {
             path.append(current.name + (current.attribute("class").map { "." + $0.prefix(40) } ?? ""))
             node = current.parent
         }
-        let measure = content[ObjectIdentifier(element)] ?? ContentMeasure()
-        FileHandle.standardError.write(Data("\(label) score=\(scores[ObjectIdentifier(element)] ?? 0) good=\(measure.good) total=\(measure.total): \(path.reversed().joined(separator: " > "))\n".utf8))
+        let measure = content[element.index]
+        FileHandle.standardError.write(Data("\(label) score=\(scores[element.index]) good=\(measure.good) total=\(measure.total): \(path.reversed().joined(separator: " > "))\n".utf8))
     }
 
     // MARK: - Measuring
@@ -75,10 +101,7 @@ struct ContentFinder {
         var total = TextStats()
         let link = insideLink || element.name == "a"
         let paragraph = insideParagraph || element.name == "p"
-        if Vocabulary.invisible.contains(element.name) {
-            stats[ObjectIdentifier(element)] = total
-            return total
-        }
+        if kinds[element.index].contains(.invisible) { return total }
         for child in element.children {
             switch child {
             case .text(let text):
@@ -97,7 +120,7 @@ struct ContentFinder {
                 total.stops += childStats.stops
             }
         }
-        stats[ObjectIdentifier(element)] = total
+        stats[element.index] = total
         return total
     }
 
@@ -120,35 +143,35 @@ struct ContentFinder {
         return (length, commas, stops)
     }
 
-    func stats(of element: HTMLElement) -> TextStats { stats[ObjectIdentifier(element)] ?? TextStats() }
+    func stats(of element: HTMLElement) -> TextStats { stats[element.index] }
 
     // MARK: - Boilerplate
 
     private mutating func markBoilerplate(_ element: HTMLElement) {
         for child in element.childElements {
             if isBoilerplate(child) {
-                removed.insert(ObjectIdentifier(child))
+                removed[child.index] = true
             } else {
                 markBoilerplate(child)
             }
         }
     }
 
-    private func isBoilerplate(_ element: HTMLElement) -> Bool {
+    private mutating func isBoilerplate(_ element: HTMLElement) -> Bool {
         let name = element.name
-        if Vocabulary.invisible.contains(name) || Vocabulary.neverContent.contains(name) { return true }
+        let kind = kinds[element.index]
+        if kind.contains(.invisible) || kind.contains(.neverContent) { return true }
         if element.attribute("hidden") != nil || element.attribute("aria-hidden") == "true" { return true }
         if let style = element.attribute("style")?.lowercased().filter({ $0 != " " }),
            style.contains("display:none") || style.contains("visibility:hidden") { return true }
         let holdsMostText = pageParagraphLength > 0 && Double(stats(of: element).paragraphLength) > 0.5 * Double(pageParagraphLength)
         if holdsMostText { return false }
-        if Vocabulary.structuralBoilerplate.contains(name) { return true }
+        if kind.contains(.structuralBoilerplate) { return true }
         if let role = element.attribute("role")?.lowercased(), Vocabulary.boilerplateRoles.contains(role) { return true }
-        let hints = ClassHints(element)
+        let hints = hintCache.hints(element)
         if hints.isEmpty || name == "body" || name == "html" { return false }
-        if Self.holdsEmbeddedPost(element) { return false }
-        if hints.matchesStrongNegative { return true }
-        return hints.matchesNegative && !hints.matchesPositive
+        let negative = hints.contains(.strongNegative) || (hints.contains(.negative) && !hints.contains(.positive))
+        return negative && !Self.holdsEmbeddedPost(element)
     }
 
     /// Visible text below an element once boilerplate is left out, and how much of it is in
@@ -173,14 +196,15 @@ struct ContentFinder {
                 run.stops += counted.stops
                 measure.total += counted.length
             case .element(let child):
-                if removed.contains(ObjectIdentifier(child)) || Vocabulary.invisible.contains(child.name) { continue }
-                if Vocabulary.blocks.contains(child.name) || child.name == "br" {
+                let kind = kinds[child.index]
+                if removed[child.index] || kind.contains(.invisible) { continue }
+                if kind.contains(.breaking) {
                     endRun()
-                    if Vocabulary.paragraphLike.contains(child.name) || Vocabulary.headings.contains(child.name) {
+                    if kind.contains(.paragraphLike) || kind.contains(.heading) {
                         let childStats = stats(of: child)
-                        let isGood = childStats.isProse || (Vocabulary.headings.contains(child.name) && childStats.linkDensity < 0.5)
+                        let isGood = childStats.isProse || (kind.contains(.heading) && childStats.linkDensity < 0.5)
                         let childMeasure = ContentMeasure(good: isGood ? childStats.length : 0, total: childStats.length)
-                        content[ObjectIdentifier(child)] = childMeasure
+                        content[child.index] = childMeasure
                         measure.good += childMeasure.good
                         measure.total += childMeasure.total
                     } else {
@@ -198,7 +222,7 @@ struct ContentFinder {
             }
         }
         endRun()
-        content[ObjectIdentifier(element)] = measure
+        content[element.index] = measure
         return measure
     }
 
@@ -226,7 +250,7 @@ struct ContentFinder {
         var all: [HTMLElement] = []
         collectScored(body, into: &all)
         for element in all {
-            let raw = scores[ObjectIdentifier(element)] ?? 0
+            let raw = scores[element.index]
             candidatesByScore.append((element, raw * (1 - stats(of: element).linkDensity)))
         }
         guard var (top, topScore) = candidatesByScore.max(by: { $0.1 < $1.1 }) else { return [body] }
@@ -245,17 +269,17 @@ struct ContentFinder {
             }
         }
         // A parent that adds nothing but a wrapper.
-        while let parent = top.parent, parent !== body, parent.childElements.filter({ !removed.contains(ObjectIdentifier($0)) }).count == 1 {
+        while let parent = top.parent, parent !== body, parent.childElements.filter({ !removed[$0.index] }).count == 1 {
             top = parent
         }
         // Grow to an ancestor (within a few levels) when that adds mostly paragraph text:
         // stories split into chunks between ad slots, or continued after an inline box.
-        let inner = content[ObjectIdentifier(top)] ?? ContentMeasure()
+        let inner = content[top.index]
         var ancestor = top.parent
         var levels = 0
         var grown = top
         while let current = ancestor, current !== body, levels < 4 {
-            let outer = content[ObjectIdentifier(current)] ?? ContentMeasure()
+            let outer = content[current.index]
             let addedGood = outer.good - inner.good
             let addedTotal = outer.total - inner.total
             if addedGood >= 150, Double(addedGood) >= 0.75 * Double(addedTotal) { grown = current }
@@ -264,22 +288,22 @@ struct ContentFinder {
         }
         debug("top", top)
         top = grown
-        topScore = max(topScore, scores[ObjectIdentifier(top)] ?? 0)
+        topScore = max(topScore, scores[top.index])
 
         // Siblings that continue the story.
         guard let parent = top.parent else { return [top] }
         let threshold = max(10, topScore * 0.2)
-        let topHints = ClassHints(top)
+        let topClass = top.attribute("class")
         var chosen: [HTMLElement] = []
-        for sibling in parent.childElements where !removed.contains(ObjectIdentifier(sibling)) {
+        for sibling in parent.childElements where !removed[sibling.index] {
             if sibling === top {
                 chosen.append(sibling)
                 continue
             }
             var bonus = 0.0
-            if !topHints.isEmpty, ClassHints(sibling).raw == topHints.raw { bonus = topScore * 0.2 }
-            let score = (scores[ObjectIdentifier(sibling)] ?? 0) * (1 - stats(of: sibling).linkDensity) + bonus
-            let siblingContent = content[ObjectIdentifier(sibling)] ?? ContentMeasure()
+            if let topClass, !topClass.isEmpty, sibling.attribute("class") == topClass { bonus = topScore * 0.2 }
+            let score = scores[sibling.index] * (1 - stats(of: sibling).linkDensity) + bonus
+            let siblingContent = content[sibling.index]
             if score >= threshold, Double(siblingContent.good) >= 0.6 * Double(siblingContent.total) {
                 chosen.append(sibling)
             } else if sibling.name == "p" {
@@ -296,8 +320,8 @@ struct ContentFinder {
     }
 
     private func collectScored(_ element: HTMLElement, into list: inout [HTMLElement]) {
-        for child in element.childElements where !removed.contains(ObjectIdentifier(child)) {
-            if scores[ObjectIdentifier(child)] != nil { list.append(child) }
+        for child in element.childElements where !removed[child.index] {
+            if scored[child.index] { list.append(child) }
             collectScored(child, into: &list)
         }
     }
@@ -315,7 +339,7 @@ struct ContentFinder {
     /// (at most 3) to its parent, half to its grandparent, and a third of a third further up.
     private mutating func scoreParagraphs(_ element: HTMLElement) {
         // Text directly inside a container (between its blocks) counts as paragraphs of it.
-        if Self.hasBlockChild(element) {
+        if hasBlockChild(element) {
             var run = TextStats()
             for child in element.children {
                 switch child {
@@ -324,10 +348,10 @@ struct ContentFinder {
                     run.length += counted.length
                     run.commas += counted.commas
                 case .element(let child):
-                    if Vocabulary.blocks.contains(child.name) || child.name == "br" {
+                    if kinds[child.index].contains(.breaking) {
                         addParagraphScore(run, from: element, level: 0)
                         run = TextStats()
-                    } else if !removed.contains(ObjectIdentifier(child)) && !Vocabulary.invisible.contains(child.name) {
+                    } else if !removed[child.index] && !kinds[child.index].contains(.invisible) {
                         let childStats = stats(of: child)
                         run.length += childStats.length
                         run.linkLength += childStats.linkLength
@@ -337,8 +361,8 @@ struct ContentFinder {
             }
             addParagraphScore(run, from: element, level: 0)
         }
-        for child in element.childElements where !removed.contains(ObjectIdentifier(child)) {
-            if Vocabulary.paragraphLike.contains(child.name) || (child.name == "div" && !Self.hasBlockChild(child)) {
+        for child in element.childElements where !removed[child.index] {
+            if kinds[child.index].contains(.paragraphLike) || (child.name == "div" && !hasBlockChild(child)) {
                 if let parent = child.parent { addParagraphScore(stats(of: child), from: parent, level: 0) }
                 if child.name != "div" { continue }
             }
@@ -352,20 +376,23 @@ struct ContentFinder {
         var ancestor: HTMLElement? = element
         var level = start
         while let current = ancestor, level < 5 {
-            let key = ObjectIdentifier(current)
-            if scores[key] == nil { scores[key] = initialScore(current) }
+            let key = current.index
+            if !scored[key] {
+                scores[key] = initialScore(current)
+                scored[key] = true
+            }
             let divider: Double = level == 0 ? 1 : level == 1 ? 2 : Double(level) * 3
-            scores[key, default: 0] += score / divider
+            scores[key] += score / divider
             ancestor = current.parent
             level += 1
         }
     }
 
-    static func hasBlockChild(_ element: HTMLElement) -> Bool {
-        element.childElements.contains { Vocabulary.blocks.contains($0.name) }
+    func hasBlockChild(_ element: HTMLElement) -> Bool {
+        element.childElements.contains { kinds[$0.index].contains(.block) }
     }
 
-    private func initialScore(_ element: HTMLElement) -> Double {
+    private mutating func initialScore(_ element: HTMLElement) -> Double {
         var score: Double
         switch element.name {
         case "div", "article", "main", "section": score = 5
@@ -374,41 +401,99 @@ struct ContentFinder {
         case "h1", "h2", "h3", "h4", "h5", "h6", "th": score = -5
         default: score = 0
         }
-        let hints = ClassHints(element)
-        if hints.matchesNegative { score -= 25 }
-        if hints.matchesPositive { score += 25 }
+        let hints = hintCache.hints(element)
+        if hints.contains(.negative) { score -= 25 }
+        if hints.contains(.positive) { score += 25 }
         if element.attribute("itemprop")?.lowercased() == "articlebody" { score += 50 }
         return score
     }
 }
 
-/// The class and id of an element as lower-case words, matched against boilerplate and content
-/// vocabularies.
-struct ClassHints {
-    let raw: String
-    let words: [Substring]
+/// What the class, id and itemprop of an element say about it.
+struct ClassHints: OptionSet {
+    let rawValue: UInt8
+    static let strongNegative = ClassHints(rawValue: 1)
+    static let negative = ClassHints(rawValue: 2)
+    static let positive = ClassHints(rawValue: 4)
+    static let present = ClassHints(rawValue: 8)
 
-    init(_ element: HTMLElement) {
-        var raw = (element.attribute("class") ?? "") + " " + (element.attribute("id") ?? "")
-        if let itemprop = element.attribute("itemprop") { raw += " " + itemprop }
-        self.raw = raw.lowercased()
-        words = self.raw.split(whereSeparator: { !$0.isLetter && !$0.isNumber })
+    /// Classifies one attribute value (lower-cased words, and parts of words for the longer
+    /// names).
+    static func classify(_ value: String) -> ClassHints {
+        let raw = Array(value.lowercased().utf8)
+        let words = Set(raw.split(whereSeparator: { !(($0 >= 0x61 && $0 <= 0x7A) || ($0 >= 0x30 && $0 <= 0x39) || $0 >= 0x80) })
+            .map { String(decoding: $0, as: UTF8.self) })
+        guard !words.isEmpty else { return [] }
+        func containsAny(_ parts: [[UInt8]]) -> Bool {
+            parts.contains { part in
+                guard part.count <= raw.count, let first = part.first else { return false }
+                var start = 0
+                while start + part.count <= raw.count {
+                    if raw[start] == first, raw[start..<start + part.count].elementsEqual(part) { return true }
+                    start += 1
+                }
+                return false
+            }
+        }
+        var hints: ClassHints = .present
+        if !words.isDisjoint(with: Vocabulary.strongNegativeWords) || containsAny(Vocabulary.strongNegativeParts) {
+            hints.insert(.strongNegative)
+        }
+        if !words.isDisjoint(with: Vocabulary.negativeWords) || containsAny(Vocabulary.negativeParts) {
+            hints.insert(.negative)
+        }
+        if containsAny(Vocabulary.positiveParts) { hints.insert(.positive) }
+        return hints
     }
+}
 
-    var isEmpty: Bool { words.isEmpty }
+/// Remembers the classification of each distinct attribute value (pages repeat class names).
+struct ClassHintCache {
+    private var known: [String: ClassHints] = [:]
 
-    var matchesStrongNegative: Bool {
-        Vocabulary.strongNegativeWords.contains { word in words.contains(Substring(word)) }
-            || Vocabulary.strongNegativeParts.contains { raw.contains($0) }
+    mutating func hints(_ element: HTMLElement) -> ClassHints {
+        var hints: ClassHints = []
+        for attribute in element.attributes where attribute.name == "class" || attribute.name == "id" || attribute.name == "itemprop" {
+            if let cached = known[attribute.value] {
+                hints.formUnion(cached)
+            } else {
+                let computed = ClassHints.classify(attribute.value)
+                known[attribute.value] = computed
+                hints.formUnion(computed)
+            }
+        }
+        return hints
     }
+}
 
-    var matchesNegative: Bool {
-        Vocabulary.negativeWords.contains { word in words.contains(Substring(word)) }
-            || Vocabulary.negativeParts.contains { raw.contains($0) }
-    }
+/// What a tag name is, for the scoring and writing rules.
+struct TagKind: OptionSet {
+    let rawValue: UInt16
+    static let invisible = TagKind(rawValue: 1)
+    static let neverContent = TagKind(rawValue: 2)
+    static let structuralBoilerplate = TagKind(rawValue: 4)
+    static let paragraphLike = TagKind(rawValue: 8)
+    static let heading = TagKind(rawValue: 16)
+    static let block = TagKind(rawValue: 32)
+    /// A block or `br`: ends a run of inline text.
+    static let breaking = TagKind(rawValue: 64)
+    static let link = TagKind(rawValue: 128)
+    static let cell = TagKind(rawValue: 256)
 
-    var matchesPositive: Bool {
-        Vocabulary.positiveParts.contains { raw.contains($0) }
+    init(rawValue: UInt16) { self.rawValue = rawValue }
+
+    init(name: String) {
+        var kind: TagKind = []
+        if Vocabulary.invisible.contains(name) { kind.insert(.invisible) }
+        if Vocabulary.neverContent.contains(name) { kind.insert(.neverContent) }
+        if Vocabulary.structuralBoilerplate.contains(name) { kind.insert(.structuralBoilerplate) }
+        if Vocabulary.paragraphLike.contains(name) { kind.insert(.paragraphLike) }
+        if Vocabulary.headings.contains(name) { kind.insert(.heading) }
+        if Vocabulary.blocks.contains(name) { kind.insert([.block, .breaking]) }
+        if name == "br" { kind.insert(.breaking) }
+        if name == "a" { kind.insert(.link) }
+        if name == "td" || name == "th" { kind.insert(.cell) }
+        self = kind
     }
 }
 
@@ -436,26 +521,26 @@ enum Vocabulary {
         "section", "table", "ul", "tr", "td", "th", "tbody", "thead",
     ]
 
-    static let strongNegativeWords = [
+    static let strongNegativeWords: Set<String> = [
         "share", "sharing", "social", "comments", "comment", "related", "newsletter", "cookie", "cookies", "consent",
         "outbrain", "taboola", "caption", "captions", "credit", "credits", "breadcrumb", "breadcrumbs", "byline",
         "promo", "advertisement", "ad", "ads", "advert", "sidebar", "subscribe", "subscription", "signup", "popup",
         "modal", "trending", "recommended", "recommendations", "nav", "navigation", "menu", "footer", "masthead", "tags",
         "tag", "toolbar", "print", "sponsored", "disqus", "paywall", "inline", "newsletters",
     ]
-    static let strongNegativeParts = [
+    static let strongNegativeParts: [[UInt8]] = [
         "comment", "share", "social", "newsletter", "related", "recommend", "outbrain", "taboola", "cookie", "consent",
         "caption", "breadcrumb", "advert", "sidebar", "subscribe", "signup", "sign-up", "popular", "most-read", "mostread",
         "trending", "promo", "byline", "author-info", "authorinfo", "author-bio", "more-stories", "morestories",
         "read-more", "readmore", "also-read", "alsoread", "further-reading", "tags",
-    ]
-    static let negativeWords = [
+    ].map { Array($0.utf8) }
+    static let negativeWords: Set<String> = [
         "banner", "combx", "contact", "foot", "footnote", "gdpr", "meta", "scroll", "shoutbox", "skyscraper", "sponsor",
         "shopping", "tool", "tools", "widget", "hidden", "hid", "extra", "remark", "replies", "rss", "supplemental",
         "pagination", "pager", "header", "legends", "agegate", "media", "video", "photo", "gallery", "embed",
     ]
-    static let negativeParts = ["-ad-", "widget", "footer", "header", "sponsor", "gallery", "slideshow"]
-    static let positiveParts = [
+    static let negativeParts: [[UInt8]] = ["-ad-", "widget", "footer", "header", "sponsor", "gallery", "slideshow"].map { Array($0.utf8) }
+    static let positiveParts: [[UInt8]] = [
         "article", "body", "content", "entry", "hentry", "main", "post", "text", "blog", "story", "prose",
-    ]
+    ].map { Array($0.utf8) }
 }

@@ -16,7 +16,15 @@ public final class HTMLElement {
     /// Attributes in document order, names lower case.
     public let attributes: [(name: String, value: String)]
     public internal(set) var children: [HTMLNode] = []
-    public internal(set) weak var parent: HTMLElement?
+    /// The child elements, in order (the elements of `children`).
+    public internal(set) var childElements: [HTMLElement] = []
+    /// The parent element. The tree owns its elements from the root down: a parent is valid
+    /// while the root of its tree is alive (unowned for speed; pages have thousands of elements).
+    public internal(set) unowned(unsafe) var parent: HTMLElement?
+    /// The element's number in document order, from 0 for the tree's root element.
+    public internal(set) var index = 0
+    /// On the root: how many elements the tree has (indexes are below this number).
+    public internal(set) var elementCount = 0
 
     init(name: String, attributes: [(name: String, value: String)]) {
         self.name = name
@@ -27,11 +35,6 @@ public final class HTMLElement {
     public func attribute(_ name: String) -> String? {
         for attribute in attributes where attribute.name == name { return attribute.value }
         return nil
-    }
-
-    /// The child elements, in order.
-    public var childElements: [HTMLElement] {
-        children.compactMap { if case .element(let element) = $0 { element } else { nil } }
     }
 
     /// Every element below this one, depth first in document order.
@@ -78,17 +81,27 @@ public enum HTMLDOM {
 
     /// The charset named by a `<meta>` element near the start of the page.
     static func metaCharset(_ bytes: [UInt8]) -> String? {
-        let head = String(decoding: bytes.prefix(4096), as: UTF8.self).lowercased()
-        var searchStart = head.startIndex
-        while let meta = head.range(of: "<meta", range: searchStart..<head.endIndex) {
-            let end = head[meta.upperBound...].firstIndex(of: ">") ?? head.endIndex
-            let tag = head[meta.upperBound..<end]
-            if let range = tag.range(of: "charset") {
-                var rest = tag[range.upperBound...].drop(while: { $0 == " " })
-                if rest.first == "=" {
-                    rest = rest.dropFirst().drop(while: { $0 == " " || $0 == "\"" || $0 == "'" })
-                    let name = rest.prefix(while: { !" \"';/>".contains($0) })
-                    if !name.isEmpty { return String(name) }
+        // ASCII lower case of the head; other bytes stay as they are.
+        let head = bytes.prefix(4096).map { $0 >= 0x41 && $0 <= 0x5A ? $0 | 0x20 : $0 }
+        func find(_ word: [UInt8], from start: Int, to end: Int) -> Int? {
+            guard end - start >= word.count else { return nil }
+            for index in start...(end - word.count) where head[index] == word[0] && head[index..<index + word.count].elementsEqual(word) {
+                return index
+            }
+            return nil
+        }
+        var searchStart = 0
+        while let meta = find(Array("<meta".utf8), from: searchStart, to: head.count) {
+            let end = head[(meta + 5)...].firstIndex(of: UInt8(ascii: ">")) ?? head.count
+            if let found = find(Array("charset".utf8), from: meta + 5, to: end) {
+                var index = found + 7
+                while index < end, head[index] == 0x20 { index += 1 }
+                if index < end, head[index] == UInt8(ascii: "=") {
+                    index += 1
+                    while index < end, head[index] == 0x20 || head[index] == 0x22 || head[index] == 0x27 { index += 1 }
+                    let start = index
+                    while index < end, !" \"';/>".utf8.contains(head[index]) { index += 1 }
+                    if index > start { return String(decoding: head[start..<index], as: UTF8.self) }
                 }
             }
             searchStart = end
@@ -127,6 +140,7 @@ public enum HTMLDOM {
                 encoding = "utf-8"
             }
         }
+        if encoding == "utf-8" { input = InertContent.strip(input) }
         guard !input.isEmpty else { return nil }
         LibXML.initialize()
         let options = Int32(HTML_PARSE_RECOVER.rawValue | HTML_PARSE_NOERROR.rawValue
@@ -144,11 +158,24 @@ public enum HTMLDOM {
         let root = HTMLElement(name: "#document", attributes: [])
         var builder = TreeBuilder()
         builder.build(children: doc.pointee.children, into: root, depth: 0)
+        let top: HTMLElement
         if let html = root.childElements.first(where: { $0.name == "html" }) {
             html.parent = nil
-            return html
+            top = html
+        } else if !root.childElements.isEmpty {
+            top = root
+        } else {
+            return nil
         }
-        return root.childElements.isEmpty ? nil : root
+        var count = 0
+        func number(_ element: HTMLElement) {
+            element.index = count
+            count += 1
+            for child in element.childElements { number(child) }
+        }
+        number(top)
+        top.elementCount = count
+        return top
     }
 }
 
@@ -192,6 +219,7 @@ private struct TreeBuilder {
                 let element = HTMLElement(name: elementName, attributes: attributes)
                 element.parent = parent
                 parent.children.append(.element(element))
+                parent.childElements.append(element)
                 switch elementName {
                 case "style", "template":
                     continue
@@ -206,6 +234,104 @@ private struct TreeBuilder {
             default:
                 continue
             }
+        }
+    }
+}
+
+/// Removes what never becomes text before libxml2 sees the page: comments, scripts (except
+/// JSON-LD), styles, `noscript` and `template` contents, and `svg` drawings. Pages are often more
+/// than half script; libxml2's HTML tokenizer reads it a character at a time. Works on ASCII
+/// markup, so it only runs on UTF-8 (or ASCII-compatible, already converted) input.
+enum InertContent {
+    static func strip(_ input: [UInt8]) -> [UInt8] {
+        input.withUnsafeBufferPointer { buffer -> [UInt8] in
+            guard let base = buffer.baseAddress else { return input }
+            let count = buffer.count
+            var output: [UInt8] = []
+            output.reserveCapacity(count)
+            var copied = 0
+            var index = 0
+            func lower(_ i: Int) -> UInt8 { let b = base[i]; return b >= 0x41 && b <= 0x5A ? b | 0x20 : b }
+            func matches(_ word: StaticString, at i: Int) -> Bool {
+                let length = word.utf8CodeUnitCount
+                guard i + length <= count else { return false }
+                let pointer = word.utf8Start
+                for k in 0..<length where lower(i + k) != pointer[k] { return false }
+                return true
+            }
+            func isNameEnd(_ i: Int) -> Bool {
+                guard i < count else { return true }
+                let b = base[i]
+                return b == 0x20 || b == 0x09 || b == 0x0A || b == 0x0D || b == 0x0C || b == 0x3E || b == 0x2F
+            }
+            func find(_ word: StaticString, from start: Int) -> Int? {
+                let first = word.utf8Start[0]
+                var i = start
+                while i < count {
+                    guard let found = memchr(base + i, Int32(first), count - i) else { return nil }
+                    let position = base.distance(to: found.assumingMemoryBound(to: UInt8.self))
+                    if matches(word, at: position) { return position }
+                    i = position + 1
+                }
+                return nil
+            }
+            /// The index after the `>` that ends the tag starting at `start`, quotes respected.
+            func tagEnd(from start: Int) -> Int {
+                var i = start
+                var quote: UInt8 = 0
+                while i < count {
+                    let b = base[i]
+                    if quote != 0 {
+                        if b == quote { quote = 0 }
+                    } else if b == 0x22 || b == 0x27 {
+                        quote = b
+                    } else if b == 0x3E {
+                        return i + 1
+                    }
+                    i += 1
+                }
+                return count
+            }
+            /// Skips to after `</name ... >`, or to the end.
+            func elementEnd(closing: StaticString, from start: Int) -> Int {
+                var i = start
+                while let position = find(closing, from: i) {
+                    if isNameEnd(position + closing.utf8CodeUnitCount) { return tagEnd(from: position) }
+                    i = position + 1
+                }
+                return count
+            }
+            while index < count {
+                guard let found = memchr(base + index, 0x3C, count - index) else { break }
+                let open = base.distance(to: found.assumingMemoryBound(to: UInt8.self))
+                var skipTo: Int?
+                if matches("<!--", at: open) {
+                    skipTo = find("-->", from: open + 4).map { $0 + 3 } ?? count
+                } else if matches("<script", at: open), isNameEnd(open + 7) {
+                    let end = tagEnd(from: open + 7)
+                    let tag = UnsafeBufferPointer(rebasing: buffer[open..<end])
+                    let isJSONLD = String(decoding: tag, as: UTF8.self).lowercased().contains("ld+json")
+                    if !isJSONLD { skipTo = elementEnd(closing: "</script", from: end) }
+                } else {
+                    for (opening, closing) in [("<style", "</style"), ("<noscript", "</noscript"), ("<template", "</template"), ("<svg", "</svg")] as [(StaticString, StaticString)]
+                    where matches(opening, at: open) && isNameEnd(open + opening.utf8CodeUnitCount) {
+                        skipTo = elementEnd(closing: closing, from: open + opening.utf8CodeUnitCount)
+                        break
+                    }
+                }
+                if let skipTo {
+                    output.append(contentsOf: UnsafeBufferPointer(rebasing: buffer[copied..<open]))
+                    // A space keeps the words on either side apart.
+                    output.append(0x20)
+                    copied = skipTo
+                    index = skipTo
+                } else {
+                    index = open + 1
+                }
+            }
+            if copied == 0 { return input }
+            output.append(contentsOf: UnsafeBufferPointer(rebasing: buffer[copied..<count]))
+            return output
         }
     }
 }

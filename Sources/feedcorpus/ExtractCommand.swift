@@ -83,19 +83,51 @@ struct ExtractSourceError: Error {
     let message: String
 }
 
-/// The fixed JSON contract of `feedcorpus extract --json`.
+/// The fixed JSON contract of `feedcorpus extract --json`: one object on one line, keys sorted.
 enum ArticleJSON {
     static func render(_ article: ExtractedArticle) throws -> String {
-        func value(_ string: String?) -> Any { string ?? NSNull() }
-        let object: [String: Any] = [
-            "title": value(article.title),
-            "text": article.text,
-            "author": value(article.author),
-            "published": value(article.published.map(ISO8601.string)),
-            "language": value(article.language),
-            "canonical_url": value(article.canonicalURL),
+        let fields: [(String, String?)] = [
+            ("author", article.author),
+            ("canonical_url", article.canonicalURL),
+            ("language", article.language),
+            ("published", article.published.map(ISO8601.string)),
+            ("text", article.text),
+            ("title", article.title),
         ]
-        let data = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes])
-        return String(decoding: data, as: UTF8.self)
+        var out = "{"
+        for (index, (key, value)) in fields.enumerated() {
+            if index > 0 { out += "," }
+            out += "\"\(key)\":"
+            if let value { appendQuoted(value, to: &out) } else { out += "null" }
+        }
+        return out + "}"
+    }
+
+    /// A JSON string literal (RFC 8259): quotes, backslashes and control characters escaped.
+    static func appendQuoted(_ value: String, to out: inout String) {
+        out += "\""
+        var plainStart = value.unicodeScalars.startIndex
+        var index = plainStart
+        let scalars = value.unicodeScalars
+        while index < scalars.endIndex {
+            let scalar = scalars[index]
+            let escape: String?
+            switch scalar {
+            case "\"": escape = "\\\""
+            case "\\": escape = "\\\\"
+            case "\n": escape = "\\n"
+            case "\r": escape = "\\r"
+            case "\t": escape = "\\t"
+            default: escape = scalar.value < 0x20 ? String(format: "\\u%04x", scalar.value) : nil
+            }
+            if let escape {
+                out.unicodeScalars.append(contentsOf: scalars[plainStart..<index])
+                out += escape
+                plainStart = scalars.index(after: index)
+            }
+            index = scalars.index(after: index)
+        }
+        out.unicodeScalars.append(contentsOf: scalars[plainStart..<scalars.endIndex])
+        out += "\""
     }
 }
