@@ -84,6 +84,13 @@ def main():
             sys.exit(f"feedcorpus extract exited {run.returncode}")
         best = elapsed if best is None else min(best, elapsed)
         output = run.stdout
+    # The same run on one core, for the record.
+    single = None
+    for _ in range(max(1, args.repeat)):
+        start = time.perf_counter()
+        subprocess.run([args.binary, "extract", "--json", "--jobs", "1", *paths], capture_output=True, check=True)
+        elapsed = time.perf_counter() - start
+        single = elapsed if single is None else min(single, elapsed)
     lines = output.decode().splitlines()
     if len(lines) != len(ids):
         sys.exit(f"expected {len(ids)} JSON lines, got {len(lines)}")
@@ -92,6 +99,7 @@ def main():
         ours[page_id] = score_page(json.loads(line).get("text") or "", truth[page_id]["articleBody"])
     print(f"{len(ids)} pages from {os.path.normpath(args.dataset)}")
     mine = summarize("feedcorpus", ours, best)
+    print(f"{'':12s} on one core (--jobs 1): {len(ids) / single:8.1f} pages/s ({single:.2f} s)")
 
     if args.worst:
         for page_id in sorted(ours, key=lambda k: ours[k][2])[:args.worst]:
@@ -106,7 +114,8 @@ def main():
             text = trafilatura.extract(pages[page_id], url=truth[page_id]["url"]) or ""
             theirs[page_id] = score_page(text, truth[page_id]["articleBody"])
         other = summarize("trafilatura", theirs, time.perf_counter() - start)
-        print(f"F1 difference {mine['f1'] - other['f1']:+.4f}; speed ratio {mine['pages_per_s'] / other['pages_per_s']:.1f}x")
+        print(f"F1 difference {mine['f1'] - other['f1']:+.4f}; speed ratio {mine['pages_per_s'] / other['pages_per_s']:.1f}x "
+              f"(one core: {len(ids) / single / other['pages_per_s']:.1f}x)")
         ok = (mine["f1"] >= 0.975 and mine["f1"] > other["f1"] and mine["mean_f1"] >= 0.965
               and mine["empty"] == 0 and mine["pages_per_s"] >= 10 * other["pages_per_s"])
         print("targets (F1 >= 0.975 and > trafilatura, mean page F1 >= 0.965, no empty, >= 10x speed):",

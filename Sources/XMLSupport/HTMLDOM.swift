@@ -309,8 +309,13 @@ enum InertContent {
                     skipTo = find("-->", from: open + 4).map { $0 + 3 } ?? count
                 } else if matches("<script", at: open), isNameEnd(open + 7) {
                     let end = tagEnd(from: open + 7)
-                    let tag = UnsafeBufferPointer(rebasing: buffer[open..<end])
-                    let isJSONLD = String(decoding: tag, as: UTF8.self).lowercased().contains("ld+json")
+                    var isJSONLD = false
+                    if end - open > 16 {
+                        for position in (open + 7)...(end - 7) where matches("ld+json", at: position) {
+                            isJSONLD = true
+                            break
+                        }
+                    }
                     if !isJSONLD { skipTo = elementEnd(closing: "</script", from: end) }
                 } else {
                     for (opening, closing) in [("<style", "</style"), ("<noscript", "</noscript"), ("<template", "</template"), ("<svg", "</svg")] as [(StaticString, StaticString)]

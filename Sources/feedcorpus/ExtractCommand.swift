@@ -33,27 +33,66 @@ struct ExtractCommand: AsyncParsableCommand {
         if sources.isEmpty { throw ValidationError("give a page file or URL") }
     }
 
+    @Option(help: "Pages extracted at the same time when several are given (default: the number of CPU cores).")
+    var jobs: Int?
+
     func run() async throws {
         var failed = false
         var first = true
-        for source in sources {
-            let page: (bytes: [UInt8], url: String, contentType: String?)
-            do {
-                page = try await load(source)
-            } catch let error as ExtractSourceError {
-                FileHandle.standardError.write(Data("feedcorpus: \(error.message)\n".utf8))
-                failed = true
-                continue
+        let parallel = max(1, jobs ?? ProcessInfo.processInfo.activeProcessorCount)
+        // Windows of pages: loaded in order, extracted in parallel, printed in order.
+        let window = max(parallel * 8, 1)
+        var start = 0
+        while start < sources.count {
+            let batch = Array(sources[start..<min(sources.count, start + window)])
+            start += batch.count
+            var pages: [Result<(bytes: [UInt8], url: String, contentType: String?), ExtractSourceError>] = []
+            for source in batch {
+                do {
+                    pages.append(.success(try await load(source)))
+                } catch let error as ExtractSourceError {
+                    pages.append(.failure(error))
+                }
             }
-            let article = ArticleExtractor.extract(
-                html: page.bytes, url: url ?? page.url, httpCharset: DocumentEncoding.charset(fromContentType: page.contentType))
-            if json {
-                print(try ArticleJSON.render(article))
-            } else {
-                if !first { print("") }
-                print(StoryText(headline: article.title ?? "", paragraphs: article.paragraphs).fileContents, terminator: "")
+            let baseURL = url
+            let articles = await withTaskGroup(of: (Int, ExtractedArticle?).self) { group -> [ExtractedArticle?] in
+                var results = [ExtractedArticle?](repeating: nil, count: pages.count)
+                var next = 0
+                func submit() {
+                    let index = next
+                    next += 1
+                    guard case .success(let page) = pages[index] else {
+                        group.addTask { (index, nil) }
+                        return
+                    }
+                    group.addTask {
+                        (index, ArticleExtractor.extract(
+                            html: page.bytes, url: baseURL ?? page.url,
+                            httpCharset: DocumentEncoding.charset(fromContentType: page.contentType)))
+                    }
+                }
+                while next < min(parallel, pages.count) { submit() }
+                while let (index, article) = await group.next() {
+                    results[index] = article
+                    if next < pages.count { submit() }
+                }
+                return results
             }
-            first = false
+            for (page, article) in zip(pages, articles) {
+                if case .failure(let error) = page {
+                    FileHandle.standardError.write(Data("feedcorpus: \(error.message)\n".utf8))
+                    failed = true
+                    continue
+                }
+                guard let article else { continue }
+                if json {
+                    print(try ArticleJSON.render(article))
+                } else {
+                    if !first { print("") }
+                    print(StoryText(headline: article.title ?? "", paragraphs: article.paragraphs).fileContents, terminator: "")
+                }
+                first = false
+            }
         }
         if failed { throw ExitCode(1) }
     }
@@ -79,7 +118,7 @@ struct ExtractCommand: AsyncParsableCommand {
     }
 }
 
-struct ExtractSourceError: Error {
+struct ExtractSourceError: Error, Sendable {
     let message: String
 }
 
@@ -105,29 +144,21 @@ enum ArticleJSON {
 
     /// A JSON string literal (RFC 8259): quotes, backslashes and control characters escaped.
     static func appendQuoted(_ value: String, to out: inout String) {
-        out += "\""
-        var plainStart = value.unicodeScalars.startIndex
-        var index = plainStart
-        let scalars = value.unicodeScalars
-        while index < scalars.endIndex {
-            let scalar = scalars[index]
-            let escape: String?
-            switch scalar {
-            case "\"": escape = "\\\""
-            case "\\": escape = "\\\\"
-            case "\n": escape = "\\n"
-            case "\r": escape = "\\r"
-            case "\t": escape = "\\t"
-            default: escape = scalar.value < 0x20 ? String(format: "\\u%04x", scalar.value) : nil
+        var bytes: [UInt8] = [0x22]
+        bytes.reserveCapacity(value.utf8.count + 16)
+        let hex = Array("0123456789abcdef".utf8)
+        for byte in value.utf8 {
+            switch byte {
+            case 0x22: bytes += [0x5C, 0x22]
+            case 0x5C: bytes += [0x5C, 0x5C]
+            case 0x0A: bytes += [0x5C, 0x6E]
+            case 0x0D: bytes += [0x5C, 0x72]
+            case 0x09: bytes += [0x5C, 0x74]
+            case 0..<0x20: bytes += [0x5C, 0x75, 0x30, 0x30, hex[Int(byte >> 4)], hex[Int(byte & 0xF)]]
+            default: bytes.append(byte)
             }
-            if let escape {
-                out.unicodeScalars.append(contentsOf: scalars[plainStart..<index])
-                out += escape
-                plainStart = scalars.index(after: index)
-            }
-            index = scalars.index(after: index)
         }
-        out.unicodeScalars.append(contentsOf: scalars[plainStart..<scalars.endIndex])
-        out += "\""
+        bytes.append(0x22)
+        out += String(decoding: bytes, as: UTF8.self)
     }
 }
