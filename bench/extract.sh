@@ -9,5 +9,6 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 python3 -c 'import trafilatura' 2>/dev/null || pip install -q trafilatura lxml_html_clean
-swift build -c release --product feedcorpus >/dev/null
-python3 bench/extract-score.py --binary .build/release/feedcorpus "$@"
+# The binary as deployed (`make release`): static Swift runtime.
+swift build -c release --static-swift-stdlib --scratch-path .build-static --product feedcorpus >/dev/null
+python3 bench/extract-score.py --binary .build-static/release/feedcorpus "$@"
