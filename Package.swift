@@ -2,7 +2,8 @@
 import PackageDescription
 
 // One module per pipeline stage (see ../shared/DESIGN.md). Only `Fetcher` links libcurl,
-// only `XMLSupport` links libxml2, only `StateStore` links SQLite.
+// only `XMLSupport` links libxml2 (feeds and the HTML tree `ArticleExtractor` works on), only
+// `StateStore` links SQLite.
 let package = Package(
     name: "feedcorpus",
     platforms: [.macOS(.v14)],
@@ -49,7 +50,7 @@ let package = Package(
             name: "Pipeline",
             dependencies: [
                 "FeedModel", "FeedParser", "Fetcher", "Dedupe", "CorpusWriter", "StateStore",
-                "FeedConfig", "XMLSupport", .product(name: "Logging", package: "swift-log"),
+                "FeedConfig", "XMLSupport", "ArticleExtractor", .product(name: "Logging", package: "swift-log"),
                 .product(name: "Crypto", package: "swift-crypto"),
             ]),
         .executableTarget(

@@ -67,7 +67,7 @@ public enum ConfigLoader {
             let settings = try reader.mapping(node, key: "fetch", allowed: [
                 "user_agent", "timeout", "connect_timeout", "max_body_bytes", "max_connections", "max_connections_per_host",
                 "host_delay", "low_speed_limit", "low_speed_time", "proxy", "ca_bundle", "allow_private_networks",
-                "backoff_base", "max_backoff",
+                "backoff_base", "max_backoff", "robots_txt", "max_page_bytes",
             ])
             if let value = settings["user_agent"] {
                 fetch.userAgent = try reader.string(value, key: "fetch.user_agent")
@@ -94,6 +94,8 @@ public enum ConfigLoader {
             if let value = settings["allow_private_networks"] { fetch.allowPrivateNetworks = try reader.bool(value, key: "fetch.allow_private_networks") }
             if let value = settings["backoff_base"] { fetch.backoffBase = try reader.number(value, key: "fetch.backoff_base", range: 1...86_400) }
             if let value = settings["max_backoff"] { fetch.maxBackoff = try reader.number(value, key: "fetch.max_backoff", range: 60...(7 * 86_400)) }
+            if let value = settings["robots_txt"] { fetch.robotsTxt = try reader.bool(value, key: "fetch.robots_txt") }
+            if let value = settings["max_page_bytes"] { fetch.maxPageBytes = try reader.integer(value, key: "fetch.max_page_bytes", range: 1024...(1 << 30)) }
         }
 
         var dedupe = DedupeSettings()
@@ -148,7 +150,7 @@ public enum ConfigLoader {
                 if case .scalar = item {
                     feed = ["url": item]  // `- https://example.org/rss` is accepted as a shorthand.
                 } else {
-                    feed = try reader.mapping(item, key: key, allowed: ["url", "name", "category", "min_interval", "max_interval"])
+                    feed = try reader.mapping(item, key: key, allowed: ["url", "name", "category", "min_interval", "max_interval", "fulltext"])
                 }
                 guard let urlNode = feed["url"] else { throw reader.error(item, key: key, "missing `url:`") }
                 let rawURL = try reader.string(urlNode, key: "\(key).url")
@@ -165,7 +167,16 @@ public enum ConfigLoader {
                 let category = try feed["category"].map { node throws(ConfigError) in try reader.string(node, key: "\(key).category") }
                 let minInterval = try feed["min_interval"].map { node throws(ConfigError) in try reader.number(node, key: "\(key).min_interval", range: 10...2_592_000) }
                 let maxInterval = try feed["max_interval"].map { node throws(ConfigError) in try reader.number(node, key: "\(key).max_interval", range: 10...2_592_000) }
-                feeds.append(FeedSource(url: url, name: name, category: category, minInterval: minInterval, maxInterval: maxInterval))
+                var fullText = FullTextPolicy.auto
+                if let node = feed["fulltext"] {
+                    let text = try reader.string(node, key: "\(key).fulltext")
+                    guard let policy = FullTextPolicy(rawValue: text) else {
+                        throw reader.error(node, key: "\(key).fulltext", "expected one of auto, always, never; got '\(text)'")
+                    }
+                    fullText = policy
+                }
+                feeds.append(FeedSource(url: url, name: name, category: category, minInterval: minInterval, maxInterval: maxInterval,
+                                        fullText: fullText))
             }
         }
         if let opmlNode = top["opml"] {

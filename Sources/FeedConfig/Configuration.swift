@@ -16,14 +16,29 @@ public struct FeedSource: Sendable, Equatable {
     /// Per-feed bounds on the polling interval, seconds (nil: the global ones).
     public var minInterval: Double?
     public var maxInterval: Double?
+    /// When to fetch the article page for the full text (`fulltext:`).
+    public var fullText: FullTextPolicy = .auto
 
-    public init(url: String, name: String, category: String? = nil, minInterval: Double? = nil, maxInterval: Double? = nil) {
+    public init(url: String, name: String, category: String? = nil, minInterval: Double? = nil, maxInterval: Double? = nil,
+                fullText: FullTextPolicy = .auto) {
+        self.fullText = fullText
         self.minInterval = minInterval
         self.maxInterval = maxInterval
         self.url = url
         self.name = name
         self.category = category
     }
+}
+
+/// When a feed's stories get their text from the article page (`fulltext:` on a feed).
+public enum FullTextPolicy: String, Sendable, CaseIterable {
+    /// Fetch the page when the feed's text looks like a summary (short, ends in an ellipsis or a
+    /// "read more" link, or much shorter than the feed's other entries).
+    case auto
+    /// Fetch the page for every new story.
+    case always
+    /// Never fetch pages: the feed's own text is the story.
+    case never
 }
 
 /// HTTP client settings (`fetch:` in the config).
@@ -52,6 +67,10 @@ public struct FetchSettings: Sendable, Equatable {
     /// Error backoff: the first retry waits `backoffBase` seconds, doubling up to `maxBackoff`.
     public var backoffBase = 300.0
     public var maxBackoff = 86_400.0
+    /// Obey robots.txt for article pages (fetched once per host and cached for a day).
+    public var robotsTxt = true
+    /// Limit on an article page's decoded size, bytes.
+    public var maxPageBytes = 5 * 1024 * 1024
 
     public init() {}
 }

@@ -36,12 +36,19 @@ public struct StoryRecord: Sendable, Equatable, Codable {
     public var supersedes: String?
     public var nearDistance: Int?
     public var event: String?
+    /// The article page's author, when the text came from the page.
+    public var author: String?
+    /// The page's own canonical URL (link rel=canonical / og:url), when the page was fetched.
+    public var canonicalURL: String?
 
     public init(
         file: String, sha256: String, simhash: String, url: String?, feed: String, feedURL: String,
         entryID: String?, title: String, published: Date?, fetched: Date, language: String?,
-        textSource: TextSource, duplicateOf: String? = nil, supersedes: String? = nil, nearDistance: Int? = nil, event: String? = nil
+        textSource: TextSource, duplicateOf: String? = nil, supersedes: String? = nil, nearDistance: Int? = nil, event: String? = nil,
+        author: String? = nil, canonicalURL: String? = nil
     ) {
+        self.author = author
+        self.canonicalURL = canonicalURL
         self.supersedes = supersedes
         self.nearDistance = nearDistance
         self.file = file
@@ -70,6 +77,8 @@ public struct StoryRecord: Sendable, Equatable, Codable {
         case supersedes
         case nearDistance = "near_distance"
         case event
+        case author
+        case canonicalURL = "canonical_url"
     }
 
     /// Encodes the record as one compact JSON line (no trailing newline), keys sorted, dates as
@@ -93,6 +102,8 @@ public struct StoryRecord: Sendable, Equatable, Codable {
         put(.supersedes, supersedes)
         object[CodingKeys.nearDistance.rawValue] = nearDistance.map { $0 as Any } ?? NSNull()
         put(.event, event)
+        put(.author, author)
+        put(.canonicalURL, canonicalURL)
         let data = try JSONSerialization.data(
             withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes])
         return String(decoding: data, as: UTF8.self)

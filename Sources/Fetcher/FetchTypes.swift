@@ -14,13 +14,16 @@ public struct FetchRequest: Sendable, Equatable {
     public var fromContent: Bool
     /// Sent as the Accept header.
     public var accept: String
+    /// A lower body limit than the client's for this request (article pages), bytes.
+    public var maxBodyBytes: Int?
 
     public static let feedAccept = "application/rss+xml, application/atom+xml, application/feed+json, application/xml;q=0.9, text/xml;q=0.9, */*;q=0.8"
 
     public static let pageAccept = "text/html, application/xhtml+xml;q=0.9, */*;q=0.5"
 
     public init(url: String, etag: String? = nil, lastModified: String? = nil, allowFileScheme: Bool = false,
-                fromContent: Bool = false, accept: String = FetchRequest.feedAccept) {
+                fromContent: Bool = false, accept: String = FetchRequest.feedAccept, maxBodyBytes: Int? = nil) {
+        self.maxBodyBytes = maxBodyBytes
         self.url = url
         self.etag = etag
         self.lastModified = lastModified

@@ -73,7 +73,7 @@ final class Transfer: @unchecked Sendable {
 
     init(request: FetchRequest, settings: HTTPClientSettings) {
         self.request = request
-        self.limit = settings.maxBodyBytes
+        self.limit = min(settings.maxBodyBytes, request.maxBodyBytes ?? Int.max)
         self.host = HTTPClient.hostKey(for: request.url)
         self.guardAddresses = request.fromContent && !settings.allowPrivateNetworks
         errorBuffer.initialize(repeating: 0, count: Int(CURL_ERROR_SIZE) + 1)
@@ -296,7 +296,7 @@ final class CurlEngine: @unchecked Sendable {
         fc_easy_setopt_long(easy, CURLOPT_TIMEOUT_MS, Int(settings.timeout * 1000))
         fc_easy_setopt_long(easy, CURLOPT_LOW_SPEED_LIMIT, settings.lowSpeedLimit)
         fc_easy_setopt_long(easy, CURLOPT_LOW_SPEED_TIME, settings.lowSpeedTime)
-        fc_easy_setopt_offt(easy, CURLOPT_MAXFILESIZE_LARGE, curl_off_t(settings.maxBodyBytes))
+        fc_easy_setopt_offt(easy, CURLOPT_MAXFILESIZE_LARGE, curl_off_t(transfer.limit))
         if let proxy = settings.proxy { fc_easy_setopt_string(easy, CURLOPT_PROXY, proxy) }
         if let bundle = settings.caBundle { fc_easy_setopt_string(easy, CURLOPT_CAINFO, bundle) }
         if transfer.guardAddresses {

@@ -86,6 +86,7 @@ public struct IngestPass: Sendable {
                     progress: @escaping @Sendable (FeedRunReport) -> Void = { _ in }) async -> PassSummary {
         let ingestor = session.ingestor
         let client = session.client
+        let robots = session.robots
         let settings = configuration.fetch
         var reports: [FeedRunReport] = []
         let feeds = selectedFeeds
@@ -96,7 +97,7 @@ public struct IngestPass: Sendable {
                 guard next < feeds.count, shouldStart() else { return }
                 let feed = feeds[next]
                 next += 1
-                group.addTask { await poll(feed, client: client, ingestor: ingestor) }
+                group.addTask { await poll(feed, client: client, robots: robots, ingestor: ingestor) }
             }
             for _ in 0..<min(width, feeds.count) { startNext() }
             while let report = await group.next() {
@@ -115,11 +116,13 @@ public final class IngestSession: Sendable {
     let lock: StateLock
     let ingestor: Ingestor
     public let client: HTTPClient
+    let robots: RobotsCache
 
-    init(lock: StateLock, ingestor: Ingestor, client: HTTPClient) {
+    init(lock: StateLock, ingestor: Ingestor, client: HTTPClient, userAgent: String) {
         self.lock = lock
         self.ingestor = ingestor
         self.client = client
+        robots = RobotsCache(userAgent: userAgent)
     }
 
     /// Takes the lock, opens and reconciles the state and corpus, starts the HTTP client.
@@ -154,7 +157,7 @@ public final class IngestSession: Sendable {
         for (host, until) in (try? await ingestor.hostHolds(now: clock())) ?? [:] {
             client.holdHost(host, until: until)
         }
-        return IngestSession(lock: lock, ingestor: ingestor, client: client)
+        return IngestSession(lock: lock, ingestor: ingestor, client: client, userAgent: configuration.fetch.userAgent)
     }
 
     /// The earliest instant one of `feeds` is due (nil: one is due now or was never polled).
@@ -170,7 +173,7 @@ public final class IngestSession: Sendable {
 
 extension IngestPass {
 
-    private func poll(_ feed: FeedSource, client: HTTPClient, ingestor: Ingestor) async -> FeedRunReport {
+    private func poll(_ feed: FeedSource, client: HTTPClient, robots: RobotsCache, ingestor: Ingestor) async -> FeedRunReport {
         var report = FeedRunReport(name: feed.name, url: feed.url, outcome: .ok)
         let feedID: Int64
         let previous: FeedHTTPState
@@ -290,9 +293,16 @@ extension IngestPass {
         }
         let freshness = response.freshnessLifetime
         let before = schedule
+        let pages: [String: PageText]
+        do {
+            (pages, report) = try await articlePages(for: feed, parsed: parsed, feedID: feedID, client: client, robots: robots,
+                                                     ingestor: ingestor, report: report)
+        } catch {
+            return await fail("state: \(error)")
+        }
         do {
             let result = try await ingestor.ingest(feedID: feedID, source: (feed.name, feed.url), feed: parsed, http: http,
-                                                   report: report, previouslyRead: before.pollInterval != nil) { overflow in
+                                                   pages: pages, report: report, previouslyRead: before.pollInterval != nil) { overflow in
                 var next = scheduled(before, observation: .init(feed: parsed, freshnessLifetime: freshness, windowOverflow: overflow))
                 if overflow { next.windowOverflows += 1 }
                 return next
@@ -305,6 +315,57 @@ extension IngestPass {
         } catch {
             return await fail("storing stories failed: \(error)")
         }
+    }
+
+    /// Fetches the article pages of the new entries that need them (per the feed's `fulltext`
+    /// policy), a few at a time; the client spaces requests to one host. Failures are logged and
+    /// noted in the report; the entry keeps its feed text.
+    private func articlePages(for feed: FeedSource, parsed: ParsedFeed, feedID: Int64, client: HTTPClient, robots: RobotsCache,
+                              ingestor: Ingestor, report: FeedRunReport) async throws -> ([String: PageText], FeedRunReport) {
+        var report = report
+        guard feed.fullText != .never else { return ([:], report) }
+        let candidates = try await ingestor.unseenEntries(feedID: feedID, feed: parsed)
+        guard !candidates.isEmpty else { return ([:], report) }
+        let typical = FullTextRules.typicalLength(parsed.entries.map(StoryBuilder.story))
+        var wanted: [(key: String, url: String)] = []
+        for (key, entry) in candidates {
+            guard let link = entry.link else { continue }
+            if feed.fullText == .always || FullTextRules.looksLikeSummary(entry, story: StoryBuilder.story(from: entry), typicalLength: typical) {
+                wanted.append((key, link))
+            }
+        }
+        guard !wanted.isEmpty else { return ([:], report) }
+        let fetcher = ArticlePageFetcher(client: client, robots: robots, settings: configuration.fetch, logger: logger)
+        let allowFile = feed.url.lowercased().hasPrefix("file:")
+        let now = clock()
+        var pages: [String: PageText] = [:]
+        var failures: [String] = []
+        await withTaskGroup(of: (String, Result<PageText, ArticlePageFetcher.Failure>).self) { group in
+            var next = 0
+            func startNext() {
+                guard next < wanted.count else { return }
+                let (key, url) = wanted[next]
+                next += 1
+                group.addTask { (key, await fetcher.page(url, allowFile: allowFile, now: now)) }
+            }
+            for _ in 0..<min(4, wanted.count) { startNext() }
+            while let (key, result) = await group.next() {
+                switch result {
+                case .success(let page): pages[key] = page
+                case .failure(let failure): failures.append(failure.description)
+                }
+                startNext()
+            }
+        }
+        report.pagesFetched = pages.count
+        if !failures.isEmpty {
+            for failure in failures {
+                logger.warning("article page not used", metadata: ["feed": "\(feed.name)", "reason": "\(failure)"])
+            }
+            let note = "\(failures.count) article page(s) not used (feed text kept): \(failures[0])" + (failures.count > 1 ? "; ..." : "")
+            report.warning = [report.warning, note].compactMap { $0 }.joined(separator: "; ")
+        }
+        return (pages, report)
     }
 
     /// The HTTP client settings a configuration asks for.

@@ -26,6 +26,8 @@ public struct FeedRunReport: Sendable, Equatable {
     /// Entries not seen before.
     public var newEntries = 0
     public var stored = 0
+    /// Article pages fetched and extracted for this feed's new entries.
+    public var pagesFetched = 0
     public var duplicates = 0
     /// Set when the document was malformed but could be read.
     public var warning: String?
@@ -126,8 +128,20 @@ actor Ingestor {
     /// 4. the hash-normalised text is a stored story's: `same_text`;
     /// 5. the SimHash is within the configured distance of a stored story's: `near_text` (or,
     ///    with keep_longer, a fuller later version is stored and supersedes it).
+    /// The entries of `feed` that this poll may store: not seen before in this feed, and whose
+    /// canonical link is not a stored story (their article pages are worth fetching).
+    func unseenEntries(feedID: Int64, feed: ParsedFeed) throws -> [(key: String, entry: FeedEntry)] {
+        let keyed = uniqueKeys(feed.entries)
+        let seen = try state.seenEntryKeys(feedID: feedID, among: keyed.map(\.key))
+        return try keyed.filter { key, entry in
+            guard !seen.contains(key) else { return false }
+            if let link = entry.link, try state.story(url: canonicalizer.canonicalize(link)) != nil { return false }
+            return true
+        }
+    }
+
     func ingest(feedID: Int64, source: (name: String, url: String), feed: ParsedFeed, http: FeedHTTPState,
-                report: FeedRunReport, previouslyRead: Bool,
+                pages: [String: PageText] = [:], report: FeedRunReport, previouslyRead: Bool,
                 schedule: @Sendable (_ windowOverflow: Bool) -> FeedSchedule) throws -> FeedRunReport {
         var report = report
         let fetched = clock()
@@ -165,7 +179,17 @@ actor Ingestor {
                 drop(key, entry, url, .sameID, of: stored.file)
                 continue
             }
-            let text = StoryBuilder.story(from: entry)
+            var text = StoryBuilder.story(from: entry)
+            var textSource = TextSource.feed
+            let page = pages[key]
+            if let page {
+                if let canonical = page.article.canonicalURL.map(canonicalizer.canonicalize), canonical != url,
+                   let stored = try state.story(url: canonical) {
+                    drop(key, entry, url, .sameURL, of: stored.file)
+                    continue
+                }
+                (text, textSource) = FullTextRules.choose(feed: text, page: page.article)
+            }
             if text.isEmpty {
                 empty.append(key)
                 continue
@@ -198,7 +222,7 @@ actor Ingestor {
                 continue
             }
 
-            let published = entry.published ?? entry.updated
+            let published = entry.published ?? entry.updated ?? page?.article.published
             let terms = EventTerms(story: text)
             let (event, _) = events.assign(terms: terms, at: published ?? fetched, newEvent: "ev-" + fingerprint.nameTail)
             events.add(.init(id: -1, event: event, terms: terms, at: published ?? fetched))
@@ -211,8 +235,10 @@ actor Ingestor {
                 record: StoryRecord(
                     file: "", sha256: fingerprint.sha256, simhash: fingerprint.simhashHex, url: url, feed: source.name,
                     feedURL: source.url, entryID: entry.id, title: text.headline, published: published,
-                    fetched: fetched, language: feed.language, textSource: .feed, supersedes: supersedes?.file,
-                    nearDistance: supersedes?.distance, event: event),
+                    fetched: fetched, language: (textSource == .page ? page?.article.language : nil) ?? feed.language ?? page?.article.language,
+                    textSource: textSource, supersedes: supersedes?.file,
+                    nearDistance: supersedes?.distance, event: event,
+                    author: textSource == .page ? page?.article.author : nil, canonicalURL: page?.article.canonicalURL),
                 nameTail: fingerprint.nameTail))
         }
 

@@ -1,0 +1,140 @@
+import ArticleExtractor
+import FeedConfig
+import FeedModel
+import FeedParser
+import Fetcher
+import Foundation
+import Logging
+
+/// The text an article page gave for one entry.
+struct PageText: Sendable {
+    var article: ExtractedArticle
+    /// The page URL after redirects.
+    var url: String
+}
+
+/// Decides when an entry's feed text is only a teaser, and which text a story keeps.
+enum FullTextRules {
+    /// Below this many characters of body a feed text counts as a summary.
+    static let shortBody = 600
+
+    /// Whether the feed's text for `entry` looks like a summary of the article: short, ending in
+    /// an ellipsis or a "read more" link, or much shorter than the feed's typical entry.
+    static func looksLikeSummary(_ entry: FeedEntry, story: StoryText, typicalLength: Int) -> Bool {
+        let length = story.body.count
+        if length < shortBody { return true }
+        if let last = story.paragraphs.last?.trimmingCharacters(in: .whitespaces),
+           last.hasSuffix("…") || last.hasSuffix("...") || last.hasSuffix("[…]") || last.hasSuffix("[...]") {
+            return true
+        }
+        let raw = (entry.content ?? entry.summary ?? "").lowercased()
+        let tail = raw.suffix(300)
+        if ["read more", "continue reading", "read the full", "weiterlesen", "lire la suite", "leer más", "leggi tutto"].contains(where: { tail.contains($0) }) {
+            return true
+        }
+        return typicalLength >= 1500 && Double(length) < 0.3 * Double(typicalLength)
+    }
+
+    /// The median body length of a feed's entries, the yardstick for "much shorter".
+    static func typicalLength(_ stories: [StoryText]) -> Int {
+        let lengths = stories.map { $0.body.count }.sorted()
+        return lengths.isEmpty ? 0 : lengths[lengths.count / 2]
+    }
+
+    /// The better of the feed's text and the page's: the page's unless it is a paywall or
+    /// consent page, empty, or no longer than the feed's own text.
+    static func choose(feed: StoryText, page: ExtractedArticle?) -> (text: StoryText, source: TextSource) {
+        guard let page, !page.isWall, !page.paragraphs.isEmpty else { return (feed, .feed) }
+        let pageLength = page.paragraphs.reduce(0) { $0 + $1.count }
+        guard pageLength > feed.body.count else { return (feed, .feed) }
+        let headline = feed.headline.isEmpty ? (page.title ?? "") : feed.headline
+        return (StoryText(headline: headline, paragraphs: page.paragraphs), .page)
+    }
+}
+
+/// robots.txt rules per host, fetched once and kept for a day (one fetch per host and run for the
+/// one-shot command).
+actor RobotsCache {
+    private var rules: [String: (robots: RobotsTxt, fetched: Date)] = [:]
+    private let productToken: String
+    private let lifetime: TimeInterval = 86_400
+
+    init(userAgent: String) {
+        productToken = userAgent.split(separator: "/").first.map(String.init) ?? "feedcorpus"
+    }
+
+    /// Whether our agent may fetch `url`. file:// URLs have no robots.txt.
+    func allows(_ url: String, client: HTTPClient, now: Date) async -> Bool {
+        guard let components = URLComponents(string: url), let scheme = components.scheme?.lowercased(),
+              scheme == "http" || scheme == "https", let host = components.host?.lowercased() else { return true }
+        let origin = "\(scheme)://\(host)" + (components.port.map { ":\($0)" } ?? "")
+        if let cached = rules[origin], now.timeIntervalSince(cached.fetched) < lifetime {
+            return cached.robots.allows(url)
+        }
+        let robots: RobotsTxt
+        do {
+            let response = try await client.fetch(FetchRequest(url: origin + "/robots.txt", fromContent: true, accept: "text/plain", maxBodyBytes: 512 * 1024))
+            if response.isSuccess {
+                robots = RobotsTxt(parsing: String(decoding: response.body, as: UTF8.self), productToken: productToken)
+            } else if (400..<500).contains(response.status) {
+                robots = .allowAll
+            } else {
+                robots = .disallowAll
+            }
+        } catch {
+            robots = .disallowAll
+        }
+        rules[origin] = (robots, now)
+        return robots.allows(url)
+    }
+}
+
+/// Fetches article pages through the shared client (same politeness and limits as feeds) and
+/// extracts their text.
+struct ArticlePageFetcher: Sendable {
+    let client: HTTPClient
+    let robots: RobotsCache
+    let settings: FetchSettings
+    let logger: Logger
+
+    enum Failure: Error, CustomStringConvertible {
+        case robots(String)
+        case http(String)
+        case notHTML(String, String)
+
+        var description: String {
+            switch self {
+            case .robots(let url): "robots.txt disallows \(url); the feed's text is kept"
+            case .http(let message): message
+            case .notHTML(let url, let type): "\(url) is \(type), not an HTML page; the feed's text is kept"
+            }
+        }
+    }
+
+    /// Fetches and extracts the page at `url`. `allowFile` lets a feed read from a local file
+    /// link to local pages (the bundled demo); remote feeds' links are http(s) only.
+    func page(_ url: String, allowFile: Bool, now: Date) async -> Result<PageText, Failure> {
+        let isFile = url.lowercased().hasPrefix("file:")
+        if isFile && !allowFile { return .failure(.http("\(url): only http and https links are followed for a remote feed")) }
+        if settings.robotsTxt, !isFile, await !robots.allows(url, client: client, now: now) {
+            return .failure(.robots(url))
+        }
+        let response: FetchResponse
+        do {
+            response = try await client.fetch(FetchRequest(url: url, allowFileScheme: isFile, fromContent: !isFile, accept: FetchRequest.pageAccept,
+                                                        maxBodyBytes: settings.maxPageBytes))
+        } catch {
+            return .failure(.http("article page \(url): \(error.description)"))
+        }
+        guard response.isSuccess else {
+            return .failure(.http("article page \(url): HTTP \(response.status)"))
+        }
+        let contentType = response.headers["content-type"]?.lowercased() ?? ""
+        if !contentType.isEmpty, !contentType.contains("html"), !contentType.hasPrefix("text/plain") {
+            return .failure(.notHTML(url, contentType.split(separator: ";").first.map(String.init) ?? contentType))
+        }
+        let article = ArticleExtractor.extract(
+            html: response.body, url: response.effectiveURL, httpCharset: DocumentEncoding.charset(fromContentType: response.headers["content-type"]))
+        return .success(PageText(article: article, url: response.effectiveURL))
+    }
+}
