@@ -67,13 +67,14 @@ let package = Package(
         .target(name: "TestSupport", path: "Tests/TestSupport", resources: [.copy("http_server.py")]),
         .testTarget(name: "FeedConfigTests", dependencies: ["FeedConfig", "FeedParser"]),
         .testTarget(name: "FeedParserTests", dependencies: ["FeedParser", "FeedModel", "XMLSupport", "TestSupport"]),
+        .testTarget(name: "ArticleExtractorTests", dependencies: ["ArticleExtractor", "XMLSupport"]),
         .testTarget(name: "DedupeTests", dependencies: ["Dedupe", "FeedModel"], exclude: ["Fixtures"]),
         .testTarget(name: "CorpusWriterTests", dependencies: ["CorpusWriter", "FeedModel", "Dedupe"]),
         .testTarget(name: "StateStoreTests", dependencies: ["StateStore", "FeedModel"]),
         .testTarget(name: "FetcherTests", dependencies: ["Fetcher", "TestSupport"]),
         .testTarget(
             name: "PipelineTests",
-            dependencies: ["Pipeline", "FeedConfig", "StateStore", "Fetcher", "TestSupport"]),
+            dependencies: ["Pipeline", "FeedConfig", "StateStore", "Fetcher", "ArticleExtractor", "TestSupport"]),
         // Runs the built `feedcorpus` binary (the dependency makes `swift test` build it).
         .testTarget(name: "CLITests", dependencies: ["feedcorpus", "TestSupport"]),
     ],

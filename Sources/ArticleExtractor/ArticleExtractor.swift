@@ -78,7 +78,7 @@ enum StructuredBody {
         let structuredLength = structured.reduce(0) { $0 + $1.count }
         let domLength = dom.reduce(0) { $0 + $1.count }
         guard structuredLength >= 200 else { return false }
-        return Double(structuredLength) >= Double(domLength) * 0.9 && Double(structuredLength) <= Double(domLength) * 1.6 + 200
+        return Double(structuredLength) >= Double(domLength) * 0.9
     }
 }
 

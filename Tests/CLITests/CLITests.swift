@@ -45,7 +45,7 @@ import Testing
     /// A config with corpus and state in the workspace, no politeness delay, and these feeds.
     func writeConfig(feeds: [(url: String, name: String)]) throws -> String {
         try writeConfig("corpus: corpus\nstate: state/feedcorpus.sqlite\nfetch: {host_delay: 0}\nfeeds:\n"
-            + feeds.map { "  - {url: \"\($0.url)\", name: \($0.name)}\n" }.joined())
+            + feeds.map { "  - {url: \"\($0.url)\", name: \($0.name), fulltext: never}\n" }.joined())
     }
 
     func writeConfig(_ text: String) throws -> String {

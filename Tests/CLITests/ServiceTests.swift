@@ -62,7 +62,7 @@ final class NotifySocket {
 
     func writeConfig(_ feeds: [String]) throws -> String {
         let path = workspace.appendingPathComponent("feedcorpus.yaml").path
-        let lines = feeds.enumerated().map { "  - {url: \"\($0.element)\", name: f\($0.offset)}" }.joined(separator: "\n")
+        let lines = feeds.enumerated().map { "  - {url: \"\($0.element)\", name: f\($0.offset), fulltext: never}" }.joined(separator: "\n")
         try Data("""
             corpus: corpus
             state: state.sqlite

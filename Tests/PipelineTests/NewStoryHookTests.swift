@@ -26,7 +26,7 @@ import Testing
         fetch.hostDelay = 0
         var config = Configuration(path: workspace.appendingPathComponent("c.yaml").path, corpusDirectory: workspace.appendingPathComponent("corpus").path,
                                    statePath: workspace.appendingPathComponent("state.sqlite").path, fetch: fetch,
-                                   feeds: [FeedSource(url: server.url("files/news.xml"), name: "news")])
+                                   feeds: [FeedSource(url: server.url("files/news.xml"), name: "news", fullText: .never)])
         config.onNewStories = "cat > '\(out)'"
         let summary = try await IngestPass(configuration: config, logger: Logger(label: "test")).run()
         #expect(summary.stored == 2)

@@ -26,6 +26,7 @@ proxy for tests.
   /hang                  accepts, then never answers
   /headers               the request headers as JSON
   /log                   every request so far as JSON lines (method path)
+  /robots.txt            the file ROOT_DIR/robots.txt as text/plain, else 404
 Every request path is also appended to ROOT_DIR/requests.log with a monotonic timestamp.
 """
 import email.utils
@@ -87,7 +88,8 @@ class Handler(BaseHTTPRequestHandler):
         if encoding == "gzip":
             body = gzip.compress(body)
             extra["Content-Encoding"] = "gzip"
-        return self.send_body(200, body, extra=extra)
+        content_type = "text/html; charset=utf-8" if name.endswith(".html") else "application/xml"
+        return self.send_body(200, body, content_type, extra=extra)
 
     def do_GET(self):
         with LOG_LOCK:
@@ -191,6 +193,11 @@ class Handler(BaseHTTPRequestHandler):
             return
         if route == "headers":
             return self.send_body(200, json.dumps(dict(self.headers.items())).encode(), "application/json")
+        if route == "robots.txt":
+            body, _ = self.read_file("robots.txt")
+            if body is None:
+                return self.send_body(404, b"not found", "text/plain")
+            return self.send_body(200, body, "text/plain")
         if route == "log":
             with LOG_LOCK:
                 body = "".join(json.dumps(entry) + "\n" for entry in LOG).encode()
