@@ -129,6 +129,41 @@ extension CLITests {
 }
 
 extension CLITests {
+    @Test func extractPrintsTheCorpusFormatOrTheJSONContract() throws {
+        let page = workspace.appendingPathComponent("page.html")
+        try Data("""
+            <html lang="en"><head><title>Council approves bridge | City News</title>
+            <meta property="article:published_time" content="2024-11-04T08:30:00Z">
+            <link rel="canonical" href="/2024/bridge"></head>
+            <body><nav><a href="/">Home</a></nav><article><h1>Council approves bridge</h1>
+            <p>The city council approved the new bridge on Monday, ending a three-year debate.</p>
+            <p>Construction will begin in the spring, the mayor said, with opening set for 2027.</p>
+            <div class="share">Share this article</div></article></body></html>
+            """.utf8).write(to: page)
+        let plain = try feedcorpus(["extract", page.path])
+        #expect(plain.status == 0)
+        #expect(plain.stdout == """
+            Council approves bridge
+            The city council approved the new bridge on Monday, ending a three-year debate.
+            Construction will begin in the spring, the mayor said, with opening set for 2027.
+
+            """)
+        let json = try feedcorpus(["extract", "--json", "--url", "https://city.example/news/x", page.path])
+        #expect(json.status == 0)
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [String: Any])
+        #expect(Set(object.keys) == ["title", "text", "author", "published", "language", "canonical_url"])
+        #expect(object["title"] as? String == "Council approves bridge")
+        #expect(object["text"] as? String == "The city council approved the new bridge on Monday, ending a three-year debate.\nConstruction will begin in the spring, the mayor said, with opening set for 2027.")
+        #expect(object["author"] is NSNull)
+        #expect(object["published"] as? String == "2024-11-04T08:30:00Z")
+        #expect(object["language"] as? String == "en")
+        #expect(object["canonical_url"] as? String == "https://city.example/2024/bridge")
+
+        let missing = try feedcorpus(["extract", workspace.appendingPathComponent("nope.html").path])
+        #expect(missing.status == 1)
+        #expect(missing.stderr.contains("cannot read"))
+    }
+
     @Test func noProgressBarWhenOutputIsNotATerminal() throws {
         try server.put("news.xml", FeedFixtures.rss(title: "News", items: [FeedFixtures.Item(guid: "1", title: "One", paragraphs: ["Body."])]))
         let path = try writeConfig(feeds: [(server.url("files/news.xml"), "news")])

@@ -225,12 +225,19 @@ import Testing
             #expect(!text.contains("<") && !text.contains("&amp;") && !text.contains("&nbsp;"))
             #expect(!text.contains("\n\n"))
             #expect(!text.contains("Read more") && !text.contains("Leave a") && !text.contains("Kommentare"))
+            // The feeds carry teasers; the bundled pages' furniture never reaches the corpus.
+            for furniture in ["close close", "cookie", "Advertisement", "Share", "Sign up", "Comments", "Most read", "©", "…"] {
+                #expect(!text.contains(furniture), "\(file) contains \(furniture)")
+            }
             let lines = text.split(separator: "\n")
             #expect(lines.count >= 5)
             headlines.append(String(lines[0]))
         }
         #expect(Set(headlines).count == 5)
         #expect(headlines.contains("Blinken promises “tough response” for North Korea"))
+        let records = try manifestLines()
+        #expect(records.allSatisfy { $0["text_source"] as? String == "page" })
+        #expect(Set(records.compactMap { $0["canonical_url"] as? String }.filter { $0.hasPrefix("https://") }).count == 5)
         #expect(try await run(config).stored == 0)
     }
 }
