@@ -98,23 +98,12 @@ struct ExtractCommand: AsyncParsableCommand {
     }
 
     private func load(_ source: String) async throws -> (bytes: [UInt8], url: String, contentType: String?) {
-        if source.hasPrefix("http://") || source.hasPrefix("https://") {
-            let client = HTTPClient(settings: HTTPClientSettings(userAgent: FetchSettings.defaultUserAgent))
-            defer { client.shutdown() }
-            do {
-                let response = try await client.fetch(FetchRequest(url: source))
-                guard response.isSuccess else {
-                    throw ExtractSourceError(message: "HTTP \(response.status) from \(response.effectiveURL)")
-                }
-                return (response.body, response.effectiveURL, contentType ?? response.headers["content-type"])
-            } catch let error as FetchError {
-                throw ExtractSourceError(message: error.description)
-            }
+        do {
+            let document = try await DocumentSource.load(source)
+            return (document.bytes, document.url, contentType ?? document.contentType)
+        } catch {
+            throw ExtractSourceError(message: error.message)
         }
-        guard let bytes = ParseCommand.readFile(source) else {
-            throw ExtractSourceError(message: "cannot read \(source): no such file or not readable")
-        }
-        return (bytes, URL(fileURLWithPath: source).absoluteString, contentType)
     }
 }
 

@@ -23,33 +23,16 @@ struct ParseCommand: AsyncParsableCommand {
     var stats = false
 
     func run() async throws {
-        let bytes: [UInt8]
-        var documentURL: String
-        var contentType = self.contentType
-        if source.hasPrefix("http://") || source.hasPrefix("https://") {
-            let client = HTTPClient(settings: HTTPClientSettings(userAgent: FetchSettings.defaultUserAgent))
-            defer { client.shutdown() }
-            do {
-                let response = try await client.fetch(FetchRequest(url: source))
-                guard response.isSuccess else {
-                    FileHandle.standardError.write(Data("feedcorpus: HTTP \(response.status) from \(response.effectiveURL)\n".utf8))
-                    throw ExitCode(1)
-                }
-                bytes = response.body
-                documentURL = response.effectiveURL
-                contentType = contentType ?? response.headers["content-type"]
-            } catch let error as FetchError {
-                FileHandle.standardError.write(Data("feedcorpus: \(error.description)\n".utf8))
-                throw ExitCode(1)
-            }
-        } else {
-            guard let contents = Self.readFile(source) else {
-                FileHandle.standardError.write(Data("feedcorpus: cannot read \(source): no such file or not readable\n".utf8))
-                throw ExitCode(1)
-            }
-            bytes = contents
-            documentURL = URL(fileURLWithPath: source).absoluteString
+        let document: DocumentSource
+        do {
+            document = try await DocumentSource.load(source)
+        } catch {
+            FileHandle.standardError.write(Data("feedcorpus: \(error.message)\n".utf8))
+            throw ExitCode(1)
         }
+        let bytes = document.bytes
+        var documentURL = document.url
+        let contentType = self.contentType ?? document.contentType
         if let baseURL { documentURL = baseURL }
         do {
             let started = ContinuousClock.now
@@ -67,6 +50,43 @@ struct ParseCommand: AsyncParsableCommand {
             FileHandle.standardError.write(Data("feedcorpus: \(source): \(error.description)\n".utf8))
             throw ExitCode(1)
         }
+    }
+}
+
+/// A document named on the command line: a file, or an http(s) URL fetched once.
+struct DocumentSource {
+    struct LoadError: Error {
+        let message: String
+    }
+
+    var bytes: [UInt8]
+    /// The file's URL, or the final URL after redirects.
+    var url: String
+    /// The HTTP Content-Type, for a URL.
+    var contentType: String?
+
+    static func load(_ source: String) async throws(LoadError) -> DocumentSource {
+        if source.hasPrefix("http://") || source.hasPrefix("https://") {
+            let client = HTTPClient(settings: HTTPClientSettings(userAgent: FetchSettings.defaultUserAgent))
+            defer { client.shutdown() }
+            do {
+                let response = try await client.fetch(FetchRequest(url: source))
+                guard response.isSuccess else {
+                    throw LoadError(message: "HTTP \(response.status) from \(response.effectiveURL)")
+                }
+                return DocumentSource(bytes: response.body, url: response.effectiveURL, contentType: response.headers["content-type"])
+            } catch let error as FetchError {
+                throw LoadError(message: error.description)
+            } catch let error as LoadError {
+                throw error
+            } catch {
+                throw LoadError(message: "\(source): \(error)")
+            }
+        }
+        guard let bytes = ParseCommand.readFile(source) else {
+            throw LoadError(message: "cannot read \(source): no such file or not readable")
+        }
+        return DocumentSource(bytes: bytes, url: URL(fileURLWithPath: source).absoluteString, contentType: nil)
     }
 }
 
