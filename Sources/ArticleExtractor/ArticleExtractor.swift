@@ -53,7 +53,7 @@ public enum ArticleExtractor {
     /// Extracts the article from a parsed page.
     public static func extract(root: HTMLElement, url: String?) -> ExtractedArticle {
         let metadata = PageMetadata(root: root, url: url)
-        var finder = ContentFinder(root: root, metadata: metadata)
+        var finder = ContentFinder(root: root)
         var paragraphs = finder.bodyParagraphs()
         var method = "dom"
         if let structured = metadata.articleBody, StructuredBody.prefer(structured, over: paragraphs) {
@@ -66,7 +66,7 @@ public enum ArticleExtractor {
         return ExtractedArticle(
             title: metadata.title, paragraphs: paragraphs, author: metadata.author, published: metadata.published,
             language: language, canonicalURL: metadata.canonicalURL,
-            isWall: WallDetector.looksLikeWall(paragraphs: paragraphs, page: finder), method: method)
+            isWall: WallDetector.looksLikeWall(paragraphs: paragraphs), method: method)
     }
 }
 

@@ -105,7 +105,7 @@ enum Boilerplate {
 
 /// Paywall and consent pages: a short text that asks the reader to subscribe, log in or accept.
 enum WallDetector {
-    static func looksLikeWall(paragraphs: [String], page: ContentFinder) -> Bool {
+    static func looksLikeWall(paragraphs: [String]) -> Bool {
         let text = paragraphs.joined(separator: " ").lowercased()
         let length = text.count
         guard length < 1500 else { return false }

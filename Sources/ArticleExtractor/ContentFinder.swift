@@ -14,7 +14,6 @@ import XMLSupport
 ///    boilerplate lines ("Advertisement", "Read more", ...).
 struct ContentFinder {
     let root: HTMLElement
-    let metadata: PageMetadata
     // Per element, indexed by `HTMLElement.index`.
     private var removed: [Bool]
     private var stats: [TextStats]
@@ -23,8 +22,9 @@ struct ContentFinder {
     private var content: [ContentMeasure]
     private var kinds: [TagKind]
     private var hintCache = ClassHintCache()
-    /// The paragraph text of the whole page, for the wall detector.
-    private(set) var pageParagraphLength = 0
+    /// Characters inside `p` elements on the whole page: an element holding most of them is
+    /// never boilerplate.
+    private var pageParagraphLength = 0
 
     struct TextStats {
         /// Characters of text (white space runs count once).
@@ -42,9 +42,8 @@ struct ContentFinder {
         var isProse: Bool { length >= 25 && linkDensity < 0.5 && (length >= 120 || stops > 0) }
     }
 
-    init(root: HTMLElement, metadata: PageMetadata) {
+    init(root: HTMLElement) {
         self.root = root
-        self.metadata = metadata
         let count = max(root.elementCount, 1)
         removed = Array(repeating: false, count: count)
         stats = Array(repeating: TextStats(), count: count)
@@ -242,8 +241,6 @@ struct ContentFinder {
     // MARK: - Choosing the content
 
     private mutating func chooseContent(_ body: HTMLElement) -> [HTMLElement] {
-        // Structural markers first: one itemprop=articleBody (or one article element) that holds
-        // most of the paragraph text is the story.
         var candidatesByScore: [(HTMLElement, Double)] = []
         scoreParagraphs(body)
         _ = measureContent(body)

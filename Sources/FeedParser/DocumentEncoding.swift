@@ -158,22 +158,7 @@ public enum DocumentEncoding {
         return nil
     }
 
-    static func normalizedName(_ raw: String) -> String? {
-        let name = raw.trimmingCharacters(in: .whitespaces).lowercased()
-        switch name {
-        case "": return nil
-        case "utf-8", "utf8", "unicode-1-1-utf-8": return "utf-8"
-        case "iso-8859-1", "iso8859-1", "iso_8859-1", "latin1", "latin-1", "l1", "us-ascii", "ascii",
-             "windows-1252", "cp1252", "x-cp1252", "ansi_x3.4-1968":
-            return "windows-1252"
-        case "utf-16", "utf16", "utf-32", "ucs-2", "ucs-4":
-            // Labelled UTF-16/32 but no BOM and no UTF-16 pattern: the bytes are an ASCII
-            // superset, so the label is wrong.
-            return "utf-8"
-        default:
-            return name
-        }
-    }
+    static func normalizedName(_ raw: String) -> String? { ByteDecoding.normalizedCharsetName(raw) }
 
     static func isASCII(_ bytes: [UInt8]) -> Bool { ByteDecoding.isASCII(bytes) }
     static func isValidUTF8(_ bytes: [UInt8]) -> Bool { ByteDecoding.isValidUTF8(bytes) }

@@ -4,14 +4,6 @@ import FeedModel
 import FeedParser
 import Fetcher
 import Foundation
-import Logging
-
-/// The text an article page gave for one entry.
-struct PageText: Sendable {
-    var article: ExtractedArticle
-    /// The page URL after redirects.
-    var url: String
-}
 
 /// Decides when an entry's feed text is only a teaser, and which text a story keeps.
 enum FullTextRules {
@@ -56,6 +48,8 @@ enum FullTextRules {
 /// one-shot command).
 actor RobotsCache {
     private var rules: [String: (robots: RobotsTxt, fetched: Date)] = [:]
+    /// Fetches under way: concurrent page fetches for one host wait for the same robots.txt.
+    private var pending: [String: Task<RobotsTxt, Never>] = [:]
     private let productToken: String
     private let lifetime: TimeInterval = 86_400
 
@@ -71,21 +65,26 @@ actor RobotsCache {
         if let cached = rules[origin], now.timeIntervalSince(cached.fetched) < lifetime {
             return cached.robots.allows(url)
         }
-        let robots: RobotsTxt
+        if let fetching = pending[origin] { return await fetching.value.allows(url) }
+        let token = productToken
+        let fetching = Task { await Self.fetch(origin: origin, client: client, productToken: token) }
+        pending[origin] = fetching
+        let robots = await fetching.value
+        pending[origin] = nil
+        rules[origin] = (robots, now)
+        return robots.allows(url)
+    }
+
+    private static func fetch(origin: String, client: HTTPClient, productToken: String) async -> RobotsTxt {
         do {
             let response = try await client.fetch(FetchRequest(url: origin + "/robots.txt", fromContent: true, accept: "text/plain", maxBodyBytes: 512 * 1024))
             if response.isSuccess {
-                robots = RobotsTxt(parsing: String(decoding: response.body, as: UTF8.self), productToken: productToken)
-            } else if (400..<500).contains(response.status) {
-                robots = .allowAll
-            } else {
-                robots = .disallowAll
+                return RobotsTxt(parsing: String(decoding: response.body, as: UTF8.self), productToken: productToken)
             }
+            return (400..<500).contains(response.status) ? .allowAll : .disallowAll
         } catch {
-            robots = .disallowAll
+            return .disallowAll
         }
-        rules[origin] = (robots, now)
-        return robots.allows(url)
     }
 }
 
@@ -95,7 +94,6 @@ struct ArticlePageFetcher: Sendable {
     let client: HTTPClient
     let robots: RobotsCache
     let settings: FetchSettings
-    let logger: Logger
 
     enum Failure: Error, CustomStringConvertible {
         case robots(String)
@@ -113,7 +111,7 @@ struct ArticlePageFetcher: Sendable {
 
     /// Fetches and extracts the page at `url`. `allowFile` lets a feed read from a local file
     /// link to local pages (the bundled demo); remote feeds' links are http(s) only.
-    func page(_ url: String, allowFile: Bool, now: Date) async -> Result<PageText, Failure> {
+    func page(_ url: String, allowFile: Bool, now: Date) async -> Result<ExtractedArticle, Failure> {
         let isFile = url.lowercased().hasPrefix("file:")
         if isFile && !allowFile { return .failure(.http("\(url): only http and https links are followed for a remote feed")) }
         if settings.robotsTxt, !isFile, await !robots.allows(url, client: client, now: now) {
@@ -133,8 +131,7 @@ struct ArticlePageFetcher: Sendable {
         if !contentType.isEmpty, !contentType.contains("html"), !contentType.hasPrefix("text/plain") {
             return .failure(.notHTML(url, contentType.split(separator: ";").first.map(String.init) ?? contentType))
         }
-        let article = ArticleExtractor.extract(
-            html: response.body, url: response.effectiveURL, httpCharset: DocumentEncoding.charset(fromContentType: response.headers["content-type"]))
-        return .success(PageText(article: article, url: response.effectiveURL))
+        return .success(ArticleExtractor.extract(
+            html: response.body, url: response.effectiveURL, httpCharset: DocumentEncoding.charset(fromContentType: response.headers["content-type"])))
     }
 }

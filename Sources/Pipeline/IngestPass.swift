@@ -1,3 +1,4 @@
+import ArticleExtractor
 import CorpusWriter
 import FeedConfig
 import FeedModel
@@ -293,7 +294,7 @@ extension IngestPass {
         }
         let freshness = response.freshnessLifetime
         let before = schedule
-        let pages: [String: PageText]
+        let pages: [String: ExtractedArticle]
         do {
             (pages, report) = try await articlePages(for: feed, parsed: parsed, feedID: feedID, client: client, robots: robots,
                                                      ingestor: ingestor, report: report)
@@ -321,7 +322,7 @@ extension IngestPass {
     /// policy), a few at a time; the client spaces requests to one host. Failures are logged and
     /// noted in the report; the entry keeps its feed text.
     private func articlePages(for feed: FeedSource, parsed: ParsedFeed, feedID: Int64, client: HTTPClient, robots: RobotsCache,
-                              ingestor: Ingestor, report: FeedRunReport) async throws -> ([String: PageText], FeedRunReport) {
+                              ingestor: Ingestor, report: FeedRunReport) async throws -> ([String: ExtractedArticle], FeedRunReport) {
         var report = report
         guard feed.fullText != .never else { return ([:], report) }
         let candidates = try await ingestor.unseenEntries(feedID: feedID, feed: parsed)
@@ -335,12 +336,12 @@ extension IngestPass {
             }
         }
         guard !wanted.isEmpty else { return ([:], report) }
-        let fetcher = ArticlePageFetcher(client: client, robots: robots, settings: configuration.fetch, logger: logger)
+        let fetcher = ArticlePageFetcher(client: client, robots: robots, settings: configuration.fetch)
         let allowFile = feed.url.lowercased().hasPrefix("file:")
         let now = clock()
-        var pages: [String: PageText] = [:]
+        var pages: [String: ExtractedArticle] = [:]
         var failures: [String] = []
-        await withTaskGroup(of: (String, Result<PageText, ArticlePageFetcher.Failure>).self) { group in
+        await withTaskGroup(of: (String, Result<ExtractedArticle, ArticlePageFetcher.Failure>).self) { group in
             var next = 0
             func startNext() {
                 guard next < wanted.count else { return }

@@ -1,3 +1,4 @@
+import ArticleExtractor
 import CorpusWriter
 import FeedConfig
 import Crypto
@@ -119,15 +120,6 @@ actor Ingestor {
         (try? state.nextDue(feedURLs: urls)) ?? nil
     }
 
-    /// Stores the new entries of a parsed feed and records the poll.
-    ///
-    /// Identity, in this order (the first that matches decides; see the README):
-    /// 1. the feed has seen the entry key before (guid/atom:id, else canonical link): skipped;
-    /// 2. the canonical link is a stored story's: duplicate `same_url`, not fetched again;
-    /// 3. a globally unique id (URL, URN, tag) is a stored story's from any feed: `same_id`;
-    /// 4. the hash-normalised text is a stored story's: `same_text`;
-    /// 5. the SimHash is within the configured distance of a stored story's: `near_text` (or,
-    ///    with keep_longer, a fuller later version is stored and supersedes it).
     /// The entries of `feed` that this poll may store: not seen before in this feed, and whose
     /// canonical link is not a stored story (their article pages are worth fetching).
     func unseenEntries(feedID: Int64, feed: ParsedFeed) throws -> [(key: String, entry: FeedEntry)] {
@@ -140,8 +132,17 @@ actor Ingestor {
         }
     }
 
+    /// Stores the new entries of a parsed feed and records the poll.
+    ///
+    /// Identity, in this order (the first that matches decides; see the README):
+    /// 1. the feed has seen the entry key before (guid/atom:id, else canonical link): skipped;
+    /// 2. the canonical link is a stored story's: duplicate `same_url`, not fetched again;
+    /// 3. a globally unique id (URL, URN, tag) is a stored story's from any feed: `same_id`;
+    /// 4. the hash-normalised text is a stored story's: `same_text`;
+    /// 5. the SimHash is within the configured distance of a stored story's: `near_text` (or,
+    ///    with keep_longer, a fuller later version is stored and supersedes it).
     func ingest(feedID: Int64, source: (name: String, url: String), feed: ParsedFeed, http: FeedHTTPState,
-                pages: [String: PageText] = [:], report: FeedRunReport, previouslyRead: Bool,
+                pages: [String: ExtractedArticle] = [:], report: FeedRunReport, previouslyRead: Bool,
                 schedule: @Sendable (_ windowOverflow: Bool) -> FeedSchedule) throws -> FeedRunReport {
         var report = report
         let fetched = clock()
@@ -183,12 +184,12 @@ actor Ingestor {
             var textSource = TextSource.feed
             let page = pages[key]
             if let page {
-                if let canonical = page.article.canonicalURL.map(canonicalizer.canonicalize), canonical != url,
+                if let canonical = page.canonicalURL.map(canonicalizer.canonicalize), canonical != url,
                    let stored = try state.story(url: canonical) {
                     drop(key, entry, url, .sameURL, of: stored.file)
                     continue
                 }
-                (text, textSource) = FullTextRules.choose(feed: text, page: page.article)
+                (text, textSource) = FullTextRules.choose(feed: text, page: page)
             }
             if text.isEmpty {
                 empty.append(key)
@@ -222,7 +223,7 @@ actor Ingestor {
                 continue
             }
 
-            let published = entry.published ?? entry.updated ?? page?.article.published
+            let published = entry.published ?? entry.updated ?? page?.published
             let terms = EventTerms(story: text)
             let (event, _) = events.assign(terms: terms, at: published ?? fetched, newEvent: "ev-" + fingerprint.nameTail)
             events.add(.init(id: -1, event: event, terms: terms, at: published ?? fetched))
@@ -235,10 +236,10 @@ actor Ingestor {
                 record: StoryRecord(
                     file: "", sha256: fingerprint.sha256, simhash: fingerprint.simhashHex, url: url, feed: source.name,
                     feedURL: source.url, entryID: entry.id, title: text.headline, published: published,
-                    fetched: fetched, language: (textSource == .page ? page?.article.language : nil) ?? feed.language ?? page?.article.language,
+                    fetched: fetched, language: (textSource == .page ? page?.language : nil) ?? feed.language ?? page?.language,
                     textSource: textSource, supersedes: supersedes?.file,
                     nearDistance: supersedes?.distance, event: event,
-                    author: textSource == .page ? page?.article.author : nil, canonicalURL: page?.article.canonicalURL),
+                    author: textSource == .page ? page?.author : nil, canonicalURL: page?.canonicalURL),
                 nameTail: fingerprint.nameTail))
         }
 

@@ -96,6 +96,26 @@ public enum ByteDecoding {
         }
     }()
 
+    /// A charset label reduced to the decoding it calls for: "utf-8", "windows-1252" (which
+    /// ISO-8859-1 and ASCII are read as, as browsers do), or the label lower-cased; nil for an
+    /// empty label. Used for feeds and pages alike.
+    public static func normalizedCharsetName(_ raw: String) -> String? {
+        let name = raw.trimmingCharacters(in: .whitespaces).lowercased()
+        switch name {
+        case "": return nil
+        case "utf-8", "utf8", "unicode-1-1-utf-8": return "utf-8"
+        case "iso-8859-1", "iso8859-1", "iso_8859-1", "latin1", "latin-1", "l1", "us-ascii", "ascii",
+             "windows-1252", "cp1252", "x-cp1252", "ansi_x3.4-1968":
+            return "windows-1252"
+        case "utf-16", "utf16", "utf-32", "ucs-2", "ucs-4", "unicode":
+            // Labelled UTF-16/32 without a byte-order mark (those are checked first): the bytes
+            // are an ASCII superset, so the label is wrong.
+            return "utf-8"
+        default:
+            return name
+        }
+    }
+
     /// `bytes` as UTF-8 with every invalid sequence replaced by U+FFFD (never read as Latin-1).
     public static func repairedUTF8(_ bytes: [UInt8]) -> [UInt8] {
         if isValidUTF8(bytes) { return bytes }

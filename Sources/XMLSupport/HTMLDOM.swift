@@ -74,8 +74,8 @@ public enum HTMLDOM {
         if bytes.starts(with: [0xEF, 0xBB, 0xBF]) { return "utf-8" }
         if bytes.starts(with: [0xFE, 0xFF]) { return "utf-16be" }
         if bytes.starts(with: [0xFF, 0xFE]) { return "utf-16le" }
-        if let http = httpCharset.flatMap(normalizedCharset) { return http }
-        if let meta = metaCharset(bytes).flatMap(normalizedCharset) { return meta }
+        if let http = httpCharset.flatMap(ByteDecoding.normalizedCharsetName) { return http }
+        if let meta = metaCharset(bytes).flatMap(ByteDecoding.normalizedCharsetName) { return meta }
         return "utf-8"
     }
 
@@ -107,18 +107,6 @@ public enum HTMLDOM {
             searchStart = end
         }
         return nil
-    }
-
-    static func normalizedCharset(_ raw: String) -> String? {
-        let name = raw.trimmingCharacters(in: .whitespaces).lowercased()
-        switch name {
-        case "": return nil
-        case "utf-8", "utf8", "unicode-1-1-utf-8", "utf-16", "utf16", "unicode": return "utf-8"
-        case "iso-8859-1", "iso8859-1", "iso_8859-1", "latin1", "latin-1", "l1", "us-ascii", "ascii",
-             "windows-1252", "cp1252", "x-cp1252", "ansi_x3.4-1968":
-            return "windows-1252"
-        default: return name
-        }
     }
 
     /// Parses a page. `bytes` are decoded with `charset(of:httpCharset:)`; the page's own meta

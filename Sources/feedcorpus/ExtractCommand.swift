@@ -1,9 +1,7 @@
 import ArgumentParser
 import ArticleExtractor
-import FeedConfig
 import FeedModel
 import FeedParser
-import Fetcher
 import Foundation
 
 struct ExtractCommand: AsyncParsableCommand {
@@ -29,32 +27,34 @@ struct ExtractCommand: AsyncParsableCommand {
     @Flag(help: "Print JSON instead of the corpus file format.")
     var json = false
 
-    func validate() throws {
-        if sources.isEmpty { throw ValidationError("give a page file or URL") }
-    }
-
     @Option(help: "Pages extracted at the same time when several are given (default: the number of CPU cores).")
     var jobs: Int?
+
+    func validate() throws {
+        if sources.isEmpty { throw ValidationError("give a page file or URL") }
+        if let jobs, jobs < 1 { throw ValidationError("--jobs must be at least 1 (got \(jobs))") }
+    }
 
     func run() async throws {
         var failed = false
         var first = true
-        let parallel = max(1, jobs ?? ProcessInfo.processInfo.activeProcessorCount)
+        let parallel = jobs ?? max(1, ProcessInfo.processInfo.activeProcessorCount)
         // Windows of pages: loaded in order, extracted in parallel, printed in order.
         let window = max(parallel * 8, 1)
         var start = 0
         while start < sources.count {
             let batch = Array(sources[start..<min(sources.count, start + window)])
             start += batch.count
-            var pages: [Result<(bytes: [UInt8], url: String, contentType: String?), ExtractSourceError>] = []
+            var pages: [Result<DocumentSource, DocumentSource.LoadError>] = []
             for source in batch {
                 do {
-                    pages.append(.success(try await load(source)))
-                } catch let error as ExtractSourceError {
+                    pages.append(.success(try await DocumentSource.load(source)))
+                } catch {
                     pages.append(.failure(error))
                 }
             }
             let baseURL = url
+            let contentType = self.contentType
             let articles = await withTaskGroup(of: (Int, ExtractedArticle?).self) { group -> [ExtractedArticle?] in
                 var results = [ExtractedArticle?](repeating: nil, count: pages.count)
                 var next = 0
@@ -68,7 +68,7 @@ struct ExtractCommand: AsyncParsableCommand {
                     group.addTask {
                         (index, ArticleExtractor.extract(
                             html: page.bytes, url: baseURL ?? page.url,
-                            httpCharset: DocumentEncoding.charset(fromContentType: page.contentType)))
+                            httpCharset: DocumentEncoding.charset(fromContentType: contentType ?? page.contentType)))
                     }
                 }
                 while next < min(parallel, pages.count) { submit() }
@@ -96,19 +96,6 @@ struct ExtractCommand: AsyncParsableCommand {
         }
         if failed { throw ExitCode(1) }
     }
-
-    private func load(_ source: String) async throws -> (bytes: [UInt8], url: String, contentType: String?) {
-        do {
-            let document = try await DocumentSource.load(source)
-            return (document.bytes, document.url, contentType ?? document.contentType)
-        } catch {
-            throw ExtractSourceError(message: error.message)
-        }
-    }
-}
-
-struct ExtractSourceError: Error, Sendable {
-    let message: String
 }
 
 /// The fixed JSON contract of `feedcorpus extract --json`: one object on one line, keys sorted.

@@ -54,8 +54,8 @@ struct ParseCommand: AsyncParsableCommand {
 }
 
 /// A document named on the command line: a file, or an http(s) URL fetched once.
-struct DocumentSource {
-    struct LoadError: Error {
+struct DocumentSource: Sendable {
+    struct LoadError: Error, Sendable {
         let message: String
     }
 

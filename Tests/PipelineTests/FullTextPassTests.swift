@@ -86,6 +86,23 @@ import Testing
         #expect(server.requestedPaths().filter { $0 == "/files/bridge.html" }.count == 1)
     }
 
+    @Test func pagesOfOneHostFetchedTogetherAskForRobotsTxtOnce() async throws {
+        let topics = ["harbour dredging", "school meals", "tram timetable", "library opening hours"]
+        var items: [FeedFixtures.Item] = []
+        for (offset, topic) in topics.enumerated() {
+            let index = offset + 1
+            let text = (1...4).map { "Part \($0) on the \(topic): councillors \(topic.split(separator: " ").reversed().joined(separator: " and ")) argued for \($0 * 7 + index) minutes before the vote, with \(topic) dominating the session." }
+            try server.put("story\(index).html", articlePage(text, canonical: server.url("files/story\(index).html")))
+            items.append(FeedFixtures.Item(guid: "s\(index)", title: "Story \(index)", paragraphs: ["Story \(index) in short …"],
+                                           link: server.url("files/story\(index).html")))
+        }
+        try server.put("feed.xml", FeedFixtures.rss(title: "City", items: items))
+        let summary = try await run(configuration([FeedSource(url: server.url("files/feed.xml"), name: "city")]))
+        #expect(summary.stored == 4)
+        #expect(server.requestedPaths().filter { $0 == "/robots.txt" }.count == 1)
+        #expect(try manifest().allSatisfy { $0["text_source"] as? String == "page" })
+    }
+
     @Test func robotsTxtDisallowingThePageKeepsTheFeedText() async throws {
         try server.put("robots.txt", "User-agent: *\nDisallow: /files/\n")
         try server.put("bridge.html", articlePage(story))
