@@ -53,7 +53,7 @@ public enum ConfigLoader {
         }
         let reader = NodeReader(file: path)
         let top = try reader.mapping(root, key: nil, allowed: ["corpus", "layout", "state", "fetch", "dedupe", "schedule", "feeds", "opml",
-                                                                      "on_new_stories", "on_new_stories_timeout"])
+                                                                      "on_new_stories", "on_new_stories_timeout", "metrics"])
 
         let corpus = try top["corpus"].map { node throws(ConfigError) in try reader.string(node, key: "corpus") } ?? "corpus"
         let layoutText = try top["layout"].map { node throws(ConfigError) in try reader.string(node, key: "layout") } ?? "daily"
@@ -216,7 +216,45 @@ public enum ConfigLoader {
         if let node = top["on_new_stories_timeout"] {
             configuration.onNewStoriesTimeout = try reader.number(node, key: "on_new_stories_timeout", range: 1...3600)
         }
+        if let node = top["metrics"] {
+            let settings = try reader.mapping(node, key: "metrics", allowed: ["listen", "textfile"])
+            if let value = settings["listen"] {
+                let text = try reader.string(value, key: "metrics.listen")
+                guard let (host, port) = Self.listenAddress(text) else {
+                    throw reader.error(value, key: "metrics.listen",
+                                       "expected PORT, HOST:PORT or [IPv6]:PORT (e.g. 9464 or 127.0.0.1:9464); got '\(text)'")
+                }
+                configuration.metrics.listenHost = host
+                configuration.metrics.listenPort = port
+            }
+            if let value = settings["textfile"] {
+                configuration.metrics.textfile = resolvePath(try reader.string(value, key: "metrics.textfile"), folder: folder)
+            }
+        }
         return configuration
+    }
+
+    /// `PORT` (on 127.0.0.1: loopback unless an address is named), `HOST:PORT`, `[IPv6]:PORT`.
+    /// Port 0 asks the system for a free port (the service logs the one it got).
+    static func listenAddress(_ text: String) -> (String, Int)? {
+        let trimmed = text.trimmingCharacters(in: .whitespaces)
+        let host: String
+        let portText: Substring
+        if let port = Int(trimmed) {
+            return (0...65_535).contains(port) ? ("127.0.0.1", port) : nil
+        } else if trimmed.hasPrefix("["), let close = trimmed.firstIndex(of: "]") {
+            host = String(trimmed[trimmed.index(after: trimmed.startIndex)..<close])
+            let rest = trimmed[trimmed.index(after: close)...]
+            guard rest.hasPrefix(":") else { return nil }
+            portText = rest.dropFirst()
+        } else if let colon = trimmed.lastIndex(of: ":"), !trimmed[..<colon].contains(":") {
+            host = String(trimmed[..<colon])
+            portText = trimmed[trimmed.index(after: colon)...]
+        } else {
+            return nil
+        }
+        guard !host.isEmpty, let port = Int(portText), (0...65_535).contains(port) else { return nil }
+        return (host, port)
     }
 
     static func resolvePath(_ path: String, folder: String) -> String {

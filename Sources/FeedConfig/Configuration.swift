@@ -109,6 +109,22 @@ public struct DedupeSettings: Sendable, Equatable {
     public init() {}
 }
 
+/// Where metrics are published (`metrics:` in the config). Both are off unless configured.
+public struct MetricsSettings: Sendable, Equatable {
+    /// `feedcorpus run` serves Prometheus text at /metrics and a health check at /healthz here.
+    public var listenHost: String?
+    public var listenPort: Int?
+    /// After every pass (one-shot runs too) the Prometheus text is written to this file,
+    /// atomically (for node_exporter's textfile collector).
+    public var textfile: String?
+
+    public init(listenHost: String? = nil, listenPort: Int? = nil, textfile: String? = nil) {
+        self.listenHost = listenHost
+        self.listenPort = listenPort
+        self.textfile = textfile
+    }
+}
+
 /// The whole configuration, with every relative path resolved against the config file's folder.
 public struct Configuration: Sendable, Equatable {
     /// The file it was read from (absolute).
@@ -124,6 +140,7 @@ public struct Configuration: Sendable, Equatable {
     public var onNewStories: String?
     /// Seconds the hook may run before it is stopped.
     public var onNewStoriesTimeout: Double = 60
+    public var metrics = MetricsSettings()
 
     public init(path: String, corpusDirectory: String, layout: LayoutSetting = .daily, statePath: String,
                 fetch: FetchSettings = FetchSettings(), dedupe: DedupeSettings = DedupeSettings(),

@@ -109,9 +109,15 @@ struct ArticlePageFetcher: Sendable {
         }
     }
 
+    /// An extracted page and the size of its body.
+    struct Page: Sendable {
+        var article: ExtractedArticle
+        var bytes: Int
+    }
+
     /// Fetches and extracts the page at `url`. `allowFile` lets a feed read from a local file
     /// link to local pages (the bundled demo); remote feeds' links are http(s) only.
-    func page(_ url: String, allowFile: Bool, now: Date) async -> Result<ExtractedArticle, Failure> {
+    func page(_ url: String, allowFile: Bool, now: Date) async -> Result<Page, Failure> {
         let isFile = url.lowercased().hasPrefix("file:")
         if isFile && !allowFile { return .failure(.http("\(url): only http and https links are followed for a remote feed")) }
         if settings.robotsTxt, !isFile, await !robots.allows(url, client: client, now: now) {
@@ -131,7 +137,8 @@ struct ArticlePageFetcher: Sendable {
         if !contentType.isEmpty, !contentType.contains("html"), !contentType.hasPrefix("text/plain") {
             return .failure(.notHTML(url, contentType.split(separator: ";").first.map(String.init) ?? contentType))
         }
-        return .success(ArticleExtractor.extract(
-            html: response.body, url: response.effectiveURL, httpCharset: DocumentEncoding.charset(fromContentType: response.headers["content-type"])))
+        let article = ArticleExtractor.extract(
+            html: response.body, url: response.effectiveURL, httpCharset: DocumentEncoding.charset(fromContentType: response.headers["content-type"]))
+        return .success(Page(article: article, bytes: response.body.count))
     }
 }

@@ -43,10 +43,13 @@ public struct IngestPass: Sendable {
     public var pollAll: Bool
     /// Only these feeds (names or URLs); nil: all configured feeds.
     public var only: Set<String>?
+    /// Where each poll and pass is recorded (nil: nowhere).
+    public var metrics: PipelineMetrics?
 
     public init(configuration: Configuration, logger: Logger, pollAll: Bool = false, only: Set<String>? = nil,
-                clock: @escaping @Sendable () -> Date = { Date() }) {
+                metrics: PipelineMetrics? = nil, clock: @escaping @Sendable () -> Date = { Date() }) {
         self.configuration = configuration
+        self.metrics = metrics
         self.logger = logger
         self.pollAll = pollAll
         self.only = only
@@ -85,6 +88,7 @@ public struct IngestPass: Sendable {
     /// `shouldStart` is asked before each feed: false stops starting new work.
     public func run(in session: IngestSession, shouldStart: @escaping @Sendable () -> Bool = { true },
                     progress: @escaping @Sendable (FeedRunReport) -> Void = { _ in }) async -> PassSummary {
+        let started = ContinuousClock.now
         let ingestor = session.ingestor
         let client = session.client
         let robots = session.robots
@@ -103,9 +107,15 @@ public struct IngestPass: Sendable {
             for _ in 0..<min(width, feeds.count) { startNext() }
             while let report = await group.next() {
                 reports.append(report)
+                metrics?.record(report)
                 progress(report)
                 startNext()
             }
+        }
+        if let metrics {
+            let statuses = (try? await ingestor.feedStatuses()) ?? []
+            metrics.recordPass(duration: ContinuousClock.now - started, finishedAt: clock(),
+                               feedStates: PipelineMetrics.feedStates(configured: configuration.feeds.map(\.url), statuses: statuses))
         }
         return PassSummary(reports: reports)
     }
@@ -233,10 +243,17 @@ extension IngestPass {
 
         let requested = schedule.fetchURL ?? feed.url
         let response: FetchResponse
+        let fetchStarted = ContinuousClock.now
         do {
             response = try await client.fetch(FetchRequest(
                 url: requested, etag: previous.etag, lastModified: previous.lastModified, allowFileScheme: true))
+            report.fetchDuration = ContinuousClock.now - fetchStarted
+            report.bytesFetched = response.body.count
+            if previous.etag != nil || previous.lastModified != nil {
+                report.conditionalGET = response.isNotModified ? .notModified : .modified
+            }
         } catch {
+            report.fetchDuration = ContinuousClock.now - fetchStarted
             if case let .hostBackoff(until) = error.kind {
                 return await fail(error.description, retryAfter: until, countsAsError: false)
             }
@@ -282,9 +299,12 @@ extension IngestPass {
             return report
         }
         let parsed: ParsedFeed
+        let parseStarted = ContinuousClock.now
         do {
             parsed = try FeedParser.parse(response.body, url: response.effectiveURL, contentType: response.headers["content-type"])
+            report.parseDuration = ContinuousClock.now - parseStarted
         } catch {
+            report.parseDuration = ContinuousClock.now - parseStarted
             return await fail("\(response.effectiveURL): \(error.description)")
         }
         if parsed.bozo {
@@ -341,7 +361,8 @@ extension IngestPass {
         let now = clock()
         var pages: [String: ExtractedArticle] = [:]
         var failures: [String] = []
-        await withTaskGroup(of: (String, Result<ExtractedArticle, ArticlePageFetcher.Failure>).self) { group in
+        var pageBytes = 0
+        await withTaskGroup(of: (String, Result<ArticlePageFetcher.Page, ArticlePageFetcher.Failure>).self) { group in
             var next = 0
             func startNext() {
                 guard next < wanted.count else { return }
@@ -352,13 +373,16 @@ extension IngestPass {
             for _ in 0..<min(4, wanted.count) { startNext() }
             while let (key, result) = await group.next() {
                 switch result {
-                case .success(let page): pages[key] = page
+                case .success(let page):
+                    pages[key] = page.article
+                    pageBytes += page.bytes
                 case .failure(let failure): failures.append(failure.description)
                 }
                 startNext()
             }
         }
         report.pagesFetched = pages.count
+        report.bytesFetched += pageBytes
         if !failures.isEmpty {
             for failure in failures {
                 logger.warning("article page not used", metadata: ["feed": "\(feed.name)", "reason": "\(failure)"])

@@ -36,6 +36,24 @@ public struct FeedRunReport: Sendable, Equatable {
     public var windowOverflow = false
     /// The story files this poll stored, relative to the corpus root.
     public var storedFiles: [String] = []
+    /// Duplicates dropped by this poll, by reason (`same_url`, `same_id`, `same_text`, `near_text`).
+    public var duplicatesByReason: [String: Int] = [:]
+
+    // For metrics.
+    /// Body bytes received: the feed document and its article pages.
+    public var bytesFetched = 0
+    /// How long the feed request took (queueing for the host included) and parsing it.
+    public var fetchDuration: Duration?
+    public var parseDuration: Duration?
+    /// Seconds from each stored story's publication date to its ingestion (stories with a date).
+    public var publishToIngestLags: [Double] = []
+    /// For a request that carried validators (ETag / Last-Modified): whether the server answered 304.
+    public var conditionalGET: ConditionalGETResult?
+
+    public enum ConditionalGETResult: String, Sendable, Equatable {
+        case notModified = "not_modified"
+        case modified
+    }
 
     public init(name: String, url: String, outcome: Outcome) {
         self.name = name
@@ -114,6 +132,10 @@ actor Ingestor {
 
     func hostHolds(now: Date) throws -> [String: Date] {
         try state.hostHolds(now: now)
+    }
+
+    func feedStatuses() throws -> [FeedStatus] {
+        try state.feedStatuses()
     }
 
     func nextDue(_ urls: [String]) -> Date? {
@@ -276,6 +298,8 @@ actor Ingestor {
         report.stored = records.count
         report.storedFiles = records.map(\.file)
         report.duplicates = duplicates.count
+        for duplicate in duplicates { report.duplicatesByReason[duplicate.reason.rawValue, default: 0] += 1 }
+        report.publishToIngestLags = records.compactMap { record in record.published.map { max(0, fetched.timeIntervalSince($0)) } }
         return report
     }
 

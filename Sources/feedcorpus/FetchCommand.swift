@@ -36,14 +36,16 @@ struct FetchCommand: AsyncParsableCommand {
             throw ExitCode(ExitStatus.usageOrConfig)
         }
         let summary: PassSummary
+        let metrics = MetricsSetup.make(configuration.metrics)
         do {
             let pass = IngestPass(configuration: configuration, logger: logger, pollAll: all || !feed.isEmpty,
-                                  only: feed.isEmpty ? nil : Set(feed))
+                                  only: feed.isEmpty ? nil : Set(feed), metrics: metrics?.pipeline)
             let progress = ProgressBar(total: pass.selectedFeeds.count)
             summary = try await pass.run { report in
                 progress.advance(stored: report.stored, line: !quiet || report.failed ? Self.line(for: report) : nil)
             }
             progress.finish()
+            metrics?.writeTextfile(logger: logger)
         } catch {
             FileHandle.standardError.write(Data("feedcorpus: \(error.description)\n".utf8))
             if case .locked = error { throw ExitCode(ExitStatus.locked) }

@@ -3,6 +3,7 @@ import FeedConfig
 import FeedModel
 import Foundation
 import Logging
+import MetricsEndpoint
 import Pipeline
 import ServiceLifecycle
 import UnixSignals
@@ -16,7 +17,9 @@ struct RunCommand: AsyncParsableCommand {
             seconds, then it is abandoned (no partial file is ever left); exit 0. SIGHUP: the \
             config is read again (feeds added, removed, changed); a bad config is logged and the \
             old one kept. Under systemd (Type=notify) it reports READY, STATUS, RELOADING, \
-            STOPPING and pings the watchdog. Exit 75 if the state is locked by another feedcorpus.
+            STOPPING and pings the watchdog. With `metrics: {listen: ...}` it serves Prometheus text \
+            at /metrics and a health check at /healthz. Exit 75 if the state is locked by another \
+            feedcorpus; 2 for a bad config or a metrics address it cannot listen on.
             """)
 
     @OptionGroup var options: CommonOptions
@@ -27,16 +30,26 @@ struct RunCommand: AsyncParsableCommand {
     func run() async throws {
         let logger = options.bootstrapLogging()
         let configuration = try options.loadConfiguration()
+        let metrics = MetricsSetup.make(configuration.metrics)
         let service = FeedService(configPath: options.config, configuration: configuration, logger: logger,
-                                  grace: .milliseconds(Int64(grace * 1000)))
-        let group = ServiceGroup(configuration: .init(
-            services: [.init(service: service, successTerminationBehavior: .gracefullyShutdownGroup)],
-            gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+                                  grace: .milliseconds(Int64(grace * 1000)), metrics: metrics)
+        var services: [ServiceGroupConfiguration.ServiceConfiguration] = [
+            .init(service: service, successTerminationBehavior: .gracefullyShutdownGroup),
+        ]
+        if let metrics, let port = configuration.metrics.listenPort {
+            let endpoint = MetricsEndpoint(host: configuration.metrics.listenHost ?? "127.0.0.1", port: port, registry: metrics.registry,
+                                           logger: logger, health: { service.health() })
+            services.append(.init(service: endpoint))
+        }
+        let group = ServiceGroup(configuration: .init(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         do {
             try await group.run()
         } catch let error as PassError {
             FileHandle.standardError.write(Data("feedcorpus: \(error.description)\n".utf8))
             if case .locked = error { throw ExitCode(ExitStatus.locked) }
+            throw ExitCode(ExitStatus.usageOrConfig)
+        } catch let error as MetricsEndpointError {
+            FileHandle.standardError.write(Data("feedcorpus: \(error.description)\n".utf8))
             throw ExitCode(ExitStatus.usageOrConfig)
         }
     }
@@ -54,8 +67,16 @@ final class FeedService: Service, @unchecked Sendable {
     private var stopping = false
     private var reloadRequested = false
     private var finishedPass: PassSummary?
+    private let metrics: MetricsSetup?
+    // What /healthz reports.
+    private var sessionOpen = false
+    private var lastTick: ContinuousClock.Instant?
+    private var lastPass: (finished: Date, summary: PassSummary)?
+    private var passes = 0
+    private var storedSinceStart = 0
 
-    init(configPath: String, configuration: Configuration, logger: Logger, grace: Duration) {
+    init(configPath: String, configuration: Configuration, logger: Logger, grace: Duration, metrics: MetricsSetup? = nil) {
+        self.metrics = metrics
         self.configPath = configPath
         self.configuration = configuration
         self.logger = logger
@@ -71,7 +92,11 @@ final class FeedService: Service, @unchecked Sendable {
     func run() async throws {
         let initial = withLock { configuration }
         let session = try await IngestSession.open(configuration: initial, logger: logger, clock: { Date() })
-        defer { session.close() }
+        defer {
+            withLock { sessionOpen = false }
+            session.close()
+        }
+        withLock { sessionOpen = true }
         notifier.ready(status: "started: \(initial.feeds.count) feeds")
         logger.notice("feedcorpus service started", metadata: ["feeds": "\(initial.feeds.count)", "state": "\(initial.statePath)"])
 
@@ -103,6 +128,12 @@ final class FeedService: Service, @unchecked Sendable {
                 defer { reloadRequested = false }
                 return (stopping, reloadRequested)
             }
+            if Task.isCancelled {
+                // Cancelled (another service of the group failed): no grace, abandon the pass.
+                pass?.cancel()
+                _ = await pass?.value
+                return
+            }
             if stop {
                 let started = stopRequestedAt ?? ContinuousClock.now
                 stopRequestedAt = started
@@ -114,6 +145,7 @@ final class FeedService: Service, @unchecked Sendable {
                 }
             }
             if reload { self.reload() }
+            withLock { lastTick = ContinuousClock.now }
             if let watchdog = notifier.watchdogInterval, ContinuousClock.now - lastPing >= .milliseconds(Int64(watchdog * 500)) {
                 notifier.watchdog()  // The loop is alive: it ticks once a second.
                 lastPing = ContinuousClock.now
@@ -124,6 +156,12 @@ final class FeedService: Service, @unchecked Sendable {
             }) {
                 totalStored += summary.stored
                 pass = nil
+                withLock {
+                    lastPass = (Date(), summary)
+                    passes += 1
+                    storedSinceStart = totalStored
+                }
+                metrics?.writeTextfile(logger: logger)
                 let line = "\(summary.feedsOK) ok, \(summary.feedsFailed) failed, \(summary.stored) stored this pass; \(totalStored) since start"
                 notifier.status(line)
                 logger.info("pass finished", metadata: ["summary": "\(line)"])
@@ -134,7 +172,7 @@ final class FeedService: Service, @unchecked Sendable {
                 if due == nil || due! <= Date() {
                     let logger = self.logger
                     pass = Task { [self] in
-                        let ingestPass = IngestPass(configuration: configuration, logger: logger)
+                        let ingestPass = IngestPass(configuration: configuration, logger: logger, metrics: metrics?.pipeline)
                         let summary = await ingestPass.run(in: session, shouldStart: { [self] in
                             !withLock { stopping }
                         })
@@ -145,6 +183,26 @@ final class FeedService: Service, @unchecked Sendable {
                 }
             }
             try? await Task.sleep(for: .seconds(1))
+        }
+    }
+
+    /// Healthy while the state is open and the main loop ticks (it does once a second, passes or
+    /// not); the body says what the last pass did.
+    func health() -> HealthReport {
+        withLock {
+            let alive = lastTick.map { ContinuousClock.now - $0 < .seconds(30) } ?? false
+            let status = !sessionOpen ? (lastTick == nil ? "starting" : "stopped") : alive ? "ok" : "stalled"
+            let object: [String: Any] = [
+                "status": status,
+                "passes": passes,
+                "last_pass_finished": lastPass.map { ISO8601.string($0.finished) } ?? NSNull(),
+                "last_pass_feeds_failed": lastPass?.summary.feedsFailed ?? 0,
+                "last_pass_stored": lastPass?.summary.stored ?? 0,
+                "stored_since_start": storedSinceStart,
+                "feeds": configuration.feeds.count,
+            ]
+            let data = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])) ?? Data("{}".utf8)
+            return HealthReport(healthy: sessionOpen && alive, json: String(decoding: data, as: UTF8.self))
         }
     }
 

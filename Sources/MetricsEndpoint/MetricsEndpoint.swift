@@ -1,0 +1,156 @@
+import Foundation
+import Logging
+import NIOCore
+import NIOHTTP1
+import NIOPosix
+import Prometheus
+import ServiceLifecycle
+
+/// What /healthz answers: 200 when healthy, 503 otherwise, with a small JSON body.
+public struct HealthReport: Sendable {
+    public var healthy: Bool
+    /// A JSON object, the response body.
+    public var json: String
+
+    public init(healthy: Bool, json: String) {
+        self.healthy = healthy
+        self.json = json
+    }
+}
+
+/// Errors of the metrics listener.
+public enum MetricsEndpointError: Error, CustomStringConvertible {
+    case cannotListen(host: String, port: Int, reason: String)
+
+    public var description: String {
+        switch self {
+        case let .cannotListen(host, port, reason):
+            return "cannot listen for metrics on \(host):\(port) (\(reason)); choose another address with metrics.listen or remove it"
+        }
+    }
+}
+
+/// A small HTTP/1.1 listener (SwiftNIO) serving a Prometheus registry at `/metrics` and a health
+/// check at `/healthz`. Runs as a ServiceLifecycle service: it binds when run, serves until
+/// graceful shutdown, then closes.
+public final class MetricsEndpoint: Service, Sendable {
+    private let host: String
+    private let port: Int
+    private let registry: PrometheusCollectorRegistry
+    private let health: @Sendable () -> HealthReport
+    private let logger: Logger
+    private let onListening: @Sendable (Int) -> Void
+
+    /// `onListening` is called with the bound port (useful with port 0).
+    public init(host: String, port: Int, registry: PrometheusCollectorRegistry, logger: Logger,
+                health: @escaping @Sendable () -> HealthReport, onListening: @escaping @Sendable (Int) -> Void = { _ in }) {
+        self.host = host
+        self.port = port
+        self.registry = registry
+        self.health = health
+        self.logger = logger
+        self.onListening = onListening
+    }
+
+    public func run() async throws {
+        let registry = self.registry
+        let health = self.health
+        let bootstrap = ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+            .serverChannelOption(.backlog, value: 64)
+            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+            .childChannelOption(.maxMessagesPerRead, value: 1)
+            .childChannelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.configureHTTPServerPipeline(withErrorHandling: true)
+                    try channel.pipeline.syncOperations.addHandler(MetricsHTTPHandler(registry: registry, health: health))
+                }
+            }
+        let channel: any Channel
+        do {
+            channel = try await bootstrap.bind(host: host, port: port).get()
+        } catch {
+            throw MetricsEndpointError.cannotListen(host: host, port: port, reason: "\(error)")
+        }
+        let bound = channel.localAddress?.port ?? port
+        logger.notice("metrics listening", metadata: ["address": "http://\(host.contains(":") ? "[\(host)]" : host):\(bound)/metrics"])
+        onListening(bound)
+        try? await gracefulShutdown()
+        try? await channel.close()
+    }
+}
+
+/// Answers GET/HEAD /metrics and /healthz; everything else is 404 (or 405 for other methods).
+private final class MetricsHTTPHandler: ChannelInboundHandler {
+    typealias InboundIn = HTTPServerRequestPart
+    typealias OutboundOut = HTTPServerResponsePart
+
+    private let registry: PrometheusCollectorRegistry
+    private let health: @Sendable () -> HealthReport
+    private var request: HTTPRequestHead?
+
+    init(registry: PrometheusCollectorRegistry, health: @escaping @Sendable () -> HealthReport) {
+        self.registry = registry
+        self.health = health
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        switch unwrapInboundIn(data) {
+        case .head(let head): request = head
+        case .body: break  // Request bodies are ignored.
+        case .end:
+            guard let head = request else { return }
+            request = nil
+            respond(to: head, context: context)
+        }
+    }
+
+    private func respond(to head: HTTPRequestHead, context: ChannelHandlerContext) {
+        let path = head.uri.split(separator: "?", maxSplits: 1).first.map(String.init) ?? head.uri
+        let status: HTTPResponseStatus
+        let contentType: String
+        var body: [UInt8]
+        if head.method != .GET && head.method != .HEAD {
+            (status, contentType, body) = (.methodNotAllowed, "text/plain; charset=utf-8", Array("only GET and HEAD\n".utf8))
+        } else if path == "/metrics" {
+            (status, contentType, body) = (.ok, "text/plain; version=0.0.4; charset=utf-8", registry.emitToBuffer())
+        } else if path == "/healthz" {
+            let report = health()
+            (status, contentType, body) = (report.healthy ? .ok : .serviceUnavailable, "application/json", Array((report.json + "\n").utf8))
+        } else {
+            (status, contentType, body) = (.notFound, "text/plain; charset=utf-8", Array("not found: try /metrics or /healthz\n".utf8))
+        }
+        var headers = HTTPHeaders()
+        headers.add(name: "Content-Type", value: contentType)
+        headers.add(name: "Content-Length", value: "\(body.count)")
+        headers.add(name: "Cache-Control", value: "no-store")
+        let keepAlive = head.isKeepAlive
+        if !keepAlive { headers.add(name: "Connection", value: "close") }
+        if head.method == .HEAD { body = [] }
+        context.write(wrapOutboundOut(.head(HTTPResponseHead(version: head.version, status: status, headers: headers))), promise: nil)
+        if !body.isEmpty {
+            context.write(wrapOutboundOut(.body(.byteBuffer(context.channel.allocator.buffer(bytes: body)))), promise: nil)
+        }
+        let done = context.writeAndFlush(wrapOutboundOut(.end(nil)))
+        if !keepAlive {
+            let channel = context.channel
+            done.whenComplete { _ in channel.close(promise: nil) }
+        }
+    }
+}
+
+/// Writes the registry's Prometheus text to a file for node_exporter's textfile collector: a
+/// temporary file in the same folder, renamed over the old one, so a reader never sees half.
+public enum PrometheusTextfile {
+    public static func write(_ registry: PrometheusCollectorRegistry, to path: String) throws {
+        let temporary = path + ".tmp"
+        let bytes = registry.emitToBuffer()
+        guard FileManager.default.createFile(atPath: temporary, contents: Data(bytes)) else {
+            throw CocoaError(.fileWriteUnknown, userInfo: [NSFilePathErrorKey: temporary])
+        }
+        if FileManager.default.fileExists(atPath: path) {
+            _ = try FileManager.default.replaceItemAt(URL(fileURLWithPath: path), withItemAt: URL(fileURLWithPath: temporary))
+        } else {
+            try FileManager.default.moveItem(atPath: temporary, toPath: path)
+        }
+    }
+}

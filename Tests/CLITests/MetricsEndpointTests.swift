@@ -1,0 +1,140 @@
+import Foundation
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+import TestSupport
+import Testing
+
+/// The metrics listener of `feedcorpus run` and the textfile of a one-shot, through the binary.
+@Suite(.serialized) final class MetricsEndpointTests {
+    let workspace: URL
+    let server: TestHTTPServer
+    var process: Process?
+
+    init() throws {
+        workspace = try TemporaryFolder.make(prefix: "metrics-cli")
+        server = try TestHTTPServer()
+    }
+
+    deinit {
+        if let process, process.isRunning { process.terminate() }
+        server.stop()
+    }
+
+    func writeConfig(metrics: String) throws -> String {
+        let items = [FeedFixtures.Item(guid: "m1", title: "Metrics one", paragraphs: ["The first story for the metrics test, with its own words."]),
+                     FeedFixtures.Item(guid: "m2", title: "Metrics two", paragraphs: ["A second story about something else entirely, zebra."])]
+        try server.put("m.xml", FeedFixtures.rss(title: "M", items: items))
+        let path = workspace.appendingPathComponent("feedcorpus.yaml").path
+        try Data("""
+            corpus: corpus
+            state: state.sqlite
+            fetch: {host_delay: 0}
+            metrics: \(metrics)
+            feeds:
+              - {url: "\(server.url("files/m.xml"))", name: m, fulltext: never}
+
+            """.utf8).write(to: URL(fileURLWithPath: path))
+        return path
+    }
+
+    /// Lines of a child's standard error as they arrive, until one contains `marker` (nil at EOF).
+    func readLines(_ handle: FileHandle, until marker: String) -> [String]? {
+        var buffer = Data()
+        var lines: [String] = []
+        while true {
+            let chunk = handle.availableData
+            if chunk.isEmpty { return nil }
+            buffer.append(chunk)
+            while let newline = buffer.firstIndex(of: 0x0A) {
+                let line = String(decoding: buffer[buffer.startIndex..<newline], as: UTF8.self)
+                buffer.removeSubrange(buffer.startIndex...newline)
+                lines.append(line)
+                if line.contains(marker) { return lines }
+            }
+        }
+    }
+
+    func get(_ url: String) async throws -> (status: Int, body: String, contentType: String?) {
+        let (data, response) = try await URLSession.shared.data(from: try #require(URL(string: url)))
+        let http = try #require(response as? HTTPURLResponse)
+        return (http.statusCode, String(decoding: data, as: UTF8.self), http.value(forHTTPHeaderField: "Content-Type"))
+    }
+
+    @Test func runServesMetricsAndHealthOnLoopback() async throws {
+        let config = try writeConfig(metrics: "{listen: \"127.0.0.1:0\"}")
+        let process = Process()
+        process.executableURL = CLITests.binary
+        process.arguments = ["run", "--config", config, "--log-level", "info", "--log-format", "text"]
+        let errors = Pipe()
+        process.standardError = errors
+        process.standardOutput = FileHandle.nullDevice
+        try process.run()
+        self.process = process
+        let startup = try #require(readLines(errors.fileHandleForReading, until: "metrics listening"))
+        let line = try #require(startup.last)
+        let address = try #require(line.range(of: #"http://127\.0\.0\.1:[0-9]+/metrics"#, options: .regularExpression))
+        let metricsURL = String(line[address])
+        _ = try #require(readLines(errors.fileHandleForReading, until: "pass finished"))
+
+        let metrics = try await get(metricsURL)
+        #expect(metrics.status == 200)
+        #expect(metrics.contentType?.hasPrefix("text/plain; version=0.0.4") == true)
+        #expect(metrics.body.contains("feedcorpus_stories_stored_total 2\n"))
+        #expect(metrics.body.contains("feedcorpus_polls_total{result=\"ok\"} 1\n"))
+        #expect(metrics.body.contains("# TYPE feedcorpus_fetch_duration_seconds histogram"))
+        #expect(metrics.body.contains("feedcorpus_feeds{state=\"ok\"} 1"))
+
+        let health = try await get(metricsURL.replacingOccurrences(of: "/metrics", with: "/healthz"))
+        #expect(health.status == 200)
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(health.body.utf8)) as? [String: Any])
+        #expect(object["status"] as? String == "ok")
+        #expect(object["passes"] as? Int == 1)
+        #expect(object["stored_since_start"] as? Int == 2)
+
+        let missing = try await get(metricsURL.replacingOccurrences(of: "/metrics", with: "/other"))
+        #expect(missing.status == 404)
+
+        process.terminate()
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 0)
+    }
+
+    @Test func anAddressInUseIsAClearErrorWithExit2() throws {
+        // The test HTTP server already listens on its port.
+        let config = try writeConfig(metrics: "{listen: \"127.0.0.1:\(server.port)\"}")
+        let process = Process()
+        process.executableURL = CLITests.binary
+        process.arguments = ["run", "--config", config]
+        let errors = Pipe()
+        process.standardError = errors
+        process.standardOutput = FileHandle.nullDevice
+        try process.run()
+        // A deadline, so a regression (a service that does not exit) fails instead of hanging the suite.
+        nonisolated(unsafe) let watched = process
+        DispatchQueue.global().asyncAfter(deadline: .now() + 60) { if watched.isRunning { kill(watched.processIdentifier, SIGKILL) } }
+        let text = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 2)
+        #expect(text.contains("cannot listen for metrics on 127.0.0.1:\(server.port)"))
+        #expect(text.contains("metrics.listen"))
+    }
+
+    @Test func oneShotWritesTheTextfileAtomically() throws {
+        let config = try writeConfig(metrics: "{textfile: metrics/feedcorpus.prom}")
+        try FileManager.default.createDirectory(at: workspace.appendingPathComponent("metrics"), withIntermediateDirectories: true)
+        let process = Process()
+        process.executableURL = CLITests.binary
+        process.arguments = ["fetch", "--once", "--config", config]
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 0)
+        let text = try String(contentsOf: workspace.appendingPathComponent("metrics/feedcorpus.prom"), encoding: .utf8)
+        #expect(text.contains("feedcorpus_stories_stored_total 2\n"))
+        #expect(text.contains("feedcorpus_passes_total 1\n"))
+        let leftovers = try FileManager.default.contentsOfDirectory(atPath: workspace.appendingPathComponent("metrics").path)
+        #expect(leftovers == ["feedcorpus.prom"])
+    }
+}
