@@ -25,6 +25,8 @@ public struct CorpusWriteError: Error, Sendable, CustomStringConvertible {
         self.reason = String(cString: strerror(code))
         if code == ENOSPC || code == EDQUOT {
             self.reason += " (free some space; the story is written again on the next run)"
+        } else if code == EFBIG {
+            self.reason += " (the process's file-size limit, ulimit -f, is too small; the story is written again on the next run)"
         }
     }
 
@@ -67,9 +69,13 @@ public final class CorpusWriter {
     public let layout: CorpusLayout
     private var nextIndex: [String: Int] = [:]
     static let temporaryPrefix = ".tmp-"
+    /// A write past the file-size limit (RLIMIT_FSIZE) must fail with EFBIG, which the writer
+    /// rolls back and reports, instead of SIGXFSZ killing the process mid-batch.
+    private static let fileSizeSignalIgnored: Void = { signal(SIGXFSZ, SIG_IGN) }()
     public static let manifestName = "manifest.jsonl"
 
     public init(root: String, layout: CorpusLayout) throws(CorpusWriteError) {
+        _ = Self.fileSizeSignalIgnored
         self.root = root
         self.layout = layout
         try Self.makeFolder(root)
@@ -212,6 +218,31 @@ public final class CorpusWriter {
         guard rename(temp, manifestPath) == 0 else { throw CorpusWriteError("rename into place", manifestPath) }
         Self.syncFolder(folderPath)
         report.repairedManifests.append(folder.isEmpty ? Self.manifestName : folder + "/" + Self.manifestName)
+    }
+
+    /// Replaces the manifest of `folder` with `lines`, atomically and durably (temporary file,
+    /// flush, rename, folder flush).
+    public func rewriteManifest(folder: String, lines: [String]) throws(CorpusWriteError) {
+        let folderPath = path(folder)
+        let manifestPath = folderPath + "/" + Self.manifestName
+        let temp = folderPath + "/" + Self.temporaryPrefix + Self.manifestName
+        unlink(temp)
+        try Self.writeNewFile(temp, contents: Array(lines.map { $0 + "\n" }.joined().utf8), sync: true)
+        guard rename(temp, manifestPath) == 0 else {
+            unlink(temp)
+            throw CorpusWriteError("rename into place", manifestPath)
+        }
+        Self.syncFolder(folderPath)
+    }
+
+    /// Whether `name` is a temporary file of an unfinished write.
+    public static func isTemporaryFileName(_ name: String) -> Bool {
+        name.hasPrefix(temporaryPrefix)
+    }
+
+    /// Whether `name` is a folder of the daily layout (`YYYY-MM-DD`).
+    public static func isDayFolder(_ name: String) -> Bool {
+        isDayFolderName(name)
     }
 
     // MARK: Names

@@ -427,6 +427,14 @@ public final class StateStore {
         return files
     }
 
+    /// Every stored story's file, text hash and manifest line (for `feedcorpus verify`).
+    public func storedStoryDigests() throws(StateStoreError) -> [(file: String, sha256: String, manifestLine: String)] {
+        try db.query("SELECT file, sha256, manifest_line FROM stories ORDER BY id").compactMap { row in
+            guard let file = row[0].string, let sha = row[1].string else { return nil }
+            return (file, sha, row[2].string ?? "")
+        }
+    }
+
     /// Number of stored stories.
     public func storyCount() throws(StateStoreError) -> Int {
         Int(try db.query("SELECT count(*) FROM stories").first?.first?.int ?? 0)

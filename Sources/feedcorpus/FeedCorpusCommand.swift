@@ -18,7 +18,7 @@ struct FeedCorpusCommand: AsyncParsableCommand {
         commandName: "feedcorpus",
         abstract: "Keeps a news corpus up to date from RSS and Atom feeds.",
         version: FeedCorpusVersion.string,
-        subcommands: [RunCommand.self, FetchCommand.self, StatusCommand.self, ParseCommand.self, ExtractCommand.self, ImportOPMLCommand.self, ExportOPMLCommand.self, DuplicatesCommand.self, DedupeEvalCommand.self, BenchSimHashCommand.self])
+        subcommands: [RunCommand.self, FetchCommand.self, StatusCommand.self, VerifyCommand.self, ParseCommand.self, ExtractCommand.self, ImportOPMLCommand.self, ExportOPMLCommand.self, DuplicatesCommand.self, DedupeEvalCommand.self, BenchSimHashCommand.self])
 }
 
 /// Options shared by the commands that read the config.

@@ -1,0 +1,205 @@
+import CorpusWriter
+import Dedupe
+import FeedModel
+import Foundation
+import StateStore
+
+/// `feedcorpus verify`: checks that the corpus and the state agree, and optionally repairs what
+/// can be repaired from the state.
+///
+/// The invariants (see the README, "Durability"): no temporary file outlives a run; every story
+/// file is recorded once in the state and listed once in its folder's manifest, with the state's
+/// line; every story the state records has its file; each file's text still has the hash the state
+/// recorded (not truncated or edited); no two files hold the same text.
+public struct CorpusVerifier: Sendable {
+    /// One thing found wrong.
+    public struct Problem: Sendable, Equatable {
+        public enum Kind: String, Sendable {
+            /// A `.tmp-` file: debris of an interrupted write (removed by --repair).
+            case temporaryFile = "temporary_file"
+            /// A story file the state does not record (moved to the quarantine by --repair; its
+            /// entry was never marked seen, so it is ingested again).
+            case unrecordedFile = "unrecorded_file"
+            /// A story the state records whose file is gone: restore it from a backup.
+            case missingFile = "missing_file"
+            /// The file's text no longer has the hash recorded when it was stored.
+            case changedFile = "changed_file"
+            /// Two files with the same text.
+            case duplicateText = "duplicate_text"
+            /// The manifest lacks a stored file, lists one twice, lists an unknown file, differs
+            /// from the state's line, or has a broken line (rewritten from the state by --repair).
+            case manifest
+        }
+
+        public var kind: Kind
+        /// Relative to the corpus root.
+        public var path: String
+        public var detail: String
+        public var repaired = false
+    }
+
+    public struct Report: Sendable {
+        public var folders = 0
+        public var files = 0
+        public var recorded = 0
+        public var problems: [Problem] = []
+        /// A run held the lock, so temporary files may be work in progress (not counted).
+        public var runInProgress = false
+
+        /// Problems still there after the repairs.
+        public var remaining: [Problem] { problems.filter { !$0.repaired } }
+    }
+
+    public let corpusRoot: String
+    public let statePath: String
+    public let layout: CorpusLayout
+
+    public init(corpusRoot: String, statePath: String, layout: CorpusLayout) {
+        self.corpusRoot = corpusRoot
+        self.statePath = statePath
+        self.layout = layout
+    }
+
+    /// Where --repair moves story files the state does not know (beside the state, outside the
+    /// corpus, so analysis tools never read them).
+    public var quarantine: String {
+        (statePath as NSString).deletingLastPathComponent + "/quarantine"
+    }
+
+    /// Checks (and with `repair`, repairs). Repairing needs the state lock: a run must not be
+    /// writing at the same time (`PassError.locked` if one is).
+    public func run(repair: Bool) throws(PassError) -> Report {
+        var lock: StateLock?
+        var report = Report()
+        do {
+            lock = try StateLock(statePath: statePath)
+        } catch let busy as StateLock.Busy {
+            if repair { throw .locked(busy) }
+            report.runInProgress = true
+        } catch {
+            throw .setup("\(error)")
+        }
+        defer { _ = lock }
+
+        let stored: [(file: String, sha256: String, manifestLine: String)]
+        do {
+            stored = try StateStore.openReadOnly(path: statePath).storedStoryDigests()
+        } catch {
+            throw .setup("cannot read the state \(statePath): \(error)")
+        }
+        report.recorded = stored.count
+        let byFile = Dictionary(stored.map { ($0.file, $0) }, uniquingKeysWith: { first, _ in first })
+        let writer: CorpusWriter
+        do {
+            writer = try CorpusWriter(root: corpusRoot, layout: layout)
+        } catch {
+            throw .setup("\(error)")
+        }
+
+        // Folders: every day folder (or the root), plus any folder the state names.
+        let fileManager = FileManager.default
+        var folders = Set(stored.map { ($0.file as NSString).deletingLastPathComponent })
+        if layout == .flat {
+            folders.insert("")
+        } else {
+            for name in (try? fileManager.contentsOfDirectory(atPath: corpusRoot)) ?? [] where CorpusWriter.isDayFolder(name) {
+                folders.insert(name)
+            }
+        }
+        report.folders = folders.count
+        var seenHashes: [String: String] = [:]
+        var presentFiles = Set<String>()
+
+        for folder in folders.sorted() {
+            let folderPath = folder.isEmpty ? corpusRoot : corpusRoot + "/" + folder
+            let names = ((try? fileManager.contentsOfDirectory(atPath: folderPath)) ?? []).sorted()
+            for name in names {
+                let relative = folder.isEmpty ? name : folder + "/" + name
+                let path = folderPath + "/" + name
+                if CorpusWriter.isTemporaryFileName(name) {
+                    if report.runInProgress { continue }
+                    var problem = Problem(kind: .temporaryFile, path: relative, detail: "left by an interrupted write")
+                    if repair { problem.repaired = (try? fileManager.removeItem(atPath: path)) != nil }
+                    report.problems.append(problem)
+                    continue
+                }
+                guard CorpusWriter.isStoryFileName(name) else { continue }
+                report.files += 1
+                guard let record = byFile[relative] else {
+                    var problem = Problem(kind: .unrecordedFile, path: relative,
+                                          detail: "no state record (written by a run that did not commit); the entry is ingested again")
+                    if repair {
+                        let target = quarantine + "/" + relative
+                        try? fileManager.createDirectory(atPath: (target as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+                        problem.repaired = (try? fileManager.moveItem(atPath: path, toPath: target)) != nil
+                        if problem.repaired { problem.detail += "; moved to \(target)" }
+                    }
+                    report.problems.append(problem)
+                    continue
+                }
+                presentFiles.insert(relative)
+                guard let data = fileManager.contents(atPath: path) else {
+                    report.problems.append(Problem(kind: .changedFile, path: relative, detail: "cannot be read"))
+                    continue
+                }
+                let text = String(decoding: data, as: UTF8.self)
+                let sha = TextFingerprint(story: StoryText(fileContents: text)).sha256
+                if sha != record.sha256 || !text.hasSuffix("\n") {
+                    report.problems.append(Problem(
+                        kind: .changedFile, path: relative,
+                        detail: "its text no longer matches what was stored (\(data.count) bytes; truncated or edited?); restore it from a backup"))
+                }
+                if let other = seenHashes[sha] {
+                    report.problems.append(Problem(kind: .duplicateText, path: relative, detail: "same text as \(other)"))
+                } else {
+                    seenHashes[sha] = relative
+                }
+            }
+            try checkManifest(folder: folder, folderPath: folderPath, stored: stored, present: presentFiles, writer: writer,
+                              repair: repair, report: &report)
+        }
+        for record in stored where !presentFiles.contains(record.file) {
+            report.problems.append(Problem(kind: .missingFile, path: record.file,
+                                           detail: "recorded in the state but not on disk; restore it from a backup"))
+        }
+        return report
+    }
+
+    private func checkManifest(folder: String, folderPath: String, stored: [(file: String, sha256: String, manifestLine: String)],
+                               present: Set<String>, writer: CorpusWriter, repair: Bool, report: inout Report) throws(PassError) {
+        let prefix = folder.isEmpty ? "" : folder + "/"
+        // The state's lines for the files of this folder that exist, in the order they were stored.
+        let expected = stored.filter { present.contains($0.file) && ($0.file as NSString).deletingLastPathComponent == folder }
+        let manifestName = prefix + CorpusWriter.manifestName
+        let data = FileManager.default.contents(atPath: folderPath + "/" + CorpusWriter.manifestName) ?? Data()
+        var reasons: [String] = []
+        if !data.isEmpty && data.last != 0x0A { reasons.append("the last line is cut off") }
+        var listed: [String: Int] = [:]
+        let expectedLines = Dictionary(expected.map { ($0.file, $0.manifestLine) }, uniquingKeysWith: { first, _ in first })
+        for line in data.split(separator: 0x0A) {
+            let text = String(decoding: line, as: UTF8.self)
+            guard let object = try? JSONSerialization.jsonObject(with: Data(line)) as? [String: Any], let file = object["file"] as? String else {
+                reasons.append("a line is not a JSON object with a file: \(text.prefix(60))")
+                continue
+            }
+            listed[file, default: 0] += 1
+            if let line = expectedLines[file], line != text { reasons.append("\(file): the line differs from the state's") }
+            if expectedLines[file] == nil { reasons.append("\(file) is listed but is not a stored story in this folder") }
+        }
+        for (file, count) in listed where count > 1 { reasons.append("\(file) is listed \(count) times") }
+        for record in expected where listed[record.file] == nil { reasons.append("\(record.file) is not listed") }
+        guard !reasons.isEmpty else { return }
+        var problem = Problem(kind: .manifest, path: manifestName, detail: reasons.sorted().prefix(5).joined(separator: "; ")
+                                + (reasons.count > 5 ? "; and \(reasons.count - 5) more" : ""))
+        if repair {
+            do {
+                try writer.rewriteManifest(folder: folder, lines: expected.map(\.manifestLine))
+                problem.repaired = true
+                problem.detail += "; rewritten from the state (\(expected.count) lines)"
+            } catch {
+                problem.detail += "; could not rewrite it: \(error)"
+            }
+        }
+        report.problems.append(problem)
+    }
+}
