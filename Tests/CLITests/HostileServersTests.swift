@@ -1,0 +1,41 @@
+import Foundation
+import Testing
+
+/// One run against a local server mixing good feeds with attacks and junk
+/// (scripts/hostile-servers.py): good stories stored, bad feeds reported, memory bounded.
+@Suite struct HostileServersTests {
+    @Test func goodFeedsAreStoredAndEveryBadOneIsReported() throws {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = ["python3", CrashSafetyTests.repository.appendingPathComponent("scripts/hostile-servers.py").path,
+                             "--binary", CLITests.binary.path, "--json", "--max-rss-mb", "256"]
+        let output = Pipe()
+        process.standardOutput = output
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        let data = output.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        let summary = try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any],
+                                   "the script printed no JSON: \(String(decoding: data, as: UTF8.self))")
+        #expect(process.terminationStatus == 0, "\(summary["failures"] ?? "")")
+        #expect(summary["ok"] as? Bool == true)
+        #expect(summary["exit_status"] as? Int == 1)
+        let lines = try #require(summary["feeds"] as? [String: String])
+        #expect(lines.count == 16)
+        #expect(lines["billion-laughs"]?.contains("entity-expansion") == true)
+        #expect(lines["quadratic"]?.contains("entity-expansion") == true)
+        #expect(lines["gzip-bomb"]?.contains("larger than the limit") == true)
+        #expect(lines["gigabyte"]?.contains("larger than the limit") == true)
+        #expect(lines["trickle"]?.contains("timed out") == true)
+        #expect(lines["hang"]?.contains("timed out") == true)
+        #expect(lines["redirect-loop"]?.contains("redirect loop") == true)
+        #expect(lines["html"]?.contains("not a feed") == true)
+        #expect(lines["random-bytes"]?.hasPrefix("FAILED") == true)
+        #expect(lines["deep"]?.contains("nested deeper") == true)
+        #expect(lines["bad-utf8"]?.contains("not valid UTF-8") == true)
+        #expect((summary["external_requests"] as? [String])?.isEmpty == true)
+        let peak = try #require(summary["peak_rss_mb"] as? Double)
+        print("hostile-servers run: peak RSS \(peak) MB")
+        #expect(peak < 256)
+    }
+}

@@ -1,0 +1,192 @@
+#!/usr/bin/env python3
+"""Hostile servers and documents, end to end: one `feedcorpus fetch --once` over a local server
+that mixes good feeds with attacks and junk.
+
+    python3 scripts/hostile-servers.py [--binary PATH] [--json]
+
+Feeds: two good ones (RSS and Atom, 3 stories each), billion laughs, quadratic blowup, XXE
+(file:// and http:// external entities), an external DTD, deep nesting, a huge single text node,
+a gzip bomb, a 1 GB stream, a trickle, a hang, a redirect loop, an HTML page instead of a feed,
+random bytes, and a feed with invalid UTF-8 (readable: its stories are stored, repaired).
+
+Checks: the process exits by itself (no crash, no signal) with status 1 (some feeds failed);
+every good story is stored; every bad feed is reported with a reason (FAILED, or for a document
+that can be partly read, ok with a "malformed feed" warning: deep nesting, the huge text node,
+invalid UTF-8); nothing external was
+fetched and no file content leaked; every stored file is valid UTF-8; `feedcorpus verify` is
+clean; peak RSS of the run is printed (and must stay under --max-rss-mb). Exit 1 if a check
+fails. The test suite runs it (CLITests/HostileServersTests).
+"""
+import argparse
+import json
+import os
+import random
+import resource
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def rss(title, items, declaration='<?xml version="1.0" encoding="UTF-8"?>'):
+    body = "".join(
+        "<item><title>%s</title><link>https://good.example/%s</link><guid>%s</guid>"
+        "<pubDate>Mon, 04 Nov 2024 12:00:00 GMT</pubDate><description>&lt;p&gt;%s&lt;/p&gt;</description></item>\n"
+        % (t, g, g, text) for g, t, text in items)
+    return '%s\n<rss version="2.0"><channel><title>%s</title><link>https://good.example/</link>\n%s</channel></rss>\n' % (
+        declaration, title, body)
+
+
+def words(rng, n=40):
+    vocabulary = "ledger quarry beacon meadow tundra canyon harbor summit orchard lantern".split()
+    return " ".join(rng.choice(vocabulary) + str(rng.randrange(10000)) for _ in range(n))
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--binary", default=os.path.join(ROOT, ".build/debug/feedcorpus"))
+    parser.add_argument("--max-rss-mb", type=float, default=256)
+    parser.add_argument("--json", action="store_true")
+    args = parser.parse_args()
+    rng = random.Random(7)
+
+    work = tempfile.mkdtemp(prefix="feedcorpus-hostile-")
+    served = os.path.join(work, "served")
+    os.makedirs(served)
+    server = subprocess.Popen([sys.executable, os.path.join(ROOT, "Tests/TestSupport/http_server.py"), served],
+                              stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+    port = int(server.stdout.readline().split()[1])
+    base = "http://127.0.0.1:%d" % port
+
+    def put(name, data):
+        with open(os.path.join(served, name), "wb") as handle:
+            handle.write(data if isinstance(data, bytes) else data.encode())
+
+    good = {}
+    items_rss = [("r%d" % i, "Good RSS story %d" % i, words(rng)) for i in range(3)]
+    put("good.xml", rss("Good", items_rss))
+    atom_entries = [("a%d" % i, "Good Atom story %d" % i, words(rng)) for i in range(3)]
+    put("good-atom.xml", '<?xml version="1.0" encoding="utf-8"?>\n<feed xmlns="http://www.w3.org/2005/Atom"><title>A</title>'
+        '<id>urn:a</id><updated>2024-11-04T12:00:00Z</updated>' + "".join(
+            '<entry><id>urn:a:%s</id><title>%s</title><link href="https://good.example/%s"/><updated>2024-11-04T12:00:00Z</updated>'
+            '<content type="html">&lt;p&gt;%s&lt;/p&gt;</content></entry>' % (g, t, g, text) for g, t, text in atom_entries) + "</feed>\n")
+    for _, title, text in items_rss + atom_entries:
+        good[title] = text
+    put("secret.txt", "TOP-SECRET-CONTENT\n")
+    put("evil.dtd", '<!ENTITY leak SYSTEM "file:///etc/passwd">\n')
+    laughs = "".join('<!ENTITY lol%d "%s">' % (i, "&lol%d;" % (i - 1) * 10) for i in range(1, 10))
+    put("billion-laughs.xml", '<?xml version="1.0"?>\n<!DOCTYPE rss [<!ENTITY lol0 "lol">%s]>\n' % laughs
+        + '<rss version="2.0"><channel><title>&lol9;</title><item><title>x</title><description>&lol9;</description></item></channel></rss>\n')
+    put("quadratic.xml", '<?xml version="1.0"?>\n<!DOCTYPE rss [<!ENTITY a "%s">]>\n' % ("A" * 50000)
+        + '<rss version="2.0"><channel><title>q</title><item><title>x</title><description>%s</description></item></channel></rss>\n' % ("&a;" * 50000))
+    put("xxe.xml", '<?xml version="1.0"?>\n<!DOCTYPE rss [<!ENTITY file SYSTEM "file:///etc/passwd"><!ENTITY web SYSTEM "%s/files/secret.txt">]>\n' % base
+        + rss("XXE", [("x1", "XXE story", "before &file; middle &web; after " + words(rng))], declaration="").replace(
+            "&lt;p&gt;before &file; middle &web; after", "&lt;p&gt;before &file; middle &web; after"))
+    put("external-dtd.xml", '<?xml version="1.0"?>\n<!DOCTYPE rss SYSTEM "%s/files/evil.dtd">\n' % base
+        + rss("DTD", [("d1", "DTD story &leak;", words(rng))], declaration=""))
+    put("deep.xml", '<?xml version="1.0"?>\n<rss version="2.0"><channel><title>deep</title>' + "<x>" * 200000 + "</x>" * 200000 + "</channel></rss>\n")
+    put("huge-text.xml", '<?xml version="1.0"?>\n<rss version="2.0"><channel><title>huge</title><item><title>h</title><description>'
+        + "y" * (15 * 1024 * 1024) + "</description></item></channel></rss>\n")
+    put("page.html", "<!DOCTYPE html><html><head><title>Not a feed</title></head><body><p>Welcome to our site.</p></body></html>\n")
+    put("random.bin", bytes(rng.randrange(256) for _ in range(200000)))
+    bad_utf8 = rss("Bad UTF-8", [("u1", "Invalid bytes story", "caf\xe9 \x93quoted\x94 " + words(rng))]).encode("latin-1") + b"\xff\xfe tail"
+    bad_utf8 = bad_utf8.replace(b"</channel>", b"<!-- \xc3\x28 --></channel>")
+    put("bad-utf8.xml", bad_utf8)
+    good["Invalid bytes story"] = None
+
+    feeds = {
+        "good": "files/good.xml", "good-atom": "files/good-atom.xml", "billion-laughs": "files/billion-laughs.xml",
+        "quadratic": "files/quadratic.xml", "xxe": "files/xxe.xml", "external-dtd": "files/external-dtd.xml",
+        "deep": "files/deep.xml", "huge-text": "files/huge-text.xml", "gzip-bomb": "gzipbomb/200000000",
+        "gigabyte": "big/1073741824", "trickle": "trickle/120", "hang": "hang", "redirect-loop": "loop",
+        "html": "files/page.html", "random-bytes": "files/random.bin", "bad-utf8": "files/bad-utf8.xml",
+    }
+    config = os.path.join(work, "feedcorpus.yaml")
+    with open(config, "w") as handle:
+        handle.write("corpus: corpus\nstate: state.sqlite\n"
+                     "fetch: {host_delay: 0, max_connections_per_host: 32, timeout: 10, low_speed_limit: 1024, low_speed_time: 3}\nfeeds:\n")
+        for name, path in feeds.items():
+            handle.write('  - {url: "%s/%s", name: %s, fulltext: never}\n' % (base, path, name))
+
+    try:
+        started = time.time()
+        process = subprocess.Popen([args.binary, "fetch", "--once", "--config", config],
+                                   stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+        output = process.stdout.read()
+        _, status, usage = os.wait4(process.pid, 0)
+        process.returncode = os.waitstatus_to_exitcode(status)
+        seconds = time.time() - started
+        peak_rss_mb = usage.ru_maxrss / 1024.0
+
+        lines = {}
+        for line in output.splitlines():
+            for name in feeds:
+                if line.split(":", 1)[0].split() and line.split(":", 1)[0].split()[-1] == name:
+                    lines[name] = line
+        corpus = os.path.join(work, "corpus")
+        stored = {}
+        invalid_utf8 = []
+        for folder, _, names in os.walk(corpus):
+            for name in names:
+                if name.endswith(".txt"):
+                    data = open(os.path.join(folder, name), "rb").read()
+                    try:
+                        text = data.decode("utf-8")
+                    except UnicodeDecodeError:
+                        invalid_utf8.append(name)
+                        text = data.decode("utf-8", "replace")
+                    stored[text.split("\n", 1)[0]] = text
+        requested = [line.split()[0] for line in open(os.path.join(served, "requests.log")) if line.strip()]
+        verify = subprocess.run([args.binary, "verify", "--config", config], capture_output=True, text=True)
+
+        failures = []
+        if process.returncode != 1:
+            failures.append("exit status %s (expected 1: some feeds failed)" % process.returncode)
+        for title in good:
+            if title not in stored:
+                failures.append("good story not stored: %s" % title)
+        for name in feeds:
+            line = lines.get(name, "")
+            if name.startswith("good"):
+                if not line.startswith("ok") or "warning" in line:
+                    failures.append("%s: not ok: %s" % (name, line))
+            elif name in ("bad-utf8", "deep", "huge-text"):
+                # Readable: what can be recovered is kept, and the defect is reported.
+                if not line.startswith("ok") or "warning: malformed feed" not in line:
+                    failures.append("%s: not reported as read with a warning: %s" % (name, line))
+            elif name in ("xxe", "external-dtd"):
+                pass  # readable documents; what matters is what was (not) fetched and stored
+            elif not line.startswith("FAILED"):
+                failures.append("%s: not reported as failed: %s" % (name, line))
+        leaked = [title for title, text in stored.items() if "root:" in text or "TOP-SECRET" in text]
+        if leaked: failures.append("external entity content stored: %s" % leaked)
+        fetched_external = [path for path in requested if path.endswith("secret.txt") or path.endswith("evil.dtd")]
+        if fetched_external: failures.append("external resources were fetched: %s" % fetched_external)
+        if invalid_utf8: failures.append("stored files that are not valid UTF-8: %s" % invalid_utf8)
+        if verify.returncode != 0: failures.append("verify: %s" % verify.stdout[-300:])
+        if peak_rss_mb > args.max_rss_mb: failures.append("peak RSS %.0f MB > %.0f MB" % (peak_rss_mb, args.max_rss_mb))
+        summary = {
+            "exit_status": process.returncode, "seconds": round(seconds, 1), "peak_rss_mb": round(peak_rss_mb, 1),
+            "good_stories": len(good), "stored": len(stored), "feeds": lines,
+            "external_requests": fetched_external, "failures": failures, "ok": not failures,
+        }
+        if args.json:
+            print(json.dumps(summary, indent=1))
+        else:
+            for name, line in lines.items():
+                print(line)
+            print("peak RSS %.1f MB, %.1f s, %d stories stored; %s" % (
+                peak_rss_mb, seconds, len(stored), "OK" if not failures else "FAILED: " + "; ".join(failures)))
+        return 0 if not failures else 1
+    finally:
+        server.stdin.close()
+        server.terminate()
+        server.wait()
+        shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
