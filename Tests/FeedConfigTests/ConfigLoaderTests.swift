@@ -47,6 +47,23 @@ import Testing
         ])
     }
 
+    @Test func metricsListenDefaultsToLoopbackAndTextfileResolves() throws {
+        func metrics(_ value: String) throws -> MetricsSettings {
+            try parse("metrics: \(value)\nfeeds: [https://a.example/rss]\n").metrics
+        }
+        #expect(try metrics("{listen: 9464}") == MetricsSettings(listenHost: "127.0.0.1", listenPort: 9464))
+        #expect(try metrics("{listen: \"0.0.0.0:9100\"}") == MetricsSettings(listenHost: "0.0.0.0", listenPort: 9100))
+        #expect(try metrics("{listen: \"[::1]:9464\"}") == MetricsSettings(listenHost: "::1", listenPort: 9464))
+        #expect(try metrics("{textfile: prom/feedcorpus.prom}").textfile == "/srv/feedcorpus/config/prom/feedcorpus.prom")
+        #expect(try parse("feeds: [https://a.example/rss]\n").metrics == MetricsSettings())
+        let bad = error("feeds: [https://a.example/rss]\nmetrics:\n  listen: localhost\n")
+        #expect(bad?.line == 3)
+        #expect(bad?.description.contains("metrics.listen") == true)
+        #expect(bad?.description.contains("HOST:PORT") == true)
+        #expect(error("feeds: [https://a.example/rss]\nmetrics: {listen: 70000}\n") != nil)
+        #expect(error("feeds: [https://a.example/rss]\nmetrics: {port: 1}\n")?.description.contains("port") == true)
+    }
+
     @Test func defaultsApplyWhenOmitted() throws {
         let config = try parse("feeds: [{url: 'https://a.example/rss'}]")
         #expect(config.layout == .daily)
