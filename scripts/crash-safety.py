@@ -23,15 +23,14 @@ import argparse
 import json
 import os
 import random
-import shutil
 import signal
 import sqlite3
 import subprocess
 import sys
-import tempfile
 import time
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+from testserver import ROOT, LoopbackServer
+
 WORDS = ("harbor senate river budget vaccine rocket drought tariff glacier festival verdict orchard "
          "pipeline satellite election museum wildfire merger strike treaty airline reactor census "
          "bridge coral mayor ferry lithium vineyard cyclone refinery archive stadium").split()
@@ -68,12 +67,8 @@ def main():
     seed = args.seed if args.seed is not None else random.randrange(1 << 30)
     rng = random.Random(seed)
 
-    work = tempfile.mkdtemp(prefix="feedcorpus-crash-")
-    served = os.path.join(work, "served")
-    os.makedirs(served)
-    server = subprocess.Popen([sys.executable, os.path.join(ROOT, "Tests/TestSupport/http_server.py"), served],
-                              stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
-    port = int(server.stdout.readline().split()[1])
+    server = LoopbackServer("feedcorpus-crash-")
+    work, served, port = server.work, server.served, server.port
     config = os.path.join(work, "feedcorpus.yaml")
     with open(config, "w") as handle:
         handle.write("corpus: corpus\nstate: state/feedcorpus.sqlite\n"
@@ -186,13 +181,7 @@ def main():
                 print("%-32s %s" % (key, value))
         return 0 if not failures else 1
     finally:
-        server.stdin.close()
-        server.terminate()
-        server.wait()
-        if not args.keep:
-            shutil.rmtree(work, ignore_errors=True)
-        else:
-            print("work folder kept:", work, file=sys.stderr)
+        server.stop(keep=args.keep)
 
 
 if __name__ == "__main__":

@@ -21,14 +21,12 @@ import argparse
 import json
 import os
 import random
-import resource
-import shutil
 import subprocess
 import sys
-import tempfile
 import time
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+from testserver import ROOT, LoopbackServer
+
 
 
 def rss(title, items, declaration='<?xml version="1.0" encoding="UTF-8"?>'):
@@ -53,13 +51,8 @@ def main():
     args = parser.parse_args()
     rng = random.Random(7)
 
-    work = tempfile.mkdtemp(prefix="feedcorpus-hostile-")
-    served = os.path.join(work, "served")
-    os.makedirs(served)
-    server = subprocess.Popen([sys.executable, os.path.join(ROOT, "Tests/TestSupport/http_server.py"), served],
-                              stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
-    port = int(server.stdout.readline().split()[1])
-    base = "http://127.0.0.1:%d" % port
+    server = LoopbackServer("feedcorpus-hostile-")
+    work, served, base = server.work, server.served, server.base
 
     def put(name, data):
         with open(os.path.join(served, name), "wb") as handle:
@@ -182,10 +175,7 @@ def main():
                 peak_rss_mb, seconds, len(stored), "OK" if not failures else "FAILED: " + "; ".join(failures)))
         return 0 if not failures else 1
     finally:
-        server.stdin.close()
-        server.terminate()
-        server.wait()
-        shutil.rmtree(work, ignore_errors=True)
+        server.stop()
 
 
 if __name__ == "__main__":

@@ -28,8 +28,13 @@ import Testing
     }
 
     func feedcorpus(_ arguments: [String]) throws -> Run {
+        try Self.run(Self.binary, arguments)
+    }
+
+    /// Runs a program to its end and collects its output.
+    static func run(_ executable: URL, _ arguments: [String]) throws -> Run {
         let process = Process()
-        process.executableURL = Self.binary
+        process.executableURL = executable
         process.arguments = arguments
         let out = Pipe(), err = Pipe()
         process.standardOutput = out
@@ -40,6 +45,17 @@ import Testing
         process.waitUntilExit()
         return Run(status: process.terminationStatus, stdout: String(decoding: stdout, as: UTF8.self),
                    stderr: String(decoding: stderr, as: UTF8.self))
+    }
+
+    static let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+
+    /// Runs one of `scripts/` against the built binary and returns its `--json` summary and exit status.
+    static func script(_ name: String, _ arguments: [String]) throws -> (summary: [String: Any], status: Int32) {
+        let run = try run(URL(fileURLWithPath: "/usr/bin/env"),
+                          ["python3", repository.appendingPathComponent("scripts/\(name)").path, "--binary", binary.path, "--json"] + arguments)
+        let summary = try #require(try JSONSerialization.jsonObject(with: Data(run.stdout.utf8)) as? [String: Any],
+                                   "\(name) printed no JSON: \(run.stdout) \(run.stderr.suffix(2000))")
+        return (summary, run.status)
     }
 
     /// A config with corpus and state in the workspace, no politeness delay, and these feeds.

@@ -4,23 +4,9 @@ import Testing
 /// SIGKILL at random moments during an ingest, many times, then the corpus is checked
 /// (scripts/crash-safety.py, run small here; run it large by hand).
 @Suite struct CrashSafetyTests {
-    static let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-
     @Test func killedRunsLoseNothingAndLeaveNoDebris() throws {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", Self.repository.appendingPathComponent("scripts/crash-safety.py").path,
-                             "--feeds", "6", "--entries", "15", "--rounds", "12", "--max-delay", "0.6",
-                             "--binary", CLITests.binary.path, "--json"]
-        let output = Pipe()
-        process.standardOutput = output
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        let data = output.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        let summary = try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any],
-                                   "the script printed no JSON: \(String(decoding: data, as: UTF8.self))")
-        #expect(process.terminationStatus == 0, "\(summary["failures"] ?? "")")
+        let (summary, status) = try CLITests.script("crash-safety.py", ["--feeds", "6", "--entries", "15", "--rounds", "12", "--max-delay", "0.6"])
+        #expect(status == 0, "\(summary["failures"] ?? "")")
         #expect(summary["ok"] as? Bool == true)
         #expect(summary["kills"] as? Int == 12)
         #expect((summary["killed_while_running"] as? Int ?? 0) >= 1)

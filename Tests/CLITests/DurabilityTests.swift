@@ -18,28 +18,12 @@ import Testing
         server.stop()
     }
 
-    struct Run {
-        var status: Int32
-        var stdout: String
-        var stderr: String
-    }
-
     @discardableResult
-    static func command(_ path: String, _ arguments: [String]) throws -> Run {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: path)
-        process.arguments = arguments
-        let out = Pipe(), err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        try process.run()
-        let stdout = out.fileHandleForReading.readDataToEndOfFile()
-        let stderr = err.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return Run(status: process.terminationStatus, stdout: String(decoding: stdout, as: UTF8.self), stderr: String(decoding: stderr, as: UTF8.self))
+    static func command(_ path: String, _ arguments: [String]) throws -> CLITests.Run {
+        try CLITests.run(URL(fileURLWithPath: path), arguments)
     }
 
-    func feedcorpus(_ arguments: [String], fileSizeLimit: Int? = nil) throws -> Run {
+    func feedcorpus(_ arguments: [String], fileSizeLimit: Int? = nil) throws -> CLITests.Run {
         if let fileSizeLimit {
             return try Self.command("/usr/bin/prlimit", ["--fsize=\(fileSizeLimit)", "--", CLITests.binary.path] + arguments)
         }
