@@ -115,7 +115,9 @@ final class AtomAdapter: FeedFormatAdapter {
                 entry?.content = markup
                 entry?.contentIsPlainText = textType == "text" || textType == "text/plain"
             case "published", "issued", "created":
-                if entry?.published == nil || element.name != "created" { entry?.published = FeedDate.parse(text) ?? entry?.published }
+                // Not `entry?.published = parse ?? entry?.published`: the optional-chained write
+                // holds `entry` while the right side reads it (exclusivity trap, found by fuzzing).
+                if let date = FeedDate.parse(text), entry?.published == nil || element.name != "created" { entry?.published = date }
             case "updated", "modified": entry?.updated = FeedDate.parse(text)
             case "name": if inAuthor { authorName = FeedText.plain(text) }
             case "email": if inAuthor { authorEmail = FeedText.trimmed(text) }

@@ -187,7 +187,7 @@ final class RSSAdapter: FeedFormatAdapter {
             case "link": if let link = FeedText.trimmed(text) { feed.link = URLResolver.resolve(link, against: base) }
             case "description": feed.subtitle = FeedText.trimmed(text)
             case "language": feed.language = FeedText.trimmed(text)
-            case "lastBuildDate": feed.updated = FeedDate.parse(text) ?? feed.updated
+            case "lastBuildDate": if let date = FeedDate.parse(text) { feed.updated = date }
             case "pubDate": if feed.updated == nil { feed.updated = FeedDate.parse(text) }
             case "generator": feed.generator = FeedText.plain(text)
             case "managingEditor", "webMaster": if feed.author == nil { feed.author = FeedText.plain(text) }

@@ -33,4 +33,20 @@ import Testing
         #expect(feed.title == "Rent")
         #expect(feed.entries.first?.content == "<p>Text &mdash; more</p>")
     }
+
+    /// An Atom date that does not parse used to trap (an exclusivity violation in the adapter):
+    /// now it is ignored and an earlier date of the entry is kept.
+    @Test func anUnparsableAtomDateIsIgnoredAndAnEarlierOneKept() throws {
+        let xml = """
+            <feed xmlns="http://www.w3.org/2005/Atom"><title>t</title><entry><id>urn:x</id><title>x</title>
+            <issued>2024-11-04T12:00:00Z</issued><published>2024-11-04T12:00:00+/01:00</published></entry></feed>
+            """
+        let feed = try FeedParser.parse(Array(xml.utf8))
+        #expect(feed.entries.first?.published == Date(timeIntervalSince1970: 1_730_721_600))
+        let fixture = Self.fixtures.appendingPathComponent("FuzzFeedParser/crash-atom-unparsable-published-date.xml")
+        let found = try FeedParser.parse([UInt8](try Data(contentsOf: fixture)), url: "https://fuzz.example/feed/")
+        #expect(found.format == .atom10)
+        #expect(found.entries.count == 1)
+        #expect(found.entries.first?.published == nil)
+    }
 }
