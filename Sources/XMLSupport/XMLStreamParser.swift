@@ -470,6 +470,11 @@ final class HTMLEntityTable: @unchecked Sendable {
 enum LibXML {
     private static let initialized: Bool = {
         xmlInitParser()
+        // Errors raised without a parser context (encoding conversion, I/O) would be printed to
+        // standard error by libxml2, once per bad document; each parse reports its own problems
+        // through its SAX handler instead. The second call sets the default for new threads.
+        xmlSetStructuredErrorFunc(nil, { _, _ in })
+        xmlThrDefSetStructuredErrorFunc(nil, { _, _ in })
         return true
     }()
 

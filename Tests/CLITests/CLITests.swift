@@ -108,6 +108,18 @@ import Testing
         #expect(run.stdout.contains("1 story stored"))
     }
 
+    /// libxml2 prints errors that have no parser context (encoding conversion) to standard error
+    /// unless told otherwise; the problem belongs in bozo_reason, not on the terminal or journal.
+    @Test func aBadlyEncodedDocumentPrintsNothingFromLibxml2() throws {
+        let path = workspace.appendingPathComponent("bad-encoding.xml")
+        try Data(#"<?xml version="1.0" encoding="ISO-2022-JP"?>"#.utf8 + [0x0A] + Array(#"<rss version="2.0"><channel><title>"#.utf8)
+                 + [0x9B, 0x9C, 0x20, 0x66] + Array("</title></channel></rss>".utf8)).write(to: path)
+        let run = try feedcorpus(["parse", path.path])
+        #expect(run.status == 0)
+        #expect(run.stdout.contains(#""bozo" : true"#))
+        #expect(run.stderr.isEmpty, "libxml2 wrote: \(run.stderr)")
+    }
+
     @Test func parsePrintsTheJSONContract() throws {
         let file = workspace.appendingPathComponent("feed.xml")
         try Data(FeedFixtures.rss(title: "News", items: [FeedFixtures.Item(guid: "g", title: "T", paragraphs: ["P"])]).utf8).write(to: file)

@@ -111,8 +111,7 @@ import Testing
         process.standardOutput = FileHandle.nullDevice
         try process.run()
         // A deadline, so a regression (a service that does not exit) fails instead of hanging the suite.
-        nonisolated(unsafe) let watched = process
-        DispatchQueue.global().asyncAfter(deadline: .now() + 60) { if watched.isRunning { kill(watched.processIdentifier, SIGKILL) } }
+        DispatchQueue.global().asyncAfter(deadline: .now() + 60) { if process.isRunning { kill(process.processIdentifier, SIGKILL) } }
         let text = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         process.waitUntilExit()
         #expect(process.terminationStatus == 2)
