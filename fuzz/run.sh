@@ -53,12 +53,10 @@ for t in "${targets[@]}"; do
   esac
   existing=()
   for s in "${seeds[@]}"; do [ -d "$s" ] && existing+=("$s"); done
-  dict=()
-  [ -f "fuzz/$t.dict" ] && dict=(-dict="fuzz/$t.dict")
   echo "== $t for ${seconds}s"
   started=$(date +%s)
   set +e
-  "$scratch/debug/$t" "$corpus" "${existing[@]}" "${dict[@]}" -max_total_time="$seconds" -timeout=10 \
+  "$scratch/debug/$t" "$corpus" "${existing[@]}" -max_total_time="$seconds" -timeout=10 \
       -rss_limit_mb=2048 -max_len=262144 -artifact_prefix="$crashes/" -print_final_stats=1 2>"$scratch/$t.log"
   rc=$?
   set -e

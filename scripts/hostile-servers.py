@@ -76,8 +76,7 @@ def main():
     put("quadratic.xml", '<?xml version="1.0"?>\n<!DOCTYPE rss [<!ENTITY a "%s">]>\n' % ("A" * 50000)
         + '<rss version="2.0"><channel><title>q</title><item><title>x</title><description>%s</description></item></channel></rss>\n' % ("&a;" * 50000))
     put("xxe.xml", '<?xml version="1.0"?>\n<!DOCTYPE rss [<!ENTITY file SYSTEM "file:///etc/passwd"><!ENTITY web SYSTEM "%s/files/secret.txt">]>\n' % base
-        + rss("XXE", [("x1", "XXE story", "before &file; middle &web; after " + words(rng))], declaration="").replace(
-            "&lt;p&gt;before &file; middle &web; after", "&lt;p&gt;before &file; middle &web; after"))
+        + rss("XXE", [("x1", "XXE story", "before &file; middle &web; after " + words(rng))], declaration=""))
     put("external-dtd.xml", '<?xml version="1.0"?>\n<!DOCTYPE rss SYSTEM "%s/files/evil.dtd">\n' % base
         + rss("DTD", [("d1", "DTD story &leak;", words(rng))], declaration=""))
     put("deep.xml", '<?xml version="1.0"?>\n<rss version="2.0"><channel><title>deep</title>' + "<x>" * 200000 + "</x>" * 200000 + "</channel></rss>\n")

@@ -211,12 +211,7 @@ public final class CorpusWriter {
             }
         }
         guard changed else { return }
-        let bytes = Array(keptLines.map { $0 + "\n" }.joined().utf8)
-        let temp = folderPath + "/" + Self.temporaryPrefix + Self.manifestName
-        unlink(temp)
-        try Self.writeNewFile(temp, contents: bytes, sync: true)
-        guard rename(temp, manifestPath) == 0 else { throw CorpusWriteError("rename into place", manifestPath) }
-        Self.syncFolder(folderPath)
+        try rewriteManifest(folder: folder, lines: keptLines)
         report.repairedManifests.append(folder.isEmpty ? Self.manifestName : folder + "/" + Self.manifestName)
     }
 
@@ -240,14 +235,10 @@ public final class CorpusWriter {
         name.hasPrefix(temporaryPrefix)
     }
 
-    /// Whether `name` is a folder of the daily layout (`YYYY-MM-DD`).
-    public static func isDayFolder(_ name: String) -> Bool {
-        isDayFolderName(name)
-    }
-
     // MARK: Names
 
-    static func isDayFolderName(_ name: String) -> Bool {
+    /// Whether `name` is a folder of the daily layout (`YYYY-MM-DD`).
+    public static func isDayFolderName(_ name: String) -> Bool {
         let bytes = Array(name.utf8)
         guard bytes.count == 10, bytes[4] == 0x2D, bytes[7] == 0x2D else { return false }
         return bytes.enumerated().allSatisfy { $0.offset == 4 || $0.offset == 7 || ($0.element >= 0x30 && $0.element <= 0x39) }
@@ -267,7 +258,8 @@ public final class CorpusWriter {
         return Int(name[..<underscore])
     }
 
-    static func manifestFile(_ line: String) -> String? {
+    /// The `file` of a manifest line; nil when the line is not a JSON object with one.
+    public static func manifestFile(_ line: String) -> String? {
         guard let data = line.data(using: .utf8),
               let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else { return nil }
         return object["file"] as? String

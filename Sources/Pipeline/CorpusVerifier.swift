@@ -29,6 +29,9 @@ public struct CorpusVerifier: Sendable {
             /// The manifest lacks a stored file, lists one twice, lists an unknown file, differs
             /// from the state's line, or has a broken line (rewritten from the state by --repair).
             case manifest
+
+            /// Whether --repair can fix it (missing and changed files need a backup).
+            public var isRepairable: Bool { self != .missingFile && self != .changedFile && self != .duplicateText }
         }
 
         public var kind: Kind
@@ -98,11 +101,12 @@ public struct CorpusVerifier: Sendable {
 
         // Folders: every day folder (or the root), plus any folder the state names.
         let fileManager = FileManager.default
-        var folders = Set(stored.map { ($0.file as NSString).deletingLastPathComponent })
+        let storedByFolder = Dictionary(grouping: stored) { ($0.file as NSString).deletingLastPathComponent }
+        var folders = Set(storedByFolder.keys)
         if layout == .flat {
             folders.insert("")
         } else {
-            for name in (try? fileManager.contentsOfDirectory(atPath: corpusRoot)) ?? [] where CorpusWriter.isDayFolder(name) {
+            for name in (try? fileManager.contentsOfDirectory(atPath: corpusRoot)) ?? [] where CorpusWriter.isDayFolderName(name) {
                 folders.insert(name)
             }
         }
@@ -155,8 +159,8 @@ public struct CorpusVerifier: Sendable {
                     seenHashes[sha] = relative
                 }
             }
-            try checkManifest(folder: folder, folderPath: folderPath, stored: stored, present: presentFiles, writer: writer,
-                              repair: repair, report: &report)
+            try checkManifest(folder: folder, folderPath: folderPath, stored: storedByFolder[folder] ?? [], present: presentFiles,
+                              writer: writer, repair: repair, report: &report)
         }
         for record in stored where !presentFiles.contains(record.file) {
             report.problems.append(Problem(kind: .missingFile, path: record.file,
@@ -168,8 +172,9 @@ public struct CorpusVerifier: Sendable {
     private func checkManifest(folder: String, folderPath: String, stored: [(file: String, sha256: String, manifestLine: String)],
                                present: Set<String>, writer: CorpusWriter, repair: Bool, report: inout Report) throws(PassError) {
         let prefix = folder.isEmpty ? "" : folder + "/"
-        // The state's lines for the files of this folder that exist, in the order they were stored.
-        let expected = stored.filter { present.contains($0.file) && ($0.file as NSString).deletingLastPathComponent == folder }
+        // The state's lines for the files of this folder that exist, in the order they were stored
+        // (`stored` is this folder's records).
+        let expected = stored.filter { present.contains($0.file) }
         let manifestName = prefix + CorpusWriter.manifestName
         let data = FileManager.default.contents(atPath: folderPath + "/" + CorpusWriter.manifestName) ?? Data()
         var reasons: [String] = []
@@ -178,7 +183,7 @@ public struct CorpusVerifier: Sendable {
         let expectedLines = Dictionary(expected.map { ($0.file, $0.manifestLine) }, uniquingKeysWith: { first, _ in first })
         for line in data.split(separator: 0x0A) {
             let text = String(decoding: line, as: UTF8.self)
-            guard let object = try? JSONSerialization.jsonObject(with: Data(line)) as? [String: Any], let file = object["file"] as? String else {
+            guard let file = CorpusWriter.manifestFile(text) else {
                 reasons.append("a line is not a JSON object with a file: \(text.prefix(60))")
                 continue
             }

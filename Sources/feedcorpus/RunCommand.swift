@@ -121,7 +121,6 @@ final class FeedService: Service, @unchecked Sendable {
     private func mainLoop(session: IngestSession) async throws {
         var pass: Task<PassSummary, Never>?
         var lastPing = ContinuousClock.now
-        var totalStored = 0
         var stopRequestedAt: ContinuousClock.Instant?
         while true {
             let (stop, reload) = withLock { () -> (Bool, Bool) in
@@ -154,12 +153,12 @@ final class FeedService: Service, @unchecked Sendable {
                 defer { finishedPass = nil }
                 return finishedPass
             }) {
-                totalStored += summary.stored
                 pass = nil
-                withLock {
+                let totalStored = withLock {
                     lastPass = (Date(), summary)
                     passes += 1
-                    storedSinceStart = totalStored
+                    storedSinceStart += summary.stored
+                    return storedSinceStart
                 }
                 metrics?.writeTextfile(logger: logger)
                 let line = "\(summary.feedsOK) ok, \(summary.feedsFailed) failed, \(summary.stored) stored this pass; \(totalStored) since start"

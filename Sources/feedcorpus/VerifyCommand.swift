@@ -53,10 +53,11 @@ struct VerifyCommand: ParsableCommand {
             }
             if report.runInProgress { print("note: a run holds the lock; temporary files were not checked") }
             let repaired = report.problems.count - report.remaining.count
-            print("checked \(report.files) story files in \(report.folders) folders against \(report.recorded) state records: "
+            print("checked \(FetchCommand.plural(report.files, "story file")) in \(FetchCommand.plural(report.folders, "folder")) against "
+                  + "\(FetchCommand.plural(report.recorded, "state record")): "
                   + (report.problems.isEmpty ? "consistent"
-                     : "\(report.problems.count) problems, \(repaired) repaired, \(report.remaining.count) remaining"
-                       + (report.remaining.isEmpty || repair ? "" : " (run with --repair)")))
+                     : "\(FetchCommand.plural(report.problems.count, "problem")), \(repaired) repaired, \(report.remaining.count) remaining"
+                       + (repair || !report.remaining.contains { $0.kind.isRepairable } ? "" : " (run with --repair)")))
         }
         if !report.remaining.isEmpty { throw ExitCode(1) }
     }

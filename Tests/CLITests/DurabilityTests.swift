@@ -75,7 +75,7 @@ import Testing
         #expect(try feedcorpus(["fetch", "--once", "--all", "--config", config]).status == 0)
         let clean = try feedcorpus(["verify", "--config", config])
         #expect(clean.status == 0)
-        #expect(clean.stdout.contains("checked 3 story files in 1 folders against 3 state records: consistent"))
+        #expect(clean.stdout.contains("checked 3 story files in 1 folder against 3 state records: consistent"))
 
         let files = corpusFiles().filter { $0.hasSuffix(".txt") }
         let day = try #require(files.first.map { ($0 as NSString).deletingLastPathComponent })
@@ -107,6 +107,8 @@ import Testing
         #expect(rewritten.count == 3)
         #expect(Array(rewritten) == lines)  // the state's lines, in the order they were stored
 
+        let unrepairable = try feedcorpus(["verify", "--config", config])
+        #expect(unrepairable.stdout.hasSuffix("1 problem, 0 repaired, 1 remaining\n"))  // no "--repair" hint: it cannot help
         let after = try feedcorpus(["verify", "--json", "--config", config])
         let left = try #require(try JSONSerialization.jsonObject(with: Data(after.stdout.utf8)) as? [String: Any])
         #expect((left["problems"] as? [[String: Any]])?.compactMap { $0["kind"] as? String } == ["changed_file"])
