@@ -15,11 +15,13 @@ import XMLSupport
 /// bytes are valid UTF-8 with non-ASCII characters is read as UTF-8. ISO-8859-1 is read as
 /// Windows-1252, as browsers do. Every mismatch is reported so the feed is flagged `bozo`.
 public enum DocumentEncoding {
-    /// What to give libxml2: `prefix` followed by `bytes[skip...]` (so that a BOM, junk before
-    /// the root or a rewritten XML declaration cost no copy of the document), and the encoding
-    /// name that overrides the document's own.
+    /// What to give libxml2: `prefix` followed by `bytes[skip...]`, where `bytes` is `converted`
+    /// or, when nothing had to be converted, the input itself (so that a BOM, junk before the
+    /// root or a rewritten XML declaration cost no copy of the document), and the encoding name
+    /// that overrides the document's own.
     public struct Prepared {
-        public var bytes: [UInt8]
+        /// The document re-encoded or repaired; nil when libxml2 reads the input as it is.
+        public var converted: [UInt8]?
         public var skip: Int = 0
         public var prefix: [UInt8] = []
         /// nil: let libxml2 read the declaration (never happens for the UTF-8 family).
@@ -29,35 +31,42 @@ public enum DocumentEncoding {
         /// True when the bytes were assumed to be valid UTF-8 without checking (see `prepare`).
         public var unverifiedUTF8 = false
 
-        public init(bytes: [UInt8], skip: Int = 0, prefix: [UInt8] = [], encoding: String?, problem: String? = nil) {
-            self.bytes = bytes
+        public init(converted: [UInt8]? = nil, skip: Int = 0, prefix: [UInt8] = [], encoding: String?, problem: String? = nil) {
+            self.converted = converted
             self.skip = skip
             self.prefix = prefix
             self.encoding = encoding
             self.problem = problem
+        }
+
+        /// Calls `body` with the bytes to read: `converted`, or else `input`.
+        public func withBytes<Result, Failure: Error>(
+            of input: UnsafeBufferPointer<UInt8>, _ body: (UnsafeBufferPointer<UInt8>) throws(Failure) -> Result
+        ) throws(Failure) -> Result {
+            guard let converted else { return try body(input) }
+            return try converted.withUnsafeBufferPointer { buffer throws(Failure) in try body(buffer) }
         }
     }
 
     /// - Parameter verifyUTF8: check UTF-8 up front. The parser passes false first (libxml2
     ///   reports invalid UTF-8 anyway, and checking costs a pass over every valid document) and
     ///   true when it has to read the document again.
-    public static func prepare(_ input: [UInt8], httpCharset: String?, verifyUTF8: Bool = true) -> Prepared {
-        let bytes = input
+    public static func prepare(_ bytes: UnsafeBufferPointer<UInt8>, httpCharset: String?, verifyUTF8: Bool = true) -> Prepared {
         // 1. Byte-order marks and BOM-less UTF-16/32.
         if bytes.starts(with: [0xEF, 0xBB, 0xBF]) {
             var prepared = utf8(bytes, label: "UTF-8 (byte-order mark)", verify: verifyUTF8)
-            if prepared.bytes.starts(with: [0xEF, 0xBB, 0xBF]) { prepared.skip = 3 }
-            return finishUTF8(prepared)
+            if prepared.converted == nil || prepared.converted?.starts(with: [0xEF, 0xBB, 0xBF]) == true { prepared.skip = 3 }
+            return finishUTF8(prepared, input: bytes)
         }
-        if bytes.starts(with: [0x00, 0x00, 0xFE, 0xFF]) { return Prepared(bytes: bytes, skip: 4, encoding: "UTF-32BE") }
-        if bytes.starts(with: [0xFF, 0xFE, 0x00, 0x00]) { return Prepared(bytes: bytes, skip: 4, encoding: "UTF-32LE") }
-        if bytes.starts(with: [0xFE, 0xFF]) { return Prepared(bytes: bytes, skip: 2, encoding: "UTF-16BE") }
-        if bytes.starts(with: [0xFF, 0xFE]) { return Prepared(bytes: bytes, skip: 2, encoding: "UTF-16LE") }
+        if bytes.starts(with: [0x00, 0x00, 0xFE, 0xFF]) { return Prepared(skip: 4, encoding: "UTF-32BE") }
+        if bytes.starts(with: [0xFF, 0xFE, 0x00, 0x00]) { return Prepared(skip: 4, encoding: "UTF-32LE") }
+        if bytes.starts(with: [0xFE, 0xFF]) { return Prepared(skip: 2, encoding: "UTF-16BE") }
+        if bytes.starts(with: [0xFF, 0xFE]) { return Prepared(skip: 2, encoding: "UTF-16LE") }
         if bytes.starts(with: [0x3C, 0x00, 0x3F, 0x00]) || bytes.starts(with: [0x3C, 0x00, 0x72, 0x00]) {
-            return Prepared(bytes: bytes, encoding: "UTF-16LE")
+            return Prepared(encoding: "UTF-16LE")
         }
         if bytes.starts(with: [0x00, 0x3C, 0x00, 0x3F]) || bytes.starts(with: [0x00, 0x3C, 0x00, 0x72]) {
-            return Prepared(bytes: bytes, encoding: "UTF-16BE")
+            return Prepared(encoding: "UTF-16BE")
         }
 
         // 2.–4. Labels.
@@ -74,17 +83,17 @@ public enum DocumentEncoding {
         case "utf-8":
             prepared = utf8(bytes, label: "UTF-8 (\(source))", verify: verifyUTF8)
         case "windows-1252":
-            if !isASCII(bytes), isValidUTF8(bytes) {
-                prepared = Prepared(bytes: bytes, encoding: "UTF-8",
+            if !ByteDecoding.isASCII(bytes), ByteDecoding.isValidUTF8(bytes) {
+                prepared = Prepared(encoding: "UTF-8",
                                     problem: "labelled \(httpCharset ?? declared ?? label) by \(source) but the bytes are UTF-8; read as UTF-8")
             } else {
-                prepared = Prepared(bytes: windows1252ToUTF8(bytes, all: true), encoding: "UTF-8")
+                prepared = Prepared(converted: ByteDecoding.windows1252ToUTF8(bytes, all: true), encoding: "UTF-8")
             }
         default:
             if XMLStreamParser.supportsEncoding(label) {
                 // libxml2 decodes with the override; its own check of the declared name (which
                 // may be an alias it rejects, like "437") must not make the document bozo.
-                prepared = Prepared(bytes: bytes, encoding: label)
+                prepared = Prepared(encoding: label)
                 (prepared.skip, prepared.prefix) = declarationOverride(bytes, from: 0)
             } else {
                 prepared = utf8(bytes, label: "UTF-8")
@@ -95,44 +104,46 @@ public enum DocumentEncoding {
         if let override {
             prepared.problem = [override, prepared.problem].compactMap { $0 }.joined(separator: "; ")
         }
-        return prepared.encoding == "UTF-8" ? finishUTF8(prepared) : prepared
+        return prepared.encoding == "UTF-8" ? finishUTF8(prepared, input: bytes) : prepared
     }
 
     /// For UTF-8 input: skips anything before the first tag (reporting text that is not white
     /// space) and neutralises the declared encoding.
-    private static func finishUTF8(_ input: Prepared) -> Prepared {
+    private static func finishUTF8(_ input: Prepared, input bytes: UnsafeBufferPointer<UInt8>) -> Prepared {
         var prepared = input
-        guard let start = prepared.bytes[prepared.skip...].firstIndex(of: UInt8(ascii: "<")) else { return prepared }
-        if prepared.bytes[prepared.skip..<start].contains(where: { !(0x20 == $0 || 0x09 == $0 || 0x0A == $0 || 0x0D == $0) }) {
-            prepared.problem = [prepared.problem, "text before the first tag was skipped"].compactMap { $0 }.joined(separator: "; ")
+        prepared.withBytes(of: bytes) { bytes in
+            guard let start = bytes[prepared.skip...].firstIndex(of: UInt8(ascii: "<")) else { return }
+            if bytes[prepared.skip..<start].contains(where: { !(0x20 == $0 || 0x09 == $0 || 0x0A == $0 || 0x0D == $0) }) {
+                prepared.problem = [prepared.problem, "text before the first tag was skipped"].compactMap { $0 }.joined(separator: "; ")
+            }
+            (prepared.skip, prepared.prefix) = declarationOverride(bytes, from: start)
         }
-        (prepared.skip, prepared.prefix) = declarationOverride(prepared.bytes, from: start)
         return prepared
     }
 
     /// Where to start reading and what to put first so that the XML declaration at `start` (if it
     /// names an encoding) says no encoding: only the override counts, and libxml2 does not
     /// complain about a name it would not accept (such as "437").
-    static func declarationOverride(_ bytes: [UInt8], from start: Int) -> (skip: Int, prefix: [UInt8]) {
+    static func declarationOverride(_ bytes: UnsafeBufferPointer<UInt8>, from start: Int) -> (skip: Int, prefix: [UInt8]) {
         let head = bytes[start..<min(bytes.count, start + 1024)]
         guard head.starts(with: Array("<?xml".utf8)), let end = head.firstIndex(of: 0x3E),
-              xmlDeclarationEncoding(Array(head)) != nil else { return (start, []) }
+              xmlDeclarationEncoding(UnsafeBufferPointer(rebasing: head)) != nil else { return (start, []) }
         return (end, Array("<?xml version=\"1.0\"?".utf8))
     }
 
-    private static func utf8(_ bytes: [UInt8], label: String, verify: Bool = true) -> Prepared {
+    private static func utf8(_ bytes: UnsafeBufferPointer<UInt8>, label: String, verify: Bool = true) -> Prepared {
         if !verify {
-            var prepared = Prepared(bytes: bytes, encoding: "UTF-8")
+            var prepared = Prepared(encoding: "UTF-8")
             prepared.unverifiedUTF8 = true
             return prepared
         }
-        if isValidUTF8(bytes) { return Prepared(bytes: bytes, encoding: "UTF-8") }
-        return Prepared(bytes: windows1252ToUTF8(bytes, all: false), encoding: "UTF-8",
+        if ByteDecoding.isValidUTF8(bytes) { return Prepared(encoding: "UTF-8") }
+        return Prepared(converted: ByteDecoding.windows1252ToUTF8(bytes, all: false), encoding: "UTF-8",
                         problem: "not valid \(label): the invalid bytes were read as Windows-1252")
     }
 
     /// The `encoding` pseudo-attribute of the XML declaration, if any.
-    static func xmlDeclarationEncoding(_ bytes: [UInt8]) -> String? {
+    static func xmlDeclarationEncoding(_ bytes: UnsafeBufferPointer<UInt8>) -> String? {
         let head = bytes.prefix(1024)
         guard let start = head.firstIndex(of: 0x3C), head[start...].starts(with: Array("<?xml".utf8)),
               let end = head[start...].firstIndex(of: 0x3E) else { return nil }
@@ -160,7 +171,5 @@ public enum DocumentEncoding {
 
     static func normalizedName(_ raw: String) -> String? { ByteDecoding.normalizedCharsetName(raw) }
 
-    static func isASCII(_ bytes: [UInt8]) -> Bool { ByteDecoding.isASCII(bytes) }
-    static func isValidUTF8(_ bytes: [UInt8]) -> Bool { ByteDecoding.isValidUTF8(bytes) }
     static func windows1252ToUTF8(_ bytes: [UInt8], all: Bool) -> [UInt8] { ByteDecoding.windows1252ToUTF8(bytes, all: all) }
 }

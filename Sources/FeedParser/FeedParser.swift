@@ -40,6 +40,14 @@ public enum FeedParser {
     ///   - bytes: the document as served (any encoding the document declares).
     ///   - url: the document's URL after redirects, the base for relative links.
     public static func parse(_ bytes: [UInt8], url: String? = nil, contentType: String? = nil) throws(FeedParseError) -> ParsedFeed {
+        try bytes.withUnsafeBufferPointer { buffer throws(FeedParseError) in
+            try parse(buffer: buffer, url: url, contentType: contentType)
+        }
+    }
+
+    /// Parses a feed document held in memory the caller owns for the duration of the call (a
+    /// mapped file, say): the same as `parse(_:url:contentType:)` without copying the document.
+    public static func parse(buffer bytes: UnsafeBufferPointer<UInt8>, url: String? = nil, contentType: String? = nil) throws(FeedParseError) -> ParsedFeed {
         guard let first = bytes.firstIndex(where: { !isXMLSpace($0) && $0 != 0xEF && $0 != 0xBB && $0 != 0xBF }) else {
             throw .emptyDocument
         }
@@ -54,19 +62,19 @@ public enum FeedParser {
         // libxml2 gives up on anything before the root, so `prepare` skips it (a PHP warning...).
         let charset = DocumentEncoding.charset(fromContentType: contentType)
         var prepared = DocumentEncoding.prepare(bytes, httpCharset: charset, verifyUTF8: false)
-        var (feed, result, handler) = try read(prepared, url: url)
+        var (feed, result, handler) = try read(prepared, input: bytes, url: url)
         if prepared.unverifiedUTF8, !result.wellFormed, result.firstIssue?.message.contains("UTF-8") == true {
             // Not valid UTF-8 after all: repair the bytes and read again.
             prepared = DocumentEncoding.prepare(bytes, httpCharset: charset, verifyUTF8: true)
-            (feed, result, handler) = try read(prepared, url: url)
+            (feed, result, handler) = try read(prepared, input: bytes, url: url)
         }
         if let problem = prepared.problem { problems.insert(problem, at: 0) }
         if !result.wellFormed, prepared.encoding == "UTF-8",
            let issue = result.firstIssue?.message, issue.contains("EntityRef") || issue.contains("entity") {
             // Bare ampersands ("Fish & Chips") are the most common defect: escape them and read again.
-            let original = prepared.prefix + prepared.bytes[prepared.skip...]
+            let original = prepared.withBytes(of: bytes) { prepared.prefix + $0[prepared.skip...] }
             let repaired = escapeBareAmpersands(original)
-            if repaired != original, let retry = try? read(.init(bytes: repaired, encoding: "UTF-8"), url: url),
+            if repaired != original, let retry = try? read(.init(converted: repaired, encoding: "UTF-8"), input: bytes, url: url),
                retry.0.entries.count >= feed.entries.count {
                 problems.append("bare '&' characters were read as text (\(result.firstIssue?.description ?? "entity error"))")
                 (feed, result, handler) = retry
@@ -85,12 +93,16 @@ public enum FeedParser {
         return feed
     }
 
-    private static func read(_ prepared: DocumentEncoding.Prepared, url: String?) throws(FeedParseError) -> (ParsedFeed, XMLStreamResult, FeedDocumentHandler) {
+    private static func read(
+        _ prepared: DocumentEncoding.Prepared, input: UnsafeBufferPointer<UInt8>, url: String?
+    ) throws(FeedParseError) -> (ParsedFeed, XMLStreamResult, FeedDocumentHandler) {
         let handler = FeedDocumentHandler(documentURL: url)
         let result: XMLStreamResult
         do {
-            result = try XMLStreamParser.parse(prepared.bytes, skipping: prepared.skip, prefix: prepared.prefix, url: url,
-                                               encoding: prepared.encoding, handler: handler)
+            result = try prepared.withBytes(of: input) { bytes throws(XMLStreamError) in
+                try XMLStreamParser.parse(buffer: bytes, skipping: prepared.skip, prefix: prepared.prefix, url: url,
+                                          encoding: prepared.encoding, handler: handler)
+            }
         } catch {
             throw .refused(error.description)
         }
@@ -227,6 +239,8 @@ final class FeedDocumentHandler: XMLStreamHandler {
     private var baseStack: [String?]
     /// The resolved name of every open element, so an end event needs no second resolution.
     private var elementStack: [Element] = []
+    /// `Element`s by `XMLName.internedIndex`.
+    private var resolved: [Element?] = []
     private var depth = 0
     private var capture: TextCapture?
 
@@ -248,7 +262,7 @@ final class FeedDocumentHandler: XMLStreamHandler {
             elementStack.append(Element(namespace: .other, name: ""))
             return
         }
-        let element = Element(name)
+        let element = resolve(name)
         elementStack.append(element)
         if rootName == nil {
             rootName = name.qualified
@@ -261,6 +275,17 @@ final class FeedDocumentHandler: XMLStreamHandler {
             captureStore.reset(mode: mode)
             capture = captureStore
         }
+    }
+
+    /// The element for `name`, resolved once per distinct name of the document.
+    private func resolve(_ name: XMLName) -> Element {
+        let index = name.internedIndex
+        guard index >= 0 else { return Element(name) }
+        if index < resolved.count, let known = resolved[index] { return known }
+        let element = Element(name)
+        if index >= resolved.count { resolved.append(contentsOf: repeatElement(nil, count: index - resolved.count + 1)) }
+        resolved[index] = element
+        return element
     }
 
     func endElement(_ name: XMLName) {
@@ -494,26 +519,28 @@ enum FeedText {
 
     /// True when `text` has a tag or an entity reference; a bare "&" is just text.
     static func containsMarkup(_ text: String) -> Bool {
-        let bytes = text.utf8
-        var index = bytes.startIndex
-        while index != bytes.endIndex {
-            let byte = bytes[index]
-            if byte == UInt8(ascii: "<") { return true }
-            if byte == UInt8(ascii: "&") {
-                var cursor = bytes.index(after: index)
-                var length = 0
-                while cursor != bytes.endIndex, length < 32 {
+        var text = text
+        return text.withUTF8 { bytes in
+            var index = 0
+            while index < bytes.count {
+                let byte = bytes[index]
+                index += 1
+                if byte == UInt8(ascii: "<") { return true }
+                guard byte == UInt8(ascii: "&") else { continue }
+                var cursor = index
+                while cursor < bytes.count, cursor - index < 32 {
                     let next = bytes[cursor]
-                    if next == UInt8(ascii: ";") { if length > 0 { return true } else { break } }
+                    if next == UInt8(ascii: ";") {
+                        if cursor > index { return true }
+                        break
+                    }
                     let isName = (next >= 0x30 && next <= 0x39) || (next >= 0x41 && next <= 0x5A) || (next >= 0x61 && next <= 0x7A) || next == UInt8(ascii: "#")
                     if !isName { break }
-                    length += 1
-                    cursor = bytes.index(after: cursor)
+                    cursor += 1
                 }
             }
-            index = bytes.index(after: index)
+            return false
         }
-        return false
     }
 
     /// Trimmed text, or nil when nothing is left.

@@ -3,7 +3,7 @@ import Foundation
 
 /// Maps JSON Feed 1.0 and 1.1 (https://jsonfeed.org) onto `ParsedFeed`.
 enum JSONFeedParser {
-    static func parse(_ bytes: [UInt8], url: String?) throws(FeedParseError) -> ParsedFeed {
+    static func parse(_ bytes: UnsafeBufferPointer<UInt8>, url: String?) throws(FeedParseError) -> ParsedFeed {
         let object: Any
         do {
             object = try JSONSerialization.jsonObject(with: Data(bytes), options: [.fragmentsAllowed])

@@ -2,49 +2,56 @@
 /// Windows-1252 repair publishers' mislabelled bytes need.
 public enum ByteDecoding {
     public static func isASCII(_ bytes: [UInt8]) -> Bool { bytes.allSatisfy { $0 < 0x80 } }
+    public static func isASCII(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool { bytes.allSatisfy { $0 < 0x80 } }
 
     public static func isValidUTF8(_ bytes: [UInt8]) -> Bool {
-        bytes.withUnsafeBufferPointer { buffer in
-            var index = 0
-            let count = buffer.count
-            while index < count {
-                // ASCII runs, eight bytes at a time.
-                while index + 8 <= count {
-                    let word = UnsafeRawPointer(buffer.baseAddress! + index).loadUnaligned(as: UInt64.self)
-                    if word & 0x8080_8080_8080_8080 != 0 { break }
-                    index += 8
-                }
-                guard index < count else { return true }
-                let lead = buffer[index]
-                if lead < 0x80 {
-                    index += 1
-                    continue
-                }
-                let length: Int
-                let minimum: UInt32
-                switch lead {
-                case 0xC2...0xDF: length = 2; minimum = 0x80
-                case 0xE0...0xEF: length = 3; minimum = 0x800
-                case 0xF0...0xF4: length = 4; minimum = 0x10000
-                default: return false
-                }
-                guard index + length <= count else { return false }
-                var scalar = UInt32(lead) & (length == 2 ? 0x1F : length == 3 ? 0x0F : 0x07)
-                for offset in 1..<length {
-                    let byte = buffer[index + offset]
-                    guard byte & 0xC0 == 0x80 else { return false }
-                    scalar = scalar << 6 | UInt32(byte & 0x3F)
-                }
-                guard scalar >= minimum, scalar <= 0x10FFFF, !(0xD800...0xDFFF).contains(scalar) else { return false }
-                index += length
+        bytes.withUnsafeBufferPointer { isValidUTF8($0) }
+    }
+
+    public static func isValidUTF8(_ buffer: UnsafeBufferPointer<UInt8>) -> Bool {
+        var index = 0
+        let count = buffer.count
+        while index < count {
+            // ASCII runs, eight bytes at a time.
+            while index + 8 <= count {
+                let word = UnsafeRawPointer(buffer.baseAddress! + index).loadUnaligned(as: UInt64.self)
+                if word & 0x8080_8080_8080_8080 != 0 { break }
+                index += 8
             }
-            return true
+            guard index < count else { return true }
+            let lead = buffer[index]
+            if lead < 0x80 {
+                index += 1
+                continue
+            }
+            let length: Int
+            let minimum: UInt32
+            switch lead {
+            case 0xC2...0xDF: length = 2; minimum = 0x80
+            case 0xE0...0xEF: length = 3; minimum = 0x800
+            case 0xF0...0xF4: length = 4; minimum = 0x10000
+            default: return false
+            }
+            guard index + length <= count else { return false }
+            var scalar = UInt32(lead) & (length == 2 ? 0x1F : length == 3 ? 0x0F : 0x07)
+            for offset in 1..<length {
+                let byte = buffer[index + offset]
+                guard byte & 0xC0 == 0x80 else { return false }
+                scalar = scalar << 6 | UInt32(byte & 0x3F)
+            }
+            guard scalar >= minimum, scalar <= 0x10FFFF, !(0xD800...0xDFFF).contains(scalar) else { return false }
+            index += length
         }
+        return true
     }
 
     /// UTF-8 bytes for `bytes`: with `all`, every byte is read as Windows-1252; otherwise valid
     /// UTF-8 sequences are kept and only the invalid bytes are read as Windows-1252.
     public static func windows1252ToUTF8(_ bytes: [UInt8], all: Bool) -> [UInt8] {
+        bytes.withUnsafeBufferPointer { windows1252ToUTF8($0, all: all) }
+    }
+
+    public static func windows1252ToUTF8(_ bytes: UnsafeBufferPointer<UInt8>, all: Bool) -> [UInt8] {
         var out: [UInt8] = []
         out.reserveCapacity(bytes.count + bytes.count / 8)
         var index = 0
@@ -67,7 +74,7 @@ public enum ByteDecoding {
         return out
     }
 
-    private static func validSequenceLength(_ bytes: [UInt8], at index: Int) -> Int? {
+    private static func validSequenceLength(_ bytes: UnsafeBufferPointer<UInt8>, at index: Int) -> Int? {
         let lead = bytes[index]
         let length: Int
         switch lead {
@@ -77,8 +84,7 @@ public enum ByteDecoding {
         default: return nil
         }
         guard index + length <= bytes.count else { return nil }
-        let sequence = Array(bytes[index..<index + length])
-        return isValidUTF8(sequence) ? length : nil
+        return isValidUTF8(UnsafeBufferPointer(rebasing: bytes[index..<index + length])) ? length : nil
     }
 
     /// Windows-1252's 0x80–0x9F; the rest of 0xA0–0xFF is Latin-1.

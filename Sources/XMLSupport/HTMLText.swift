@@ -44,7 +44,7 @@ public enum HTMLText {
     /// Runs of HTML white space become one space; leading and trailing white space goes.
     public static func collapseWhitespace(_ text: String) -> String {
         var text = text
-        return text.withUTF8 { bytes -> String in
+        return text.withUTF8 { bytes -> String? in
             func isSpace(_ byte: UInt8) -> Bool { byte == 0x20 || byte == 0x09 || byte == 0x0A || byte == 0x0D || byte == 0x0C }
             // Most titles need nothing: no leading, trailing, doubled or non-space white space.
             var clean = bytes.first.map { !isSpace($0) } ?? true
@@ -57,7 +57,7 @@ public enum HTMLText {
                     previousSpace = space
                 }
             }
-            if clean { return String(decoding: bytes, as: UTF8.self) }
+            if clean { return nil }
             var out: [UInt8] = []
             out.reserveCapacity(bytes.count)
             var pendingSpace = false
@@ -71,7 +71,7 @@ public enum HTMLText {
                 }
             }
             return String(decoding: out, as: UTF8.self)
-        }
+        } ?? text
     }
 
 }

@@ -6,11 +6,25 @@ public struct XMLName: Sendable, Equatable {
     public var localName: String
     public var namespaceURI: String?
     public var prefix: String?
+    /// A small number (0, 1, 2, ...) the parser gives each distinct name of one document, so a
+    /// handler can keep what it works out about a name in an array instead of comparing strings
+    /// per element; -1 for names made elsewhere (and past the parser's table size).
+    public let internedIndex: Int
 
     public init(localName: String, namespaceURI: String? = nil, prefix: String? = nil) {
+        self.init(localName: localName, namespaceURI: namespaceURI, prefix: prefix, internedIndex: -1)
+    }
+
+    init(localName: String, namespaceURI: String?, prefix: String?, internedIndex: Int) {
         self.localName = localName
         self.namespaceURI = namespaceURI
         self.prefix = prefix
+        self.internedIndex = internedIndex
+    }
+
+    /// Names are equal when they are written the same; the interned index does not count.
+    public static func == (lhs: XMLName, rhs: XMLName) -> Bool {
+        lhs.localName == rhs.localName && lhs.namespaceURI == rhs.namespaceURI && lhs.prefix == rhs.prefix
     }
 
     /// `prefix:local` as written in the document (or `local` without a prefix).
@@ -91,6 +105,17 @@ public enum XMLStreamParser {
         _ bytes: [UInt8], skipping skip: Int = 0, prefix: [UInt8] = [], url: String? = nil, encoding: String? = nil,
         handler: XMLStreamHandler
     ) throws(XMLStreamError) -> XMLStreamResult {
+        try bytes.withUnsafeBufferPointer { buffer throws(XMLStreamError) in
+            try parse(buffer: buffer, skipping: skip, prefix: prefix, url: url, encoding: encoding, handler: handler)
+        }
+    }
+
+    /// Parses the document in `bytes` (memory the caller owns for the duration of the call, such
+    /// as a mapped file) and reports every event to `handler`.
+    public static func parse(
+        buffer bytes: UnsafeBufferPointer<UInt8>, skipping skip: Int = 0, prefix: [UInt8] = [], url: String? = nil,
+        encoding: String? = nil, handler: XMLStreamHandler
+    ) throws(XMLStreamError) -> XMLStreamResult {
         LibXML.initialize()
         let context = ParseContext(handler: handler)
         let unmanaged = Unmanaged.passRetained(context)
@@ -115,30 +140,23 @@ public enum XMLStreamParser {
                     guard let attrName = attributes[base] else { continue }
                     var value = ""
                     if let start = attributes[base + 3], let end = attributes[base + 4] {
-                        value = String(decoding: UnsafeBufferPointer(start: start, count: end - start), as: UTF8.self)
-                        if value.contains("&") { value = XMLReferences.decode(value) }
+                        let raw = UnsafeBufferPointer(start: start, count: end - start)
+                        value = String(decoding: raw, as: UTF8.self)
+                        if memchr(start, Int32(UInt8(ascii: "&")), raw.count) != nil { value = XMLReferences.decode(value) }
                     }
                     list.append(XMLAttribute(
-                        name: XMLName(
-                            localName: context.name(attrName),
-                            namespaceURI: attributes[base + 2].map(context.name),
-                            prefix: attributes[base + 1].map(context.name)),
+                        name: context.names.name(local: attrName, prefix: attributes[base + 1], uri: attributes[base + 2]),
                         value: value))
                 }
             }
-            context.handler.startElement(
-                XMLName(localName: context.name(localName), namespaceURI: uri.map(context.name),
-                        prefix: prefix.map(context.name)),
-                attributes: list)
+            context.handler.startElement(context.names.name(local: localName, prefix: prefix, uri: uri), attributes: list)
         }
         sax.endElementNs = { ctx, localName, prefix, uri in
             guard let ctx, let localName else { return }
             let context = Unmanaged<ParseContext>.fromOpaque(ctx).takeUnretainedValue()
             context.flushText()
             context.depth -= 1
-            context.handler.endElement(
-                XMLName(localName: context.name(localName), namespaceURI: uri.map(context.name),
-                        prefix: prefix.map(context.name)))
+            context.handler.endElement(context.names.name(local: localName, prefix: prefix, uri: uri))
         }
         sax.characters = { ctx, chars, length in
             guard let ctx, let chars, length > 0 else { return }
@@ -216,7 +234,7 @@ public enum XMLStreamParser {
 
         var fed = head.count
         func feed(_ buffer: UnsafeBufferPointer<UInt8>) {
-            let chunkSize = 1 << 20
+            let chunkSize = 1 << 16  // As fast as larger chunks, and libxml2 buffers less.
             var offset = 0
             while offset < buffer.count && parser.pointee.disableSAX == 0 {
                 let length = min(chunkSize, buffer.count - offset)
@@ -231,10 +249,8 @@ public enum XMLStreamParser {
         prefix.withUnsafeBufferPointer { buffer in
             feed(UnsafeBufferPointer(rebasing: buffer[headFromPrefix...]))
         }
-        bytes.withUnsafeBufferPointer { buffer in
-            let from = start + (head.count - headFromPrefix)
-            if from < buffer.count { feed(UnsafeBufferPointer(rebasing: buffer[from...])) }
-        }
+        let from = start + (head.count - headFromPrefix)
+        if from < bytes.count { feed(UnsafeBufferPointer(rebasing: bytes[from...])) }
         if fed < total || total <= head.count, parser.pointee.disableSAX == 0 {
             _ = xmlParseChunk(parser, nil, 0, 1)  // Everything was in the head, or stopped early: finish.
         }
@@ -281,16 +297,7 @@ public enum XMLStreamParser {
             handler.characters(pendingText.pointee.bytes)
             pendingText.pointee.count = 0
         }
-        /// libxml2 interns names in its dictionary, so a name's pointer is stable for the whole
-        /// parse: each distinct name becomes a Swift String once.
-        private var names: [UnsafePointer<xmlChar>: String] = [:]
-
-        func name(_ pointer: UnsafePointer<xmlChar>) -> String {
-            if let known = names[pointer] { return known }
-            let value = String(cString: pointer)
-            if names.count < 4096 { names[pointer] = value }
-            return value
-        }
+        let names = InternedNames()
 
         init(handler: XMLStreamHandler) {
             self.handler = handler
@@ -376,6 +383,60 @@ public enum XMLStreamParser {
 private func xmlSwitchEncodingName(_ parser: xmlParserCtxtPtr, _ name: String) -> Int32 {
     guard let handler = xmlFindCharEncodingHandler(name) else { return -1 }
     return xmlSwitchToEncoding(parser, handler)
+}
+
+/// The `XMLName`s of one parse, each made once.
+///
+/// libxml2 interns names in its dictionary, so the pointers of a name's local part, prefix and
+/// namespace are stable for the whole parse: the three pointers are the key, compared by
+/// identity in an open-addressing table on raw memory (this runs twice per element, so it avoids
+/// hashing strings and the exclusivity checks of class-owned arrays).
+final class InternedNames {
+    private typealias Key = (local: UnsafeRawPointer?, prefix: UnsafeRawPointer?, uri: UnsafeRawPointer?)
+    private static let slotCount = 2048
+    /// More distinct names than this (a hostile document) are still reported, just not interned.
+    static let capacity = 1024
+    private let keys = UnsafeMutablePointer<Key>.allocate(capacity: InternedNames.slotCount)
+    private let slots = UnsafeMutablePointer<Int32>.allocate(capacity: InternedNames.slotCount)
+    private let made = UnsafeMutablePointer<XMLName>.allocate(capacity: InternedNames.capacity)
+    private var count = 0
+
+    init() {
+        slots.initialize(repeating: -1, count: Self.slotCount)
+        keys.initialize(repeating: (nil, nil, nil), count: Self.slotCount)
+    }
+
+    deinit {
+        made.deinitialize(count: count)
+        made.deallocate()
+        keys.deallocate()
+        slots.deallocate()
+    }
+
+    func name(local: UnsafePointer<xmlChar>, prefix: UnsafePointer<xmlChar>?, uri: UnsafePointer<xmlChar>?) -> XMLName {
+        let key: Key = (UnsafeRawPointer(local), prefix.map(UnsafeRawPointer.init), uri.map(UnsafeRawPointer.init))
+        let mixed = (UInt(bitPattern: key.local) &* 0x9E37_79B9_7F4A_7C15)
+            ^ (UInt(bitPattern: key.uri) &* 0xC2B2_AE3D_27D4_EB4F) ^ (UInt(bitPattern: key.prefix) >> 4)
+        var slot = Int(truncatingIfNeeded: mixed >> 40) & (Self.slotCount - 1)
+        while slots[slot] >= 0 {
+            let stored = keys[slot]
+            if stored.local == key.local && stored.prefix == key.prefix && stored.uri == key.uri {
+                return made[Int(slots[slot])]
+            }
+            slot = (slot + 1) & (Self.slotCount - 1)
+        }
+        guard count < Self.capacity else {
+            return XMLName(localName: String(cString: local), namespaceURI: uri.map { String(cString: $0) },
+                           prefix: prefix.map { String(cString: $0) })
+        }
+        let name = XMLName(localName: String(cString: local), namespaceURI: uri.map { String(cString: $0) },
+                           prefix: prefix.map { String(cString: $0) }, internedIndex: count)
+        (made + count).initialize(to: name)
+        keys[slot] = key
+        slots[slot] = Int32(count)
+        count += 1
+        return name
+    }
 }
 
 /// A growable byte buffer on manually managed memory, for the hottest callback.

@@ -25,23 +25,25 @@ struct ParseCommand: AsyncParsableCommand {
     func run() async throws {
         let document: DocumentSource
         do {
-            document = try await DocumentSource.load(source)
+            // A file is mapped, not read: a large feed then costs no copy and no second buffer.
+            document = try await DocumentSource.load(source, mapFile: true)
         } catch {
             FileHandle.standardError.write(Data("feedcorpus: \(error.message)\n".utf8))
             throw ExitCode(1)
         }
-        let bytes = document.bytes
         var documentURL = document.url
         let contentType = self.contentType ?? document.contentType
         if let baseURL { documentURL = baseURL }
         do {
             let started = ContinuousClock.now
-            let feed = try FeedParser.parse(bytes, url: documentURL, contentType: contentType)
+            let feed = try document.withBytes { bytes throws(FeedParseError) in
+                try FeedParser.parse(buffer: bytes, url: documentURL, contentType: contentType)
+            }
             let elapsed = ContinuousClock.now - started
             if stats {
                 let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
-                let megabytes = Double(bytes.count) / 1_000_000
-                print("format=\(feed.format.rawValue) entries=\(feed.entries.count) bozo=\(feed.bozo) bytes=\(bytes.count) "
+                let megabytes = Double(document.count) / 1_000_000
+                print("format=\(feed.format.rawValue) entries=\(feed.entries.count) bozo=\(feed.bozo) bytes=\(document.count) "
                     + String(format: "parse_seconds=%.4f mb_per_second=%.1f", seconds, megabytes / max(seconds, 1e-9)))
                 return
             }
@@ -59,13 +61,51 @@ struct DocumentSource: Sendable {
         let message: String
     }
 
-    var bytes: [UInt8]
+    private enum Storage {
+        case memory([UInt8])
+        case mapped(MappedFile)
+    }
+
+    private var storage: Storage
     /// The file's URL, or the final URL after redirects.
     var url: String
     /// The HTTP Content-Type, for a URL.
     var contentType: String?
 
-    static func load(_ source: String) async throws(LoadError) -> DocumentSource {
+    private init(bytes: [UInt8], url: String, contentType: String?) {
+        self.storage = .memory(bytes)
+        self.url = url
+        self.contentType = contentType
+    }
+
+    /// The document's bytes as an array (a copy, for a mapped file).
+    var bytes: [UInt8] {
+        switch storage {
+        case let .memory(bytes): return bytes
+        case let .mapped(file): return Array(file.buffer)
+        }
+    }
+
+    var count: Int {
+        switch storage {
+        case let .memory(bytes): return bytes.count
+        case let .mapped(file): return file.buffer.count
+        }
+    }
+
+    /// Calls `body` with the document's bytes, without copying them.
+    func withBytes<Result, Failure: Error>(_ body: (UnsafeBufferPointer<UInt8>) throws(Failure) -> Result) throws(Failure) -> Result {
+        switch storage {
+        case let .memory(bytes):
+            return try bytes.withUnsafeBufferPointer { buffer throws(Failure) in try body(buffer) }
+        case let .mapped(file):
+            return try withExtendedLifetime(file) { () throws(Failure) -> Result in try body(file.buffer) }
+        }
+    }
+
+    /// - Parameter mapFile: map a file into memory instead of reading it (for one large document;
+    ///   a file that cannot be mapped is read).
+    static func load(_ source: String, mapFile: Bool = false) async throws(LoadError) -> DocumentSource {
         if source.hasPrefix("http://") || source.hasPrefix("https://") {
             let client = HTTPClient(settings: HTTPClientSettings(userAgent: FetchSettings.defaultUserAgent))
             defer { client.shutdown() }
@@ -83,10 +123,43 @@ struct DocumentSource: Sendable {
                 throw LoadError(message: "\(source): \(error)")
             }
         }
+        let fileURL = URL(fileURLWithPath: source).absoluteString
+        if mapFile, let mapped = MappedFile(path: source) {
+            var document = DocumentSource(bytes: [], url: fileURL, contentType: nil)
+            document.storage = .mapped(mapped)
+            return document
+        }
         guard let bytes = ParseCommand.readFile(source) else {
             throw LoadError(message: "cannot read \(source): no such file or not readable")
         }
-        return DocumentSource(bytes: bytes, url: URL(fileURLWithPath: source).absoluteString, contentType: nil)
+        return DocumentSource(bytes: bytes, url: fileURL, contentType: nil)
+    }
+}
+
+/// A regular file mapped read-only into memory for as long as the object lives.
+///
+/// The mapping is populated up front (one pass of page-table set-up instead of a fault per
+/// page). Only for files nobody truncates while they are read: the command line's `parse`.
+final class MappedFile: @unchecked Sendable {
+    // @unchecked: the memory is read-only and unmapped only in deinit.
+    let buffer: UnsafeBufferPointer<UInt8>
+
+    /// nil when the file cannot be opened, is empty or is not a regular file, or mapping fails:
+    /// the caller reads it instead (and reports the error then).
+    init?(path: String) {
+        let descriptor = open(path, O_RDONLY | O_CLOEXEC)
+        guard descriptor >= 0 else { return nil }
+        defer { close(descriptor) }
+        var status = stat()
+        guard fstat(descriptor, &status) == 0, (status.st_mode & S_IFMT) == S_IFREG, status.st_size > 0 else { return nil }
+        let size = Int(status.st_size)
+        guard let address = mmap(nil, size, PROT_READ, MAP_PRIVATE | MAP_POPULATE, descriptor, 0),
+              address != MAP_FAILED else { return nil }
+        buffer = UnsafeBufferPointer(start: address.assumingMemoryBound(to: UInt8.self), count: size)
+    }
+
+    deinit {
+        if let base = buffer.baseAddress { munmap(UnsafeMutableRawPointer(mutating: base), buffer.count) }
     }
 }
 

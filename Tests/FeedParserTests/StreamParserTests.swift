@@ -1,0 +1,82 @@
+import FeedModel
+import FeedParser
+import Foundation
+import Testing
+import XMLSupport
+
+/// Records element names as the stream parser reports them.
+private final class NameRecorder: XMLStreamHandler {
+    var starts: [XMLName] = []
+    var attributeNames: [XMLName] = []
+    var ends: [XMLName] = []
+    var text = ""
+
+    func startElement(_ name: XMLName, attributes: [XMLAttribute]) {
+        starts.append(name)
+        attributeNames += attributes.map(\.name)
+    }
+    func endElement(_ name: XMLName) { ends.append(name) }
+    func characters(_ bytes: UnsafeBufferPointer<UInt8>) { text += String(decoding: bytes, as: UTF8.self) }
+    func entityReference(named name: String) {}
+}
+
+@Suite struct StreamParserTests {
+    @Test func eachDistinctNameGetsOneInternedIndex() throws {
+        let xml = """
+            <rss xmlns:dc="http://purl.org/dc/elements/1.1/" xmlns:x="http://purl.org/dc/elements/1.1/">\
+            <item><title>a</title><dc:creator>b</dc:creator><x:creator>c</x:creator></item>\
+            <item><title lang="en">d</title><dc:creator>e</dc:creator></item></rss>
+            """
+        let recorder = NameRecorder()
+        _ = try XMLStreamParser.parse(Array(xml.utf8), handler: recorder)
+        let starts = recorder.starts
+        #expect(starts.map(\.qualified) == ["rss", "item", "title", "dc:creator", "x:creator", "item", "title", "dc:creator"])
+        #expect(starts.allSatisfy { $0.internedIndex >= 0 })
+        // The same name (local part, namespace and prefix) has one index, in start and end events.
+        #expect(starts[1].internedIndex == starts[5].internedIndex)
+        #expect(starts[2].internedIndex == starts[6].internedIndex)
+        #expect(starts[3].internedIndex == starts[7].internedIndex)
+        #expect(recorder.ends.first?.internedIndex == starts[2].internedIndex)
+        // Same namespace and local name, another prefix: another name as written.
+        #expect(starts[3].internedIndex != starts[4].internedIndex)
+        #expect(Set(starts.map(\.internedIndex)).count == 5)  // rss, item, title, dc:creator, x:creator
+        // Attribute names are interned from the same table.
+        #expect(recorder.attributeNames.map(\.localName) == ["lang"])
+        #expect(!Set(starts.map(\.internedIndex)).contains(recorder.attributeNames[0].internedIndex))
+        // Equality is about the name as written, not the index.
+        #expect(starts[2] == XMLName(localName: "title"))
+        #expect(XMLName(localName: "title").internedIndex == -1)
+    }
+
+    @Test func namesPastTheTableSizeAreStillReported() throws {
+        let count = 1500
+        let body = (0..<count).map { "<e\($0)/>" }.joined()
+        let recorder = NameRecorder()
+        let result = try XMLStreamParser.parse(Array("<root>\(body)</root>".utf8), handler: recorder)
+        #expect(result.wellFormed)
+        #expect(recorder.starts.count == count + 1)
+        #expect(recorder.starts.last?.localName == "e\(count - 1)")
+        #expect(recorder.starts.last?.internedIndex == -1)
+        #expect(recorder.starts.filter { $0.internedIndex >= 0 }.count < count)
+    }
+
+    @Test func parsingABufferGivesTheSameFeedAsParsingAnArray() throws {
+        let xml = """
+            <?xml version="1.0" encoding="ISO-8859-1"?>
+            <rss version="2.0"><channel><title>Caf\u{E9}</title>
+            <item><title>Fish &amp; chips</title><link>/a</link><guid>x1</guid></item></channel></rss>
+            """
+        // Latin-1 bytes: the parser has to convert, so the buffer path uses its own copy.
+        let latin1 = Array(xml.data(using: .isoLatin1) ?? Data())
+        let utf8 = Array(xml.utf8)
+        for bytes in [latin1, utf8] {
+            let fromArray = try FeedParser.parse(bytes, url: "https://news.example/feed")
+            let fromBuffer = try bytes.withUnsafeBufferPointer { buffer in
+                try FeedParser.parse(buffer: buffer, url: "https://news.example/feed")
+            }
+            #expect(fromBuffer == fromArray)
+            #expect(fromBuffer.title == "Café")
+            #expect(fromBuffer.entries.first?.link == "https://news.example/a")
+        }
+    }
+}
