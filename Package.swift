@@ -48,6 +48,7 @@ let package = Package(
             dependencies: ["FeedModel", .product(name: "Crypto", package: "swift-crypto")]),
         // syncfs(2) for grouped flushes: Glibc hides it behind _GNU_SOURCE.
         .target(name: "CFileSync"),
+        .target(name: "CHeapReservation"),
         .target(name: "CorpusWriter", dependencies: ["FeedModel", "CFileSync"]),
         .target(name: "StateStore", dependencies: ["CSQLite", "FeedModel"]),
         .target(name: "FeedConfig", dependencies: ["Yams", "FeedParser"]),
@@ -72,7 +73,7 @@ let package = Package(
             name: "feedcorpus",
             dependencies: [
                 "Pipeline", "FeedConfig", "FeedParser", "ArticleExtractor", "Fetcher", "Dedupe", "StateStore", "FeedModel",
-                "MetricsEndpoint", "CorpusWriter",
+                "MetricsEndpoint", "CorpusWriter", "CHeapReservation",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),

@@ -63,12 +63,14 @@ our_best=$(printf '%s\n' "${ours[@]}" | best)
 their_best=$(printf '%s\n' "${theirs[@]}" | best)
 peak_kb=$(printf '%s\n' "${rss[@]}" | sort -g | tail -1)
 cat "$work/stats"
-python3 - "$bytes" "$our_best" "$their_best" "$peak_kb" <<'PY'
+model_mb=$(sed -n 's/.*model_mb=\([0-9.]*\).*/\1/p' "$work/stats")
+python3 - "$bytes" "$our_best" "$their_best" "$peak_kb" "$model_mb" <<'PY'
 import sys
-size, ours, theirs, peak = int(sys.argv[1]), float(sys.argv[2]), float(sys.argv[3]), int(sys.argv[4])
+size, ours, theirs, peak, model = int(sys.argv[1]), float(sys.argv[2]), float(sys.argv[3]), int(sys.argv[4]), float(sys.argv[5])
 mb = size / 1e6
+peak_mb = peak * 1024 / 1e6
 print(f"feedcorpus parse (whole process): {ours:.2f} s  {mb / ours:.0f} MB/s")
 print(f"xmllint --stream --noout:          {theirs:.2f} s  {mb / theirs:.0f} MB/s")
 print(f"time ratio feedcorpus/xmllint:     {ours / theirs:.2f}  (target <= 1.5)")
-print(f"peak memory feedcorpus:            {peak / 1024:.0f} MB for a {mb:.0f} MB input")
+print(f"peak memory feedcorpus:            {peak_mb:.0f} MB; input {mb:.0f} MB + model {model:.0f} MB + 30 MB = {mb + model + 30:.0f} MB allowed")
 PY

@@ -47,7 +47,15 @@ public enum FeedParser {
 
     /// Parses a feed document held in memory the caller owns for the duration of the call (a
     /// mapped file, say): the same as `parse(_:url:contentType:)` without copying the document.
-    public static func parse(buffer bytes: UnsafeBufferPointer<UInt8>, url: String? = nil, contentType: String? = nil) throws(FeedParseError) -> ParsedFeed {
+    ///
+    /// - Parameter consumed: told how many leading bytes of `bytes` the XML reader has taken in
+    ///   (see `XMLStreamParser`). The owner may drop them from memory only if touching them again
+    ///   brings them back, as with a file mapping: the parser may read the document again to
+    ///   repair it.
+    public static func parse(
+        buffer bytes: UnsafeBufferPointer<UInt8>, url: String? = nil, contentType: String? = nil,
+        consumed: ((Int) -> Void)? = nil
+    ) throws(FeedParseError) -> ParsedFeed {
         guard let first = bytes.firstIndex(where: { !isXMLSpace($0) && $0 != 0xEF && $0 != 0xBB && $0 != 0xBF }) else {
             throw .emptyDocument
         }
@@ -62,7 +70,7 @@ public enum FeedParser {
         // libxml2 gives up on anything before the root, so `prepare` skips it (a PHP warning...).
         let charset = DocumentEncoding.charset(fromContentType: contentType)
         var prepared = DocumentEncoding.prepare(bytes, httpCharset: charset, verifyUTF8: false)
-        var (feed, result, handler) = try read(prepared, input: bytes, url: url)
+        var (feed, result, handler) = try read(prepared, input: bytes, url: url, consumed: consumed)
         if prepared.unverifiedUTF8, !result.wellFormed, result.firstIssue?.message.contains("UTF-8") == true {
             // Not valid UTF-8 after all: repair the bytes and read again.
             prepared = DocumentEncoding.prepare(bytes, httpCharset: charset, verifyUTF8: true)
@@ -94,14 +102,15 @@ public enum FeedParser {
     }
 
     private static func read(
-        _ prepared: DocumentEncoding.Prepared, input: UnsafeBufferPointer<UInt8>, url: String?
+        _ prepared: DocumentEncoding.Prepared, input: UnsafeBufferPointer<UInt8>, url: String?, consumed: ((Int) -> Void)? = nil
     ) throws(FeedParseError) -> (ParsedFeed, XMLStreamResult, FeedDocumentHandler) {
         let handler = FeedDocumentHandler(documentURL: url)
         let result: XMLStreamResult
         do {
             result = try prepared.withBytes(of: input) { bytes throws(XMLStreamError) in
                 try XMLStreamParser.parse(buffer: bytes, skipping: prepared.skip, prefix: prepared.prefix, url: url,
-                                          encoding: prepared.encoding, handler: handler)
+                                          encoding: prepared.encoding, handler: handler,
+                                          consumed: prepared.converted == nil ? consumed : nil)
             }
         } catch {
             throw .refused(error.description)

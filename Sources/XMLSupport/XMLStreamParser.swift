@@ -112,9 +112,13 @@ public enum XMLStreamParser {
 
     /// Parses the document in `bytes` (memory the caller owns for the duration of the call, such
     /// as a mapped file) and reports every event to `handler`.
+    ///
+    /// - Parameter consumed: told, every megabyte or so, how many leading bytes of `bytes` libxml2
+    ///   has taken in (it copies what it reads, so the parse no longer needs them): the owner of
+    ///   a file mapping can let those pages go.
     public static func parse(
         buffer bytes: UnsafeBufferPointer<UInt8>, skipping skip: Int = 0, prefix: [UInt8] = [], url: String? = nil,
-        encoding: String? = nil, handler: XMLStreamHandler
+        encoding: String? = nil, handler: XMLStreamHandler, consumed: ((Int) -> Void)? = nil
     ) throws(XMLStreamError) -> XMLStreamResult {
         LibXML.initialize()
         let context = ParseContext(handler: handler)
@@ -233,9 +237,10 @@ public enum XMLStreamParser {
         xmlCtxtUseOptions(parser, options)
 
         var fed = head.count
-        func feed(_ buffer: UnsafeBufferPointer<UInt8>) {
+        func feed(_ buffer: UnsafeBufferPointer<UInt8>, consumed: ((Int) -> Void)? = nil) {
             let chunkSize = 1 << 16  // As fast as larger chunks, and libxml2 buffers less.
             var offset = 0
+            var reported = 0
             while offset < buffer.count && parser.pointee.disableSAX == 0 {
                 let length = min(chunkSize, buffer.count - offset)
                 fed += length
@@ -243,6 +248,10 @@ public enum XMLStreamParser {
                     _ = xmlParseChunk(parser, chars + offset, Int32(length), fed >= total ? 1 : 0)
                 }
                 offset += length
+                if let consumed, offset - reported >= 1 << 20 {
+                    reported = offset
+                    consumed(offset)
+                }
             }
         }
         let headFromPrefix = min(head.count, prefix.count)
@@ -250,7 +259,9 @@ public enum XMLStreamParser {
             feed(UnsafeBufferPointer(rebasing: buffer[headFromPrefix...]))
         }
         let from = start + (head.count - headFromPrefix)
-        if from < bytes.count { feed(UnsafeBufferPointer(rebasing: bytes[from...])) }
+        if from < bytes.count {
+            feed(UnsafeBufferPointer(rebasing: bytes[from...]), consumed: consumed.map { report in { report(from + $0) } })
+        }
         if fed < total || total <= head.count, parser.pointee.disableSAX == 0 {
             _ = xmlParseChunk(parser, nil, 0, 1)  // Everything was in the head, or stopped early: finish.
         }

@@ -136,6 +136,54 @@ import Testing
 }
 
 extension CLITests {
+    /// A feed of about 9 MB: `parse` maps such a file, readies its heap and lets the file's pages
+    /// go as it reads (see ParseCommand); the output must not change.
+    static func largeFeed(items: Int, bareAmpersandInItem: Int? = nil) -> String {
+        let paragraph = String(repeating: "Words of a long story about caf\u{E9}s \u{2013} and more words. ", count: 40)
+        var xml = #"<?xml version="1.0" encoding="UTF-8"?><rss version="2.0" xmlns:content="http://purl.org/rss/1.0/modules/content/"><channel><title>Large</title>"#
+        for index in 0..<items {
+            let title = index == bareAmpersandInItem ? "Fish & chips \(index)" : "Story \(index)"
+            xml += "<item><title>\(title)</title><guid>id-\(index)</guid><content:encoded><![CDATA[<p>\(paragraph)</p>]]></content:encoded></item>\n"
+        }
+        return xml + "</channel></rss>\n"
+    }
+
+    @Test func parseOfALargeFileGivesEveryEntry() throws {
+        let count = 4000
+        let file = workspace.appendingPathComponent("large.xml")
+        try Data(Self.largeFeed(items: count).utf8).write(to: file)
+        #expect(try FileManager.default.attributesOfItem(atPath: file.path)[.size] as? Int ?? 0 > 8 << 20)
+        let stats = try feedcorpus(["parse", "--stats", file.path])
+        #expect(stats.status == 0)
+        #expect(stats.stdout.contains("entries=\(count) bozo=false"))
+        #expect(stats.stdout.contains("model_mb="))
+        let run = try feedcorpus(["parse", file.path])
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(run.stdout.utf8)) as? [String: Any])
+        let entries = try #require(object["entries"] as? [[String: Any]])
+        #expect(entries.count == count)
+        #expect(entries.first?["title"] as? String == "Story 0")
+        #expect(entries.last?["id"] as? String == "id-\(count - 1)")
+        #expect((entries.last?["content"] as? String)?.contains("caf\u{E9}s \u{2013} and") == true)
+    }
+
+    /// A bare `&` near the end makes the parser read the whole document a second time, after the
+    /// first pass has let the file's early pages go: they must come back intact.
+    @Test func parseRereadsALargeFileAfterLettingItsPagesGo() throws {
+        let count = 4000
+        let file = workspace.appendingPathComponent("large-bozo.xml")
+        try Data(Self.largeFeed(items: count, bareAmpersandInItem: count - 2).utf8).write(to: file)
+        let run = try feedcorpus(["parse", file.path])
+        #expect(run.status == 0)
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(run.stdout.utf8)) as? [String: Any])
+        #expect(object["bozo"] as? Bool == true)
+        #expect((object["bozo_reason"] as? String)?.contains("bare '&'") == true)
+        let entries = try #require(object["entries"] as? [[String: Any]])
+        #expect(entries.count == count)
+        #expect(entries.first?["title"] as? String == "Story 0")
+        #expect(entries[count - 2]["title"] as? String == "Fish & chips \(count - 2)")
+        #expect((entries.first?["content"] as? String)?.hasPrefix("<p>Words of a long story") == true)
+    }
+
     @Test func duplicatesListsWhatWasDroppedAndWhy() throws {
         let story = FeedFixtures.Item(guid: "1", title: "One", paragraphs: ["The same words in two feeds."])
         try server.put("a.xml", FeedFixtures.rss(title: "A", items: [story]))
