@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Parser benchmark (not a test): generates a realistic RSS 2.0 file of at least 50 MB (thousands
 # of items with content:encoded HTML) and prints, from one run, the throughput of
-# `feedcorpus parse --stats` and of `xmllint --stream --noout` on the same file, their time
-# ratio (target: at most 1.5) and feedcorpus's peak memory (target: at most the input size plus
-# the parsed model plus 30 MB).
+# `feedcorpus parse --stats` (and with its JSON output), of `xmllint --stream --noout` and of
+# Python's feedparser on the same file, the time ratio to xmllint (target: at most 1.5), the
+# speed-up over feedparser (target: at least 50x) and feedcorpus's peak memory (target: at most
+# the input size plus the parsed model plus 30 MB).
 #
 # Usage: bench/parse.sh [MEGABYTES] [RUNS]     (defaults: 60 and 5; the best run of each counts)
 set -euo pipefail
@@ -12,6 +13,7 @@ size_mb=${1:-60}
 runs=${2:-5}
 command -v xmllint >/dev/null || { echo "needs xmllint: apt-get install libxml2-utils"; exit 2; }
 [ -x /usr/bin/time ] || { echo "needs GNU time: apt-get install time"; exit 2; }
+python3 -c 'import feedparser' 2>/dev/null || pip install -q feedparser
 # The binary as deployed (`make release`): static Swift runtime, so start-up is not a dynamic
 # link of Foundation. Its own build folder keeps the ordinary release build intact.
 swift build -c release --static-swift-stdlib --scratch-path .build-static --product feedcorpus >/dev/null
@@ -51,26 +53,43 @@ PY
 bytes=$(stat -c %s "$feed")
 echo "input: $feed, $((bytes / 1000000)) MB"
 
+# Wall time with a fine clock (GNU time prints hundredths, too coarse for a ratio).
+seconds() { python3 -c 'import subprocess, sys, time; t = time.perf_counter(); subprocess.run(sys.argv[1:], check=True, stdout=subprocess.DEVNULL); print(f"{time.perf_counter() - t:.4f}")' "$@"; }
 best() { sort -g | head -1; }
-ours=(); theirs=(); rss=()
+ours=(); json=(); theirs=(); rss=()
 for _ in $(seq "$runs"); do
-    /usr/bin/time -f "%e %M" -o "$work/t" "$bin" parse --stats "$feed" > "$work/stats"
-    read -r seconds kb < "$work/t"; ours+=("$seconds"); rss+=("$kb")
-    /usr/bin/time -f "%e %M" -o "$work/t" xmllint --stream --noout "$feed"
-    read -r seconds kb < "$work/t"; theirs+=("$seconds")
+    ours+=("$(seconds "$bin" parse --stats "$feed")")
+    json+=("$(seconds "$bin" parse "$feed")")
+    theirs+=("$(seconds xmllint --stream --noout "$feed")")
+    /usr/bin/time -f "%M" -o "$work/t" "$bin" parse --stats "$feed" > "$work/stats"
+    rss+=("$(cat "$work/t")")
 done
 our_best=$(printf '%s\n' "${ours[@]}" | best)
+json_best=$(printf '%s\n' "${json[@]}" | best)
 their_best=$(printf '%s\n' "${theirs[@]}" | best)
 peak_kb=$(printf '%s\n' "${rss[@]}" | sort -g | tail -1)
+# feedparser once (it takes about half a second per megabyte), in-process: its start-up and
+# import are not counted, ours are.
+feedparser_seconds=$(python3 - "$feed" <<'PY'
+import sys, time, feedparser
+data = open(sys.argv[1], "rb").read()
+started = time.perf_counter()
+parsed = feedparser.parse(data)
+print(f"{time.perf_counter() - started:.3f}")
+PY
+)
 cat "$work/stats"
 model_mb=$(sed -n 's/.*model_mb=\([0-9.]*\).*/\1/p' "$work/stats")
-python3 - "$bytes" "$our_best" "$their_best" "$peak_kb" "$model_mb" <<'PY'
+python3 - "$bytes" "$our_best" "$their_best" "$peak_kb" "$model_mb" "$json_best" "$feedparser_seconds" <<'PY'
 import sys
-size, ours, theirs, peak, model = int(sys.argv[1]), float(sys.argv[2]), float(sys.argv[3]), int(sys.argv[4]), float(sys.argv[5])
+size, ours, theirs, peak, model, json, feedparser = int(sys.argv[1]), float(sys.argv[2]), float(sys.argv[3]), int(sys.argv[4]), float(sys.argv[5]), float(sys.argv[6]), float(sys.argv[7])
 mb = size / 1e6
 peak_mb = peak * 1024 / 1e6
-print(f"feedcorpus parse (whole process): {ours:.2f} s  {mb / ours:.0f} MB/s")
-print(f"xmllint --stream --noout:          {theirs:.2f} s  {mb / theirs:.0f} MB/s")
-print(f"time ratio feedcorpus/xmllint:     {ours / theirs:.2f}  (target <= 1.5)")
-print(f"peak memory feedcorpus:            {peak_mb:.0f} MB; input {mb:.0f} MB + model {model:.0f} MB + 30 MB = {mb + model + 30:.0f} MB allowed")
+print(f"feedcorpus parse --stats (whole process): {ours:.3f} s  {mb / ours:.0f} MB/s")
+print(f"feedcorpus parse, JSON to /dev/null:      {json:.3f} s  {mb / json:.0f} MB/s")
+print(f"xmllint --stream --noout:                 {theirs:.3f} s  {mb / theirs:.0f} MB/s")
+print(f"feedparser.parse (in Python, once):       {feedparser:.2f} s  {mb / feedparser:.1f} MB/s")
+print(f"time ratio feedcorpus/xmllint:            {ours / theirs:.2f}  (target <= 1.5)")
+print(f"speed-up over feedparser:                 {feedparser / ours:.0f}x with --stats, {feedparser / json:.0f}x printing JSON  (target >= 50x)")
+print(f"peak memory feedcorpus:                   {peak_mb:.0f} MB; input {mb:.0f} MB + model {model:.0f} MB + 30 MB = {mb + model + 30:.0f} MB allowed")
 PY

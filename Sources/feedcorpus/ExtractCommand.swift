@@ -118,23 +118,9 @@ enum ArticleJSON {
         return out + "}"
     }
 
-    /// A JSON string literal (RFC 8259): quotes, backslashes and control characters escaped.
     static func appendQuoted(_ value: String, to out: inout String) {
-        var bytes: [UInt8] = [0x22]
-        bytes.reserveCapacity(value.utf8.count + 16)
-        let hex = Array("0123456789abcdef".utf8)
-        for byte in value.utf8 {
-            switch byte {
-            case 0x22: bytes += [0x5C, 0x22]
-            case 0x5C: bytes += [0x5C, 0x5C]
-            case 0x0A: bytes += [0x5C, 0x6E]
-            case 0x0D: bytes += [0x5C, 0x72]
-            case 0x09: bytes += [0x5C, 0x74]
-            case 0..<0x20: bytes += [0x5C, 0x75, 0x30, 0x30, hex[Int(byte >> 4)], hex[Int(byte & 0xF)]]
-            default: bytes.append(byte)
-            }
-        }
-        bytes.append(0x22)
+        var bytes: [UInt8] = []
+        JSONOutput.appendQuoted(value, to: &bytes)
         out += String(decoding: bytes, as: UTF8.self)
     }
 }

@@ -50,7 +50,7 @@ struct ParseCommand: AsyncParsableCommand {
                              Double(Self.modelBytes(feed)) / 1_000_000))
                 return
             }
-            print(try FeedJSON.render(feed))
+            guard JSONOutput.writeToStandardOutput(FeedJSON.render(feed)) else { throw ExitCode(1) }
         } catch let error as FeedParseError {
             FileHandle.standardError.write(Data("feedcorpus: \(source): \(error.description)\n".utf8))
             throw ExitCode(1)
@@ -232,36 +232,6 @@ extension ParseCommand {
             count = total
         }
         return failed ? nil : bytes
-    }
-}
-
-/// The fixed JSON contract of `feedcorpus parse`.
-enum FeedJSON {
-    static func render(_ feed: ParsedFeed) throws -> String {
-        func value(_ string: String?) -> Any { string ?? NSNull() }
-        func date(_ date: Date?) -> Any { date.map(ISO8601.string) ?? NSNull() }
-        let object: [String: Any] = [
-            "format": feed.format.rawValue,
-            "bozo": feed.bozo,
-            "bozo_reason": value(feed.bozoReason),
-            "feed": [
-                "title": value(feed.title), "link": value(feed.link), "subtitle": value(feed.subtitle),
-                "language": value(feed.language), "updated": date(feed.updated), "author": value(feed.author),
-                "id": value(feed.id), "generator": value(feed.generator), "image": value(feed.image),
-            ] as [String: Any],
-            "entries": feed.entries.map { entry -> [String: Any] in
-                [
-                    "id": value(entry.id), "title": value(entry.title), "link": value(entry.link),
-                    "published": date(entry.published), "updated": date(entry.updated), "author": value(entry.author),
-                    "summary": value(entry.summary), "content": value(entry.content),
-                    "links": entry.links.map { ["href": $0.href, "rel": value($0.rel), "type": value($0.type)] as [String: Any] },
-                    "categories": entry.categories,
-                    "enclosures": entry.enclosures.map { ["url": $0.url, "type": value($0.type), "length": value($0.length)] as [String: Any] },
-                ]
-            },
-        ]
-        let data = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes])
-        return String(decoding: data, as: UTF8.self)
     }
 }
 

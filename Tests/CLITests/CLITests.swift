@@ -148,6 +148,24 @@ extension CLITests {
         return xml + "</channel></rss>\n"
     }
 
+    /// The JSON is written by hand: quotes, backslashes and control characters must come back
+    /// exactly through a JSON reader, and an empty list must still be a list.
+    @Test func parseEscapesWhatJSONRequires() throws {
+        let file = workspace.appendingPathComponent("escapes.xml")
+        try Data(("<rss version=\"2.0\"><channel><title>Say \"hi\" \\ back</title><item><guid>a/b</guid>"
+            + "<description><![CDATA[line one\n\tline \"two\" <a href=\"x\">\\</a> caf\u{E9} \u{2028}]]></description></item></channel></rss>").utf8)
+            .write(to: file)
+        let run = try feedcorpus(["parse", file.path])
+        #expect(run.status == 0)
+        #expect(run.stdout.contains(#""id" : "a/b""#))
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(run.stdout.utf8)) as? [String: Any])
+        #expect((object["feed"] as? [String: Any])?["title"] as? String == "Say \"hi\" \\ back")
+        let entry = try #require((object["entries"] as? [[String: Any]])?.first)
+        #expect(entry["summary"] as? String == "line one\n\tline \"two\" <a href=\"x\">\\</a> caf\u{E9} \u{2028}")
+        #expect((entry["enclosures"] as? [Any])?.isEmpty == true)
+        #expect(entry["published"] is NSNull)
+    }
+
     @Test func parseOfALargeFileGivesEveryEntry() throws {
         let count = 4000
         let file = workspace.appendingPathComponent("large.xml")
