@@ -106,7 +106,7 @@ final class AtomAdapter: FeedFormatAdapter {
         let markup = decodedContent(text)
         if inEntry {
             switch element.name {
-            case "id": entry?.id = FeedText.trimmed(text)
+            case "id": entry?.id = Self.identifier(text, base: base)
             case "title": entry?.title = FeedText.plain(markup, isHTML: !isPlain)
             case "summary":
                 entry?.summary = markup
@@ -125,7 +125,7 @@ final class AtomAdapter: FeedFormatAdapter {
             }
         } else {
             switch element.name {
-            case "id": feed.id = FeedText.trimmed(text)
+            case "id": feed.id = Self.identifier(text, base: base)
             case "title": feed.title = FeedText.plain(markup, isHTML: !isPlain)
             case "subtitle", "tagline": feed.subtitle = FeedText.plain(markup, isHTML: !isPlain)
             case "updated", "modified": feed.updated = FeedDate.parse(text)
@@ -140,9 +140,13 @@ final class AtomAdapter: FeedFormatAdapter {
         contentMode = nil
     }
 
-    /// Atom 0.3 allows `mode="base64"` content.
+    /// Atom 0.3 allows `mode="base64"` content; in Atom 1.0 a media type that is neither text
+    /// nor XML means base64 (RFC 4287, 4.1.3.3).
     private func decodedContent(_ text: String) -> String {
-        guard contentMode == "base64" else { return text }
+        let isBinaryMediaType = textType.map { type in
+            type.contains("/") && !type.hasPrefix("text/") && !type.hasSuffix("+xml") && !type.hasSuffix("/xml")
+        } ?? false
+        guard contentMode == "base64" || isBinaryMediaType else { return text }
         let compact = text.filter { !$0.isWhitespace }
         guard let data = Data(base64Encoded: compact) else { return text }
         return String(decoding: data, as: UTF8.self)
@@ -155,6 +159,14 @@ final class AtomAdapter: FeedFormatAdapter {
             entryOpen = false
         }
         return feed
+    }
+
+    /// An `atom:id` must be an absolute IRI; a relative one (a publisher's mistake) is resolved
+    /// against the base, as feedparser does, so that it names the same entry from any copy.
+    private static func identifier(_ text: String, base: String?) -> String? {
+        guard let id = FeedText.trimmed(text) else { return nil }
+        guard id.hasPrefix("/") || id.hasPrefix("./") || id.hasPrefix("../") || id.hasPrefix("?") else { return id }
+        return URLResolver.resolve(id, against: base) ?? id
     }
 
     /// "name (email)", the name, or the e-mail address, as feedparser gives it.

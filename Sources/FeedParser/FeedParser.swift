@@ -184,6 +184,13 @@ enum Namespace: Equatable {
             case "http://www.w3.org/1999/02/22-rdf-syntax-ns#": self = .rdf
             case "http://www.w3.org/2005/Atom": self = .atom10
             case "http://purl.org/atom/ns#": self = .atom03
+            // RSS 2.0 and 0.91 with a default namespace some publishers declare: core RSS.
+            case "http://backend.userland.com/rss", "http://backend.userland.com/rss2",
+                 "http://blogs.law.harvard.edu/tech/rss", "http://purl.org/rss/1.0/modules/rss091#":
+                self = .none
+            // Pre-release names of Atom 0.3 ("Echo", "Pie") that early feeds still carry.
+            case "http://example.com/necho", "http://purl.org/echo/", "uri/of/echo/namespace#", "http://purl.org/pie/":
+                self = .atom03
             case let other where other.hasPrefix("http://purl.org/atom/ns#draft") || other.hasPrefix("http://example.com/newformat#") || other.hasPrefix("http://www.w3.org/2005/Atom"):
                 self = .atom10
             case "http://purl.org/rss/1.0/modules/content/": self = .content

@@ -16,6 +16,8 @@ final class RSSAdapter: FeedFormatAdapter {
     private var guidIsPermaLink = true
     private var guidIsURL = false
     private var entryDCIdentifier: String?
+    /// How many links the item had when its <link> ended.
+    private var alternatePosition: Int?
     private var inImage = false
     private var inTextInput = false
     private var inSkipHours = false
@@ -54,6 +56,7 @@ final class RSSAdapter: FeedFormatAdapter {
                 entryOpen = true
                 entryFallbackID = attributes.first(where: { $0.name.localName == "about" })?.value
                 entryDCIdentifier = nil
+                alternatePosition = nil
                 return nil
             case "image" where !inEntry:
                 inImage = true
@@ -63,9 +66,12 @@ final class RSSAdapter: FeedFormatAdapter {
                 return nil
             case "enclosure" where inEntry:
                 if let url = attribute("url", attributes) {
-                    entry?.enclosures.append(FeedEnclosure(
+                    let enclosure = FeedEnclosure(
                         url: URLResolver.resolve(url, against: base) ?? url,
-                        type: attribute("type", attributes), length: attribute("length", attributes)))
+                        type: attribute("type", attributes), length: attribute("length", attributes))
+                    entry?.enclosures.append(enclosure)
+                    // Also a link, as Atom writes enclosures and feedparser lists them.
+                    entry?.links.append(FeedLink(href: enclosure.url, rel: "enclosure", type: enclosure.type))
                 }
                 return nil
             case "guid":
@@ -158,7 +164,10 @@ final class RSSAdapter: FeedFormatAdapter {
             switch name {
             case "title": entry?.title = FeedText.plain(text)
             case "link":
-                if let link = FeedText.trimmed(text) { entry?.link = URLResolver.resolve(link, against: base) }
+                if let link = FeedText.trimmed(text) {
+                    entry?.link = URLResolver.resolve(link, against: base)
+                    alternatePosition = entry?.links.count
+                }
             case "description": entry?.summary = text
             case "guid":
                 entry?.id = FeedText.trimmed(text)
@@ -211,9 +220,12 @@ final class RSSAdapter: FeedFormatAdapter {
                 finished.link = id  // RSS 2.0: a permalink guid is the item's URL.
             }
         }
-        if let link = finished.link, !finished.links.contains(where: { $0.href == link }) {
-            finished.links.insert(FeedLink(href: link, rel: "alternate", type: nil), at: 0)
+        if let link = finished.link, !finished.links.contains(where: { $0.href == link && $0.rel != "enclosure" }) {
+            // Where <link> stood among the item's other links (enclosures, atom:link).
+            let position = min(alternatePosition ?? 0, finished.links.count)
+            finished.links.insert(FeedLink(href: link, rel: "alternate", type: nil), at: position)
         }
+        alternatePosition = nil
         guidIsPermaLink = true
         guidIsURL = false
         feed.entries.append(finished)

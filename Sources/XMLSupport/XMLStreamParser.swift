@@ -197,6 +197,12 @@ public enum XMLStreamParser {
             // Warnings (an undeclared parameter entity in a DTD, say) do not make a document bozo.
             guard context.firstIssue == nil, error.pointee.level.rawValue >= XML_ERR_ERROR.rawValue else { return }
             let message = error.pointee.message.map { String(cString: $0) } ?? "unknown error"
+            // A parameter entity of the internal DTD subset that was not loaded (external ones
+            // never are): only the DTD is affected, which a feed reader does not use.
+            if error.pointee.code == Int32(XML_ERR_UNDECLARED_ENTITY.rawValue), message.hasPrefix("PEReference") {
+                context.ignoredDTDErrors += 1
+                return
+            }
             context.firstIssue = XMLIssue(
                 message: message.trimmingCharacters(in: .whitespacesAndNewlines),
                 line: Int(error.pointee.line), column: Int(error.pointee.int2))
@@ -267,8 +273,9 @@ public enum XMLStreamParser {
         }
         context.flushText()
         if let refusal = context.refusal { throw refusal }
+        let onlyDTDErrors = context.ignoredDTDErrors > 0 && context.firstIssue == nil
         return XMLStreamResult(
-            wellFormed: parser.pointee.wellFormed != 0 && context.firstIssue == nil && !context.tooDeep,
+            wellFormed: (parser.pointee.wellFormed != 0 || onlyDTDErrors) && context.firstIssue == nil && !context.tooDeep,
             firstIssue: context.firstIssue,
             stoppedEarly: parser.pointee.disableSAX != 0 && fed < total)
     }
@@ -300,6 +307,8 @@ public enum XMLStreamParser {
         static let maximumEntities = 1000
 
         var depth = 0
+        /// Errors about the DTD alone, which do not make the document bozo.
+        var ignoredDTDErrors = 0
         private(set) var tooDeep = false
         let pendingText = UnsafeMutablePointer<RawByteBuffer>.allocate(capacity: 1)
 

@@ -438,3 +438,83 @@ func latin1(_ text: String) -> [UInt8] {
         #expect(throws: OPMLError.self) { try OPML.parse(Array("<rss/>".utf8)) }
     }
 }
+
+/// Defects and variants found by running feedparser's own test documents (bench/feedparser-suite.py).
+@Suite struct FeedparserSuiteFindingsTests {
+    @Test func rssWithADefaultNamespaceIsStillRSS() throws {
+        for namespace in ["http://backend.userland.com/rss2", "http://blogs.law.harvard.edu/tech/rss"] {
+            let feed = try parse("""
+                <rss version="2.0" xmlns="\(namespace)"><channel><title>Userland</title>
+                <item><title>One</title><link>https://news.example/1</link></item></channel></rss>
+                """)
+            #expect(feed.format == .rss20)
+            #expect(feed.title == "Userland")
+            #expect(feed.entries.map(\.link) == ["https://news.example/1"])
+        }
+    }
+
+    @Test func preReleaseAtomNamespacesAreAtom03() throws {
+        for namespace in ["http://example.com/necho", "http://purl.org/echo/", "http://purl.org/pie/"] {
+            let feed = try parse(#"<feed version="0.3" xmlns="\#(namespace)"><title>Example Atom</title><entry><title>E</title></entry></feed>"#)
+            #expect(feed.format == .atom03)
+            #expect(feed.title == "Example Atom")
+            #expect(feed.entries.first?.title == "E")
+        }
+    }
+
+    @Test func atomContentWithABinaryMediaTypeIsBase64() throws {
+        let feed = try parse("""
+            <feed xmlns="http://www.w3.org/2005/Atom"><entry>
+              <content type="application/octet-stream">
+                RXhhbXBsZSA8Yj5BdG9tPC9iPg==
+              </content>
+              <summary type="text/plain">not base64</summary>
+            </entry></feed>
+            """)
+        #expect(feed.entries.first?.content == "Example <b>Atom</b>")
+        #expect(feed.entries.first?.summary == "not base64")
+    }
+
+    @Test func aRelativeAtomIDIsResolvedAndAnOpaqueOneKept() throws {
+        let feed = try parse("""
+            <feed xmlns="http://www.w3.org/2005/Atom"><id>/feeds/main</id>
+            <entry><id>/relative/link</id></entry><entry><id>tag:news.example,2024:1</id></entry><entry><id>abc123</id></entry></feed>
+            """)
+        #expect(feed.id == "https://news.example/feeds/main")
+        #expect(feed.entries.map(\.id) == ["https://news.example/relative/link", "tag:news.example,2024:1", "abc123"])
+    }
+
+    @Test func rssEnclosuresAreLinksToInDocumentOrder() throws {
+        let feed = try parse("""
+            <rss version="2.0"><channel><item>
+            <enclosure url="https://cdn.example/a.mp3" length="100" type="audio/mpeg"/>
+            <link>https://news.example/a</link>
+            </item><item><link>https://news.example/b</link><enclosure url="https://news.example/b"/></item></channel></rss>
+            """)
+        #expect(feed.entries[0].links.map(\.rel) == ["enclosure", "alternate"])
+        #expect(feed.entries[0].links.first?.href == "https://cdn.example/a.mp3")
+        #expect(feed.entries[0].enclosures.first?.type == "audio/mpeg")
+        // An enclosure at the item's own URL does not stand in for the alternate link.
+        #expect(feed.entries[1].links.map(\.rel) == ["alternate", "enclosure"])
+    }
+
+    @Test func anUnloadedParameterEntityOfTheDTDIsNotBozo() throws {
+        let feed = try parse("""
+            <?xml version="1.0"?>
+            <!DOCTYPE rdf:RDF [
+            <!ENTITY % HTMLlat1 PUBLIC "-//W3C//ENTITIES Latin 1 for XHTML//EN" "http://www.w3.org/TR/xhtml1/DTD/xhtml-lat1.ent">
+            %HTMLlat1;
+            ]>
+            <rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#" xmlns="http://purl.org/rss/1.0/">
+            <item rdf:about="https://news.example/1"><title>One</title></item></rdf:RDF>
+            """)
+        #expect(!feed.bozo, "\(feed.bozoReason ?? "")")
+        #expect(feed.entries.first?.title == "One")
+        // A real error after it still counts.
+        let broken = try parse("""
+            <!DOCTYPE rss [ <!ENTITY % x SYSTEM "x.ent"> %x; ]>
+            <rss version="2.0"><channel><item><title>One</title></item></channel>
+            """)
+        #expect(broken.bozo)
+    }
+}
