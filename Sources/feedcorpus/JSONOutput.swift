@@ -18,11 +18,25 @@ struct JSONOutput {
         var value = value
         value.withUTF8 { utf8 in
             var runStart = 0
-            for index in 0..<utf8.count {
+            var index = 0
+            while index < utf8.count {
+                // Eight bytes at a time while none is a control character, '"' or '\\' (the
+                // usual bit tricks: a byte below 0x20, or equal to one of the two, sets its high bit).
+                while index + 8 <= utf8.count, let base = utf8.baseAddress {
+                    let word = UnsafeRawPointer(base + index).loadUnaligned(as: UInt64.self)
+                    let ones: UInt64 = 0x0101_0101_0101_0101
+                    let quote = word ^ (ones &* 0x22), backslash = word ^ (ones &* 0x5C)
+                    let flagged = ((word &- ones &* 0x20) & ~word) | ((quote &- ones) & ~quote) | ((backslash &- ones) & ~backslash)
+                    if flagged & (ones &* 0x80) != 0 { break }
+                    index += 8
+                }
+                guard index < utf8.count else { break }
                 let byte = utf8[index]
+                index += 1
                 guard byte < 0x20 || byte == 0x22 || byte == 0x5C else { continue }
-                bytes.append(contentsOf: UnsafeBufferPointer(rebasing: utf8[runStart..<index]))
-                runStart = index + 1
+                let at = index - 1
+                bytes.append(contentsOf: UnsafeBufferPointer(rebasing: utf8[runStart..<at]))
+                runStart = at + 1
                 switch byte {
                 case 0x22: bytes += [0x5C, 0x22]
                 case 0x5C: bytes += [0x5C, 0x5C]
