@@ -11,8 +11,6 @@ int fc_reserve_heap(size_t bytes) {
 #if defined(__GLIBC__) && defined(MADV_HUGEPAGE)
     // glibc serves blocks below the mmap threshold from the thread's heap; 32 MiB is the
     // largest threshold it accepts. Setting it also stops glibc from moving it on its own.
-    // glibc serves blocks below the mmap threshold from the thread's heap; 32 MiB is the
-    // largest threshold it accepts. Setting it also stops glibc from moving it on its own.
     const size_t ceiling = (size_t)32 << 20;
     const size_t largest = ceiling - ((size_t)1 << 20);
     if (mallopt(M_MMAP_THRESHOLD, (int)ceiling) != 1) return 0;

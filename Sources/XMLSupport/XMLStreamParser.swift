@@ -3,9 +3,10 @@ import CLibXML2
 
 /// A namespaced element or attribute name as reported by the streaming parser.
 public struct XMLName: Sendable, Equatable {
-    public var localName: String
-    public var namespaceURI: String?
-    public var prefix: String?
+    // Constants, so that a name cannot drift from its interned index.
+    public let localName: String
+    public let namespaceURI: String?
+    public let prefix: String?
     /// A small number (0, 1, 2, ...) the parser gives each distinct name of one document, so a
     /// handler can keep what it works out about a name in an array instead of comparing strings
     /// per element; -1 for names made elsewhere (and past the parser's table size).

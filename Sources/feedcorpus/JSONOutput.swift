@@ -114,19 +114,24 @@ struct JSONOutput {
         return bytes
     }
 
-    /// Writes `bytes` to standard output, all of them (a pipe may take them in parts); false
-    /// when the reader went away.
+    /// Writes `bytes` to standard output, all of them (a pipe may take them in parts). When that
+    /// fails (the reader went away, the disk is full) it says so on standard error and returns
+    /// false.
     static func writeToStandardOutput(_ bytes: [UInt8]) -> Bool {
-        bytes.withUnsafeBufferPointer { buffer in
+        let failure: Int32? = bytes.withUnsafeBufferPointer { buffer in
             var offset = 0
             while offset < buffer.count {
                 let written = write(STDOUT_FILENO, buffer.baseAddress! + offset, buffer.count - offset)
                 if written < 0 && errno == EINTR { continue }
-                guard written > 0 else { return false }
+                guard written > 0 else { return written < 0 ? errno : EIO }
                 offset += written
             }
-            return true
+            return nil
         }
+        guard let failure else { return true }
+        FileHandle.standardError.write(Data(
+            "feedcorpus: cannot write the output to standard output (\(String(cString: strerror(failure)))); check where it is redirected\n".utf8))
+        return false
     }
 
     private mutating func newline() {

@@ -92,14 +92,14 @@ struct DocumentSource: Sendable {
         case mapped(MappedFile)
     }
 
-    private var storage: Storage
+    private let storage: Storage
     /// The file's URL, or the final URL after redirects.
     var url: String
     /// The HTTP Content-Type, for a URL.
     var contentType: String?
 
-    private init(bytes: [UInt8], url: String, contentType: String?) {
-        self.storage = .memory(bytes)
+    private init(_ storage: Storage, url: String, contentType: String?) {
+        self.storage = storage
         self.url = url
         self.contentType = contentType
     }
@@ -151,7 +151,7 @@ struct DocumentSource: Sendable {
                 guard response.isSuccess else {
                     throw LoadError(message: "HTTP \(response.status) from \(response.effectiveURL)")
                 }
-                return DocumentSource(bytes: response.body, url: response.effectiveURL, contentType: response.headers["content-type"])
+                return DocumentSource(.memory(response.body), url: response.effectiveURL, contentType: response.headers["content-type"])
             } catch let error as FetchError {
                 throw LoadError(message: error.description)
             } catch let error as LoadError {
@@ -162,14 +162,12 @@ struct DocumentSource: Sendable {
         }
         let fileURL = URL(fileURLWithPath: source).absoluteString
         if mapFile, let mapped = MappedFile(path: source) {
-            var document = DocumentSource(bytes: [], url: fileURL, contentType: nil)
-            document.storage = .mapped(mapped)
-            return document
+            return DocumentSource(.mapped(mapped), url: fileURL, contentType: nil)
         }
         guard let bytes = ParseCommand.readFile(source) else {
             throw LoadError(message: "cannot read \(source): no such file or not readable")
         }
-        return DocumentSource(bytes: bytes, url: fileURL, contentType: nil)
+        return DocumentSource(.memory(bytes), url: fileURL, contentType: nil)
     }
 }
 

@@ -166,6 +166,25 @@ extension CLITests {
         #expect(entry["published"] is NSNull)
     }
 
+    /// Output that cannot be written (here a full device) is an error that says so, not a
+    /// silent success.
+    @Test func parseSaysWhenItsOutputCannotBeWritten() throws {
+        let file = workspace.appendingPathComponent("small.xml")
+        try Data(FeedFixtures.rss(title: "News", items: [FeedFixtures.Item(guid: "g", title: "T", paragraphs: ["P"])]).utf8).write(to: file)
+        let full = try #require(FileHandle(forWritingAtPath: "/dev/full"))
+        let process = Process()
+        process.executableURL = Self.binary
+        process.arguments = ["parse", file.path]
+        process.standardOutput = full
+        let err = Pipe()
+        process.standardError = err
+        try process.run()
+        let stderr = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 1)
+        #expect(stderr.contains("cannot write the output to standard output (No space left on device)"))
+    }
+
     @Test func parseOfALargeFileGivesEveryEntry() throws {
         let count = 4000
         let file = workspace.appendingPathComponent("large.xml")
