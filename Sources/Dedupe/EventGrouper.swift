@@ -82,7 +82,15 @@ public struct EventTerms: Sendable, Equatable {
 }
 
 /// Assigns an event id to each stored story: a story joins the event of the most similar story
-/// published within the window (TF-IDF cosine over `EventTerms`), else starts a new event.
+/// published within `window` of it (TF-IDF cosine over `EventTerms` at or above `threshold`),
+/// else starts a new event.
+///
+/// Cost follows the candidates, not the corpus: an inverted index from each salient term to the
+/// members that name it finds the stories worth comparing, a term named by a large share of the
+/// members (it says little) is not used to find candidates, and each member keeps the weights it
+/// was given when it was added. Members published more than twice the window before the newest
+/// member are evicted (they can no longer match a story of the present), so memory stays bounded
+/// however long the service runs.
 public struct EventGrouper: Sendable {
     public struct Member: Sendable {
         public var id: Int64
@@ -98,62 +106,170 @@ public struct EventGrouper: Sendable {
         }
     }
 
+    /// A member as held: interned terms with the weights they had when it was added.
+    private struct Held: Sendable {
+        var event: String
+        var at: Double
+        var terms: [Int32]
+        var weights: [Float]
+        var norm: Float
+    }
+
     public var window: TimeInterval
     public var threshold: Double
-    private var members: [Member] = []
-    private var documentFrequency: [String: Int] = [:]
-    private var documents = 0
+    /// Members by slot; nil once evicted.
+    private var held: [Int32: Held] = [:]
+    private var nextSlot: Int32 = 0
+    /// Interned terms: id by text, and per id the members that name it.
+    private var termIDs: [String: Int32] = [:]
+    private var termTexts: [String] = []
+    private var postings: [[Int32]] = []
+    private var freeTermIDs: [Int32] = []
+    /// Members by the hour they were published in, for eviction.
+    private var byHour: [Int: [Int32]] = [:]
+    private var newest = -Double.infinity
 
     public init(window: TimeInterval = 48 * 3600, threshold: Double = 0.27) {
         self.window = window
         self.threshold = threshold
     }
 
-    /// Adds a story whose event is already known (loading the recent state at start-up).
+    /// Members held (for tests and diagnostics).
+    public var memberCount: Int { held.count }
+    /// Distinct terms held (for tests and diagnostics).
+    public var termCount: Int { termIDs.count }
+
+    /// Adds a story whose event is decided (a new story, or a recent one loaded at start-up).
     public mutating func add(_ member: Member) {
-        members.append(member)
-        documents += 1
-        for term in member.terms.counts.keys { documentFrequency[term, default: 0] += 1 }
+        let at = member.at.timeIntervalSince1970
+        if at < newest - 2 * window { return }  // Too old to ever match again.
+        let slot = nextSlot
+        nextSlot += 1
+        var terms: [Int32] = []
+        var weights: [Float] = []
+        for (text, count) in member.terms.counts.sorted(by: { $0.key < $1.key }) {
+            let weight = Float(weight(count: count, documentFrequency: postings(of: text)))
+            let id = intern(text)
+            postings[Int(id)].append(slot)
+            terms.append(id)
+            weights.append(weight)
+        }
+        let norm = weights.reduce(Float(0)) { $0 + $1 * $1 }.squareRoot()
+        held[slot] = Held(event: member.event, at: at, terms: terms, weights: weights, norm: norm)
+        byHour[Self.hour(at), default: []].append(slot)
+        if at > newest {
+            newest = at
+            evict(before: newest - 2 * window)
+        }
     }
 
     /// The event for a new story at `at` with `terms`, and the similarity that decided it
-    /// (nil when it starts a new event, named `newEvent`). Does not add the story.
+    /// (nil when it starts a new event, named `newEvent`). Does not add the story. Ties go to the
+    /// member added first, so the outcome does not depend on hash order.
     public func assign(terms: EventTerms, at: Date, newEvent: String) -> (event: String, similarity: Double?) {
-        var best: (event: String, similarity: Double)?
-        let query = weights(terms)
-        for member in members where abs(member.at.timeIntervalSince(at)) <= window {
-            let similarity = cosine(query, weights(member.terms))
-            if similarity >= threshold, similarity > (best?.similarity ?? 0) { best = (member.event, similarity) }
+        let time = at.timeIntervalSince1970
+        let query = terms.counts.map { (text: $0.key, weight: weight(count: $0.value, documentFrequency: postings(of: $0.key))) }
+        let queryNorm = query.reduce(0.0) { $0 + $1.weight * $1.weight }.squareRoot()
+        guard queryNorm > 0 else { return (newEvent, nil) }
+        // A term most members share finds everyone and decides little: leave it out of the search.
+        let common = max(64, held.count / 20)
+        var candidates = Set<Int32>()
+        for term in query where term.weight > 0 {
+            guard let id = termIDs[term.text] else { continue }
+            let members = postings[Int(id)]
+            guard members.count <= common else { continue }
+            candidates.formUnion(members)
         }
-        return best.map { ($0.event, $0.similarity) } ?? (newEvent, nil)
+        var best: (slot: Int32, similarity: Double)?
+        let queryWeights = Dictionary(query.map { ($0.text, $0.weight) }, uniquingKeysWith: { first, _ in first })
+        for slot in candidates.sorted() {
+            guard let member = held[slot], abs(member.at - time) <= window, member.norm > 0 else { continue }
+            var dot = 0.0
+            for (index, id) in member.terms.enumerated() {
+                if let weight = queryWeights[termTexts[Int(id)]] { dot += weight * Double(member.weights[index]) }
+            }
+            let similarity = dot / (queryNorm * Double(member.norm))
+            if similarity >= threshold, similarity > (best?.similarity ?? 0) { best = (slot, similarity) }
+        }
+        guard let best, let member = held[best.slot] else { return (newEvent, nil) }
+        return (member.event, best.similarity)
     }
 
     /// TF-IDF cosine similarity of two term sets under the current document frequencies.
     public func similarity(_ a: EventTerms, _ b: EventTerms) -> Double {
-        cosine(weights(a), weights(b))
-    }
-
-    /// Forgets stories older than twice the window before `now` (they can no longer match).
-    public mutating func prune(before now: Date) {
-        members.removeAll { now.timeIntervalSince($0.at) > 2 * window }
-    }
-
-    private func weights(_ terms: EventTerms) -> [String: Double] {
-        // Smoothed IDF: with few stories stored, nothing is "common" yet.
-        let total = Double(documents + 20)
-        var vector: [String: Double] = [:]
-        for (term, count) in terms.counts {
-            let idf = log(total / Double(documentFrequency[term, default: 0] + 1))
-            vector[term] = (1 + log(Double(count))) * idf
-        }
-        return vector
-    }
-
-    private func cosine(_ a: [String: Double], _ b: [String: Double]) -> Double {
         var dot = 0.0
-        for (term, weight) in a { if let other = b[term] { dot += weight * other } }
-        let normA = a.values.reduce(0) { $0 + $1 * $1 }.squareRoot()
-        let normB = b.values.reduce(0) { $0 + $1 * $1 }.squareRoot()
-        return normA > 0 && normB > 0 ? dot / (normA * normB) : 0
+        var normA = 0.0
+        var normB = 0.0
+        for (term, count) in a.counts {
+            let w = weight(count: count, documentFrequency: postings(of: term))
+            normA += w * w
+            if let other = b.counts[term] { dot += w * weight(count: other, documentFrequency: postings(of: term)) }
+        }
+        for (term, count) in b.counts {
+            let w = weight(count: count, documentFrequency: postings(of: term))
+            normB += w * w
+        }
+        return normA > 0 && normB > 0 ? dot / (normA.squareRoot() * normB.squareRoot()) : 0
+    }
+
+    /// Forgets members published more than twice the window before `now` (they can no longer
+    /// match a story of the present). `add` does this as time moves on; the service may also call
+    /// it when nothing new was added for a while.
+    public mutating func prune(before now: Date) {
+        evict(before: now.timeIntervalSince1970 - 2 * window)
+    }
+
+    private mutating func evict(before cutoff: Double) {
+        guard cutoff.isFinite else { return }  // An infinite window keeps everything.
+        let cutoffHour = Self.hour(cutoff)
+        var evicted = Set<Int32>()
+        var affected = Set<Int32>()
+        for hour in byHour.keys where hour < cutoffHour {
+            for slot in byHour[hour] ?? [] {
+                guard let member = held.removeValue(forKey: slot) else { continue }
+                evicted.insert(slot)
+                affected.formUnion(member.terms)
+            }
+            byHour.removeValue(forKey: hour)
+        }
+        // One pass over each affected posting list, not one per evicted member.
+        for id in affected {
+            postings[Int(id)].removeAll { evicted.contains($0) }
+            if postings[Int(id)].isEmpty {
+                termIDs.removeValue(forKey: termTexts[Int(id)])
+                termTexts[Int(id)] = ""
+                postings[Int(id)] = []
+                freeTermIDs.append(id)
+            }
+        }
+    }
+
+    private mutating func intern(_ text: String) -> Int32 {
+        if let id = termIDs[text] { return id }
+        let id: Int32
+        if let free = freeTermIDs.popLast() {
+            id = free
+            termTexts[Int(id)] = text
+        } else {
+            id = Int32(termTexts.count)
+            termTexts.append(text)
+            postings.append([])
+        }
+        termIDs[text] = id
+        return id
+    }
+
+    private func postings(of text: String) -> Int {
+        termIDs[text].map { postings[Int($0)].count } ?? 0
+    }
+
+    private func weight(count: Int, documentFrequency: Int) -> Double {
+        // Smoothed IDF: with few stories held, nothing is "common" yet.
+        let total = Double(held.count + 20)
+        return (1 + log(Double(count))) * log(total / Double(documentFrequency + 1))
+    }
+
+    private static func hour(_ time: Double) -> Int {
+        Int((time / 3600).rounded(.down))
     }
 }

@@ -47,24 +47,25 @@ public enum HashNormalizer {
     }
 }
 
-/// Content fingerprints of a story: SHA-256 for exact duplicates and two 64-bit SimHashes for
-/// near duplicates, all over the hash-normalised body (the headline only when there is no body).
-///
-/// `simhash` covers the whole text; `leadSimHash` covers its lead (the first
-/// `leadWords` words of the paragraphs long enough to be prose), which survives what syndication
-/// does to the end of a story: truncation, a paragraph dropped, a footer of boilerplate.
+/// Content fingerprints of a story, all over the hash-normalised body (the headline only when there
+/// is no body): SHA-256 for exact duplicates; for near duplicates a 64-bit SimHash and two MinHash
+/// signatures of its five-word shingles, one of the whole text and one of its lead (the first
+/// `leadWords` words of the paragraphs long enough to be prose), which is what a teaser or a
+/// truncated copy keeps.
 public struct TextFingerprint: Sendable, Equatable {
     /// Lower-case hex SHA-256 of the normalised text.
     public var sha256: String
-    /// 64-bit SimHash of the normalised text's words.
+    /// 64-bit SimHash of the prose's five-word shingles.
     public var simhash: UInt64
-    /// 64-bit SimHash of the lead.
-    public var leadSimHash: UInt64
+    /// MinHash signature of the prose's shingles (`MinHashSignature.wholeSlots` slots).
+    public var signature: MinHashSignature
+    /// MinHash signature of the lead's shingles (`MinHashSignature.leadSlots` slots).
+    public var leadSignature: MinHashSignature
 
-    /// Words in the lead fingerprint.
-    public static let leadWords = 80
+    /// Words in the lead.
+    public static let leadWords = 50
     /// Paragraphs shorter than this many words (captions, credits, boilerplate lines) are left
-    /// out of the SimHashes, not out of the SHA-256.
+    /// out of the near-duplicate fingerprints, not out of the SHA-256.
     public static let shortParagraphWords = 10
 
     /// The 16 hex digits that end a corpus file name: the first 64 bits of the SHA-256.
@@ -72,17 +73,17 @@ public struct TextFingerprint: Sendable, Equatable {
 
     /// The SimHash as 16 lower-case hex digits.
     public var simhashHex: String { Self.hex(simhash) }
-    public var leadSimHashHex: String { Self.hex(leadSimHash) }
 
     static func hex(_ value: UInt64) -> String {
         let hex = String(value, radix: 16)
         return String(repeating: "0", count: 16 - hex.count) + hex
     }
 
-    public init(sha256: String, simhash: UInt64, leadSimHash: UInt64) {
+    public init(sha256: String, simhash: UInt64, signature: MinHashSignature, leadSignature: MinHashSignature) {
         self.sha256 = sha256
         self.simhash = simhash
-        self.leadSimHash = leadSimHash
+        self.signature = signature
+        self.leadSignature = leadSignature
     }
 
     /// Fingerprints a story. The headline is left out so that a syndicated copy with another
@@ -92,17 +93,26 @@ public struct TextFingerprint: Sendable, Equatable {
         // (line breaks collapse to a space), so the text is normalised once.
         let paragraphs = story.paragraphs.map(HashNormalizer.normalize).filter { !$0.isEmpty }
         let normalized = story.paragraphs.isEmpty ? HashNormalizer.normalize(story.headline) : paragraphs.joined(separator: " ")
-        let prose = paragraphs.filter { $0.split(separator: " ").count >= Self.shortParagraphWords }
-        let proseText = prose.isEmpty ? normalized : prose.joined(separator: " ")
-        let words = proseText.split(separator: " ")
-        self.init(sha256: Self.sha256(normalized), simhash: SimHash.compute(proseText),
-                  leadSimHash: SimHash.compute(words.prefix(Self.leadWords).joined(separator: " ")))
+        var proseWords: [Substring] = []
+        for paragraph in paragraphs {
+            let words = paragraph.split(separator: " ")
+            if words.count >= Self.shortParagraphWords { proseWords.append(contentsOf: words) }
+        }
+        if proseWords.isEmpty { proseWords = normalized.split(separator: " ") }
+        self.init(sha256: Self.sha256(normalized), proseWords: proseWords)
     }
 
+    /// Fingerprints text that is already hash-normalised, all of it prose.
     public init(normalizedText: String) {
-        let words = normalizedText.split(separator: " ")
-        self.init(sha256: Self.sha256(normalizedText), simhash: SimHash.compute(normalizedText),
-                  leadSimHash: SimHash.compute(words.prefix(Self.leadWords).joined(separator: " ")))
+        self.init(sha256: Self.sha256(normalizedText), proseWords: normalizedText.split(separator: " "))
+    }
+
+    private init(sha256: String, proseWords: [Substring]) {
+        let shingles = Shingles.hashes(proseWords)
+        let lead = proseWords.count > Self.leadWords ? Shingles.hashes(proseWords.prefix(Self.leadWords)) : shingles
+        self.init(sha256: sha256, simhash: SimHash.compute(shingles: shingles),
+                  signature: MinHashSignature(shingles: shingles, slotCount: MinHashSignature.wholeSlots),
+                  leadSignature: MinHashSignature(shingles: lead, slotCount: MinHashSignature.leadSlots))
     }
 
     static func sha256(_ text: String) -> String {
@@ -111,45 +121,30 @@ public struct TextFingerprint: Sendable, Equatable {
             return byte < 16 ? "0" + hex : hex
         }.joined()
     }
-
-    /// Whether `other` is a near duplicate: identical text, or either SimHash within `distance`.
-    public func isNearDuplicate(of other: TextFingerprint, distance: Int) -> Bool {
-        sha256 == other.sha256 || SimHash.distance(simhash, other.simhash) <= distance
-            || SimHash.distance(leadSimHash, other.leadSimHash) <= distance
-    }
 }
 
-/// Charikar's SimHash over word shingles (single words by default, weighted by frequency) with a
-/// 64-bit FNV-1a feature hash.
+/// Charikar's SimHash over a text's five-word shingles, each weighing the same.
+///
+/// Shingles, not single words: with words weighted by frequency every English text leans towards
+/// the same function-word profile, so the bits are biased and unrelated stories land a few bits
+/// apart by chance (see the README). A SimHash match is only ever a candidate: `Deduplicator`
+/// verifies it with the MinHash signatures before anything is dropped.
 public enum SimHash {
-    /// Words per shingle (1: the features are the words themselves, weighted by frequency).
-    public static let shingleSize = 1
-
-
+    /// The SimHash of hash-normalised text.
     public static func compute(_ normalizedText: String) -> UInt64 {
-        let words = normalizedText.split(separator: " ")
-        guard !words.isEmpty else { return 0 }
-        var counts: [UInt64: Int] = [:]
-        let count = max(1, words.count - shingleSize + 1)
-        for start in 0..<count {
-            var hash: UInt64 = 0xcbf2_9ce4_8422_2325
-            for word in words[start..<min(words.count, start + shingleSize)] {
-                for byte in word.utf8 {
-                    hash ^= UInt64(byte)
-                    hash = hash &* 0x0000_0100_0000_01B3
+        compute(shingles: Shingles.hashes(normalizedText.split(separator: " ")))
+    }
+
+    /// The SimHash of a set of shingle hashes.
+    public static func compute(shingles: [UInt64]) -> UInt64 {
+        guard !shingles.isEmpty else { return 0 }
+        var weights = [Int32](repeating: 0, count: 64)
+        weights.withUnsafeMutableBufferPointer { weights in
+            for shingle in shingles {
+                let hash = Shingles.mix(shingle)
+                for bit in 0..<64 {
+                    weights[bit] &+= Int32((hash >> UInt64(bit)) & 1) &* 2 &- 1
                 }
-                hash ^= 0x20
-                hash = hash &* 0x0000_0100_0000_01B3
-            }
-            counts[mix(hash), default: 0] += 1
-        }
-        // Each distinct word weighs its frequency. Measured on bench/dedupe-quality.py, plain term
-        // frequency beat 2- and 3-word shingles, log/sqrt/binary weights and stop-word removal:
-        // frequent words make the hash stable under edits, and precision stayed at 1.0.
-        var weights = [Int](repeating: 0, count: 64)
-        for (hash, weight) in counts {
-            for bit in 0..<64 {
-                weights[bit] += (hash >> UInt64(bit)) & 1 == 1 ? weight : -weight
             }
         }
         var result: UInt64 = 0
@@ -162,13 +157,5 @@ public enum SimHash {
     /// Number of differing bits.
     public static func distance(_ a: UInt64, _ b: UInt64) -> Int {
         (a ^ b).nonzeroBitCount
-    }
-
-    // splitmix64 finaliser: FNV alone leaves the high bits poorly mixed for short inputs.
-    private static func mix(_ value: UInt64) -> UInt64 {
-        var z = value &+ 0x9E37_79B9_7F4A_7C15
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }

@@ -101,7 +101,8 @@ public enum ConfigLoader {
         var dedupe = DedupeSettings()
         if let node = top["dedupe"] {
             let settings = try reader.mapping(node, key: "dedupe", allowed: [
-                "tracking_parameters", "near_duplicate_distance", "near_duplicates", "event_window_hours", "event_threshold",
+                "tracking_parameters", "near_duplicate_distance", "near_duplicate_jaccard", "near_duplicate_containment",
+                "near_duplicates", "event_window_hours", "event_threshold",
             ])
             if let value = settings["tracking_parameters"] {
                 guard case let .sequence(list) = value else {
@@ -111,6 +112,12 @@ public enum ConfigLoader {
             }
             if let value = settings["near_duplicate_distance"] {
                 dedupe.nearDuplicateDistance = try reader.integer(value, key: "dedupe.near_duplicate_distance", range: 0...12)
+            }
+            if let value = settings["near_duplicate_jaccard"] {
+                dedupe.nearDuplicateJaccard = try reader.number(value, key: "dedupe.near_duplicate_jaccard", range: 0.3...1)
+            }
+            if let value = settings["near_duplicate_containment"] {
+                dedupe.nearDuplicateContainment = try reader.number(value, key: "dedupe.near_duplicate_containment", range: 0.5...1)
             }
             if let value = settings["near_duplicates"] {
                 let text = try reader.string(value, key: "dedupe.near_duplicates")

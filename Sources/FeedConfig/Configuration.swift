@@ -98,8 +98,14 @@ public struct ScheduleSettings: Sendable, Equatable {
 public struct DedupeSettings: Sendable, Equatable {
     /// Query parameters removed from article URLs; a trailing `*` makes a prefix.
     public var trackingParameters: [String]? = nil
-    /// SimHash Hamming distance at or below which two texts are near duplicates.
+    /// SimHash Hamming distance within which a stored story is a near-duplicate candidate (every
+    /// candidate is then verified on its MinHash signature).
     public var nearDuplicateDistance = 3
+    /// Estimated five-word-shingle Jaccard similarity from which a candidate is a near duplicate.
+    public var nearDuplicateJaccard = 0.6
+    /// Estimated share of the shorter text's shingles found in the longer one from which a
+    /// candidate is a near duplicate (truncated copies, teasers).
+    public var nearDuplicateContainment = 0.8
     public var nearDuplicates = NearDuplicatePolicy.keepFirst
     /// Stories published within this many hours of each other may share an event.
     public var eventWindowHours = 48.0

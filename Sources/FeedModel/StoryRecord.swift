@@ -155,3 +155,28 @@ public enum ISO8601 {
         return (Int(m <= 2 ? y + 1 : y), Int(m), Int(d))
     }
 }
+
+/// A stored story's id in the state and its file in the corpus.
+public struct StoredStoryRef: Sendable, Equatable {
+    public var id: Int64
+    public var file: String
+
+    public init(id: Int64, file: String) {
+        self.id = id
+        self.file = file
+    }
+}
+
+/// Why an entry was not stored although it was new.
+public enum DuplicateReason: String, Sendable, Codable {
+    /// The same globally unique entry id (a URL, URN or tag id) as a stored story from any feed.
+    case sameID = "same_id"
+    /// The same canonical article URL as a stored story.
+    case sameURL = "same_url"
+    /// Same SHA-256 of the normalised text as a stored story.
+    case sameText = "same_text"
+    /// Verified near duplicate of a stored story: a MinHash / SimHash candidate whose estimated
+    /// shingle Jaccard or containment passed the thresholds (`similarity` says how close).
+    case nearText = "near_text"
+}
+

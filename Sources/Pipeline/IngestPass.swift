@@ -67,7 +67,7 @@ public struct IngestPass: Sendable {
         return configuration.feeds.filter { only.contains($0.name) || only.contains($0.url) }
     }
 
-    /// Runs the pass; `progress` is called as each feed finishes, in completion order.
+    /// Runs the pass; `progress` is called as each feed's poll is committed, in feed order.
     public func run(progress: @escaping @Sendable (FeedRunReport) -> Void = { _ in }) async throws(PassError) -> PassSummary {
         let session = try await IngestSession.open(configuration: configuration, logger: logger, clock: clock)
         defer { session.close() }
@@ -96,20 +96,41 @@ public struct IngestPass: Sendable {
         var reports: [FeedRunReport] = []
         let feeds = selectedFeeds
         let width = max(1, settings.maxConnections)
-        await withTaskGroup(of: FeedRunReport.self) { group in
+        // Feeds are fetched, parsed and their pages extracted concurrently, but their stories are
+        // decided and stored in configuration order, whatever order the fetches finish in: the
+        // same feeds give the same corpus. A slow feed holds back the commits behind it, so the
+        // number of polls finished but not yet committed is bounded (memory stays bounded).
+        let lookahead = 4 * width
+        await withTaskGroup(of: (Int, PollOutcome).self) { group in
             var next = 0
-            func startNext() {
-                guard next < feeds.count, shouldStart() else { return }
-                let feed = feeds[next]
-                next += 1
-                group.addTask { await poll(feed, client: client, robots: robots, ingestor: ingestor) }
+            var inFlight = 0
+            var committed = 0
+            var finished: [Int: PollOutcome] = [:]
+            func startMore() {
+                while inFlight < width, next < feeds.count, next - committed < lookahead, shouldStart() {
+                    let index = next
+                    let feed = feeds[index]
+                    next += 1
+                    inFlight += 1
+                    group.addTask { (index, await poll(feed, client: client, robots: robots, ingestor: ingestor)) }
+                }
             }
-            for _ in 0..<min(width, feeds.count) { startNext() }
-            while let report = await group.next() {
-                reports.append(report)
-                metrics?.record(report)
-                progress(report)
-                startNext()
+            startMore()
+            while let (index, outcome) = await group.next() {
+                inFlight -= 1
+                finished[index] = outcome
+                while let ready = finished.removeValue(forKey: committed) {
+                    let report: FeedRunReport
+                    switch ready {
+                    case let .finished(done): report = done
+                    case let .parsed(poll): report = await store(poll, ingestor: ingestor)
+                    }
+                    committed += 1
+                    reports.append(report)
+                    metrics?.record(report)
+                    progress(report)
+                }
+                startMore()
             }
         }
         if let metrics {
@@ -184,7 +205,30 @@ public final class IngestSession: Sendable {
 
 extension IngestPass {
 
-    private func poll(_ feed: FeedSource, client: HTTPClient, robots: RobotsCache, ingestor: Ingestor) async -> FeedRunReport {
+    /// A poll either ends before storing anything (a failure, not modified, not due) or has a
+    /// parsed document whose stories are to be decided.
+    enum PollOutcome: Sendable {
+        case finished(FeedRunReport)
+        case parsed(ParsedPoll)
+    }
+
+    /// A fetched and parsed feed with its article pages, waiting for its turn to be stored.
+    struct ParsedPoll: Sendable {
+        var feed: FeedSource
+        var feedID: Int64
+        var parsed: ParsedFeed
+        var http: FeedHTTPState
+        var pages: [String: ExtractedArticle]
+        var report: FeedRunReport
+        var previouslyRead: Bool
+        /// The schedule before this poll (the base of an error backoff).
+        var before: FeedSchedule
+        /// The next schedule, given whether the feed's window overflowed.
+        var schedule: @Sendable (Bool) -> FeedSchedule
+    }
+
+    /// Fetches, parses and extracts one feed; everything but storing its stories.
+    private func poll(_ feed: FeedSource, client: HTTPClient, robots: RobotsCache, ingestor: Ingestor) async -> PollOutcome {
         var report = FeedRunReport(name: feed.name, url: feed.url, outcome: .ok)
         let feedID: Int64
         let previous: FeedHTTPState
@@ -193,17 +237,17 @@ extension IngestPass {
             (feedID, previous, schedule) = try await ingestor.prepare(url: feed.url, name: feed.name)
         } catch {
             report.outcome = .failed("state: \(error)")
-            return report
+            return .finished(report)
         }
         let now = clock()
         if let reason = schedule.disabledReason {
             report.outcome = .skipped("disabled: \(reason)")
-            return report
+            return .finished(report)
         }
         if !pollAll, let due = schedule.nextPollAt, due > now {
             let why = schedule.consecutiveErrors > 0 ? "backing off after \(schedule.consecutiveErrors) consecutive errors" : "scheduled"
             report.outcome = .skipped("not due until \(ISO8601.string(due)) (\(why)); --all polls it anyway")
-            return report
+            return .finished(report)
         }
         let scheduler = self.scheduler
         /// After a successful poll: the interval the feed's rhythm and hints call for.
@@ -255,9 +299,9 @@ extension IngestPass {
         } catch {
             report.fetchDuration = ContinuousClock.now - fetchStarted
             if case let .hostBackoff(until) = error.kind {
-                return await fail(error.description, retryAfter: until, countsAsError: false)
+                return .finished(await fail(error.description, retryAfter: until, countsAsError: false))
             }
-            return await fail(error.description)
+            return .finished(await fail(error.description))
         }
         schedule.freshnessLifetime = response.freshnessLifetime
         if response.status == 410 {
@@ -265,22 +309,22 @@ extension IngestPass {
             logger.error("feed disabled", metadata: ["feed": "\(feed.name)", "url": "\(feed.url)", "reason": "\(schedule.disabledReason ?? "")"])
             report.outcome = .failed("disabled: \(Self.httpFailure(response, url: feed.url))")
             try? await ingestor.record(feedID: feedID, result: "error", error: schedule.disabledReason, http: nil, schedule: schedule)
-            return report
+            return .finished(report)
         }
         if response.status == 429 || response.status == 503, let until = response.retryAfter(now: now) {
             let host = HTTPClient.hostKey(for: response.effectiveURL)
             try? await ingestor.holdHost(host, until: until)
-            return await fail(Self.httpFailure(response, url: feed.url) + " (Retry-After: the host is left alone until \(ISO8601.string(until)))",
-                              retryAfter: until)
+            return .finished(await fail(Self.httpFailure(response, url: feed.url) + " (Retry-After: the host is left alone until \(ISO8601.string(until)))",
+                                        retryAfter: until))
         }
         if response.isNotModified {
             report.outcome = .notModified
             schedule = scheduled(schedule, observation: nil)
             try? await ingestor.record(feedID: feedID, result: "not_modified", error: nil, http: previous, schedule: schedule)
-            return report
+            return .finished(report)
         }
         guard response.isSuccess else {
-            return await fail(Self.httpFailure(response, url: feed.url))
+            return .finished(await fail(Self.httpFailure(response, url: feed.url)))
         }
         let applied: String?
         (schedule, applied) = RedirectPolicy.update(schedule, requested: requested, response: response)
@@ -296,7 +340,7 @@ extension IngestPass {
             report.outcome = .notModified
             schedule = scheduled(schedule, observation: nil)
             try? await ingestor.record(feedID: feedID, result: "not_modified", error: nil, http: http, schedule: schedule)
-            return report
+            return .finished(report)
         }
         let parsed: ParsedFeed
         let parseStarted = ContinuousClock.now
@@ -305,7 +349,7 @@ extension IngestPass {
             report.parseDuration = ContinuousClock.now - parseStarted
         } catch {
             report.parseDuration = ContinuousClock.now - parseStarted
-            return await fail("\(response.effectiveURL): \(error.description)")
+            return .finished(await fail("\(response.effectiveURL): \(error.description)"))
         }
         if parsed.bozo {
             let note = "malformed feed read in recovery mode: \(parsed.bozoReason ?? "unknown problem")"
@@ -319,22 +363,41 @@ extension IngestPass {
             (pages, report) = try await articlePages(for: feed, parsed: parsed, feedID: feedID, client: client, robots: robots,
                                                      ingestor: ingestor, report: report)
         } catch {
-            return await fail("state: \(error)")
+            return .finished(await fail("state: \(error)"))
         }
-        do {
-            let result = try await ingestor.ingest(feedID: feedID, source: (feed.name, feed.url), feed: parsed, http: http,
-                                                   pages: pages, report: report, previouslyRead: before.pollInterval != nil) { overflow in
+        return .parsed(ParsedPoll(
+            feed: feed, feedID: feedID, parsed: parsed, http: http, pages: pages, report: report,
+            previouslyRead: before.pollInterval != nil, before: before,
+            schedule: { overflow in
                 var next = scheduled(before, observation: .init(feed: parsed, freshnessLifetime: freshness, windowOverflow: overflow))
                 if overflow { next.windowOverflows += 1 }
                 return next
-            }
+            }))
+    }
+
+    /// Decides and stores a parsed poll's new stories (called in feed order, see `run`).
+    private func store(_ poll: ParsedPoll, ingestor: Ingestor) async -> FeedRunReport {
+        let feed = poll.feed
+        do {
+            let result = try await ingestor.ingest(feedID: poll.feedID, source: (feed.name, feed.url), feed: poll.parsed, http: poll.http,
+                                                   pages: poll.pages, report: poll.report, previouslyRead: poll.previouslyRead,
+                                                   schedule: poll.schedule)
             if result.windowOverflow {
                 logger.warning("window overflow: every entry was new, some may have been missed; polling this feed sooner", metadata: [
-                    "feed": "\(feed.name)", "url": "\(feed.url)", "entries": "\(parsed.entries.count)"])
+                    "feed": "\(feed.name)", "url": "\(feed.url)", "entries": "\(poll.parsed.entries.count)"])
             }
             return result
         } catch {
-            return await fail("storing stories failed: \(error)")
+            let message = "storing stories failed: \(error)"
+            var report = poll.report
+            report.outcome = .failed(message)
+            logger.error("feed failed", metadata: ["feed": "\(feed.name)", "url": "\(feed.url)", "reason": "\(message)"])
+            var next = poll.before
+            next.consecutiveErrors += 1
+            next.nextPollAt = clock().addingTimeInterval(Backoff.delay(
+                errors: next.consecutiveErrors, base: configuration.fetch.backoffBase, cap: configuration.fetch.maxBackoff, seed: feed.url))
+            try? await ingestor.record(feedID: poll.feedID, result: "error", error: message, http: nil, schedule: next)
+            return report
         }
     }
 

@@ -72,41 +72,61 @@ public struct FeedRunReport: Sendable, Equatable {
     }
 }
 
-/// The single owner of the state database and the corpus writer. Dedupe checks, file writes and
-/// state commits for one feed happen here in one step, so two feeds carrying the same story in
-/// the same pass cannot both store it.
+/// The single owner of the state database, the corpus writer and the `Deduplicator`. Dedupe
+/// decisions, file writes and state commits for one feed happen here in one step, so two feeds
+/// carrying the same story cannot both store it.
 actor Ingestor {
     private let state: StateStore
     private let writer: CorpusWriter
     private let canonicalizer: URLCanonicalizer
-    private let dedupe: DedupeSettings
-    private var nearIndex: SimHashIndex
-    private var leadIndex: SimHashIndex
-    private var events: EventGrouper
+    private var deduplicator: Deduplicator
     private let clock: @Sendable () -> Date
 
     init(statePath: String, corpusRoot: String, layout: CorpusLayout, dedupe: DedupeSettings,
          clock: @escaping @Sendable () -> Date) throws {
         state = try StateStore(path: statePath)
         writer = try CorpusWriter(root: corpusRoot, layout: layout)
-        self.dedupe = dedupe
         canonicalizer = dedupe.trackingParameters.map { URLCanonicalizer(trackingParameters: $0) } ?? URLCanonicalizer()
         self.clock = clock
-        // The near-duplicate index is rebuilt from the fingerprints in the state at start-up.
-        var wholeItems: [(id: Int64, fingerprint: UInt64)] = []
-        var leadItems: [(id: Int64, fingerprint: UInt64)] = []
-        try state.forEachSimHash { id, simhash, lead in
-            wholeItems.append((id, simhash))
-            if let lead { leadItems.append((id, lead)) }
-        }
-        nearIndex = SimHashIndex.build(maxDistance: dedupe.nearDuplicateDistance, wholeItems)
-        leadIndex = SimHashIndex.build(maxDistance: dedupe.nearDuplicateDistance, leadItems)
+        let rule = NearDuplicateRule(simhashDistance: dedupe.nearDuplicateDistance, jaccard: dedupe.nearDuplicateJaccard,
+                                     containment: dedupe.nearDuplicateContainment, keepLonger: dedupe.nearDuplicates == .keepLonger)
+        let stored = try Self.loadFingerprints(state: state, corpusRoot: corpusRoot)
         var grouper = EventGrouper(window: dedupe.eventWindowHours * 3600, threshold: dedupe.eventThreshold)
         let since = clock().addingTimeInterval(-4 * dedupe.eventWindowHours * 3600)
         for signature in try state.recentEventSignatures(since: since) {
             grouper.add(.init(id: signature.id, event: signature.event, terms: EventTerms(serialized: signature.terms), at: signature.at))
         }
-        events = grouper
+        deduplicator = Deduplicator(rule: rule, stored: stored, events: grouper)
+    }
+
+    /// The stored stories' fingerprints for the near-duplicate indexes. A story stored before
+    /// the state kept MinHash signatures (schema 4) gets its fingerprints computed from its file
+    /// once; a story whose file is gone is indexed without a signature (it never verifies).
+    private static func loadFingerprints(state: StateStore, corpusRoot: String) throws -> [Deduplicator.StoredFingerprint] {
+        var stored: [Deduplicator.StoredFingerprint] = []
+        var missing: [(index: Int, file: String)] = []
+        let empty = MinHashSignature(slots: [], shingleCount: 0)
+        try state.forEachFingerprint { row in
+            if let whole = row.minhash.flatMap({ MinHashSignature(bytes: $0) }),
+               let lead = row.leadMinhash.flatMap({ MinHashSignature(bytes: $0) }) {
+                stored.append(.init(id: row.id, simhash: row.simhash, signature: whole, leadSignature: lead))
+            } else {
+                missing.append((stored.count, row.file))
+                stored.append(.init(id: row.id, simhash: row.simhash, signature: empty, leadSignature: empty))
+            }
+        }
+        guard !missing.isEmpty else { return stored }
+        var updates: [(id: Int64, simhash: UInt64, minhash: [UInt8], leadMinhash: [UInt8])] = []
+        for (index, file) in missing {
+            guard let text = try? String(contentsOfFile: corpusRoot + "/" + file, encoding: .utf8) else { continue }
+            let fingerprint = TextFingerprint(story: StoryText(fileContents: text))
+            stored[index].simhash = fingerprint.simhash
+            stored[index].signature = fingerprint.signature
+            stored[index].leadSignature = fingerprint.leadSignature
+            updates.append((stored[index].id, fingerprint.simhash, fingerprint.signature.bytes, fingerprint.leadSignature.bytes))
+        }
+        try state.updateFingerprints(updates)
+        return stored
     }
 
     /// Cleans up after an interrupted run (see `CorpusWriter.reconcile`).
@@ -156,13 +176,16 @@ actor Ingestor {
 
     /// Stores the new entries of a parsed feed and records the poll.
     ///
-    /// Identity, in this order (the first that matches decides; see the README):
+    /// The entries are decided oldest first (see `chronological`) by the `Deduplicator`, whose
+    /// ladder is, the first that matches deciding (see the README):
     /// 1. the feed has seen the entry key before (guid/atom:id, else canonical link): skipped;
-    /// 2. the canonical link is a stored story's: duplicate `same_url`, not fetched again;
+    /// 2. the canonical link (or the page's canonical URL) is a stored story's: `same_url`;
     /// 3. a globally unique id (URL, URN, tag) is a stored story's from any feed: `same_id`;
     /// 4. the hash-normalised text is a stored story's: `same_text`;
-    /// 5. the SimHash is within the configured distance of a stored story's: `near_text` (or,
-    ///    with keep_longer, a fuller later version is stored and supersedes it).
+    /// 5. a verified near duplicate of a stored story: `near_text` (or, with keep_longer, a
+    ///    fuller later version is stored and supersedes it).
+    /// Then the files are written, the poll is committed, and only then do the new stories join
+    /// the indexes.
     func ingest(feedID: Int64, source: (name: String, url: String), feed: ParsedFeed, http: FeedHTTPState,
                 pages: [String: ExtractedArticle] = [:], report: FeedRunReport, previouslyRead: Bool,
                 schedule: @Sendable (_ windowOverflow: Bool) -> FeedSchedule) throws -> FeedRunReport {
@@ -174,140 +197,88 @@ actor Ingestor {
         let fresh = chronological(keyed.filter { !seen.contains($0.key) })
         report.newEntries = fresh.count
         report.windowOverflow = previouslyRead && keyed.count >= 2 && seen.isEmpty
-        var pending: [PendingStory] = []
-        var pendingKeys: [String] = []
-        var pendingExtras: [(eventTerms: String, supersedes: Int64?, leadSimHash: UInt64)] = []
-        var batchFingerprints: [TextFingerprint] = []
-        var batchURLs: [String: Int] = [:]
-        var duplicates: [DuplicateRecord] = []
-        var batchDuplicates: [(key: String, entry: FeedEntry, index: Int, reason: DuplicateReason, distance: Int?)] = []
+
+        let lookup = StateLookup(state: state)
+        var accepted: [(key: String, pending: PendingStory, story: IncomingStory, supersedes: StoredStoryRef?)] = []
+        var dropped: [(key: String, entry: FeedEntry, url: String?, reason: DuplicateReason, of: DuplicateTarget, near: NearMatch?)] = []
         var empty: [String] = []
-        func drop(_ key: String, _ entry: FeedEntry, _ url: String?, _ reason: DuplicateReason, of file: String, distance: Int? = nil) {
-            duplicates.append(DuplicateRecord(feedURL: source.url, entryKey: key, url: url, title: entry.title, reason: reason,
-                                              duplicateOf: file, distance: distance, detectedAt: fetched))
-        }
         for (key, entry) in fresh {
             let url = entry.link.map(canonicalizer.canonicalize)
-            if let url {
-                if let stored = try state.story(url: url) {
-                    drop(key, entry, url, .sameURL, of: stored.file)
-                    continue
-                }
-                if let index = batchURLs[url] {
-                    batchDuplicates.append((key, entry, index, .sameURL, nil))
-                    continue
-                }
-            }
-            if let id = entry.id, EntryIdentity.isGloballyUnique(id), let stored = try state.story(entryID: id) {
-                drop(key, entry, url, .sameID, of: stored.file)
-                continue
-            }
             var text = StoryBuilder.story(from: entry)
             var textSource = TextSource.feed
             let page = pages[key]
+            var urls = url.map { [$0] } ?? []
             if let page {
-                if let canonical = page.canonicalURL.map(canonicalizer.canonicalize), canonical != url,
-                   let stored = try state.story(url: canonical) {
-                    drop(key, entry, url, .sameURL, of: stored.file)
-                    continue
-                }
+                if let canonical = page.canonicalURL.map(canonicalizer.canonicalize), !urls.contains(canonical) { urls.append(canonical) }
                 (text, textSource) = FullTextRules.choose(feed: text, page: page)
             }
-            if text.isEmpty {
-                empty.append(key)
-                continue
-            }
-            let fingerprint = TextFingerprint(story: text)
-            if let stored = try state.story(sha256: fingerprint.sha256) {
-                drop(key, entry, url, .sameText, of: stored.file)
-                continue
-            }
-            if let index = batchFingerprints.firstIndex(where: { $0.sha256 == fingerprint.sha256 }) {
-                batchDuplicates.append((key, entry, index, .sameText, nil))
-                continue
-            }
-            var supersedes: (id: Int64, file: String, distance: Int)?
-            let candidates = [nearIndex.nearest(fingerprint.simhash), leadIndex.nearest(fingerprint.leadSimHash)].compactMap { $0 }
-            if let match = candidates.min(by: { $0.distance < $1.distance }), let stored = try state.story(id: match.id) {
-                if dedupe.nearDuplicates == .keepLonger, isFuller(text, than: stored.file) {
-                    supersedes = (stored.id, stored.file, match.distance)
-                } else {
-                    drop(key, entry, url, .nearText, of: stored.file, distance: match.distance)
-                    continue
-                }
-            }
-            if supersedes == nil, let index = batchFingerprints.firstIndex(where: {
-                $0.isNearDuplicate(of: fingerprint, distance: self.dedupe.nearDuplicateDistance)
-            }) {
-                let other = batchFingerprints[index]
-                let distance = min(SimHash.distance(other.simhash, fingerprint.simhash), SimHash.distance(other.leadSimHash, fingerprint.leadSimHash))
-                batchDuplicates.append((key, entry, index, .nearText, distance))
-                continue
-            }
-
             let published = entry.published ?? entry.updated ?? page?.published
-            let terms = EventTerms(story: text)
-            let (event, _) = events.assign(terms: terms, at: published ?? fetched, newEvent: "ev-" + fingerprint.nameTail)
-            events.add(.init(id: -1, event: event, terms: terms, at: published ?? fetched))
-            if let url { batchURLs[url] = pending.count }
-            batchFingerprints.append(fingerprint)
-            pendingKeys.append(key)
-            pendingExtras.append((terms.serialized, supersedes?.id, fingerprint.leadSimHash))
-            pending.append(PendingStory(
-                text: text,
-                record: StoryRecord(
+            let globalID = entry.id.flatMap { EntryIdentity.isGloballyUnique($0) ? $0 : nil }
+            let incoming = IncomingStory(text: text, fingerprint: TextFingerprint(story: text), urls: urls, globalID: globalID,
+                                         at: published ?? fetched)
+            switch try deduplicator.decide(incoming, lookup: lookup) {
+            case let .duplicate(reason, of, near):
+                dropped.append((key, entry, url, reason, of, near))
+            case .store where text.isEmpty:
+                empty.append(key)
+            case let .store(event, supersedes):
+                deduplicator.accept(incoming, event: event)
+                let fingerprint = incoming.fingerprint
+                let record = StoryRecord(
                     file: "", sha256: fingerprint.sha256, simhash: fingerprint.simhashHex, url: url, feed: source.name,
                     feedURL: source.url, entryID: entry.id, title: text.headline, published: published,
                     fetched: fetched, language: (textSource == .page ? page?.language : nil) ?? feed.language ?? page?.language,
-                    textSource: textSource, supersedes: supersedes?.file,
-                    nearDistance: supersedes?.distance, event: event,
-                    author: textSource == .page ? page?.author : nil, canonicalURL: page?.canonicalURL),
-                nameTail: fingerprint.nameTail))
+                    textSource: textSource, supersedes: supersedes?.0.file,
+                    nearDistance: supersedes?.1.distance, event: event,
+                    author: textSource == .page ? page?.author : nil, canonicalURL: page?.canonicalURL)
+                accepted.append((key, PendingStory(text: text, record: record, nameTail: fingerprint.nameTail), incoming, supersedes?.0))
+            }
         }
 
         let records: [StoryRecord]
         do {
-            records = try writer.write(pending, fetched: fetched)
+            records = try writer.write(accepted.map(\.pending), fetched: fetched)
         } catch {
             // Nothing of this poll is recorded, validators included, so every story is tried
             // again on the next poll.
+            deduplicator.discardBatch()
             report.outcome = .failed("\(error)")
             try state.commit(FeedPollCommit(feedID: feedID, polledAt: fetched, result: "error", error: "\(error)"))
             return report
         }
-        for duplicate in batchDuplicates {
-            duplicates.append(DuplicateRecord(feedURL: source.url, entryKey: duplicate.key,
-                                              url: duplicate.entry.link.map(canonicalizer.canonicalize), title: duplicate.entry.title,
-                                              reason: duplicate.reason, duplicateOf: records[duplicate.index].file,
-                                              distance: duplicate.distance, detectedAt: fetched))
-        }
-        var commit = FeedPollCommit(
-            feedID: feedID, polledAt: fetched, result: "ok", http: http,
-            stored: Array(zip(pendingKeys, records)).map { (entryKey: $0.0, record: $0.1) },
-            duplicates: duplicates, emptyEntryKeys: empty, schedule: schedule(report.windowOverflow))
-        commit.storedExtras = pendingExtras
-        try state.commit(commit)
-        // Only committed stories enter the near-duplicate index.
-        let ids = try state.storyIDs(files: records.map(\.file))
-        for (record, fingerprint) in zip(records, batchFingerprints) {
-            if let id = ids[record.file] {
-                nearIndex.insert(fingerprint.simhash, id: id)
-                leadIndex.insert(fingerprint.leadSimHash, id: id)
+        let duplicates = dropped.map { item in
+            let file: String
+            switch item.of {
+            case let .stored(story): file = story.file
+            case let .batch(index): file = records[index].file
             }
+            return DuplicateRecord(feedURL: source.url, entryKey: item.key, url: item.url, title: item.entry.title, reason: item.reason,
+                                   duplicateOf: file, distance: item.near?.distance,
+                                   similarity: item.near.map { max($0.jaccard, $0.containment) }, detectedAt: fetched)
         }
+        let stories = zip(accepted, records).map { item, record in
+            StoryCommit(entryKey: item.key, record: record, simhash: item.story.fingerprint.simhash,
+                        minhash: item.story.fingerprint.signature.bytes, leadMinhash: item.story.fingerprint.leadSignature.bytes,
+                        eventTerms: EventTerms(story: item.story.text).serialized, supersedes: item.supersedes?.id)
+        }
+        let ids: [Int64]
+        do {
+            ids = try state.commit(FeedPollCommit(feedID: feedID, polledAt: fetched, result: "ok", http: http, stored: stories,
+                                                  duplicates: duplicates, emptyEntryKeys: empty,
+                                                  schedule: schedule(report.windowOverflow)))
+        } catch {
+            // The files are on disk but not in the state: start-up reconciliation removes them.
+            deduplicator.discardBatch()
+            throw error
+        }
+        // Only committed stories join the near-duplicate indexes.
+        deduplicator.commit(ids: ids)
         report.stored = records.count
         report.storedFiles = records.map(\.file)
         report.duplicates = duplicates.count
         for duplicate in duplicates { report.duplicatesByReason[duplicate.reason.rawValue, default: 0] += 1 }
         report.publishToIngestLags = records.compactMap { record in record.published.map { max(0, fetched.timeIntervalSince($0)) } }
         return report
-    }
-
-    /// Whether `text` is at least 10 % longer than the stored story `file` (keep-longer policy).
-    private func isFuller(_ text: StoryText, than file: String) -> Bool {
-        let path = writer.root + "/" + file
-        guard let size = (try? FileManager.default.attributesOfItem(atPath: path)[.size]) as? NSNumber else { return false }
-        return Double(text.fileContents.utf8.count) > size.doubleValue * 1.1
     }
 
     /// Keys for every entry; a key repeated inside one document (publishers reuse GUIDs) is made
@@ -340,6 +311,16 @@ actor Ingestor {
         }
         return entries.reversed()
     }
+}
+
+/// The state as the deduplicator's exact-key lookup.
+struct StateLookup: StoredStoryLookup {
+    let state: StateStore
+
+    func story(url: String) throws -> StoredStoryRef? { try state.story(url: url) }
+    func story(entryID: String) throws -> StoredStoryRef? { try state.story(entryID: entryID) }
+    func story(sha256: String) throws -> StoredStoryRef? { try state.story(sha256: sha256) }
+    func story(id: Int64) throws -> StoredStoryRef? { try state.story(id: id) }
 }
 
 /// Hex SHA-256 of a byte buffer (for recognising an unchanged feed body).

@@ -18,6 +18,7 @@ enum SQLValue: Sendable, Equatable {
     case integer(Int64)
     case real(Double)
     case text(String)
+    case blob([UInt8])
 
     static func optional(_ text: String?) -> SQLValue { text.map(SQLValue.text) ?? .null }
     static func optional(_ date: Date?) -> SQLValue { date.map { .real($0.timeIntervalSince1970) } ?? .null }
@@ -83,6 +84,10 @@ final class SQLiteConnection {
             case let .integer(number): sqlite3_bind_int64(statement, position, number)
             case let .real(number): sqlite3_bind_double(statement, position, number)
             case let .text(text): sqlite3_bind_text(statement, position, text, -1, Self.transient)
+            case let .blob(bytes):
+                bytes.withUnsafeBytes { raw in
+                    _ = sqlite3_bind_blob(statement, position, raw.baseAddress, Int32(raw.count), Self.transient)
+                }
             }
         }
         var row: [SQLValue] = []
@@ -96,6 +101,13 @@ final class SQLiteConnection {
                 case SQLITE_INTEGER: row.append(.integer(sqlite3_column_int64(statement, column)))
                 case SQLITE_FLOAT: row.append(.real(sqlite3_column_double(statement, column)))
                 case SQLITE_TEXT: row.append(.text(String(cString: sqlite3_column_text(statement, column))))
+                case SQLITE_BLOB:
+                    let count = Int(sqlite3_column_bytes(statement, column))
+                    if count > 0, let bytes = sqlite3_column_blob(statement, column) {
+                        row.append(.blob(Array(UnsafeRawBufferPointer(start: bytes, count: count))))
+                    } else {
+                        row.append(.blob([]))
+                    }
                 default: row.append(.null)
                 }
             }
@@ -136,6 +148,7 @@ final class SQLiteConnection {
 extension SQLValue {
     var int: Int64? { if case let .integer(value) = self { return value }; return nil }
     var string: String? { if case let .text(value) = self { return value }; return nil }
+    var bytes: [UInt8]? { if case let .blob(value) = self { return value }; return nil }
     var double: Double? {
         switch self {
         case let .real(value): return value

@@ -97,23 +97,6 @@ public struct FeedPollStatus: Sendable, Equatable {
 }
 
 /// A stored story as the state knows it.
-public struct StoredStoryRef: Sendable, Equatable {
-    public var id: Int64
-    public var file: String
-}
-
-/// Why an entry was not stored although it was new.
-public enum DuplicateReason: String, Sendable, Codable {
-    /// The same globally unique entry id (a URL, URN or tag id) as a stored story from any feed.
-    case sameID = "same_id"
-    /// The same canonical article URL as a stored story.
-    case sameURL = "same_url"
-    /// Same SHA-256 of the normalised text as a stored story.
-    case sameText = "same_text"
-    /// SimHash within the configured Hamming distance of a stored story (`distance` says how far).
-    case nearText = "near_text"
-}
-
 /// A dropped duplicate, traceable to the story it duplicates.
 public struct DuplicateRecord: Sendable, Equatable {
     public var feedURL: String
@@ -124,11 +107,14 @@ public struct DuplicateRecord: Sendable, Equatable {
     public var duplicateOf: String
     /// Hamming distance of the SimHashes, for `nearText`.
     public var distance: Int?
+    /// The verified similarity (estimated shingle Jaccard or containment), for `nearText`.
+    public var similarity: Double?
     public var detectedAt: Date
 
     public init(feedURL: String, entryKey: String, url: String?, title: String?, reason: DuplicateReason, duplicateOf: String,
-                distance: Int? = nil, detectedAt: Date) {
+                distance: Int? = nil, similarity: Double? = nil, detectedAt: Date) {
         self.distance = distance
+        self.similarity = similarity
         self.feedURL = feedURL
         self.entryKey = entryKey
         self.url = url
@@ -136,6 +122,32 @@ public struct DuplicateRecord: Sendable, Equatable {
         self.reason = reason
         self.duplicateOf = duplicateOf
         self.detectedAt = detectedAt
+    }
+}
+
+/// One story a poll stores: its manifest record (the file is written), the entry it came from,
+/// and what the dedupe stage needs of it later.
+public struct StoryCommit: Sendable {
+    public var entryKey: String
+    public var record: StoryRecord
+    public var simhash: UInt64
+    /// Serialised MinHash signatures (`MinHashSignature.bytes`) of the whole text and its lead.
+    public var minhash: [UInt8]
+    public var leadMinhash: [UInt8]
+    /// The terms its event was decided on (`EventTerms.serialized`).
+    public var eventTerms: String
+    /// The stored story it supersedes (keep-longer near duplicates).
+    public var supersedes: Int64?
+
+    public init(entryKey: String, record: StoryRecord, simhash: UInt64, minhash: [UInt8], leadMinhash: [UInt8],
+                eventTerms: String, supersedes: Int64?) {
+        self.entryKey = entryKey
+        self.record = record
+        self.simhash = simhash
+        self.minhash = minhash
+        self.leadMinhash = leadMinhash
+        self.eventTerms = eventTerms
+        self.supersedes = supersedes
     }
 }
 
@@ -148,10 +160,7 @@ public struct FeedPollCommit: Sendable {
     public var result: String
     public var error: String?
     public var http: FeedHTTPState?
-    public var stored: [(entryKey: String, record: StoryRecord)]
-    /// Per stored story (same order): the terms its event was decided on, and the id of the
-    /// story it supersedes (keep-longer near duplicates).
-    public var storedExtras: [(eventTerms: String, supersedes: Int64?, leadSimHash: UInt64)] = []
+    public var stored: [StoryCommit]
     public var duplicates: [DuplicateRecord]
     /// New entries that gave no text at all; remembered so they are not reconsidered.
     public var emptyEntryKeys: [String]
@@ -159,7 +168,7 @@ public struct FeedPollCommit: Sendable {
     public var schedule: FeedSchedule?
 
     public init(feedID: Int64, polledAt: Date, result: String, error: String? = nil, http: FeedHTTPState? = nil,
-                stored: [(entryKey: String, record: StoryRecord)] = [], duplicates: [DuplicateRecord] = [],
+                stored: [StoryCommit] = [], duplicates: [DuplicateRecord] = [],
                 emptyEntryKeys: [String] = [], schedule: FeedSchedule? = nil) {
         self.schedule = schedule
         self.feedID = feedID
@@ -176,7 +185,7 @@ public struct FeedPollCommit: Sendable {
 /// The persistent state: feeds, seen entries, stored stories and dropped duplicates, in one
 /// SQLite file in WAL mode. One owner at a time (the process holds the state lock).
 public final class StateStore {
-    static let schemaVersion: Int64 = 4
+    static let schemaVersion: Int64 = 5
     private let db: SQLiteConnection
     public let path: String
 
@@ -237,6 +246,18 @@ public final class StateStore {
                     ALTER TABLE feeds ADD COLUMN poll_interval REAL;
                     ALTER TABLE feeds ADD COLUMN window_overflows INTEGER NOT NULL DEFAULT 0;
                     PRAGMA user_version = 4;
+                    """)
+            }
+        }
+        if version < 5 {
+            // MinHash signatures for verified near duplicates; the SimHash of stories stored
+            // before is recomputed from their files (see `storiesNeedingFingerprints`).
+            try db.transaction { () throws(StateStoreError) in
+                try db.execute("""
+                    ALTER TABLE stories ADD COLUMN minhash BLOB;
+                    ALTER TABLE stories ADD COLUMN lead_minhash BLOB;
+                    ALTER TABLE duplicates ADD COLUMN similarity REAL;
+                    PRAGMA user_version = 5;
                     """)
             }
         }
@@ -382,12 +403,33 @@ public final class StateStore {
         return StoredStoryRef(id: id, file: file)
     }
 
-    /// Calls `body` with every stored story's id, SimHash and lead SimHash, in storing order
-    /// (for the near-duplicate index at start-up).
-    public func forEachSimHash(_ body: (Int64, UInt64, UInt64?) -> Void) throws(StateStoreError) {
-        try db.forEachRow("SELECT id, simhash, lead_simhash FROM stories ORDER BY id") { row in
-            if let id = row[0].int, let value = row[1].int {
-                body(id, UInt64(bitPattern: value), row[2].int.map { UInt64(bitPattern: $0) })
+    /// A stored story's near-duplicate fingerprints as the state holds them.
+    public struct StoredFingerprints: Sendable {
+        public var id: Int64
+        public var file: String
+        public var simhash: UInt64
+        /// Serialised MinHash signatures; nil for a story stored before schema version 5.
+        public var minhash: [UInt8]?
+        public var leadMinhash: [UInt8]?
+    }
+
+    /// Calls `body` with every stored story's fingerprints, in storing order (for the
+    /// near-duplicate indexes at start-up).
+    public func forEachFingerprint(_ body: (StoredFingerprints) -> Void) throws(StateStoreError) {
+        try db.forEachRow("SELECT id, file, simhash, minhash, lead_minhash FROM stories ORDER BY id") { row in
+            if let id = row[0].int, let file = row[1].string, let value = row[2].int {
+                body(StoredFingerprints(id: id, file: file, simhash: UInt64(bitPattern: value), minhash: row[3].bytes, leadMinhash: row[4].bytes))
+            }
+        }
+    }
+
+    /// Replaces stories' fingerprints (stories stored before schema version 5 get theirs
+    /// computed from their files once), in one transaction.
+    public func updateFingerprints(_ rows: [(id: Int64, simhash: UInt64, minhash: [UInt8], leadMinhash: [UInt8])]) throws(StateStoreError) {
+        try db.transaction { () throws(StateStoreError) in
+            for row in rows {
+                try db.query("UPDATE stories SET simhash = ?, minhash = ?, lead_minhash = ? WHERE id = ?",
+                             [.integer(Int64(bitPattern: row.simhash)), .blob(row.minhash), .blob(row.leadMinhash), .integer(row.id)])
             }
         }
     }
@@ -443,7 +485,7 @@ public final class StateStore {
     /// Every dropped duplicate, oldest first, optionally only those detected since `since`.
     public func duplicates(since: Date? = nil) throws(StateStoreError) -> [DuplicateRecord] {
         let rows = try db.query("""
-            SELECT f.url, d.entry_key, d.url, d.title, d.reason, s.file, d.detected_at, d.distance
+            SELECT f.url, d.entry_key, d.url, d.title, d.reason, s.file, d.detected_at, d.distance, d.similarity
             FROM duplicates d JOIN feeds f ON f.id = d.feed_id JOIN stories s ON s.id = d.duplicate_of
             WHERE d.detected_at >= ? ORDER BY d.id
             """, [.real(since?.timeIntervalSince1970 ?? 0)])
@@ -451,7 +493,7 @@ public final class StateStore {
             guard let feed = row[0].string, let key = row[1].string, let reason = row[4].string.flatMap(DuplicateReason.init(rawValue:)),
                   let of = row[5].string, let at = row[6].date else { return nil }
             return DuplicateRecord(feedURL: feed, entryKey: key, url: row[2].string, title: row[3].string, reason: reason, duplicateOf: of,
-                                   distance: row[7].int.map(Int.init), detectedAt: at)
+                                   distance: row[7].int.map(Int.init), similarity: row[8].double, detectedAt: at)
         }
     }
 
@@ -504,36 +546,41 @@ public final class StateStore {
         return ids
     }
 
-    /// Records one poll and everything it stored, in one transaction.
-    public func commit(_ poll: FeedPollCommit) throws(StateStoreError) {
-        try db.transaction { () throws(StateStoreError) in
+    /// Records one poll and everything it stored, in one transaction; returns the new stories'
+    /// ids, in the order of `poll.stored`.
+    @discardableResult
+    public func commit(_ poll: FeedPollCommit) throws(StateStoreError) -> [Int64] {
+        try db.transaction { () throws(StateStoreError) -> [Int64] in
             let at = SQLValue.real(poll.polledAt.timeIntervalSince1970)
-            for (index, (key, record)) in poll.stored.enumerated() {
-                let extras = index < poll.storedExtras.count ? poll.storedExtras[index] : (eventTerms: "", supersedes: nil, leadSimHash: 0)
+            var ids: [Int64] = []
+            for story in poll.stored {
+                let record = story.record
                 try db.query("""
                     INSERT INTO stories(file, sha256, simhash, url, feed_id, entry_key, title, published_at, fetched_at, manifest_line,
-                                        entry_id, event, event_terms, supersedes, lead_simhash)
-                    VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                                        entry_id, event, event_terms, supersedes, minhash, lead_minhash)
+                    VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                     """, [
-                        .text(record.file), .text(record.sha256), .integer(Int64(bitPattern: UInt64(record.simhash, radix: 16) ?? 0)),
-                        .optional(record.url), .integer(poll.feedID), .text(key), .text(record.title),
+                        .text(record.file), .text(record.sha256), .integer(Int64(bitPattern: story.simhash)),
+                        .optional(record.url), .integer(poll.feedID), .text(story.entryKey), .text(record.title),
                         .optional(record.published), .real(record.fetched.timeIntervalSince1970),
-                        .text((try? record.jsonLine()) ?? ""),
-                        .optional(record.entryID), .optional(record.event), .text(extras.eventTerms),
-                        extras.supersedes.map(SQLValue.integer) ?? .null, .integer(Int64(bitPattern: extras.leadSimHash)),
+                        .text(try Self.manifestLine(record, path: path)),
+                        .optional(record.entryID), .optional(record.event), .text(story.eventTerms),
+                        story.supersedes.map(SQLValue.integer) ?? .null, .blob(story.minhash), .blob(story.leadMinhash),
                     ])
                 let storyID = db.lastInsertRowID
+                ids.append(storyID)
                 try db.query("INSERT OR REPLACE INTO entries(feed_id, entry_key, first_seen_at, outcome, story_id) VALUES(?, ?, ?, 'stored', ?)",
-                             [.integer(poll.feedID), .text(key), at, .integer(storyID)])
+                             [.integer(poll.feedID), .text(story.entryKey), at, .integer(storyID)])
             }
             for duplicate in poll.duplicates {
                 guard let original = try db.query("SELECT id FROM stories WHERE file = ?", [.text(duplicate.duplicateOf)]).first?.first?.int else {
                     throw StateStoreError(path: path, operation: "record duplicate", message: "story \(duplicate.duplicateOf) is not in the state")
                 }
-                try db.query("INSERT INTO duplicates(feed_id, entry_key, url, title, reason, duplicate_of, detected_at, distance) VALUES(?, ?, ?, ?, ?, ?, ?, ?)",
+                try db.query("INSERT INTO duplicates(feed_id, entry_key, url, title, reason, duplicate_of, detected_at, distance, similarity) VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?)",
                              [.integer(poll.feedID), .text(duplicate.entryKey), .optional(duplicate.url), .optional(duplicate.title),
                               .text(duplicate.reason.rawValue), .integer(original), .real(duplicate.detectedAt.timeIntervalSince1970),
-                              duplicate.distance.map { SQLValue.integer(Int64($0)) } ?? .null])
+                              duplicate.distance.map { SQLValue.integer(Int64($0)) } ?? .null,
+                              duplicate.similarity.map(SQLValue.real) ?? .null])
                 try db.query("INSERT OR REPLACE INTO entries(feed_id, entry_key, first_seen_at, outcome, story_id) VALUES(?, ?, ?, 'duplicate', ?)",
                              [.integer(poll.feedID), .text(duplicate.entryKey), at, .integer(original)])
             }
@@ -565,6 +612,15 @@ public final class StateStore {
                 try db.query("UPDATE feeds SET etag = ?, last_modified = ?, body_sha256 = ? WHERE id = ?",
                              [.optional(http.etag), .optional(http.lastModified), .optional(http.bodySHA256), .integer(poll.feedID)])
             }
+            return ids
+        }
+    }
+
+    private static func manifestLine(_ record: StoryRecord, path: String) throws(StateStoreError) -> String {
+        do {
+            return try record.jsonLine()
+        } catch {
+            throw StateStoreError(path: path, operation: "encode the manifest line of \(record.file)", message: "\(error)")
         }
     }
 }

@@ -14,7 +14,7 @@ struct DedupeEvalCommand: ParsableCommand {
     @Argument(help: "JSON: {\"texts\": {ID: {\"headline\", \"paragraphs\"}}, \"near_pairs\": [[A, B, true|false]], \"event_pairs\": [[A, B, true|false]]}")
     var file: String
 
-    @Option(help: "SimHash Hamming distance for near duplicates.")
+    @Option(help: "SimHash Hamming distance for near-duplicate candidates.")
     var distance: Int = 3
 
     @Option(help: "Event similarity threshold.")
@@ -60,9 +60,10 @@ struct DedupeEvalCommand: ParsableCommand {
             print(String(format: "%@: precision %.4f  recall %.4f  (tp %d, fp %d, fn %d, tn %d)", name, precision, recall, tp, fp, fn, tn))
             if showErrors { errors.prefix(1000).forEach { print("  " + $0) } }
         }
+        let deduplicator = Deduplicator(rule: NearDuplicateRule(simhashDistance: distance), stored: [], events: EventGrouper())
         score("near-duplicate", root["near_pairs"] as? [[Any]] ?? []) { a, b in
             guard let x = fingerprints[a], let y = fingerprints[b] else { return false }
-            return x.isNearDuplicate(of: y, distance: distance)
+            return x.sha256 == y.sha256 || deduplicator.nearMatch(x, y) != nil
         }
         score("same event", root["event_pairs"] as? [[Any]] ?? []) { a, b in
             guard let x = terms[a], let y = terms[b] else { return false }

@@ -1,0 +1,300 @@
+import FeedModel
+import Foundation
+
+/// Where the deduplicator looks up the stored stories by exact keys (the state database).
+public protocol StoredStoryLookup {
+    func story(url: String) throws -> StoredStoryRef?
+    func story(entryID: String) throws -> StoredStoryRef?
+    func story(sha256: String) throws -> StoredStoryRef?
+    func story(id: Int64) throws -> StoredStoryRef?
+}
+
+/// A new story as it reaches the dedupe stage: its text, fingerprints and identity.
+public struct IncomingStory: Sendable {
+    public var text: StoryText
+    public var fingerprint: TextFingerprint
+    /// Canonical URLs the story is known by (the entry's link, the page's canonical URL).
+    public var urls: [String]
+    /// The entry's id when it is globally unique (a URL, URN or tag id).
+    public var globalID: String?
+    /// Publication date, else the time it was fetched: the event window is measured on it.
+    public var at: Date
+
+    public init(text: StoryText, fingerprint: TextFingerprint, urls: [String], globalID: String?, at: Date) {
+        self.text = text
+        self.fingerprint = fingerprint
+        self.urls = urls
+        self.globalID = globalID
+        self.at = at
+    }
+}
+
+/// The story a duplicate duplicates: a stored one, or one accepted earlier in the same batch.
+public enum DuplicateTarget: Sendable, Equatable {
+    case stored(StoredStoryRef)
+    /// Index into the batch's accepted stories.
+    case batch(Int)
+}
+
+/// How close a verified near duplicate is.
+public struct NearMatch: Sendable, Equatable {
+    /// Estimated Jaccard similarity of the two texts' five-word shingle sets.
+    public var jaccard: Double
+    /// Estimated share of the shorter text's shingles found in the longer one.
+    public var containment: Double
+    /// Hamming distance of the two SimHashes (informative: candidates are found by MinHash bands
+    /// as well as by SimHash).
+    public var distance: Int
+}
+
+/// What the dedupe stage decided for one story.
+public enum DedupeDecision: Sendable, Equatable {
+    /// Store it. `event` groups it with distinct stories on the same event; `supersedes` is the
+    /// stored shorter version it replaces under the keep-longer policy.
+    case store(event: String, supersedes: (StoredStoryRef, NearMatch)?)
+    case duplicate(reason: DuplicateReason, of: DuplicateTarget, near: NearMatch?)
+
+    public static func == (lhs: DedupeDecision, rhs: DedupeDecision) -> Bool {
+        switch (lhs, rhs) {
+        case let (.store(a, x), .store(b, y)): return a == b && x?.0 == y?.0 && x?.1 == y?.1
+        case let (.duplicate(a, b, c), .duplicate(d, e, f)): return a == d && b == e && c == f
+        default: return false
+        }
+    }
+}
+
+/// Thresholds of the near-duplicate decision (`dedupe:` in the config).
+public struct NearDuplicateRule: Sendable, Equatable {
+    /// SimHash Hamming distance within which a stored story is a candidate.
+    public var simhashDistance: Int
+    /// Estimated shingle Jaccard at or above which a candidate is a near duplicate.
+    public var jaccard: Double
+    /// Estimated containment of the shorter text in the longer at or above which a candidate is
+    /// a near duplicate (a truncated copy or a teaser).
+    public var containment: Double
+    /// Keep a later, fuller version (at least 10 % more shingles) instead of dropping it.
+    public var keepLonger: Bool
+
+    public init(simhashDistance: Int = 3, jaccard: Double = 0.6, containment: Double = 0.8, keepLonger: Bool = false) {
+        self.simhashDistance = simhashDistance
+        self.jaccard = jaccard
+        self.containment = containment
+        self.keepLonger = keepLonger
+    }
+}
+
+/// The single owner of the dedupe decision: the ladder of identity checks (same URL, same id,
+/// same text, near text), the near-duplicate indexes and the event grouper.
+///
+/// Near duplicates: candidates come from three indexes (MinHash bands of the whole text and of
+/// its lead, and the SimHash within `simhashDistance`); each candidate is verified on the
+/// MinHash signatures before anything is dropped, so a hash collision alone never drops a story.
+/// Lookups cost the candidates they find, never a scan of the stored stories.
+///
+/// Use: `decide` each story of a batch in a fixed order, `accept` the ones that are stored, then
+/// after the state commit `commit(ids:)` (or `discardBatch()` when the commit failed).
+public struct Deduplicator: Sendable {
+    public let rule: NearDuplicateRule
+    private var simhashes: SimHashIndex
+    private var wholeBands = BandIndex(bands: 16, rows: 4)
+    private var leadBands = BandIndex(bands: 6, rows: 4)
+    /// Per position: the story's id, its signatures (flat) and shingle counts.
+    private var ids: [Int64] = []
+    private var wholeSlots: [UInt16] = []
+    private var leadSlots: [UInt16] = []
+    private var wholeCounts: [Int32] = []
+    private var leadCounts: [Int32] = []
+    private var hashes: [UInt64] = []
+    private var events: EventGrouper
+    private var batch: [(story: IncomingStory, event: String)] = []
+
+    /// A stored story's fingerprints, as loaded from the state at start-up.
+    public struct StoredFingerprint: Sendable {
+        public var id: Int64
+        public var simhash: UInt64
+        public var signature: MinHashSignature
+        public var leadSignature: MinHashSignature
+
+        public init(id: Int64, simhash: UInt64, signature: MinHashSignature, leadSignature: MinHashSignature) {
+            self.id = id
+            self.simhash = simhash
+            self.signature = signature
+            self.leadSignature = leadSignature
+        }
+    }
+
+    /// A deduplicator over the stored stories' fingerprints (in storing order) and the recent
+    /// stories' events.
+    public init(rule: NearDuplicateRule, stored: [StoredFingerprint], events: EventGrouper) {
+        self.rule = rule
+        self.events = events
+        simhashes = SimHashIndex(maxDistance: rule.simhashDistance)
+        wholeBands = BandIndex(bands: 16, rows: 4, capacity: stored.count)
+        leadBands = BandIndex(bands: 6, rows: 4, capacity: stored.count)
+        ids.reserveCapacity(stored.count)
+        for item in stored { appendSignatures(id: item.id, simhash: item.simhash, item.signature, item.leadSignature) }
+        simhashes = SimHashIndex.build(maxDistance: rule.simhashDistance, hashes.enumerated().map { (id: Int64($0.offset), fingerprint: $0.element) })
+    }
+
+    /// Stories indexed.
+    public var count: Int { ids.count }
+    /// The event grouper (for diagnostics and tests).
+    public var eventGrouper: EventGrouper { events }
+
+    /// Decides one story against the stored stories and the batch accepted so far.
+    public func decide(_ story: IncomingStory, lookup: some StoredStoryLookup) throws -> DedupeDecision {
+        for url in story.urls {
+            if let stored = try lookup.story(url: url) { return .duplicate(reason: .sameURL, of: .stored(stored), near: nil) }
+            if let index = batch.firstIndex(where: { $0.story.urls.contains(url) }) {
+                return .duplicate(reason: .sameURL, of: .batch(index), near: nil)
+            }
+        }
+        if let id = story.globalID {
+            if let stored = try lookup.story(entryID: id) { return .duplicate(reason: .sameID, of: .stored(stored), near: nil) }
+            if let index = batch.firstIndex(where: { $0.story.globalID == id }) {
+                return .duplicate(reason: .sameID, of: .batch(index), near: nil)
+            }
+        }
+        let fingerprint = story.fingerprint
+        if let stored = try lookup.story(sha256: fingerprint.sha256) {
+            return .duplicate(reason: .sameText, of: .stored(stored), near: nil)
+        }
+        if let index = batch.firstIndex(where: { $0.story.fingerprint.sha256 == fingerprint.sha256 }) {
+            return .duplicate(reason: .sameText, of: .batch(index), near: nil)
+        }
+
+        var supersedes: (StoredStoryRef, NearMatch)?
+        if let (position, match) = nearestStored(fingerprint), let stored = try lookup.story(id: ids[position]) {
+            if rule.keepLonger, fingerprint.signature.shingleCount * 10 > Int(wholeCounts[position]) * 11 {
+                supersedes = (stored, match)
+            } else {
+                return .duplicate(reason: .nearText, of: .stored(stored), near: match)
+            }
+        }
+        if supersedes == nil {
+            for (index, item) in batch.enumerated() {
+                if let match = verify(fingerprint, item.story.fingerprint) {
+                    return .duplicate(reason: .nearText, of: .batch(index), near: match)
+                }
+            }
+        }
+        let (event, _) = events.assign(terms: EventTerms(story: story.text), at: story.at, newEvent: "ev-" + fingerprint.nameTail)
+        return .store(event: event, supersedes: supersedes)
+    }
+
+    /// Adds a story decided `.store` to the batch (it is now a duplicate target for the rest of
+    /// the batch, and a member of its event).
+    public mutating func accept(_ story: IncomingStory, event: String) {
+        batch.append((story, event))
+        events.add(.init(id: -1, event: event, terms: EventTerms(story: story.text), at: story.at))
+    }
+
+    /// The batch is committed: its stories, with the ids the state gave them, join the indexes.
+    public mutating func commit(ids newIDs: [Int64]) {
+        precondition(newIDs.count == batch.count, "one id per accepted story")
+        for (id, item) in zip(newIDs, batch) {
+            let fingerprint = item.story.fingerprint
+            let position = appendSignatures(id: id, simhash: fingerprint.simhash, fingerprint.signature, fingerprint.leadSignature)
+            simhashes.insert(fingerprint.simhash, id: Int64(position))
+        }
+        batch.removeAll()
+    }
+
+    /// The batch was not committed (a write failed): forget it, so its stories are decided again.
+    public mutating func discardBatch() {
+        batch.removeAll()
+    }
+
+    /// Forgets event members too old to match (see `EventGrouper.prune`).
+    public mutating func pruneEvents(before now: Date) {
+        events.prune(before: now)
+    }
+
+    /// The stored story `fingerprint` is a verified near duplicate of, if any: its id and how
+    /// close it is (for diagnostics and benchmarks; `decide` runs the whole ladder).
+    public func nearDuplicate(of fingerprint: TextFingerprint) -> (id: Int64, match: NearMatch)? {
+        nearestStored(fingerprint).map { (ids[$0.0], $0.1) }
+    }
+
+    /// Whether `a` and `b` verify as near duplicates under the rule, and how close they are.
+    public func nearMatch(_ a: TextFingerprint, _ b: TextFingerprint) -> NearMatch? {
+        verify(a, b)
+    }
+
+    /// Bytes held by the indexes and signatures (for benchmarks).
+    public var memoryBytes: Int {
+        wholeBands.memoryBytes + leadBands.memoryBytes + ids.count * 8 + hashes.count * 8 + wholeSlots.count * 2
+            + leadSlots.count * 2 + wholeCounts.count * 4 + leadCounts.count * 4 + simhashes.count * (8 + 4 * (rule.simhashDistance + 1) + 8)
+    }
+
+    /// The candidate stored story that verifies as the closest near duplicate (highest Jaccard,
+    /// ties to the earliest stored), if any.
+    func nearestStored(_ fingerprint: TextFingerprint) -> (Int, NearMatch)? {
+        var candidates = Set<Int32>()
+        candidates.formUnion(wholeBands.candidates(fingerprint.signature))
+        candidates.formUnion(leadBands.candidates(fingerprint.leadSignature))
+        for match in simhashes.matches(fingerprint.simhash) { candidates.insert(Int32(match.id)) }
+        var best: (Int, NearMatch)?
+        for position in candidates.sorted() {
+            let stored = storedFingerprint(at: Int(position))
+            guard let match = verify(fingerprint, stored) else { continue }
+            if best == nil || match.jaccard > best!.1.jaccard { best = (Int(position), match) }
+        }
+        return best
+    }
+
+    /// The verification: `nil` unless the signatures show a near duplicate.
+    /// - Jaccard of the whole texts at or above `rule.jaccard`; or
+    /// - containment of the shorter in the longer at or above `rule.containment`, estimated on
+    ///   the whole texts when the shorter has at least a fifth of the longer's shingles (below
+    ///   that the estimate is too noisy), and on the leads when the shorter is no longer than a
+    ///   lead (a teaser); or
+    /// - a shorter text longer than a lead whose lead is contained in the other's lead and whose
+    ///   whole text is at least half contained (a truncated copy).
+    func verify(_ a: TextFingerprint, _ b: TextFingerprint) -> NearMatch? {
+        guard a.signature.shingleCount > 0, b.signature.shingleCount > 0 else { return nil }
+        let jaccard = a.signature.jaccard(b.signature)
+        let distance = SimHash.distance(a.simhash, b.simhash)
+        let containment = a.signature.containment(b.signature, jaccard: jaccard)
+        if jaccard >= rule.jaccard { return NearMatch(jaccard: jaccard, containment: containment, distance: distance) }
+        let shorter = min(a.signature.shingleCount, b.signature.shingleCount)
+        let longer = max(a.signature.shingleCount, b.signature.shingleCount)
+        guard shorter > 0 else { return nil }
+        if shorter * 5 >= longer, containment >= rule.containment {
+            return NearMatch(jaccard: jaccard, containment: containment, distance: distance)
+        }
+        let leadContainment = a.leadSignature.containment(b.leadSignature)
+        guard leadContainment >= rule.containment else { return nil }
+        if shorter <= TextFingerprint.leadWords || containment >= 0.5 {
+            return NearMatch(jaccard: jaccard, containment: max(containment, leadContainment), distance: distance)
+        }
+        return nil
+    }
+
+    private func storedFingerprint(at position: Int) -> TextFingerprint {
+        let whole = MinHashSignature(slots: Array(wholeSlots[position * MinHashSignature.wholeSlots..<(position + 1) * MinHashSignature.wholeSlots]),
+                                     shingleCount: Int(wholeCounts[position]))
+        let lead = MinHashSignature(slots: Array(leadSlots[position * MinHashSignature.leadSlots..<(position + 1) * MinHashSignature.leadSlots]),
+                                    shingleCount: Int(leadCounts[position]))
+        return TextFingerprint(sha256: "", simhash: hashes[position], signature: whole, leadSignature: lead)
+    }
+
+    @discardableResult
+    private mutating func appendSignatures(id: Int64, simhash: UInt64, _ whole: MinHashSignature, _ lead: MinHashSignature) -> Int {
+        let position = ids.count
+        ids.append(id)
+        hashes.append(simhash)
+        wholeSlots.append(contentsOf: Self.padded(whole.slots, MinHashSignature.wholeSlots))
+        leadSlots.append(contentsOf: Self.padded(lead.slots, MinHashSignature.leadSlots))
+        wholeCounts.append(Int32(clamping: whole.shingleCount))
+        leadCounts.append(Int32(clamping: lead.shingleCount))
+        wholeBands.insert(whole)
+        leadBands.insert(lead)
+        return position
+    }
+
+    /// An empty text's signature has no slots: padded with zeros it never verifies (count 0).
+    private static func padded(_ slots: [UInt16], _ count: Int) -> [UInt16] {
+        slots.count == count ? slots : Array(slots.prefix(count)) + [UInt16](repeating: 0, count: max(0, count - slots.count))
+    }
+}

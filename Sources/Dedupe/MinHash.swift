@@ -1,0 +1,234 @@
+/// Word shingles of hash-normalised text: every run of `size` consecutive words, hashed to 64 bits.
+///
+/// Five-word shingles: two unrelated news stories share almost none (measured on 4,500 generated
+/// wire stories built from one shared phrase book: mean Jaccard 0.03, maximum 0.06), while a
+/// lightly edited copy keeps nearly all (0.95 and more).
+public enum Shingles {
+    public static let size = 5
+
+    /// The distinct shingle hashes of `words` (a text shorter than `size` words is one shingle).
+    public static func hashes<Words: Collection>(_ words: Words) -> [UInt64] where Words.Element: StringProtocol {
+        let wordHashes = words.map(wordHash)
+        guard !wordHashes.isEmpty else { return [] }
+        let count = max(1, wordHashes.count - size + 1)
+        var result: [UInt64] = []
+        result.reserveCapacity(count)
+        var seen = Set<UInt64>(minimumCapacity: count)
+        for start in 0..<count {
+            var hash: UInt64 = 0x243F_6A88_85A3_08D3
+            for index in start..<min(wordHashes.count, start + size) {
+                hash = mix(hash ^ wordHashes[index])
+            }
+            if seen.insert(hash).inserted { result.append(hash) }
+        }
+        return result
+    }
+
+    static func wordHash<Word: StringProtocol>(_ word: Word) -> UInt64 {
+        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+        for byte in word.utf8 {
+            hash ^= UInt64(byte)
+            hash = hash &* 0x0000_0100_0000_01B3
+        }
+        return hash
+    }
+
+    /// splitmix64's finaliser: a cheap, well-mixed 64-bit permutation.
+    @inline(__always)
+    static func mix(_ value: UInt64) -> UInt64 {
+        var z = value &+ 0x9E37_79B9_7F4A_7C15
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+}
+
+/// A MinHash signature of a shingle set (Broder, 1997): for each of `slots` hash functions the
+/// smallest value over the set, of which the low 16 bits are kept (b-bit MinHash, Li and König,
+/// 2010). The share of equal slots of two signatures estimates the Jaccard similarity of the two
+/// sets; with the set sizes it also estimates how much of the smaller set the larger contains.
+public struct MinHashSignature: Sendable, Equatable {
+    /// The low 16 bits of each slot's minimum; empty for an empty set.
+    public var slots: [UInt16]
+    /// Distinct shingles in the set.
+    public var shingleCount: Int
+
+    public init(slots: [UInt16], shingleCount: Int) {
+        self.slots = slots
+        self.shingleCount = shingleCount
+    }
+
+    /// The signature of `shingles` with `slotCount` hash functions.
+    public init(shingles: [UInt64], slotCount: Int) {
+        shingleCount = shingles.count
+        guard !shingles.isEmpty else {
+            slots = []
+            return
+        }
+        var minima = [UInt64](repeating: .max, count: slotCount)
+        minima.withUnsafeMutableBufferPointer { minima in
+            for shingle in shingles {
+                // Slot i hashes the shingle with its own odd multiplier and seed (multiply-xorshift).
+                for slot in 0..<slotCount {
+                    var value = (shingle ^ Self.seeds[slot]) &* Self.multipliers[slot]
+                    value ^= value >> 29
+                    if value < minima[slot] { minima[slot] = value }
+                }
+            }
+        }
+        slots = minima.map { UInt16(truncatingIfNeeded: $0 >> 48) }
+    }
+
+    /// Estimated Jaccard similarity: the share of equal slots, corrected for the 1-in-65,536 chance
+    /// that two different 16-bit minima are equal.
+    public func jaccard(_ other: MinHashSignature) -> Double {
+        guard !slots.isEmpty, slots.count == other.slots.count else { return 0 }
+        var equal = 0
+        for index in slots.indices where slots[index] == other.slots[index] { equal += 1 }
+        let raw = Double(equal) / Double(slots.count)
+        let chance = 1.0 / 65_536
+        return max(0, (raw - chance) / (1 - chance))
+    }
+
+    /// Estimated share of the smaller set's shingles that the larger set contains, from the
+    /// Jaccard estimate and the two set sizes: |A ∩ B| = J (|A| + |B|) / (1 + J).
+    public func containment(_ other: MinHashSignature, jaccard: Double? = nil) -> Double {
+        let smaller = min(shingleCount, other.shingleCount)
+        guard smaller > 0 else { return 0 }
+        let similarity = jaccard ?? self.jaccard(other)
+        let intersection = similarity * Double(shingleCount + other.shingleCount) / (1 + similarity)
+        return min(1, intersection / Double(smaller))
+    }
+
+    /// Little-endian bytes: the shingle count (4 bytes), then the slots (2 bytes each).
+    public var bytes: [UInt8] {
+        var out: [UInt8] = []
+        out.reserveCapacity(4 + 2 * slots.count)
+        let count = UInt32(clamping: shingleCount)
+        for shift in stride(from: 0, to: 32, by: 8) { out.append(UInt8(truncatingIfNeeded: count >> UInt32(shift))) }
+        for slot in slots {
+            out.append(UInt8(truncatingIfNeeded: slot))
+            out.append(UInt8(truncatingIfNeeded: slot >> 8))
+        }
+        return out
+    }
+
+    /// Reads `bytes`; nil when they are not a serialised signature.
+    public init?(bytes: some Collection<UInt8>) {
+        let bytes = Array(bytes)
+        guard bytes.count >= 4, bytes.count % 2 == 0 else { return nil }
+        var count: UInt32 = 0
+        for index in 0..<4 { count |= UInt32(bytes[index]) << UInt32(8 * index) }
+        var slots: [UInt16] = []
+        slots.reserveCapacity((bytes.count - 4) / 2)
+        var index = 4
+        while index < bytes.count {
+            slots.append(UInt16(bytes[index]) | UInt16(bytes[index + 1]) << 8)
+            index += 2
+        }
+        self.init(slots: slots, shingleCount: Int(count))
+    }
+
+    private static let seeds: [UInt64] = (0..<128).map { Shingles.mix(UInt64($0) &* 0x5851_F42D_4C95_7F2D) }
+    private static let multipliers: [UInt64] = (0..<128).map { Shingles.mix(UInt64($0) &+ 0x1405_7B7E_F767_814F) | 1 }
+
+    /// Slots in the whole-text signature and in the lead signature.
+    public static let wholeSlots = 64
+    public static let leadSlots = 24
+}
+
+/// Finds stored MinHash signatures that agree with a query on every slot of at least one band
+/// (locality-sensitive hashing, banding technique: Indyk and Motwani; Leskovec, Rajaraman, Ullman,
+/// "Mining of Massive Datasets", ch. 3). With `bands` bands of `rows` slots, two sets of Jaccard
+/// similarity J become candidates with probability 1 - (1 - J^rows)^bands: for 16 x 4, 0.99 at
+/// J = 0.7 and 0.0001 at J = 0.05.
+///
+/// One open-addressing table of 64-bit entries (a 32-bit band key, a 32-bit position) for all
+/// bands: a lookup probes `bands` short runs, never the stored signatures as a whole.
+public struct BandIndex: Sendable {
+    public let bands: Int
+    public let rows: Int
+    private var table: [UInt64]
+    private var used = 0
+    /// Positions added (one per signature); the caller maps positions to its own ids.
+    public private(set) var count = 0
+
+    public init(bands: Int, rows: Int, capacity: Int = 0) {
+        precondition(bands > 0 && rows > 0, "bands and rows must be positive")
+        self.bands = bands
+        self.rows = rows
+        var size = 1024
+        while size < capacity * bands * 4 / 3 + 1 { size <<= 1 }
+        table = [UInt64](repeating: 0, count: size)
+    }
+
+    /// Adds the signature as the next position (returned). A signature too short for the bands
+    /// (an empty text) is added without band entries, so it is never a candidate.
+    @discardableResult
+    public mutating func insert(_ signature: MinHashSignature) -> Int32 {
+        let position = Int32(count)
+        count += 1
+        guard signature.slots.count >= bands * rows else { return position }
+        if (used + bands) * 4 > table.count * 3 { grow() }
+        for band in 0..<bands {
+            place(key: key(signature, band: band), position: position)
+        }
+        used += bands
+        return position
+    }
+
+    /// Every position sharing at least one band with `signature`, each once, in ascending order.
+    public func candidates(_ signature: MinHashSignature) -> [Int32] {
+        guard signature.slots.count >= bands * rows else { return [] }
+        var found: [Int32] = []
+        let mask = table.count - 1
+        for band in 0..<bands {
+            let bandKey = key(signature, band: band)
+            var slot = Int(Shingles.mix(UInt64(bandKey)) & UInt64(mask))
+            while true {
+                let entry = table[slot]
+                if entry == 0 { break }
+                if UInt32(truncatingIfNeeded: entry >> 32) == bandKey {
+                    found.append(Int32(truncatingIfNeeded: entry & 0xFFFF_FFFF) - 1)
+                }
+                slot = (slot + 1) & mask
+            }
+        }
+        if found.count > 1 {
+            found.sort()
+            var unique: [Int32] = []
+            unique.reserveCapacity(found.count)
+            for position in found where unique.last != position { unique.append(position) }
+            return unique
+        }
+        return found
+    }
+
+    /// Bytes held by the table (for benchmarks).
+    public var memoryBytes: Int { table.count * 8 }
+
+    private func key(_ signature: MinHashSignature, band: Int) -> UInt32 {
+        var hash = UInt64(band) &* 0x9E37_79B9_7F4A_7C15
+        signature.slots.withUnsafeBufferPointer { slots in
+            for row in 0..<rows {
+                hash = Shingles.mix(hash ^ UInt64(slots[band * rows + row]))
+            }
+        }
+        return UInt32(truncatingIfNeeded: hash >> 32)
+    }
+
+    private mutating func place(key: UInt32, position: Int32) {
+        let mask = table.count - 1
+        var slot = Int(Shingles.mix(UInt64(key)) & UInt64(mask))
+        while table[slot] != 0 { slot = (slot + 1) & mask }
+        table[slot] = UInt64(key) << 32 | UInt64(UInt32(position + 1))
+    }
+
+    private mutating func grow() {
+        let old = table
+        table = [UInt64](repeating: 0, count: old.count * 2)
+        for entry in old where entry != 0 {
+            place(key: UInt32(truncatingIfNeeded: entry >> 32), position: Int32(truncatingIfNeeded: entry & 0xFFFF_FFFF) - 1)
+        }
+    }
+}

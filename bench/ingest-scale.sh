@@ -1,0 +1,153 @@
+#!/usr/bin/env bash
+# Ingest at scale (a benchmark, not a test): N feeds x 30 items from ../shared/tools/gen_feeds.py
+# (with article pages and its truth.jsonl), served by nginx on 127.0.0.1-127.0.0.8 (eight
+# loopback hosts), one cold `feedcorpus fetch --once --all` of the release build, then:
+#   - the score against truth.jsonl (bench/ingest-score.py): distinct stories lost, duplicates
+#     kept, planted exact copies and near-duplicates caught;
+#   - wall and CPU seconds and peak RSS of the pass (GNU time);
+#   - in the same invocation, newsboat's cold reload of the same feeds (when installed), with as
+#     many reload threads as feedcorpus has connections. newsboat reads the feeds only; feedcorpus
+#     also fetches and extracts the article pages of the summary-only feeds, so the figure printed
+#     as "feeds-only" (fulltext: never, a second cold pass) is the like-for-like comparison.
+#
+# Usage: bench/ingest-scale.sh [N] [--keep DIR]
+#   FEEDCORPUS_BIN=path  use this binary instead of building the release one
+#   NO_FEEDS_ONLY=1      skip the feeds-only pass
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root=$PWD
+count=${1:-1000}
+keep=""
+if [ "${2:-}" = "--keep" ]; then keep=${3:?--keep needs a folder}; fi
+shared=${SHARED_DIR:-$root/../shared}
+[ -f "$shared/tools/gen_feeds.py" ] || { echo "ingest-scale: $shared/tools/gen_feeds.py not found (set SHARED_DIR)" >&2; exit 2; }
+command -v nginx >/dev/null || { echo "ingest-scale: nginx is needed: apt-get install nginx-light" >&2; exit 2; }
+[ -x /usr/bin/time ] || { echo "ingest-scale: GNU time is needed: apt-get install time" >&2; exit 2; }
+if [ -z "${FEEDCORPUS_BIN:-}" ]; then
+  swift build -c release --product feedcorpus >/dev/null
+  FEEDCORPUS_BIN=$root/.build/release/feedcorpus
+fi
+bin=$FEEDCORPUS_BIN
+hosts=8
+port=${PORT:-18473}
+connections=16
+
+work=${keep:-$(mktemp -d)}
+mkdir -p "$work"
+nginx_pid=""
+cleanup() {
+  if [ -n "$nginx_pid" ]; then kill "$nginx_pid" 2>/dev/null || true; fi
+  if [ -z "$keep" ]; then rm -rf "$work"; fi
+}
+trap cleanup EXIT
+
+site=$work/site
+if [ ! -f "$site/truth.jsonl" ]; then
+  echo "generating $count feeds x 30 items (with article pages) ..."
+  python3 "$shared/tools/gen_feeds.py" --out "$site" --feeds "$count" --items 30 --article-pages \
+    --base-url "http://127.0.0.1:$port" >/dev/null
+  # Spread the outlets over eight loopback hosts: a feed and its article pages live on the host
+  # its outlet slug hashes to, so a syndicated copy that keeps the original link keeps its host.
+  python3 - "$site" "$port" "$hosts" <<'PY'
+import os, re, sys, zlib
+site, port, hosts = sys.argv[1], sys.argv[2], int(sys.argv[3])
+pattern = re.compile(r"http://127\.0\.0\.1:%s/(articles|img)/([^/\"'<>?&]+)" % port)
+def host(slug):
+    return "127.0.0.%d" % (1 + zlib.crc32(slug.encode()) % hosts)
+def fix(text):
+    return pattern.sub(lambda m: "http://%s:%s/%s/%s" % (host(m.group(2)), port, m.group(1), m.group(2)), text)
+for folder, _, files in os.walk(site):
+    for name in files:
+        if not (name.endswith((".rss", ".atom", ".rdf", ".html")) or name == "truth.jsonl"):
+            continue
+        path = os.path.join(folder, name)
+        with open(path, "rb") as handle:
+            data = handle.read()
+        text = data.decode("latin-1")
+        fixed = fix(text)
+        if fixed != text:
+            with open(path, "wb") as handle:
+                handle.write(fixed.encode("latin-1"))
+PY
+fi
+
+# nginx on the eight loopback addresses, serving the generated site.
+mkdir -p "$work/nginx"
+{
+  echo "worker_processes 1; daemon off; pid $work/nginx/nginx.pid; error_log $work/nginx/error.log;"
+  echo "events { worker_connections 1024; }"
+  echo "http { access_log off; sendfile on; keepalive_requests 100000;"
+  echo "  types { application/rss+xml rss; application/atom+xml atom; application/rdf+xml rdf; text/html html; }"
+  echo "  client_body_temp_path $work/nginx; proxy_temp_path $work/nginx; fastcgi_temp_path $work/nginx;"
+  echo "  uwsgi_temp_path $work/nginx; scgi_temp_path $work/nginx;"
+  echo "  server {"
+  for i in $(seq 1 $hosts); do echo "    listen 127.0.0.$i:$port;"; done
+  echo "    root $site; }"
+  echo "}"
+} > "$work/nginx/nginx.conf"
+nginx -c "$work/nginx/nginx.conf" -p "$work/nginx" &
+nginx_pid=$!
+for _ in $(seq 1 50); do
+  curl -sf -o /dev/null "http://127.0.0.1:$port/feeds.txt" && break
+  sleep 0.1
+done
+
+feed_url() {  # feeds/00042.rss -> http://127.0.0.X:port/feeds/00042.rss (host by feed number)
+  local path=$1 number
+  number=$(basename "$path"); number=${number%%.*}
+  echo "http://127.0.0.$((1 + 10#$number % hosts)):$port/$path"
+}
+write_config() {  # $1 folder, $2 fulltext policy
+  {
+    echo "corpus: corpus"
+    echo "state: state/state.sqlite"
+    echo "fetch:"
+    echo "  allow_private_networks: true   # the benchmark's hosts are loopback addresses"
+    echo "  host_delay: 0                  # loopback: no politeness pause between requests"
+    echo "  max_connections: $connections"
+    echo "  max_connections_per_host: 4"
+    echo "feeds:"
+    while read -r path; do
+      echo "  - url: $(feed_url "$path")"
+      echo "    name: \"${path#feeds/}\""
+      [ "$2" = auto ] || echo "    fulltext: $2"
+    done < "$site/feeds.txt"
+  } > "$1/config.yaml"
+}
+
+run_pass() {  # $1 folder, $2 fulltext policy -> prints "wall cpu rss_kb"
+  rm -rf "$1"; mkdir -p "$1"
+  write_config "$1" "$2"
+  /usr/bin/time -f "%e %U %S %M" -o "$1/time.txt" "$bin" fetch --once --all --quiet --config "$1/config.yaml" \
+    > "$1/stdout.txt" 2> "$1/stderr.txt" || { echo "feedcorpus failed: $(tail -5 "$1/stderr.txt")" >&2; exit 1; }
+  awk '{ printf "%.1f %.1f %d\n", $1, $2 + $3, $4 }' "$1/time.txt"
+}
+
+echo "feedcorpus $("$bin" --version 2>/dev/null || echo '?'): $count feeds, $(wc -l < "$site/truth.jsonl") items"
+read -r wall cpu rss < <(run_pass "$work/full" auto)
+echo "cold pass (fulltext auto): wall ${wall} s, CPU ${cpu} s, peak RSS $((rss / 1024)) MB"
+tail -1 "$work/full/stdout.txt" | sed 's/^/  /'
+python3 "$root/bench/ingest-score.py" --truth "$site/truth.jsonl" --corpus "$work/full/corpus" --state "$work/full/state/state.sqlite"
+
+if [ -z "${NO_FEEDS_ONLY:-}" ]; then
+  read -r fwall fcpu frss < <(run_pass "$work/feeds-only" never)
+  echo "cold pass (fulltext never, feeds only): wall ${fwall} s, CPU ${fcpu} s, peak RSS $((frss / 1024)) MB"
+fi
+
+if command -v newsboat >/dev/null; then
+  mkdir -p "$work/newsboat"
+  while read -r path; do feed_url "$path"; done < "$site/feeds.txt" > "$work/newsboat/urls"
+  printf 'reload-threads %d\nsuppress-first-reload yes\n' "$connections" > "$work/newsboat/config"
+  rm -f "$work/newsboat/cache.db"
+  /usr/bin/time -f "%e %U %S %M" -o "$work/newsboat/time.txt" \
+    newsboat -x reload -u "$work/newsboat/urls" -c "$work/newsboat/cache.db" -C "$work/newsboat/config" \
+    > /dev/null 2> "$work/newsboat/stderr.txt" || true
+  read -r nwall nuser nsys nrss < "$work/newsboat/time.txt"
+  echo "newsboat cold reload ($connections threads): wall ${nwall} s, CPU $(echo "$nuser + $nsys" | bc) s, peak RSS $((nrss / 1024)) MB"
+  if [ -z "${NO_FEEDS_ONLY:-}" ]; then
+    echo "ratio feedcorpus feeds-only / newsboat wall: $(echo "scale=2; $fwall / $nwall" | bc)"
+  fi
+  echo "ratio feedcorpus fulltext / newsboat wall: $(echo "scale=2; $wall / $nwall" | bc)"
+else
+  echo "newsboat not installed: no reference time (apt-get install newsboat)"
+fi
