@@ -7,6 +7,8 @@ public protocol StoredStoryLookup {
     func story(entryID: String) throws -> StoredStoryRef?
     func story(sha256: String) throws -> StoredStoryRef?
     func story(id: Int64) throws -> StoredStoryRef?
+    /// The size in bytes of the stored story's file (for the keep-longer policy); nil if unknown.
+    func fileSize(of story: StoredStoryRef) -> Int?
 }
 
 /// A new story as it reaches the dedupe stage: its text, fingerprints and identity.
@@ -72,7 +74,7 @@ public struct NearDuplicateRule: Sendable, Equatable {
     /// Estimated containment of the shorter text in the longer at or above which a candidate is
     /// a near duplicate (a truncated copy or a teaser).
     public var containment: Double
-    /// Keep a later, fuller version (at least 10 % more shingles) instead of dropping it.
+    /// Keep a later, fuller version (a file at least 10 % larger) instead of dropping it.
     public var keepLonger: Bool
 
     public init(simhashDistance: Int = 3, jaccard: Double = 0.6, containment: Double = 0.8, keepLonger: Bool = false) {
@@ -165,7 +167,7 @@ public struct Deduplicator: Sendable {
 
         var supersedes: (StoredStoryRef, NearMatch)?
         if let (position, match) = nearestStored(fingerprint), let stored = try lookup.story(id: ids[position]) {
-            if rule.keepLonger, fingerprint.signature.shingleCount * 10 > Int(wholeCounts[position]) * 11 {
+            if rule.keepLonger, let size = lookup.fileSize(of: stored), story.text.fileContents.utf8.count * 10 > size * 11 {
                 supersedes = (stored, match)
             } else {
                 return .duplicate(reason: .nearText, of: .stored(stored), near: match)

@@ -198,7 +198,7 @@ actor Ingestor {
         report.newEntries = fresh.count
         report.windowOverflow = previouslyRead && keyed.count >= 2 && seen.isEmpty
 
-        let lookup = StateLookup(state: state)
+        let lookup = StateLookup(state: state, corpusRoot: writer.root)
         var accepted: [(key: String, pending: PendingStory, story: IncomingStory, supersedes: StoredStoryRef?)] = []
         var dropped: [(key: String, entry: FeedEntry, url: String?, reason: DuplicateReason, of: DuplicateTarget, near: NearMatch?)] = []
         var empty: [String] = []
@@ -316,11 +316,16 @@ actor Ingestor {
 /// The state as the deduplicator's exact-key lookup.
 struct StateLookup: StoredStoryLookup {
     let state: StateStore
+    let corpusRoot: String
 
     func story(url: String) throws -> StoredStoryRef? { try state.story(url: url) }
     func story(entryID: String) throws -> StoredStoryRef? { try state.story(entryID: entryID) }
     func story(sha256: String) throws -> StoredStoryRef? { try state.story(sha256: sha256) }
     func story(id: Int64) throws -> StoredStoryRef? { try state.story(id: id) }
+
+    func fileSize(of story: StoredStoryRef) -> Int? {
+        ((try? FileManager.default.attributesOfItem(atPath: corpusRoot + "/" + story.file))?[.size] as? NSNumber)?.intValue
+    }
 }
 
 /// Hex SHA-256 of a byte buffer (for recognising an unchanged feed body).

@@ -139,8 +139,8 @@ public struct StoryCommit: Sendable {
     /// The stored story it supersedes (keep-longer near duplicates).
     public var supersedes: Int64?
 
-    public init(entryKey: String, record: StoryRecord, simhash: UInt64, minhash: [UInt8], leadMinhash: [UInt8],
-                eventTerms: String, supersedes: Int64?) {
+    public init(entryKey: String, record: StoryRecord, simhash: UInt64 = 0, minhash: [UInt8] = [], leadMinhash: [UInt8] = [],
+                eventTerms: String = "", supersedes: Int64? = nil) {
         self.entryKey = entryKey
         self.record = record
         self.simhash = simhash

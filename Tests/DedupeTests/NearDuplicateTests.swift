@@ -50,9 +50,10 @@ import Testing
         let other = TextFingerprint(story: StoryText(headline: "Football", paragraphs: (1...12).map {
             "The striker scored twice in the second half as the home side won \($0) matches in a row before a record crowd."
         }))
-        #expect(truncated.isNearDuplicate(of: original, distance: 3))
-        #expect(footer.isNearDuplicate(of: original, distance: 3))
-        #expect(!other.isNearDuplicate(of: original, distance: 3))
+        let deduplicator = Deduplicator(rule: NearDuplicateRule(), stored: [], events: EventGrouper())
+        #expect(deduplicator.nearMatch(truncated, original) != nil)
+        #expect(deduplicator.nearMatch(footer, original) != nil)
+        #expect(deduplicator.nearMatch(other, original) == nil)
         #expect(SimHash.distance(other.simhash, original.simhash) > 10)
     }
 }

@@ -23,7 +23,7 @@ func record(_ file: String, sha: String) -> StoryRecord {
             try state.commit(FeedPollCommit(
                 feedID: feed, polledAt: Date(), result: "ok",
                 http: FeedHTTPState(etag: "\"v1\"", lastModified: "Mon, 04 Nov 2024 12:00:00 GMT", bodySHA256: "abc"),
-                stored: [(entryKey: "id:1", record: record("2024-11-04/000_aaaaaaaaaaaaaaaa.txt", sha: "aa"))],
+                stored: [StoryCommit(entryKey: "id:1", record: record("2024-11-04/000_aaaaaaaaaaaaaaaa.txt", sha: "aa"))],
                 emptyEntryKeys: ["id:empty"]))
         }
         let state = try StateStore(path: path)
@@ -42,7 +42,7 @@ func record(_ file: String, sha: String) -> StoryRecord {
         let state = try StateStore(path: freshPath())
         let feed = try state.feedID(url: "https://a.example/rss", name: "a")
         try state.commit(FeedPollCommit(feedID: feed, polledAt: Date(), result: "ok",
-                                        stored: [(entryKey: "id:1", record: record("d/000_aaaaaaaaaaaaaaaa.txt", sha: "aa"))]))
+                                        stored: [StoryCommit(entryKey: "id:1", record: record("d/000_aaaaaaaaaaaaaaaa.txt", sha: "aa"))]))
         let detected = Date(timeIntervalSince1970: 1_730_800_000)
         try state.commit(FeedPollCommit(feedID: feed, polledAt: detected, result: "ok", duplicates: [
             DuplicateRecord(feedURL: "https://a.example/rss", entryKey: "id:2", url: "https://a.example/2", title: "Copy",
@@ -62,8 +62,8 @@ func record(_ file: String, sha: String) -> StoryRecord {
         // The same sha256 twice violates the UNIQUE constraint: the whole poll rolls back.
         #expect(throws: StateStoreError.self) {
             try state.commit(FeedPollCommit(feedID: feed, polledAt: Date(), result: "ok", stored: [
-                (entryKey: "id:1", record: record("d/000_aaaaaaaaaaaaaaaa.txt", sha: "aa")),
-                (entryKey: "id:2", record: record("d/001_bbbbbbbbbbbbbbbb.txt", sha: "aa")),
+                StoryCommit(entryKey: "id:1", record: record("d/000_aaaaaaaaaaaaaaaa.txt", sha: "aa")),
+                StoryCommit(entryKey: "id:2", record: record("d/001_bbbbbbbbbbbbbbbb.txt", sha: "aa")),
             ]))
         }
         #expect(try state.storyCount() == 0)
@@ -102,10 +102,10 @@ func record(_ file: String, sha: String) -> StoryRecord {
         let state = try StateStore(path: FileManager.default.temporaryDirectory.appendingPathComponent("folders-\(UUID().uuidString).sqlite").path)
         let feed = try state.feedID(url: "https://a.example/rss", name: "a")
         try state.commit(FeedPollCommit(feedID: feed, polledAt: Date(), result: "ok", stored: [
-            (entryKey: "1", record: record("2024-11-03/000_aaaaaaaaaaaaaaaa.txt", sha: "a1")),
-            (entryKey: "2", record: record("2024-11-04/000_bbbbbbbbbbbbbbbb.txt", sha: "b1")),
-            (entryKey: "3", record: record("2024-11-040/000_cccccccccccccccc.txt", sha: "c1")),
-            (entryKey: "4", record: record("000_dddddddddddddddd.txt", sha: "d1")),
+            StoryCommit(entryKey: "1", record: record("2024-11-03/000_aaaaaaaaaaaaaaaa.txt", sha: "a1")),
+            StoryCommit(entryKey: "2", record: record("2024-11-04/000_bbbbbbbbbbbbbbbb.txt", sha: "b1")),
+            StoryCommit(entryKey: "3", record: record("2024-11-040/000_cccccccccccccccc.txt", sha: "c1")),
+            StoryCommit(entryKey: "4", record: record("000_dddddddddddddddd.txt", sha: "d1")),
         ]))
         #expect(try state.storedFiles(inFolders: ["2024-11-04"]).keys.sorted() == ["2024-11-04/000_bbbbbbbbbbbbbbbb.txt"])
         #expect(try state.storedFiles(inFolders: [""]).keys.sorted() == ["000_dddddddddddddddd.txt"])

@@ -1,0 +1,218 @@
+import Dedupe
+import FeedModel
+import Foundation
+import Testing
+
+/// Deterministic synthetic news text: sentences of varied words drawn from a large vocabulary
+/// (Zipf-like: frequent function words, rarer content words), as distinct stories are.
+struct StoryGenerator {
+    private var state: UInt64
+    static let functionWords = ["the", "a", "of", "to", "in", "and", "said", "on", "for", "that", "with", "as", "by", "at", "from",
+                                "it", "was", "is", "its", "has", "would", "after", "over", "an", "be", "were", "their", "which"]
+    static let names = ["Kyiv", "Berlin", "Macron", "Scholz", "Meloni", "NATO", "Warsaw", "Lisbon", "Ankara", "Tokyo", "Nairobi"]
+
+    init(seed: UInt64) { state = seed &* 0x9E37_79B9_7F4A_7C15 | 1 }
+
+    mutating func next(_ bound: Int) -> Int {
+        state ^= state << 13
+        state ^= state >> 7
+        state ^= state << 17
+        return Int(state % UInt64(bound))
+    }
+
+    mutating func word() -> String {
+        if next(3) == 0 { return Self.functionWords[next(Self.functionWords.count)] }
+        if next(20) == 0 { return Self.names[next(Self.names.count)] }
+        let syllables = ["ka", "ro", "mi", "ten", "sul", "va", "dor", "pe", "lin", "gra", "tu", "nes", "ba", "qui", "fer", "so"]
+        return (0..<(2 + next(3))).map { _ in syllables[next(syllables.count)] }.joined()
+    }
+
+    mutating func sentence() -> String {
+        let words = (0..<(8 + next(14))).map { _ in word() }
+        return words.joined(separator: " ").prefix(1).uppercased() + words.joined(separator: " ").dropFirst() + "."
+    }
+
+    mutating func story(paragraphs: Int = 8) -> StoryText {
+        StoryText(headline: sentence(), paragraphs: (0..<paragraphs).map { _ in (0..<(2 + next(3))).map { _ in sentence() }.joined(separator: " ") })
+    }
+}
+
+@Suite struct DeduplicatorTests {
+    /// An in-memory stand-in for the state's exact-key lookups (the pipeline tests use SQLite).
+    final class Lookup: StoredStoryLookup {
+        var stories: [(ref: StoredStoryRef, story: IncomingStory)] = []
+        func story(url: String) -> StoredStoryRef? { stories.first { $0.story.urls.contains(url) }?.ref }
+        func story(entryID: String) -> StoredStoryRef? { stories.first { $0.story.globalID == entryID }?.ref }
+        func story(sha256: String) -> StoredStoryRef? { stories.first { $0.story.fingerprint.sha256 == sha256 }?.ref }
+        func story(id: Int64) -> StoredStoryRef? { stories.first { $0.ref.id == id }?.ref }
+        func fileSize(of story: StoredStoryRef) -> Int? {
+            stories.first { $0.ref == story }.map { $0.story.text.fileContents.utf8.count }
+        }
+    }
+
+    let day = Date(timeIntervalSince1970: 1_730_721_600)
+
+    func incoming(_ text: StoryText, url: String) -> IncomingStory {
+        IncomingStory(text: text, fingerprint: TextFingerprint(story: text), urls: [url], globalID: nil, at: day)
+    }
+
+    /// Decides and, when stored, accepts and commits one story at a time (as one-story batches).
+    func ingest(_ stories: [IncomingStory], into deduplicator: inout Deduplicator, lookup: Lookup) throws -> [DedupeDecision] {
+        var decisions: [DedupeDecision] = []
+        for story in stories {
+            let decision = try deduplicator.decide(story, lookup: lookup)
+            if case let .store(event, _) = decision {
+                deduplicator.accept(story, event: event)
+                let id = Int64(lookup.stories.count + 1)
+                deduplicator.commit(ids: [id])
+                lookup.stories.append((StoredStoryRef(id: id, file: "f\(id).txt"), story))
+            }
+            decisions.append(decision)
+        }
+        return decisions
+    }
+
+    @Test func simhashBitsStayBalancedOverThousandsOfUnrelatedStories() {
+        var generator = StoryGenerator(seed: 7)
+        let hashes = (0..<3000).map { _ in TextFingerprint(story: generator.story(paragraphs: 4)).simhash }
+        for bit in 0..<64 {
+            let share = Double(hashes.filter { $0 >> UInt64(bit) & 1 == 1 }.count) / Double(hashes.count)
+            #expect((0.35...0.65).contains(share), "bit \(bit) is 1 in \(share) of the stories")
+        }
+        // Unrelated stories sit about 32 bits apart, never within a few bits.
+        let distances = (0..<2999).map { SimHash.distance(hashes[$0], hashes[$0 + 1]) }
+        #expect(distances.min() ?? 0 > 12)
+        #expect(abs(Double(distances.reduce(0, +)) / Double(distances.count) - 32) < 2)
+    }
+
+    @Test func thousandsOfDistinctStoriesAreAllStoredAndCopiesDropped() throws {
+        var generator = StoryGenerator(seed: 11)
+        var deduplicator = Deduplicator(rule: NearDuplicateRule(), stored: [], events: EventGrouper())
+        let lookup = Lookup()
+        let originals = (0..<2000).map { index in incoming(generator.story(), url: "https://a.example/\(index)") }
+        let decisions = try ingest(originals, into: &deduplicator, lookup: lookup)
+        #expect(decisions.filter { if case .store = $0 { return true } else { return false } }.count == 2000)
+        // Copies of every tenth story: one word inserted, a credit line appended, another URL.
+        var copies: [IncomingStory] = []
+        for index in stride(from: 0, to: 2000, by: 10) {
+            var text = originals[index].text
+            text.paragraphs[3] = "Reportedly " + text.paragraphs[3]
+            text.paragraphs.append("(Reporting by a wire desk; editing by another)")
+            copies.append(incoming(text, url: "https://copy.example/\(index)"))
+        }
+        let copyDecisions = try ingest(copies, into: &deduplicator, lookup: lookup)
+        for (offset, decision) in copyDecisions.enumerated() {
+            guard case let .duplicate(reason, .stored(of), near) = decision else {
+                Issue.record("copy of story \(offset * 10) was not dropped: \(decision)")
+                continue
+            }
+            #expect(reason == .nearText)
+            #expect(of.id == Int64(offset * 10 + 1))
+            #expect((near?.jaccard ?? 0) >= 0.6)
+        }
+    }
+
+    @Test func sameEventStoriesSharingNamesAndNumbersAreAllKept() throws {
+        // Five reports of one event: the same people, places and figures in different words.
+        var generator = StoryGenerator(seed: 3)
+        let facts = "Scholz and Macron met in Warsaw on Tuesday with 11,400 troops and 2,350 vehicles at the border"
+        let reports = (0..<5).map { index in
+            var story = generator.story(paragraphs: 6)
+            story.paragraphs.insert(facts + ", report \(index) said, quoting officials in Kyiv and Berlin.", at: 0)
+            story.paragraphs.insert("The 11,400 troops and 2,350 vehicles were seen near Warsaw, Scholz told reporters.", at: 3)
+            return incoming(story, url: "https://outlet\(index).example/story")
+        }
+        var deduplicator = Deduplicator(rule: NearDuplicateRule(), stored: [], events: EventGrouper())
+        let decisions = try ingest(reports, into: &deduplicator, lookup: Lookup())
+        var events = Set<String>()
+        for decision in decisions {
+            guard case let .store(event, supersedes) = decision else {
+                Issue.record("a distinct report was dropped: \(decision)")
+                continue
+            }
+            #expect(supersedes == nil)
+            events.insert(event)
+        }
+        #expect(events.count == 1)
+    }
+
+    @Test func truncatedAndTeaserCopiesAreCaughtButOtherStoriesWithTheSameOpeningAreNot() throws {
+        var generator = StoryGenerator(seed: 5)
+        let original = generator.story(paragraphs: 12)
+        var deduplicator = Deduplicator(rule: NearDuplicateRule(), stored: [], events: EventGrouper())
+        let lookup = Lookup()
+        _ = try ingest([incoming(original, url: "https://a.example/full")], into: &deduplicator, lookup: lookup)
+        let truncated = StoryText(headline: original.headline, paragraphs: Array(original.paragraphs.prefix(5)))
+        let teaser = StoryText(headline: "Another headline", paragraphs: [original.paragraphs[0]])
+        let fortyWords = StoryText(headline: original.headline,
+                                   paragraphs: [original.paragraphs.joined(separator: " ").split(separator: " ").prefix(40).joined(separator: " ")])
+        for copy in [truncated, teaser, fortyWords] {
+            let decision = try deduplicator.decide(incoming(copy, url: "https://b.example/\(copy.paragraphs.count)"), lookup: lookup)
+            guard case let .duplicate(reason, .stored(of), near) = decision else {
+                Issue.record("a shortened copy was stored: \(copy.paragraphs.first?.prefix(40) ?? "")")
+                continue
+            }
+            #expect(reason == .nearText)
+            #expect(of.id == 1)
+            #expect((near?.containment ?? 0) >= 0.8)
+        }
+        // The same first paragraph followed by a different story is a different story.
+        var follow = generator.story(paragraphs: 11)
+        follow.paragraphs.insert(original.paragraphs[0], at: 0)
+        let decision = try deduplicator.decide(incoming(follow, url: "https://c.example/other"), lookup: lookup)
+        guard case .store = decision else {
+            Issue.record("a different story with the same opening paragraph was dropped: \(decision)")
+            return
+        }
+    }
+
+    @Test func theSameInputGivesTheSameDecisionsAndKeepLongerSupersedes() throws {
+        var generator = StoryGenerator(seed: 9)
+        let short = generator.story(paragraphs: 6)
+        var longer = short
+        longer.paragraphs += ["An added paragraph with the latest figures from the ministry and the reaction of the opposition parties today.",
+                              "A second added paragraph with quotes from the mayor, who said construction would start in the spring."]
+        var deduplicator = Deduplicator(rule: NearDuplicateRule(keepLonger: true), stored: [], events: EventGrouper())
+        let lookup = Lookup()
+        let decisions = try ingest([incoming(short, url: "https://a.example/1"), incoming(longer, url: "https://b.example/1")],
+                                   into: &deduplicator, lookup: lookup)
+        guard case let .store(_, supersedes) = decisions[1], let supersedes else {
+            Issue.record("the fuller version was not stored as superseding: \(decisions[1])")
+            return
+        }
+        #expect(supersedes.0.id == 1)
+    }
+}
+
+@Suite struct EventGrouperTests {
+    let day = Date(timeIntervalSince1970: 1_730_721_600)
+
+    func terms(_ names: [String]) -> EventTerms {
+        EventTerms(counts: Dictionary(names.map { ($0, 2) }, uniquingKeysWith: +))
+    }
+
+    @Test func membershipSurvivesAPruneAndOldMembersAreEvicted() {
+        var grouper = EventGrouper(window: 3600, threshold: 0.27)
+        // Background stories so that IDF means something.
+        for index in 0..<200 {
+            grouper.add(.init(id: Int64(index), event: "bg-\(index)", terms: terms(["x\(index)", "y\(index)", "common"]), at: day))
+        }
+        let event = ["scholz", "warsaw", "11400", "macron"]
+        grouper.add(.init(id: 1000, event: "ev-summit", terms: terms(event), at: day))
+        grouper.add(.init(id: 1001, event: "ev-old", terms: terms(["kursk", "syrskyi", "8700"]), at: day.addingTimeInterval(-1.9 * 3600)))
+        let before = grouper.memberCount
+        #expect(before == 202)
+        #expect(grouper.assign(terms: terms(["kursk", "syrskyi", "8700"]), at: day.addingTimeInterval(-1.8 * 3600), newEvent: "new").event == "ev-old")
+        grouper.prune(before: day.addingTimeInterval(2 * 3600))
+        // Members published more than two windows before the prune time are gone, the rest stay.
+        #expect(grouper.memberCount == before - 1)
+        #expect(grouper.assign(terms: terms(event + ["tusk"]), at: day.addingTimeInterval(600), newEvent: "new").event == "ev-summit")
+        #expect(grouper.assign(terms: terms(["kursk", "syrskyi", "8700"]), at: day.addingTimeInterval(-1.8 * 3600), newEvent: "new").event == "new")
+        // Time moving on evicts by itself: memory stays bounded under `run`.
+        for hour in 1...48 {
+            grouper.add(.init(id: Int64(2000 + hour), event: "later-\(hour)", terms: terms(["h\(hour)", "common"]), at: day.addingTimeInterval(Double(hour) * 3600)))
+        }
+        #expect(grouper.memberCount <= 4)
+        #expect(grouper.termCount <= 10)
+    }
+}
