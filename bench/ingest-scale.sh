@@ -5,10 +5,11 @@
 #   - the score against truth.jsonl (bench/ingest-score.py): distinct stories lost, duplicates
 #     kept, planted exact copies and near-duplicates caught;
 #   - wall and CPU seconds and peak RSS of the pass (GNU time);
-#   - in the same invocation, newsboat's cold reload of the same feeds (when installed), with as
-#     many reload threads as feedcorpus has connections. newsboat reads the feeds only; feedcorpus
-#     also fetches and extracts the article pages of the summary-only feeds, so the figure printed
-#     as "feeds-only" (fulltext: never, a second cold pass) is the like-for-like comparison.
+#   - in the same invocation, newsboat's cold reload of the same feeds (when installed), once with
+#     its default single reload thread and once with as many threads as feedcorpus has
+#     connections. newsboat reads the feeds only; feedcorpus also fetches and extracts the article
+#     pages of the summary-only feeds, so the figure printed as "feeds-only" (fulltext: never, a
+#     second cold pass) is the like-for-like comparison.
 #
 # Usage: bench/ingest-scale.sh [N] [--keep DIR]
 #   FEEDCORPUS_BIN=path  use this binary instead of building the release one
@@ -134,20 +135,27 @@ if [ -z "${NO_FEEDS_ONLY:-}" ]; then
   echo "cold pass (fulltext never, feeds only): wall ${fwall} s, CPU ${fcpu} s, peak RSS $((frss / 1024)) MB"
 fi
 
-if command -v newsboat >/dev/null; then
+newsboat_reload() {  # $1 reload threads -> prints "wall cpu rss_kb"
   mkdir -p "$work/newsboat"
   while read -r path; do feed_url "$path"; done < "$site/feeds.txt" > "$work/newsboat/urls"
-  printf 'reload-threads %d\nsuppress-first-reload yes\n' "$connections" > "$work/newsboat/config"
-  rm -f "$work/newsboat/cache.db"
+  printf 'reload-threads %d\nsuppress-first-reload yes\n' "$1" > "$work/newsboat/config"
+  rm -f "$work/newsboat/cache.db" "$work/newsboat/cache.db.lock"
   /usr/bin/time -f "%e %U %S %M" -o "$work/newsboat/time.txt" \
     newsboat -x reload -u "$work/newsboat/urls" -c "$work/newsboat/cache.db" -C "$work/newsboat/config" \
     > /dev/null 2> "$work/newsboat/stderr.txt" || true
-  read -r nwall nuser nsys nrss < "$work/newsboat/time.txt"
-  echo "newsboat cold reload ($connections threads): wall ${nwall} s, CPU $(echo "$nuser + $nsys" | bc) s, peak RSS $((nrss / 1024)) MB"
+  awk '{ printf "%.1f %.1f %d\n", $1, $2 + $3, $4 }' "$work/newsboat/time.txt"
+}
+
+if command -v newsboat >/dev/null; then
+  read -r nwall ncpu nrss < <(newsboat_reload 1)
+  echo "newsboat cold reload (its default, 1 reload thread): wall ${nwall} s, CPU ${ncpu} s, peak RSS $((nrss / 1024)) MB"
+  read -r pwall pcpu prss < <(newsboat_reload "$connections")
+  echo "newsboat cold reload ($connections reload threads): wall ${pwall} s, CPU ${pcpu} s, peak RSS $((prss / 1024)) MB"
+  echo "ratio feedcorpus fulltext / newsboat default: $(echo "scale=2; $wall / $nwall" | bc)"
   if [ -z "${NO_FEEDS_ONLY:-}" ]; then
-    echo "ratio feedcorpus feeds-only / newsboat wall: $(echo "scale=2; $fwall / $nwall" | bc)"
+    echo "ratio feedcorpus feeds-only / newsboat default: $(echo "scale=2; $fwall / $nwall" | bc)"
+    echo "ratio feedcorpus feeds-only / newsboat $connections threads: $(echo "scale=2; $fwall / $pwall" | bc)"
   fi
-  echo "ratio feedcorpus fulltext / newsboat wall: $(echo "scale=2; $wall / $nwall" | bc)"
 else
   echo "newsboat not installed: no reference time (apt-get install newsboat)"
 fi

@@ -21,10 +21,19 @@ public struct IncomingStory: Sendable {
     public var globalID: String?
     /// Publication date, else the time it was fetched: the event window is measured on it.
     public var at: Date
+    /// The names and figures its event is decided on.
+    public var terms: EventTerms
 
-    public init(text: StoryText, fingerprint: TextFingerprint, urls: [String], globalID: String?, at: Date) {
+    /// A story with its fingerprints and event terms computed here (callers that handle many
+    /// stories compute them concurrently, before the one-at-a-time decision).
+    public init(text: StoryText, urls: [String], globalID: String?, at: Date) {
+        self.init(text: text, fingerprint: TextFingerprint(story: text), terms: EventTerms(story: text), urls: urls, globalID: globalID, at: at)
+    }
+
+    public init(text: StoryText, fingerprint: TextFingerprint, terms: EventTerms, urls: [String], globalID: String?, at: Date) {
         self.text = text
         self.fingerprint = fingerprint
+        self.terms = terms
         self.urls = urls
         self.globalID = globalID
         self.at = at
@@ -180,7 +189,7 @@ public struct Deduplicator: Sendable {
                 }
             }
         }
-        let (event, _) = events.assign(terms: EventTerms(story: story.text), at: story.at, newEvent: "ev-" + fingerprint.nameTail)
+        let (event, _) = events.assign(terms: story.terms, at: story.at, newEvent: "ev-" + fingerprint.nameTail)
         return .store(event: event, supersedes: supersedes)
     }
 
@@ -188,7 +197,7 @@ public struct Deduplicator: Sendable {
     /// the batch, and a member of its event).
     public mutating func accept(_ story: IncomingStory, event: String) {
         batch.append((story, event))
-        events.add(.init(id: -1, event: event, terms: EventTerms(story: story.text), at: story.at))
+        events.add(.init(id: -1, event: event, terms: story.terms, at: story.at))
     }
 
     /// The batch is committed: its stories, with the ids the state gave them, join the indexes.

@@ -106,13 +106,19 @@ public struct EventGrouper: Sendable {
         }
     }
 
-    /// A member as held: interned terms with the weights they had when it was added.
+    /// A member as held: its interned terms, and the norm of the weights they had when it was
+    /// added (the weights themselves sit in the postings).
     private struct Held: Sendable {
         var event: String
         var at: Double
         var terms: [Int32]
-        var weights: [Float]
         var norm: Float
+    }
+
+    /// One member naming a term, with the term's weight in that member.
+    private struct Posting: Sendable {
+        var slot: Int32
+        var weight: Float
     }
 
     public var window: TimeInterval
@@ -123,11 +129,14 @@ public struct EventGrouper: Sendable {
     /// Interned terms: id by text, and per id the members that name it.
     private var termIDs: [String: Int32] = [:]
     private var termTexts: [String] = []
-    private var postings: [[Int32]] = []
+    private var postings: [[Posting]] = []
     private var freeTermIDs: [Int32] = []
     /// Members by the hour they were published in, for eviction.
     private var byHour: [Int: [Int32]] = [:]
     private var newest = -Double.infinity
+
+    /// Terms named by more members than this are not used to find candidates.
+    public static let commonTermLimit = 1_000
 
     public init(window: TimeInterval = 48 * 3600, threshold: Double = 0.27) {
         self.window = window
@@ -146,16 +155,15 @@ public struct EventGrouper: Sendable {
         let slot = nextSlot
         nextSlot += 1
         var terms: [Int32] = []
-        var weights: [Float] = []
+        var norm: Float = 0
         for (text, count) in member.terms.counts.sorted(by: { $0.key < $1.key }) {
             let weight = Float(weight(count: count, documentFrequency: postings(of: text)))
             let id = intern(text)
-            postings[Int(id)].append(slot)
+            postings[Int(id)].append(Posting(slot: slot, weight: weight))
             terms.append(id)
-            weights.append(weight)
+            norm += weight * weight
         }
-        let norm = weights.reduce(Float(0)) { $0 + $1 * $1 }.squareRoot()
-        held[slot] = Held(event: member.event, at: at, terms: terms, weights: weights, norm: norm)
+        held[slot] = Held(event: member.event, at: at, terms: terms, norm: norm.squareRoot())
         byHour[Self.hour(at), default: []].append(slot)
         if at > newest {
             newest = at
@@ -171,25 +179,24 @@ public struct EventGrouper: Sendable {
         let query = terms.counts.map { (text: $0.key, weight: weight(count: $0.value, documentFrequency: postings(of: $0.key))) }
         let queryNorm = query.reduce(0.0) { $0 + $1.weight * $1.weight }.squareRoot()
         guard queryNorm > 0 else { return (newEvent, nil) }
-        // A term most members share finds everyone and decides little: leave it out of the search.
-        let common = max(64, held.count / 20)
-        var candidates = Set<Int32>()
+        // Term at a time: each query term's postings add to their members' dot products, so the
+        // cost is the postings of the query's terms, never the members as a whole. A term named
+        // by more than `commonTermLimit` members says little (its IDF is low) and would make
+        // every story a candidate: it is left out of the search.
+        var dots: [Int32: Double] = [:]
         for term in query where term.weight > 0 {
             guard let id = termIDs[term.text] else { continue }
-            let members = postings[Int(id)]
-            guard members.count <= common else { continue }
-            candidates.formUnion(members)
+            let list = postings[Int(id)]
+            guard list.count <= Self.commonTermLimit else { continue }
+            for posting in list { dots[posting.slot, default: 0] += term.weight * Double(posting.weight) }
         }
         var best: (slot: Int32, similarity: Double)?
-        let queryWeights = Dictionary(query.map { ($0.text, $0.weight) }, uniquingKeysWith: { first, _ in first })
-        for slot in candidates.sorted() {
+        for (slot, dot) in dots {
             guard let member = held[slot], abs(member.at - time) <= window, member.norm > 0 else { continue }
-            var dot = 0.0
-            for (index, id) in member.terms.enumerated() {
-                if let weight = queryWeights[termTexts[Int(id)]] { dot += weight * Double(member.weights[index]) }
-            }
             let similarity = dot / (queryNorm * Double(member.norm))
-            if similarity >= threshold, similarity > (best?.similarity ?? 0) { best = (slot, similarity) }
+            guard similarity >= threshold else { continue }
+            if let current = best, similarity < current.similarity || (similarity == current.similarity && slot > current.slot) { continue }
+            best = (slot, similarity)
         }
         guard let best, let member = held[best.slot] else { return (newEvent, nil) }
         return (member.event, best.similarity)
@@ -234,7 +241,7 @@ public struct EventGrouper: Sendable {
         }
         // One pass over each affected posting list, not one per evicted member.
         for id in affected {
-            postings[Int(id)].removeAll { evicted.contains($0) }
+            postings[Int(id)].removeAll { evicted.contains($0.slot) }
             if postings[Int(id)].isEmpty {
                 termIDs.removeValue(forKey: termTexts[Int(id)])
                 termTexts[Int(id)] = ""

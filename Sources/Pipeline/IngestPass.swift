@@ -1,5 +1,6 @@
 import ArticleExtractor
 import CorpusWriter
+import Dedupe
 import FeedConfig
 import FeedModel
 import FeedParser
@@ -216,9 +217,11 @@ extension IngestPass {
     struct ParsedPoll: Sendable {
         var feed: FeedSource
         var feedID: Int64
-        var parsed: ParsedFeed
+        var language: String?
+        /// Every entry's key, and the entries not seen before, oldest first.
+        var keys: [String]
+        var entries: [PreparedEntry]
         var http: FeedHTTPState
-        var pages: [String: ExtractedArticle]
         var report: FeedRunReport
         var previouslyRead: Bool
         /// The schedule before this poll (the base of an error backoff).
@@ -358,15 +361,23 @@ extension IngestPass {
         }
         let freshness = response.freshnessLifetime
         let before = schedule
+        // The new entries, their keys and their text are worked out here, once, in this feed's
+        // own task: only the decision and the commit wait for the Ingestor.
+        let canonicalizer = Ingestor.canonicalizer(for: configuration.dedupe)
+        let keyed = Ingestor.uniqueKeys(parsed.entries, canonicalizer: canonicalizer)
+        let fresh: [(key: String, entry: FeedEntry)]
         let pages: [String: ExtractedArticle]
         do {
-            (pages, report) = try await articlePages(for: feed, parsed: parsed, feedID: feedID, client: client, robots: robots,
-                                                     ingestor: ingestor, report: report)
+            let unseen = try await ingestor.unseenKeys(feedID: feedID, keys: keyed.map(\.key))
+            fresh = Ingestor.chronological(keyed.filter { unseen.contains($0.key) })
+            (pages, report) = try await articlePages(for: feed, parsed: parsed, fresh: fresh, canonicalizer: canonicalizer,
+                                                     client: client, robots: robots, ingestor: ingestor, report: report)
         } catch {
             return .finished(await fail("state: \(error)"))
         }
+        let prepared = fresh.map { PreparedEntry(key: $0.key, entry: $0.entry, page: pages[$0.key], canonicalizer: canonicalizer, polledAt: now) }
         return .parsed(ParsedPoll(
-            feed: feed, feedID: feedID, parsed: parsed, http: http, pages: pages, report: report,
+            feed: feed, feedID: feedID, language: parsed.language, keys: keyed.map(\.key), entries: prepared, http: http, report: report,
             previouslyRead: before.pollInterval != nil, before: before,
             schedule: { overflow in
                 var next = scheduled(before, observation: .init(feed: parsed, freshnessLifetime: freshness, windowOverflow: overflow))
@@ -379,12 +390,12 @@ extension IngestPass {
     private func store(_ poll: ParsedPoll, ingestor: Ingestor) async -> FeedRunReport {
         let feed = poll.feed
         do {
-            let result = try await ingestor.ingest(feedID: poll.feedID, source: (feed.name, feed.url), feed: poll.parsed, http: poll.http,
-                                                   pages: poll.pages, report: poll.report, previouslyRead: poll.previouslyRead,
-                                                   schedule: poll.schedule)
+            let result = try await ingestor.ingest(feedID: poll.feedID, source: (feed.name, feed.url), language: poll.language,
+                                                   keys: poll.keys, entries: poll.entries, http: poll.http, report: poll.report,
+                                                   previouslyRead: poll.previouslyRead, schedule: poll.schedule)
             if result.windowOverflow {
                 logger.warning("window overflow: every entry was new, some may have been missed; polling this feed sooner", metadata: [
-                    "feed": "\(feed.name)", "url": "\(feed.url)", "entries": "\(poll.parsed.entries.count)"])
+                    "feed": "\(feed.name)", "url": "\(feed.url)", "entries": "\(poll.keys.count)"])
             }
             return result
         } catch {
@@ -404,11 +415,14 @@ extension IngestPass {
     /// Fetches the article pages of the new entries that need them (per the feed's `fulltext`
     /// policy), a few at a time; the client spaces requests to one host. Failures are logged and
     /// noted in the report; the entry keeps its feed text.
-    private func articlePages(for feed: FeedSource, parsed: ParsedFeed, feedID: Int64, client: HTTPClient, robots: RobotsCache,
+    private func articlePages(for feed: FeedSource, parsed: ParsedFeed, fresh: [(key: String, entry: FeedEntry)],
+                              canonicalizer: URLCanonicalizer, client: HTTPClient, robots: RobotsCache,
                               ingestor: Ingestor, report: FeedRunReport) async throws -> ([String: ExtractedArticle], FeedRunReport) {
         var report = report
-        guard feed.fullText != .never else { return ([:], report) }
-        let candidates = try await ingestor.unseenEntries(feedID: feedID, feed: parsed)
+        guard feed.fullText != .never, !fresh.isEmpty else { return ([:], report) }
+        // An entry whose link is a stored story's is a duplicate already: its page is not fetched.
+        let stored = try await ingestor.storedURLs(among: fresh.compactMap { $0.entry.link.map(canonicalizer.canonicalize) })
+        let candidates = fresh.filter { item in item.entry.link.map { !stored.contains(canonicalizer.canonicalize($0)) } ?? true }
         guard !candidates.isEmpty else { return ([:], report) }
         let typical = FullTextRules.typicalLength(parsed.entries.map(StoryBuilder.story))
         var wanted: [(key: String, url: String)] = []

@@ -78,7 +78,6 @@ public struct FeedRunReport: Sendable, Equatable {
 actor Ingestor {
     private let state: StateStore
     private let writer: CorpusWriter
-    private let canonicalizer: URLCanonicalizer
     private var deduplicator: Deduplicator
     private let clock: @Sendable () -> Date
 
@@ -86,7 +85,6 @@ actor Ingestor {
          clock: @escaping @Sendable () -> Date) throws {
         state = try StateStore(path: statePath)
         writer = try CorpusWriter(root: corpusRoot, layout: layout)
-        canonicalizer = dedupe.trackingParameters.map { URLCanonicalizer(trackingParameters: $0) } ?? URLCanonicalizer()
         self.clock = clock
         let rule = NearDuplicateRule(simhashDistance: dedupe.nearDuplicateDistance, jaccard: dedupe.nearDuplicateJaccard,
                                      containment: dedupe.nearDuplicateContainment, keepLonger: dedupe.nearDuplicates == .keepLonger)
@@ -97,6 +95,11 @@ actor Ingestor {
             grouper.add(.init(id: signature.id, event: signature.event, terms: EventTerms(serialized: signature.terms), at: signature.at))
         }
         deduplicator = Deduplicator(rule: rule, stored: stored, events: grouper)
+    }
+
+    /// The URL canonicaliser the settings ask for.
+    nonisolated static func canonicalizer(for dedupe: DedupeSettings) -> URLCanonicalizer {
+        dedupe.trackingParameters.map { URLCanonicalizer(trackingParameters: $0) } ?? URLCanonicalizer()
     }
 
     /// The stored stories' fingerprints for the near-duplicate indexes. A story stored before
@@ -162,16 +165,17 @@ actor Ingestor {
         (try? state.nextDue(feedURLs: urls)) ?? nil
     }
 
-    /// The entries of `feed` that this poll may store: not seen before in this feed, and whose
-    /// canonical link is not a stored story (their article pages are worth fetching).
-    func unseenEntries(feedID: Int64, feed: ParsedFeed) throws -> [(key: String, entry: FeedEntry)] {
-        let keyed = uniqueKeys(feed.entries)
-        let seen = try state.seenEntryKeys(feedID: feedID, among: keyed.map(\.key))
-        return try keyed.filter { key, entry in
-            guard !seen.contains(key) else { return false }
-            if let link = entry.link, try state.story(url: canonicalizer.canonicalize(link)) != nil { return false }
-            return true
-        }
+    /// The keys among `keys` that the feed has not seen before.
+    func unseenKeys(feedID: Int64, keys: [String]) throws -> Set<String> {
+        let seen = try state.seenEntryKeys(feedID: feedID, among: keys)
+        return Set(keys.filter { !seen.contains($0) })
+    }
+
+    /// The canonical URLs among `urls` that are stored stories' (their pages are not fetched).
+    func storedURLs(among urls: [String]) throws -> Set<String> {
+        var stored = Set<String>()
+        for url in urls where try state.story(url: url) != nil { stored.insert(url) }
+        return stored
     }
 
     /// Stores the new entries of a parsed feed and records the poll.
@@ -186,51 +190,40 @@ actor Ingestor {
     ///    fuller later version is stored and supersedes it).
     /// Then the files are written, the poll is committed, and only then do the new stories join
     /// the indexes.
-    func ingest(feedID: Int64, source: (name: String, url: String), feed: ParsedFeed, http: FeedHTTPState,
-                pages: [String: ExtractedArticle] = [:], report: FeedRunReport, previouslyRead: Bool,
+    func ingest(feedID: Int64, source: (name: String, url: String), language: String?, keys: [String], entries: [PreparedEntry],
+                http: FeedHTTPState, report: FeedRunReport, previouslyRead: Bool,
                 schedule: @Sendable (_ windowOverflow: Bool) -> FeedSchedule) throws -> FeedRunReport {
         var report = report
         let fetched = clock()
-        report.entriesSeen = feed.entries.count
-        let keyed = uniqueKeys(feed.entries)
-        let seen = try state.seenEntryKeys(feedID: feedID, among: keyed.map(\.key))
-        let fresh = chronological(keyed.filter { !seen.contains($0.key) })
+        report.entriesSeen = keys.count
+        let seen = try state.seenEntryKeys(feedID: feedID, among: keys)
+        let fresh = entries.filter { !seen.contains($0.key) }
         report.newEntries = fresh.count
-        report.windowOverflow = previouslyRead && keyed.count >= 2 && seen.isEmpty
+        report.windowOverflow = previouslyRead && keys.count >= 2 && seen.isEmpty
 
         let lookup = StateLookup(state: state, corpusRoot: writer.root)
         var accepted: [(key: String, pending: PendingStory, story: IncomingStory, supersedes: StoredStoryRef?)] = []
         var dropped: [(key: String, entry: FeedEntry, url: String?, reason: DuplicateReason, of: DuplicateTarget, near: NearMatch?)] = []
         var empty: [String] = []
-        for (key, entry) in fresh {
-            let url = entry.link.map(canonicalizer.canonicalize)
-            var text = StoryBuilder.story(from: entry)
-            var textSource = TextSource.feed
-            let page = pages[key]
-            var urls = url.map { [$0] } ?? []
-            if let page {
-                if let canonical = page.canonicalURL.map(canonicalizer.canonicalize), !urls.contains(canonical) { urls.append(canonical) }
-                (text, textSource) = FullTextRules.choose(feed: text, page: page)
-            }
-            let published = entry.published ?? entry.updated ?? page?.published
-            let globalID = entry.id.flatMap { EntryIdentity.isGloballyUnique($0) ? $0 : nil }
-            let incoming = IncomingStory(text: text, fingerprint: TextFingerprint(story: text), urls: urls, globalID: globalID,
-                                         at: published ?? fetched)
+        for prepared in fresh {
+            let (key, entry, incoming, page) = (prepared.key, prepared.entry, prepared.story, prepared.page)
+            let text = incoming.text
             switch try deduplicator.decide(incoming, lookup: lookup) {
             case let .duplicate(reason, of, near):
-                dropped.append((key, entry, url, reason, of, near))
+                dropped.append((key, entry, prepared.url, reason, of, near))
             case .store where text.isEmpty:
                 empty.append(key)
             case let .store(event, supersedes):
                 deduplicator.accept(incoming, event: event)
                 let fingerprint = incoming.fingerprint
+                let fromPage = prepared.textSource == .page
                 let record = StoryRecord(
-                    file: "", sha256: fingerprint.sha256, simhash: fingerprint.simhashHex, url: url, feed: source.name,
-                    feedURL: source.url, entryID: entry.id, title: text.headline, published: published,
-                    fetched: fetched, language: (textSource == .page ? page?.language : nil) ?? feed.language ?? page?.language,
-                    textSource: textSource, supersedes: supersedes?.0.file,
+                    file: "", sha256: fingerprint.sha256, simhash: fingerprint.simhashHex, url: prepared.url, feed: source.name,
+                    feedURL: source.url, entryID: entry.id, title: text.headline, published: prepared.published,
+                    fetched: fetched, language: (fromPage ? page?.language : nil) ?? language ?? page?.language,
+                    textSource: prepared.textSource, supersedes: supersedes?.0.file,
                     nearDistance: supersedes?.1.distance, event: event,
-                    author: textSource == .page ? page?.author : nil, canonicalURL: page?.canonicalURL)
+                    author: fromPage ? page?.author : nil, canonicalURL: page?.canonicalURL)
                 accepted.append((key, PendingStory(text: text, record: record, nameTail: fingerprint.nameTail), incoming, supersedes?.0))
             }
         }
@@ -259,7 +252,7 @@ actor Ingestor {
         let stories = zip(accepted, records).map { item, record in
             StoryCommit(entryKey: item.key, record: record, simhash: item.story.fingerprint.simhash,
                         minhash: item.story.fingerprint.signature.bytes, leadMinhash: item.story.fingerprint.leadSignature.bytes,
-                        eventTerms: EventTerms(story: item.story.text).serialized, supersedes: item.supersedes?.id)
+                        eventTerms: item.story.terms.serialized, supersedes: item.supersedes?.id)
         }
         let ids: [Int64]
         do {
@@ -283,14 +276,14 @@ actor Ingestor {
 
     /// Keys for every entry; a key repeated inside one document (publishers reuse GUIDs) is made
     /// unique with the entry's link so that neither entry is lost.
-    private func uniqueKeys(_ entries: [FeedEntry]) -> [(key: String, entry: FeedEntry)] {
+    nonisolated static func uniqueKeys(_ entries: [FeedEntry], canonicalizer: URLCanonicalizer) -> [(key: String, entry: FeedEntry)] {
         var used = Set<String>()
         var result: [(key: String, entry: FeedEntry)] = []
         for entry in entries {
             var key = EntryIdentity.key(for: entry, canonicalizer: canonicalizer)
             if used.contains(key) {
                 let link = entry.link.map(canonicalizer.canonicalize) ?? ""
-                let text = String(TextFingerprint(normalizedText: (entry.title ?? "") + (entry.content ?? entry.summary ?? "")).sha256.prefix(16))
+                let text = String(sha256Hex(Array(((entry.title ?? "") + (entry.content ?? entry.summary ?? "")).utf8)).prefix(16))
                 key += "\u{1F}" + (link.isEmpty ? text : link)
                 if used.contains(key) { continue }  // The very same entry twice.
             }
@@ -302,7 +295,7 @@ actor Ingestor {
 
     /// Oldest first: by publication date when every entry has one, else reversed document order
     /// (feeds list the newest first).
-    private func chronological(_ entries: [(key: String, entry: FeedEntry)]) -> [(key: String, entry: FeedEntry)] {
+    nonisolated static func chronological(_ entries: [(key: String, entry: FeedEntry)]) -> [(key: String, entry: FeedEntry)] {
         let dated = entries.compactMap { item in (item.entry.published ?? item.entry.updated).map { (item, $0) } }
         if dated.count == entries.count {
             return dated.enumerated().sorted { lhs, rhs in
@@ -310,6 +303,38 @@ actor Ingestor {
             }.map(\.element.0)
         }
         return entries.reversed()
+    }
+}
+
+/// A new entry of a polled feed, made ready off the `Ingestor` (the pass's tasks run
+/// concurrently): its text (the feed's, or the better article page's), fingerprints and terms.
+struct PreparedEntry: Sendable {
+    var key: String
+    var entry: FeedEntry
+    /// The entry's canonical link.
+    var url: String?
+    var page: ExtractedArticle?
+    var textSource: TextSource
+    var published: Date?
+    var story: IncomingStory
+
+    init(key: String, entry: FeedEntry, page: ExtractedArticle?, canonicalizer: URLCanonicalizer, polledAt: Date) {
+        self.key = key
+        self.entry = entry
+        self.page = page
+        let url = entry.link.map(canonicalizer.canonicalize)
+        self.url = url
+        var text = StoryBuilder.story(from: entry)
+        var textSource = TextSource.feed
+        var urls = url.map { [$0] } ?? []
+        if let page {
+            if let canonical = page.canonicalURL.map(canonicalizer.canonicalize), !urls.contains(canonical) { urls.append(canonical) }
+            (text, textSource) = FullTextRules.choose(feed: text, page: page)
+        }
+        self.textSource = textSource
+        published = entry.published ?? entry.updated ?? page?.published
+        story = IncomingStory(text: text, urls: urls, globalID: entry.id.flatMap { EntryIdentity.isGloballyUnique($0) ? $0 : nil },
+                              at: published ?? polledAt)
     }
 }
 

@@ -68,6 +68,6 @@ public enum EntryIdentity {
             return "url:" + canonicalizer.canonicalize(link)
         }
         let material = [entry.title, entry.summary, entry.content].map { $0 ?? "" }.joined(separator: "\u{1F}")
-        return "hash:" + String(TextFingerprint(normalizedText: material).sha256.prefix(32))
+        return "hash:" + String(sha256Hex(Array(material.utf8)).prefix(32))
     }
 }

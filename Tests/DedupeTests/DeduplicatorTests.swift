@@ -53,7 +53,7 @@ struct StoryGenerator {
     let day = Date(timeIntervalSince1970: 1_730_721_600)
 
     func incoming(_ text: StoryText, url: String) -> IncomingStory {
-        IncomingStory(text: text, fingerprint: TextFingerprint(story: text), urls: [url], globalID: nil, at: day)
+        IncomingStory(text: text, urls: [url], globalID: nil, at: day)
     }
 
     /// Decides and, when stored, accepts and commits one story at a time (as one-story batches).
