@@ -102,35 +102,56 @@ public struct IngestPass: Sendable {
         // same feeds give the same corpus. A slow feed holds back the commits behind it, so the
         // number of polls finished but not yet committed is bounded (memory stays bounded).
         let lookahead = 4 * width
-        await withTaskGroup(of: (Int, PollOutcome).self) { group in
+        // Group commit: while one group of consecutive finished polls is being stored, the next
+        // ones finish and queue up; the next group takes all of them (at most `maxGroup`), so a
+        // flush of the corpus and of the state is shared by many feeds when storing is the
+        // bottleneck, and costs one feed's wait when it is not.
+        let maxGroup = 64
+        enum Event: Sendable {
+            case polled(Int, PollOutcome)
+            case stored([FeedRunReport])
+        }
+        await withTaskGroup(of: Event.self) { group in
             var next = 0
             var inFlight = 0
-            var committed = 0
+            var gathered = 0
+            var storing = false
             var finished: [Int: PollOutcome] = [:]
             func startMore() {
-                while inFlight < width, next < feeds.count, next - committed < lookahead, shouldStart() {
+                while inFlight < width, next < feeds.count, next - gathered < lookahead, shouldStart() {
                     let index = next
                     let feed = feeds[index]
                     next += 1
                     inFlight += 1
-                    group.addTask { (index, await poll(feed, client: client, robots: robots, ingestor: ingestor)) }
+                    group.addTask { .polled(index, await poll(feed, client: client, robots: robots, ingestor: ingestor)) }
                 }
             }
-            startMore()
-            while let (index, outcome) = await group.next() {
-                inFlight -= 1
-                finished[index] = outcome
-                while let ready = finished.removeValue(forKey: committed) {
-                    let report: FeedRunReport
-                    switch ready {
-                    case let .finished(done): report = done
-                    case let .parsed(poll): report = await store(poll, ingestor: ingestor)
-                    }
-                    committed += 1
-                    reports.append(report)
-                    metrics?.record(report)
-                    progress(report)
+            func storeMore() {
+                guard !storing else { return }
+                var outcomes: [PollOutcome] = []
+                while outcomes.count < maxGroup, let outcome = finished.removeValue(forKey: gathered) {
+                    outcomes.append(outcome)
+                    gathered += 1
                 }
+                guard !outcomes.isEmpty else { return }
+                storing = true
+                group.addTask { .stored(await store(outcomes, ingestor: ingestor)) }
+            }
+            startMore()
+            while let event = await group.next() {
+                switch event {
+                case let .polled(index, outcome):
+                    inFlight -= 1
+                    finished[index] = outcome
+                case let .stored(stored):
+                    storing = false
+                    for report in stored {
+                        reports.append(report)
+                        metrics?.record(report)
+                        progress(report)
+                    }
+                }
+                storeMore()
                 startMore()
             }
         }
@@ -140,6 +161,41 @@ public struct IngestPass: Sendable {
                                feedStates: PipelineMetrics.feedStates(configured: configuration.feeds.map(\.url), statuses: statuses))
         }
         return PassSummary(reports: reports)
+    }
+}
+
+/// A poll either ends before storing anything (a failure, not modified, not due) or has a
+/// parsed document whose stories are to be decided.
+enum PollOutcome: Sendable {
+    case finished(FeedRunReport)
+    case parsed(ParsedPoll)
+}
+
+/// A fetched and parsed feed with its article pages, waiting for its turn to be stored.
+struct ParsedPoll: Sendable {
+    var feed: FeedSource
+    var feedID: Int64
+    var language: String?
+    /// Every entry's key, and the entries not seen before, oldest first.
+    var keys: [String]
+    var entries: [PreparedEntry]
+    var http: FeedHTTPState
+    var report: FeedRunReport
+    var previouslyRead: Bool
+    /// The schedule before this poll (the base of an error backoff).
+    var before: FeedSchedule
+    /// The next schedule, given whether the feed's window overflowed.
+    var schedule: @Sendable (Bool) -> FeedSchedule
+}
+
+
+extension Array where Element: Sendable {
+    /// `map` with an async transform, one element at a time, in order.
+    func asyncMap<T>(_ transform: (Element) async -> T) async -> [T] {
+        var result: [T] = []
+        result.reserveCapacity(count)
+        for element in self { result.append(await transform(element)) }
+        return result
     }
 }
 
@@ -205,30 +261,6 @@ public final class IngestSession: Sendable {
 }
 
 extension IngestPass {
-
-    /// A poll either ends before storing anything (a failure, not modified, not due) or has a
-    /// parsed document whose stories are to be decided.
-    enum PollOutcome: Sendable {
-        case finished(FeedRunReport)
-        case parsed(ParsedPoll)
-    }
-
-    /// A fetched and parsed feed with its article pages, waiting for its turn to be stored.
-    struct ParsedPoll: Sendable {
-        var feed: FeedSource
-        var feedID: Int64
-        var language: String?
-        /// Every entry's key, and the entries not seen before, oldest first.
-        var keys: [String]
-        var entries: [PreparedEntry]
-        var http: FeedHTTPState
-        var report: FeedRunReport
-        var previouslyRead: Bool
-        /// The schedule before this poll (the base of an error backoff).
-        var before: FeedSchedule
-        /// The next schedule, given whether the feed's window overflowed.
-        var schedule: @Sendable (Bool) -> FeedSchedule
-    }
 
     /// Fetches, parses and extracts one feed; everything but storing its stories.
     private func poll(_ feed: FeedSource, client: HTTPClient, robots: RobotsCache, ingestor: Ingestor) async -> PollOutcome {
@@ -386,30 +418,51 @@ extension IngestPass {
             }))
     }
 
-    /// Decides and stores a parsed poll's new stories (called in feed order, see `run`).
-    private func store(_ poll: ParsedPoll, ingestor: Ingestor) async -> FeedRunReport {
-        let feed = poll.feed
-        do {
-            let result = try await ingestor.ingest(feedID: poll.feedID, source: (feed.name, feed.url), language: poll.language,
-                                                   keys: poll.keys, entries: poll.entries, http: poll.http, report: poll.report,
-                                                   previouslyRead: poll.previouslyRead, schedule: poll.schedule)
-            if result.windowOverflow {
-                logger.warning("window overflow: every entry was new, some may have been missed; polling this feed sooner", metadata: [
-                    "feed": "\(feed.name)", "url": "\(feed.url)", "entries": "\(poll.keys.count)"])
-            }
-            return result
-        } catch {
-            let message = "storing stories failed: \(error)"
-            var report = poll.report
-            report.outcome = .failed(message)
-            logger.error("feed failed", metadata: ["feed": "\(feed.name)", "url": "\(feed.url)", "reason": "\(message)"])
-            var next = poll.before
-            next.consecutiveErrors += 1
-            next.nextPollAt = clock().addingTimeInterval(Backoff.delay(
-                errors: next.consecutiveErrors, base: configuration.fetch.backoffBase, cap: configuration.fetch.maxBackoff, seed: feed.url))
-            try? await ingestor.record(feedID: poll.feedID, result: "error", error: message, http: nil, schedule: next)
-            return report
+    /// Stores a group of consecutive polls in feed order: the parsed ones in one `Ingestor`
+    /// call (one corpus flush, one state transaction), the others passed through.
+    private func store(_ outcomes: [PollOutcome], ingestor: Ingestor) async -> [FeedRunReport] {
+        let parsed = outcomes.compactMap { outcome -> ParsedPoll? in
+            if case let .parsed(poll) = outcome { return poll }
+            return nil
         }
+        var stored: [FeedRunReport] = []
+        if !parsed.isEmpty {
+            do {
+                stored = try await ingestor.ingest(parsed)
+            } catch {
+                stored = await parsed.asyncMap { await failStoring($0, error: error, ingestor: ingestor) }
+            }
+        }
+        var reports: [FeedRunReport] = []
+        var storedReports = stored.makeIterator()
+        for outcome in outcomes {
+            switch outcome {
+            case let .finished(report): reports.append(report)
+            case let .parsed(poll):
+                let report = storedReports.next() ?? poll.report
+                if report.windowOverflow {
+                    logger.warning("window overflow: every entry was new, some may have been missed; polling this feed sooner", metadata: [
+                        "feed": "\(poll.feed.name)", "url": "\(poll.feed.url)", "entries": "\(poll.keys.count)"])
+                }
+                reports.append(report)
+            }
+        }
+        return reports
+    }
+
+    /// Records that storing a poll's stories failed, with the error backoff.
+    private func failStoring(_ poll: ParsedPoll, error: any Error, ingestor: Ingestor) async -> FeedRunReport {
+        let feed = poll.feed
+        let message = "storing stories failed: \(error)"
+        var report = poll.report
+        report.outcome = .failed(message)
+        logger.error("feed failed", metadata: ["feed": "\(feed.name)", "url": "\(feed.url)", "reason": "\(message)"])
+        var next = poll.before
+        next.consecutiveErrors += 1
+        next.nextPollAt = clock().addingTimeInterval(Backoff.delay(
+            errors: next.consecutiveErrors, base: configuration.fetch.backoffBase, cap: configuration.fetch.maxBackoff, seed: feed.url))
+        try? await ingestor.record(feedID: poll.feedID, result: "error", error: message, http: nil, schedule: next)
+        return report
     }
 
     /// Fetches the article pages of the new entries that need them (per the feed's `fulltext`

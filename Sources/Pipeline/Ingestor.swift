@@ -178,100 +178,135 @@ actor Ingestor {
         return stored
     }
 
-    /// Stores the new entries of a parsed feed and records the poll.
+    /// Stores the new entries of a group of parsed polls (consecutive feeds of the pass, in
+    /// configuration order) and records the polls: one corpus write (one flush) and one state
+    /// transaction for the group, so the durability cost is paid per group, not per feed.
     ///
-    /// The entries are decided oldest first (see `chronological`) by the `Deduplicator`, whose
-    /// ladder is, the first that matches deciding (see the README):
+    /// Each poll's new entries are decided oldest first (see `chronological`) by the
+    /// `Deduplicator`, whose ladder is, the first that matches deciding (see the README):
     /// 1. the feed has seen the entry key before (guid/atom:id, else canonical link): skipped;
     /// 2. the canonical link (or the page's canonical URL) is a stored story's: `same_url`;
     /// 3. a globally unique id (URL, URN, tag) is a stored story's from any feed: `same_id`;
     /// 4. the hash-normalised text is a stored story's: `same_text`;
     /// 5. a verified near duplicate of a stored story: `near_text` (or, with keep_longer, a
     ///    fuller later version is stored and supersedes it).
-    /// Then the files are written, the poll is committed, and only then do the new stories join
-    /// the indexes.
-    func ingest(feedID: Int64, source: (name: String, url: String), language: String?, keys: [String], entries: [PreparedEntry],
-                http: FeedHTTPState, report: FeedRunReport, previouslyRead: Bool,
-                schedule: @Sendable (_ windowOverflow: Bool) -> FeedSchedule) throws -> FeedRunReport {
-        var report = report
+    /// Then the files are written, the polls are committed, and only then do the new stories
+    /// join the indexes. A failed write or commit fails every poll of the group (nothing of them
+    /// is recorded, so every story is tried again at the next poll).
+    func ingest(_ polls: [ParsedPoll]) throws -> [FeedRunReport] {
         let fetched = clock()
-        report.entriesSeen = keys.count
-        let seen = try state.seenEntryKeys(feedID: feedID, among: keys)
-        let fresh = entries.filter { !seen.contains($0.key) }
-        report.newEntries = fresh.count
-        report.windowOverflow = previouslyRead && keys.count >= 2 && seen.isEmpty
-
         let lookup = StateLookup(state: state, corpusRoot: writer.root)
-        var accepted: [(key: String, pending: PendingStory, story: IncomingStory, supersedes: StoredStoryRef?)] = []
-        var dropped: [(key: String, entry: FeedEntry, url: String?, reason: DuplicateReason, of: DuplicateTarget, near: NearMatch?)] = []
-        var empty: [String] = []
-        for prepared in fresh {
-            let (key, entry, incoming, page) = (prepared.key, prepared.entry, prepared.story, prepared.page)
-            let text = incoming.text
-            switch try deduplicator.decide(incoming, lookup: lookup) {
-            case let .duplicate(reason, of, near):
-                dropped.append((key, entry, prepared.url, reason, of, near))
-            case .store where text.isEmpty:
-                empty.append(key)
-            case let .store(event, supersedes):
-                deduplicator.accept(incoming, event: event)
-                let fingerprint = incoming.fingerprint
-                let fromPage = prepared.textSource == .page
-                let record = StoryRecord(
-                    file: "", sha256: fingerprint.sha256, simhash: fingerprint.simhashHex, url: prepared.url, feed: source.name,
-                    feedURL: source.url, entryID: entry.id, title: text.headline, published: prepared.published,
-                    fetched: fetched, language: (fromPage ? page?.language : nil) ?? language ?? page?.language,
-                    textSource: prepared.textSource, supersedes: supersedes?.0.file,
-                    nearDistance: supersedes?.1.distance, event: event,
-                    author: fromPage ? page?.author : nil, canonicalURL: page?.canonicalURL)
-                accepted.append((key, PendingStory(text: text, record: record, nameTail: fingerprint.nameTail), incoming, supersedes?.0))
+        var decided: [DecidedPoll] = []
+        var pending: [PendingStory] = []
+        do {
+            for poll in polls {
+                decided.append(try decide(poll, fetched: fetched, lookup: lookup, pending: &pending))
             }
+        } catch {
+            deduplicator.discardBatch()
+            throw error
         }
 
         let records: [StoryRecord]
         do {
-            records = try writer.write(accepted.map(\.pending), fetched: fetched)
+            records = try writer.write(pending, fetched: fetched)
         } catch {
-            // Nothing of this poll is recorded, validators included, so every story is tried
-            // again on the next poll.
             deduplicator.discardBatch()
-            report.outcome = .failed("\(error)")
-            try state.commit(FeedPollCommit(feedID: feedID, polledAt: fetched, result: "error", error: "\(error)"))
-            return report
-        }
-        let duplicates = dropped.map { item in
-            let file: String
-            switch item.of {
-            case let .stored(story): file = story.file
-            case let .batch(index): file = records[index].file
+            for poll in polls {
+                try state.commit(FeedPollCommit(feedID: poll.feedID, polledAt: fetched, result: "error", error: "\(error)"))
             }
-            return DuplicateRecord(feedURL: source.url, entryKey: item.key, url: item.url, title: item.entry.title, reason: item.reason,
-                                   duplicateOf: file, distance: item.near?.distance,
-                                   similarity: item.near.map { max($0.jaccard, $0.containment) }, detectedAt: fetched)
+            return polls.map { poll in
+                var report = poll.report
+                report.outcome = .failed("\(error)")
+                return report
+            }
         }
-        let stories = zip(accepted, records).map { item, record in
-            StoryCommit(entryKey: item.key, record: record, simhash: item.story.fingerprint.simhash,
-                        minhash: item.story.fingerprint.signature.bytes, leadMinhash: item.story.fingerprint.leadSignature.bytes,
-                        eventTerms: item.story.terms.serialized, supersedes: item.supersedes?.id)
+        var commits: [FeedPollCommit] = []
+        for item in decided {
+            let poll = item.poll
+            let duplicates = item.dropped.map { drop in
+                let file: String
+                switch drop.of {
+                case let .stored(story): file = story.file
+                case let .batch(index): file = records[index].file
+                }
+                return DuplicateRecord(feedURL: poll.feed.url, entryKey: drop.key, url: drop.url, title: drop.entry.title, reason: drop.reason,
+                                       duplicateOf: file, distance: drop.near?.distance,
+                                       similarity: drop.near.map { max($0.jaccard, $0.containment) }, detectedAt: fetched)
+            }
+            let stories = item.accepted.map { accepted in
+                let fingerprint = accepted.story.fingerprint
+                return StoryCommit(entryKey: accepted.key, record: records[accepted.index], simhash: fingerprint.simhash,
+                                   minhash: fingerprint.signature.bytes, leadMinhash: fingerprint.leadSignature.bytes,
+                                   eventTerms: accepted.story.terms.serialized, supersedes: accepted.supersedes?.id)
+            }
+            commits.append(FeedPollCommit(feedID: poll.feedID, polledAt: fetched, result: "ok", http: poll.http, stored: stories,
+                                          duplicates: duplicates, emptyEntryKeys: item.empty, schedule: poll.schedule(item.report.windowOverflow)))
         }
-        let ids: [Int64]
+        let ids: [[Int64]]
         do {
-            ids = try state.commit(FeedPollCommit(feedID: feedID, polledAt: fetched, result: "ok", http: http, stored: stories,
-                                                  duplicates: duplicates, emptyEntryKeys: empty,
-                                                  schedule: schedule(report.windowOverflow)))
+            ids = try state.commit(commits)
         } catch {
             // The files are on disk but not in the state: start-up reconciliation removes them.
             deduplicator.discardBatch()
             throw error
         }
         // Only committed stories join the near-duplicate indexes.
-        deduplicator.commit(ids: ids)
-        report.stored = records.count
-        report.storedFiles = records.map(\.file)
-        report.duplicates = duplicates.count
-        for duplicate in duplicates { report.duplicatesByReason[duplicate.reason.rawValue, default: 0] += 1 }
-        report.publishToIngestLags = records.compactMap { record in record.published.map { max(0, fetched.timeIntervalSince($0)) } }
-        return report
+        deduplicator.commit(ids: ids.flatMap { $0 })
+        return zip(decided, commits).map { item, commit in
+            var report = item.report
+            let files = item.accepted.map { records[$0.index] }
+            report.stored = files.count
+            report.storedFiles = files.map(\.file)
+            report.duplicates = commit.duplicates.count
+            for duplicate in commit.duplicates { report.duplicatesByReason[duplicate.reason.rawValue, default: 0] += 1 }
+            report.publishToIngestLags = files.compactMap { record in record.published.map { max(0, fetched.timeIntervalSince($0)) } }
+            return report
+        }
+    }
+
+    /// One poll's entries as decided: stored (with their index in the group's pending stories),
+    /// dropped as duplicates, or empty.
+    struct DecidedPoll {
+        var poll: ParsedPoll
+        var report: FeedRunReport
+        var accepted: [(key: String, index: Int, story: IncomingStory, supersedes: StoredStoryRef?)] = []
+        var dropped: [(key: String, entry: FeedEntry, url: String?, reason: DuplicateReason, of: DuplicateTarget, near: NearMatch?)] = []
+        var empty: [String] = []
+    }
+
+    private func decide(_ poll: ParsedPoll, fetched: Date, lookup: StateLookup, pending: inout [PendingStory]) throws -> DecidedPoll {
+        var report = poll.report
+        report.entriesSeen = poll.keys.count
+        let seen = try state.seenEntryKeys(feedID: poll.feedID, among: poll.keys)
+        let fresh = poll.entries.filter { !seen.contains($0.key) }
+        report.newEntries = fresh.count
+        report.windowOverflow = poll.previouslyRead && poll.keys.count >= 2 && seen.isEmpty
+        var decided = DecidedPoll(poll: poll, report: report)
+        for prepared in fresh {
+            let (key, entry, incoming, page) = (prepared.key, prepared.entry, prepared.story, prepared.page)
+            let text = incoming.text
+            switch try deduplicator.decide(incoming, lookup: lookup) {
+            case let .duplicate(reason, of, near):
+                decided.dropped.append((key, entry, prepared.url, reason, of, near))
+            case .store where text.isEmpty:
+                decided.empty.append(key)
+            case let .store(event, supersedes):
+                deduplicator.accept(incoming, event: event)
+                let fingerprint = incoming.fingerprint
+                let fromPage = prepared.textSource == .page
+                let record = StoryRecord(
+                    file: "", sha256: fingerprint.sha256, simhash: fingerprint.simhashHex, url: prepared.url, feed: poll.feed.name,
+                    feedURL: poll.feed.url, entryID: entry.id, title: text.headline, published: prepared.published,
+                    fetched: fetched, language: (fromPage ? page?.language : nil) ?? poll.language ?? page?.language,
+                    textSource: prepared.textSource, supersedes: supersedes?.0.file,
+                    nearDistance: supersedes?.1.distance, event: event,
+                    author: fromPage ? page?.author : nil, canonicalURL: page?.canonicalURL)
+                decided.accepted.append((key, pending.count, incoming, supersedes?.0))
+                pending.append(PendingStory(text: text, record: record, nameTail: fingerprint.nameTail))
+            }
+        }
+        return decided
     }
 
     /// Keys for every entry; a key repeated inside one document (publishers reuse GUIDs) is made

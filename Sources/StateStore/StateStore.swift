@@ -550,7 +550,22 @@ public final class StateStore {
     /// ids, in the order of `poll.stored`.
     @discardableResult
     public func commit(_ poll: FeedPollCommit) throws(StateStoreError) -> [Int64] {
-        try db.transaction { () throws(StateStoreError) -> [Int64] in
+        try commit([poll])[0]
+    }
+
+    /// Records several polls in one transaction (one flush of the state for all); returns each
+    /// poll's new story ids.
+    @discardableResult
+    public func commit(_ polls: [FeedPollCommit]) throws(StateStoreError) -> [[Int64]] {
+        try db.transaction { () throws(StateStoreError) -> [[Int64]] in
+            var all: [[Int64]] = []
+            for poll in polls { all.append(try record(poll)) }
+            return all
+        }
+    }
+
+    private func record(_ poll: FeedPollCommit) throws(StateStoreError) -> [Int64] {
+        do {
             let at = SQLValue.real(poll.polledAt.timeIntervalSince1970)
             var ids: [Int64] = []
             for story in poll.stored {
