@@ -16,30 +16,51 @@ public struct EventTerms: Sendable, Equatable {
         var counts: [String: Int] = [:]
         for line in [story.headline] + story.paragraphs {
             var sentenceStart = true
-            var word = ""
-            func finish(_ next: Character?) {
+            var word = String.UnicodeScalarView()
+            var wordStartsWithNumber = false
+            func finish(_ next: Unicode.Scalar?) {
                 defer {
-                    word = ""
+                    word = String.UnicodeScalarView()
                 }
                 guard !word.isEmpty else { return }
-                if let term = EventTerms.term(word, sentenceStart: sentenceStart) { counts[term, default: 0] += 1 }
-                sentenceStart = next.map { ".!?:;\"“”".contains($0) } ?? false
+                if let term = EventTerms.term(String(word), sentenceStart: sentenceStart) { counts[term, default: 0] += 1 }
+                sentenceStart = next.map { ".!?:;\"“”".unicodeScalars.contains($0) } ?? false
             }
-            for character in line {
-                if character.isLetter || character.isNumber || (character == "," && word.first?.isNumber == true) {
-                    word.append(character)
-                } else if character == "'" || character == "’" {
+            for scalar in line.unicodeScalars {
+                let kind = Self.kind(scalar)
+                if kind == .letter || kind == .number || (kind == .mark && !word.isEmpty) || (scalar == "," && wordStartsWithNumber && !word.isEmpty) {
+                    if word.isEmpty { wordStartsWithNumber = kind == .number }
+                    word.append(scalar)
+                } else if scalar == "'" || scalar == "’" {
                     finish(nil)  // "Russia's": the possessive ends the word
                     sentenceStart = false
                 } else {
                     let wasEmpty = word.isEmpty
-                    finish(character)
-                    if wasEmpty, ".!?:;".contains(character) { sentenceStart = true }
+                    finish(scalar)
+                    if wasEmpty, ".!?:;".unicodeScalars.contains(scalar) { sentenceStart = true }
                 }
             }
             finish(nil)
         }
         self.counts = counts.filter { $0.value > 0 }
+    }
+
+    private enum ScalarKind { case letter, number, mark, other }
+
+    private static func kind(_ scalar: Unicode.Scalar) -> ScalarKind {
+        switch scalar.value {
+        case 0x30...0x39: return .number
+        case 0x41...0x5A, 0x61...0x7A: return .letter
+        case 0..<0x80: return .other
+        default:
+            let properties = scalar.properties
+            if properties.numericType != nil { return .number }
+            if properties.isAlphabetic { return .letter }
+            switch properties.generalCategory {
+            case .nonspacingMark, .spacingMark, .enclosingMark: return .mark
+            default: return .other
+            }
+        }
     }
 
     /// "putin kursk 11000 ..." (term:count pairs), for the state.
@@ -57,15 +78,17 @@ public struct EventTerms: Sendable, Equatable {
     }
 
     static func term(_ raw: String, sentenceStart: Bool) -> String? {
-        guard let first = raw.first else { return nil }
-        if first.isNumber {
-            let digits = raw.filter(\.isNumber)
-            guard digits.count >= 3, let value = Int(digits) else { return nil }
+        guard let first = raw.unicodeScalars.first else { return nil }
+        if kind(first) == .number {
+            let digits = String(String.UnicodeScalarView(raw.unicodeScalars.filter { kind($0) == .number }))
+            guard digits.unicodeScalars.count >= 3, let value = Int(digits) else { return nil }
             if digits.count == 4 && (1900...2100).contains(value) { return nil }  // years say little
             return digits
         }
-        guard first.isUppercase, !sentenceStart, raw.count >= 3 else { return nil }
-        let folded = raw.folding(options: [.caseInsensitive, .diacriticInsensitive], locale: nil)
+        let isUpper = first.isASCII ? (0x41...0x5A).contains(first.value) : first.properties.isUppercase
+        guard isUpper, !sentenceStart, raw.count >= 3 else { return nil }
+        let folded = raw.utf8.allSatisfy { $0 < 0x80 } ? raw.lowercased()
+            : raw.folding(options: [.caseInsensitive, .diacriticInsensitive], locale: nil)
         guard !stopNames.contains(folded) else { return nil }
         return folded
     }

@@ -8,23 +8,74 @@ import Foundation
 /// Two texts that differ only in typography, case or spacing have the same normalised form.
 public enum HashNormalizer {
     public static func normalize(_ text: String) -> String {
+        normalizeASCII(text) ?? normalizeUnicode(text)
+    }
+
+    /// The general path of `normalize` (internal so that a test can compare the two).
+    static func normalizeUnicode(_ text: String) -> String {
         let folded = text.precomposedStringWithCompatibilityMapping
             .folding(options: [.caseInsensitive], locale: nil)
         var out = String.UnicodeScalarView()
         var pendingSpace = false
         for scalar in folded.unicodeScalars {
             let mapped = unify(scalar)
-            let properties = mapped.properties
-            if properties.isWhitespace || isPunctuation(mapped) {
-                pendingSpace = true
-                continue
+            if mapped.isASCII {
+                switch asciiClass[Int(mapped.value)] {
+                case .space:
+                    pendingSpace = true
+                    continue
+                case .skip: continue
+                case .keep: break
+                }
+            } else {
+                let properties = mapped.properties
+                if properties.isWhitespace || isPunctuation(mapped) {
+                    pendingSpace = true
+                    continue
+                }
+                if properties.generalCategory == .control || properties.generalCategory == .format { continue }
             }
-            if properties.generalCategory == .control || properties.generalCategory == .format { continue }
             if pendingSpace && !out.isEmpty { out.append(" ") }
             pendingSpace = false
             out.append(mapped)
         }
         return String(out)
+    }
+
+    /// The same result for pure ASCII text without Foundation's Unicode machinery (NFKC and case
+    /// folding of ASCII are plain lower-casing); nil when the text is not ASCII.
+    static func normalizeASCII(_ text: String) -> String? {
+        var text = text
+        return text.withUTF8 { bytes -> String? in
+            var out: [UInt8] = []
+            out.reserveCapacity(bytes.count)
+            var pendingSpace = false
+            for byte in bytes {
+                guard byte < 0x80 else { return nil }
+                switch asciiClass[Int(byte)] {
+                case .space:
+                    pendingSpace = true
+                    continue
+                case .skip: continue
+                case .keep: break
+                }
+                if pendingSpace && !out.isEmpty { out.append(0x20) }
+                pendingSpace = false
+                out.append(byte >= 0x41 && byte <= 0x5A ? byte + 0x20 : byte)
+            }
+            return String(decoding: out, as: UTF8.self)
+        }
+    }
+
+    private enum ASCIIClass { case keep, space, skip }
+
+    /// Per ASCII code: white space and punctuation become a space, controls are dropped. The
+    /// characters `unify` maps into ASCII (' and ") are punctuation too.
+    private static let asciiClass: [ASCIIClass] = (0..<128).map { value in
+        let scalar = unify(Unicode.Scalar(UInt8(value)))
+        if scalar.properties.isWhitespace || isPunctuation(scalar) { return .space }
+        if scalar.properties.generalCategory == .control || scalar.properties.generalCategory == .format { return .skip }
+        return .keep
     }
 
     private static func unify(_ scalar: Unicode.Scalar) -> Unicode.Scalar {

@@ -41,6 +41,11 @@ public struct StoryText: Sendable, Equatable {
     }
 
     private static func singleLine(_ text: String) -> String {
+        singleLineASCII(text) ?? singleLineUnicode(text)
+    }
+
+    /// The general path of `singleLine` (internal so that a test can compare the two).
+    static func singleLineUnicode(_ text: String) -> String {
         var result = ""
         result.reserveCapacity(text.utf8.count)
         var pendingSpace = false
@@ -56,5 +61,30 @@ public struct StoryText: Sendable, Equatable {
             result.unicodeScalars.append(scalar)
         }
         return result.precomposedStringWithCanonicalMapping
+    }
+
+    /// The same for pure ASCII text (already NFC) without Unicode property look-ups; nil when
+    /// the text is not ASCII.
+    static func singleLineASCII(_ text: String) -> String? {
+        var text = text
+        return text.withUTF8 { bytes -> String? in
+            var out: [UInt8] = []
+            out.reserveCapacity(bytes.count)
+            var pendingSpace = false
+            for byte in bytes {
+                guard byte < 0x80 else { return nil }
+                switch byte {
+                case 0x09...0x0D, 0x20:  // ASCII white space (Unicode's White_Space)
+                    pendingSpace = true
+                    continue
+                case 0..<0x20, 0x7F: continue  // other controls
+                default:
+                    if pendingSpace && !out.isEmpty { out.append(0x20) }
+                    pendingSpace = false
+                    out.append(byte)
+                }
+            }
+            return String(decoding: out, as: UTF8.self)
+        }
     }
 }

@@ -82,31 +82,57 @@ public struct StoryRecord: Sendable, Equatable, Codable {
     }
 
     /// Encodes the record as one compact JSON line (no trailing newline), keys sorted, dates as
-    /// ISO 8601 UTC and absent values as `null` so every line has every key.
+    /// ISO 8601 UTC and absent values as `null` so every line has every key. Written by hand
+    /// (the same bytes `JSONSerialization` gives with sorted keys and unescaped slashes, which a
+    /// test checks), because it runs for every stored story.
     public func jsonLine() throws -> String {
-        var object: [String: Any] = [:]
-        func put(_ key: CodingKeys, _ value: String?) { object[key.rawValue] = value ?? NSNull() }
-        put(.file, file)
-        put(.sha256, sha256)
-        put(.simhash, simhash)
-        put(.url, url)
-        put(.feed, feed)
-        put(.feedURL, feedURL)
-        put(.entryID, entryID)
-        put(.title, title)
-        put(.published, published.map(ISO8601.string))
-        put(.fetched, ISO8601.string(fetched))
-        put(.language, language)
-        put(.textSource, textSource.rawValue)
-        put(.duplicateOf, duplicateOf)
-        put(.supersedes, supersedes)
-        object[CodingKeys.nearDistance.rawValue] = nearDistance.map { $0 as Any } ?? NSNull()
-        put(.event, event)
-        put(.author, author)
-        put(.canonicalURL, canonicalURL)
-        let data = try JSONSerialization.data(
-            withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes])
-        return String(decoding: data, as: UTF8.self)
+        let fields: [(CodingKeys, String?)] = [
+            (.author, author), (.canonicalURL, canonicalURL), (.duplicateOf, duplicateOf), (.entryID, entryID),
+            (.event, event), (.feed, feed), (.feedURL, feedURL), (.fetched, ISO8601.string(fetched)), (.file, file),
+            (.language, language), (.nearDistance, nil), (.published, published.map(ISO8601.string)), (.sha256, sha256),
+            (.simhash, simhash), (.supersedes, supersedes), (.textSource, textSource.rawValue), (.title, title), (.url, url),
+        ]
+        var out: [UInt8] = [UInt8(ascii: "{")]
+        out.reserveCapacity(512)
+        for (index, (key, value)) in fields.enumerated() {
+            if index > 0 { out.append(UInt8(ascii: ",")) }
+            JSONText.appendString(key.rawValue, to: &out)
+            out.append(UInt8(ascii: ":"))
+            if key == .nearDistance {
+                if let nearDistance { out.append(contentsOf: String(nearDistance).utf8) } else { out.append(contentsOf: "null".utf8) }
+            } else if let value {
+                JSONText.appendString(value, to: &out)
+            } else {
+                out.append(contentsOf: "null".utf8)
+            }
+        }
+        out.append(UInt8(ascii: "}"))
+        return String(decoding: out, as: UTF8.self)
+    }
+}
+
+/// JSON string escaping as `JSONSerialization` does it with unescaped slashes: `"` and `\\`
+/// escaped, control characters as `\n`, `\t`... or `\u00xx`, everything else as UTF-8.
+public enum JSONText {
+    public static func appendString(_ text: String, to out: inout [UInt8]) {
+        out.append(UInt8(ascii: "\""))
+        for byte in text.utf8 {
+            switch byte {
+            case UInt8(ascii: "\""): out.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "\"")])
+            case UInt8(ascii: "\\"): out.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "\\")])
+            case 0x0A: out.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "n")])
+            case 0x0D: out.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "r")])
+            case 0x09: out.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "t")])
+            case 0x08: out.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "b")])
+            case 0x0C: out.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "f")])
+            case 0..<0x20:
+                let hex = Array("0123456789abcdef".utf8)
+                out.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "u"), UInt8(ascii: "0"), UInt8(ascii: "0"),
+                                        hex[Int(byte >> 4)], hex[Int(byte & 0xF)]])
+            default: out.append(byte)
+            }
+        }
+        out.append(UInt8(ascii: "\""))
     }
 }
 

@@ -1,5 +1,5 @@
-import Dedupe
-import FeedModel
+@testable import Dedupe
+@testable import FeedModel
 import Foundation
 import Testing
 
@@ -214,5 +214,38 @@ struct StoryGenerator {
         }
         #expect(grouper.memberCount <= 4)
         #expect(grouper.termCount <= 10)
+    }
+}
+
+/// The ASCII fast paths of text normalisation give exactly what the general Unicode paths give.
+@Suite struct FastPathTests {
+    @Test func asciiNormalisationMatchesTheUnicodePath() {
+        var generator = StoryGenerator(seed: 21)
+        let alphabet = (0..<128).map { Character(Unicode.Scalar(UInt8($0))) }
+        for _ in 0..<3000 {
+            let text = String((0..<(1 + generator.next(40))).map { _ in
+                generator.next(4) == 0 ? alphabet[generator.next(128)] : Character(String(generator.word().prefix(1)))
+            })
+            #expect(Dedupe.HashNormalizer.normalizeASCII(text) == Dedupe.HashNormalizer.normalizeUnicode(text), "\(Array(text.utf8))")
+            #expect(FeedModel.StoryText.singleLineASCII(text) == FeedModel.StoryText.singleLineUnicode(text), "\(Array(text.utf8))")
+        }
+        #expect(Dedupe.HashNormalizer.normalizeASCII("café") == nil)
+    }
+
+    @Test func theHandWrittenManifestLineIsWhatJSONSerializationWrites() throws {
+        var record = StoryRecord(
+            file: "2024-11-04/000_0123456789abcdef.txt", sha256: String(repeating: "a", count: 64), simhash: "00ff00ff00ff00ff",
+            url: "https://x.example/a/b?c=1", feed: "Feed \"quoted\" \\ back", feedURL: "https://x.example/rss", entryID: nil,
+            title: "Tab\tnew\nline \u{01}\u{1F}\u{7F} é \u{2028} 😀 / slash", published: Date(timeIntervalSince1970: 1_730_721_600),
+            fetched: Date(timeIntervalSince1970: 1_730_725_200), language: "en", textSource: .page, supersedes: "f.txt",
+            nearDistance: 4, event: "ev-1", author: nil, canonicalURL: nil)
+        for distance in [4, nil] as [Int?] {
+            record.nearDistance = distance
+            let line = try record.jsonLine()
+            let object = try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
+            let reference = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes])
+            #expect(line == String(decoding: reference, as: UTF8.self))
+            #expect(object.count == 18)
+        }
     }
 }
