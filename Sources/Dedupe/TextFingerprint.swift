@@ -8,7 +8,7 @@ import Foundation
 /// Two texts that differ only in typography, case or spacing have the same normalised form.
 public enum HashNormalizer {
     public static func normalize(_ text: String) -> String {
-        normalizeASCII(text) ?? normalizeUnicode(text)
+        normalizeLatin(text) ?? normalizeUnicode(text)
     }
 
     /// The general path of `normalize` (internal so that a test can compare the two).
@@ -42,29 +42,63 @@ public enum HashNormalizer {
         return String(out)
     }
 
-    /// The same result for pure ASCII text without Foundation's Unicode machinery (NFKC and case
-    /// folding of ASCII are plain lower-casing); nil when the text is not ASCII.
-    static func normalizeASCII(_ text: String) -> String? {
+    /// The same result for text of ASCII and Latin scalars (below U+0300) without Foundation's
+    /// Unicode machinery: each such scalar normalises on its own (no combining marks are in
+    /// that range, and case folding is per character), so a table made with the general path
+    /// gives it; nil when the text has another scalar, or one the table leaves to the general
+    /// path.
+    static func normalizeLatin(_ text: String) -> String? {
         var text = text
         return text.withUTF8 { bytes -> String? in
             var out: [UInt8] = []
             out.reserveCapacity(bytes.count)
             var pendingSpace = false
-            for byte in bytes {
-                guard byte < 0x80 else { return nil }
-                switch asciiClass[Int(byte)] {
-                case .space:
-                    pendingSpace = true
-                    continue
-                case .skip: continue
-                case .keep: break
+            var index = 0
+            while index < bytes.count {
+                let byte = bytes[index]
+                let mapped: LatinMapping
+                if byte < 0x80 {
+                    index += 1
+                    switch asciiClass[Int(byte)] {
+                    case .space: mapped = .space
+                    case .skip: mapped = .skip
+                    case .keep: mapped = .bytes([byte >= 0x41 && byte <= 0x5A ? byte + 0x20 : byte])
+                    }
+                } else if byte >= 0xC2 && byte <= 0xCB, index + 1 < bytes.count {
+                    // Two-byte UTF-8: U+0080 to U+02FF.
+                    let value = (Int(byte & 0x1F) << 6) | Int(bytes[index + 1] & 0x3F)
+                    index += 2
+                    mapped = latinTable[value - 0x80]
+                } else {
+                    return nil
                 }
-                if pendingSpace && !out.isEmpty { out.append(0x20) }
-                pendingSpace = false
-                out.append(byte >= 0x41 && byte <= 0x5A ? byte + 0x20 : byte)
+                switch mapped {
+                case .space: pendingSpace = true
+                case .skip: break
+                case .unknown: return nil
+                case let .bytes(replacement):
+                    if pendingSpace && !out.isEmpty { out.append(0x20) }
+                    pendingSpace = false
+                    out.append(contentsOf: replacement)
+                }
             }
             return String(decoding: out, as: UTF8.self)
         }
+    }
+
+    private enum LatinMapping { case space, skip, unknown, bytes([UInt8]) }
+
+    /// U+0080 to U+02FF as the general path treats each between two letters: "a b" a space,
+    /// "ab" dropped, "aXb" replaced by X; anything else is left to the general path.
+    private static let latinTable: [LatinMapping] = (0x80..<0x300).map { value in
+        guard let scalar = Unicode.Scalar(UInt32(value)) else { return .unknown }
+        let result = normalizeUnicode("a" + String(Character(scalar)) + "b")
+        if result == "a b" { return .space }
+        if result == "ab" { return .skip }
+        guard result.hasPrefix("a"), result.hasSuffix("b"), result.count > 2 else { return .unknown }
+        let middle = Array(result.utf8.dropFirst().dropLast())
+        guard !middle.contains(0x20) else { return .unknown }
+        return .bytes(middle)
     }
 
     private enum ASCIIClass { case keep, space, skip }

@@ -49,7 +49,11 @@ public struct StoryText: Sendable, Equatable {
         var result = ""
         result.reserveCapacity(text.utf8.count)
         var pendingSpace = false
+        // Text whose scalars are all below U+0300 (Latin, with precomposed letters) is already
+        // NFC: the normalisation, costly, is only needed past that.
+        var needsNFC = false
         for scalar in text.unicodeScalars {
+            if scalar.value >= 0x300 { needsNFC = true }
             if scalar.properties.isWhitespace || scalar == "\u{FEFF}" || scalar == "\u{200B}" {
                 pendingSpace = true
                 continue
@@ -60,7 +64,7 @@ public struct StoryText: Sendable, Equatable {
             pendingSpace = false
             result.unicodeScalars.append(scalar)
         }
-        return result.precomposedStringWithCanonicalMapping
+        return needsNFC ? result.precomposedStringWithCanonicalMapping : result
     }
 
     /// The same for pure ASCII text (already NFC) without Unicode property look-ups; nil when

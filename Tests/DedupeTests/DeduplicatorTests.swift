@@ -221,15 +221,24 @@ struct StoryGenerator {
 @Suite struct FastPathTests {
     @Test func asciiNormalisationMatchesTheUnicodePath() {
         var generator = StoryGenerator(seed: 21)
-        let alphabet = (0..<128).map { Character(Unicode.Scalar(UInt8($0))) }
-        for _ in 0..<3000 {
-            let text = String((0..<(1 + generator.next(40))).map { _ in
-                generator.next(4) == 0 ? alphabet[generator.next(128)] : Character(String(generator.word().prefix(1)))
-            })
-            #expect(Dedupe.HashNormalizer.normalizeASCII(text) == Dedupe.HashNormalizer.normalizeUnicode(text), "\(Array(text.utf8))")
-            #expect(FeedModel.StoryText.singleLineASCII(text) == FeedModel.StoryText.singleLineUnicode(text), "\(Array(text.utf8))")
+        // ASCII, Latin (the table's range) and a few scalars past it that must take the general path.
+        let alphabet = (0..<0x300).compactMap { Unicode.Scalar(UInt32($0)).map { String(Character($0)) } }
+            + ["\u{301}", "\u{2014}", "\u{201C}", "\u{FB01}", "\u{2126}", "e\u{301}"]
+        for _ in 0..<5000 {
+            let text = (0..<(1 + generator.next(40))).map { _ in
+                generator.next(3) == 0 ? alphabet[generator.next(alphabet.count)] : String(generator.word().prefix(1))
+            }.joined()
+            if let fast = Dedupe.HashNormalizer.normalizeLatin(text) {
+                #expect(fast == Dedupe.HashNormalizer.normalizeUnicode(text), "\(text.unicodeScalars.map(\.value))")
+            }
+            if let fast = FeedModel.StoryText.singleLineASCII(text) {
+                #expect(fast == FeedModel.StoryText.singleLineUnicode(text), "\(text.unicodeScalars.map(\.value))")
+            }
+            // The general single-line path skips NFC below U+0300: compare with NFC applied.
+            #expect(FeedModel.StoryText.singleLineUnicode(text) == FeedModel.StoryText.singleLineUnicode(text).precomposedStringWithCanonicalMapping)
         }
-        #expect(Dedupe.HashNormalizer.normalizeASCII("café") == nil)
+        #expect(Dedupe.HashNormalizer.normalizeLatin("Café Zürich") == "café zürich")
+        #expect(Dedupe.HashNormalizer.normalizeLatin("cafe\u{301}") == nil)
     }
 
     @Test func theHandWrittenManifestLineIsWhatJSONSerializationWrites() throws {
