@@ -107,14 +107,11 @@ public struct NearDuplicateRule: Sendable, Equatable {
 public struct Deduplicator: Sendable {
     public let rule: NearDuplicateRule
     private var simhashes: SimHashIndex
-    private var wholeBands = BandIndex(bands: 16, rows: 4)
-    private var leadBands = BandIndex(bands: 6, rows: 4)
-    /// Per position: the story's id, its signatures (flat) and shingle counts.
+    /// The stored stories' signatures, by position (storing order), with their band indexes.
+    private var wholeBands: BandIndex
+    private var leadBands: BandIndex
+    /// Per position: the story's id and SimHash.
     private var ids: [Int64] = []
-    private var wholeSlots: [UInt16] = []
-    private var leadSlots: [UInt16] = []
-    private var wholeCounts: [Int32] = []
-    private var leadCounts: [Int32] = []
     private var hashes: [UInt64] = []
     private var events: EventGrouper
     private var batch: [(story: IncomingStory, event: String)] = []
@@ -140,8 +137,8 @@ public struct Deduplicator: Sendable {
         self.rule = rule
         self.events = events
         simhashes = SimHashIndex(maxDistance: rule.simhashDistance)
-        wholeBands = BandIndex(bands: 16, rows: 4, capacity: stored.count)
-        leadBands = BandIndex(bands: 6, rows: 4, capacity: stored.count)
+        wholeBands = BandIndex(bands: 16, rows: 4, slotCount: MinHashSignature.wholeSlots, capacity: stored.count)
+        leadBands = BandIndex(bands: 6, rows: 4, slotCount: MinHashSignature.leadSlots, capacity: stored.count)
         ids.reserveCapacity(stored.count)
         for item in stored { appendSignatures(id: item.id, simhash: item.simhash, item.signature, item.leadSignature) }
         simhashes = SimHashIndex.build(maxDistance: rule.simhashDistance, hashes.enumerated().map { (id: Int64($0.offset), fingerprint: $0.element) })
@@ -234,8 +231,8 @@ public struct Deduplicator: Sendable {
 
     /// Bytes held by the indexes and signatures (for benchmarks).
     public var memoryBytes: Int {
-        wholeBands.memoryBytes + leadBands.memoryBytes + ids.count * 8 + hashes.count * 8 + wholeSlots.count * 2
-            + leadSlots.count * 2 + wholeCounts.count * 4 + leadCounts.count * 4 + simhashes.count * (8 + 4 * (rule.simhashDistance + 1) + 8)
+        wholeBands.memoryBytes + leadBands.memoryBytes + ids.count * 8 + hashes.count * 8
+            + simhashes.count * (8 + 4 * (rule.simhashDistance + 1) + 8)
     }
 
     /// The candidate stored story that verifies as the closest near duplicate (highest Jaccard,
@@ -283,11 +280,8 @@ public struct Deduplicator: Sendable {
     }
 
     private func storedFingerprint(at position: Int) -> TextFingerprint {
-        let whole = MinHashSignature(slots: Array(wholeSlots[position * MinHashSignature.wholeSlots..<(position + 1) * MinHashSignature.wholeSlots]),
-                                     shingleCount: Int(wholeCounts[position]))
-        let lead = MinHashSignature(slots: Array(leadSlots[position * MinHashSignature.leadSlots..<(position + 1) * MinHashSignature.leadSlots]),
-                                    shingleCount: Int(leadCounts[position]))
-        return TextFingerprint(sha256: "", simhash: hashes[position], signature: whole, leadSignature: lead)
+        TextFingerprint(sha256: "", simhash: hashes[position], signature: wholeBands.signature(at: position),
+                        leadSignature: leadBands.signature(at: position))
     }
 
     @discardableResult
@@ -295,17 +289,8 @@ public struct Deduplicator: Sendable {
         let position = ids.count
         ids.append(id)
         hashes.append(simhash)
-        wholeSlots.append(contentsOf: Self.padded(whole.slots, MinHashSignature.wholeSlots))
-        leadSlots.append(contentsOf: Self.padded(lead.slots, MinHashSignature.leadSlots))
-        wholeCounts.append(Int32(clamping: whole.shingleCount))
-        leadCounts.append(Int32(clamping: lead.shingleCount))
         wholeBands.insert(whole)
         leadBands.insert(lead)
         return position
-    }
-
-    /// An empty text's signature has no slots: padded with zeros it never verifies (count 0).
-    private static func padded(_ slots: [UInt16], _ count: Int) -> [UInt16] {
-        slots.count == count ? slots : Array(slots.prefix(count)) + [UInt16](repeating: 0, count: max(0, count - slots.count))
     }
 }

@@ -143,55 +143,81 @@ public struct MinHashSignature: Sendable, Equatable {
 /// similarity J become candidates with probability 1 - (1 - J^rows)^bands: for 16 x 4, 0.99 at
 /// J = 0.7 and 0.0001 at J = 0.05.
 ///
-/// One open-addressing table of 64-bit entries (a 32-bit band key, a 32-bit position) for all
-/// bands: a lookup probes `bands` short runs, never the stored signatures as a whole.
+/// It keeps the signatures themselves (flat, 16 bits a slot) and one open-addressing table of
+/// 32-bit positions for all bands: a probe compares the band's slots of the stored signature, so
+/// an entry costs 4 bytes and a lookup probes `bands` short runs, never the stored signatures as
+/// a whole.
 public struct BandIndex: Sendable {
     public let bands: Int
     public let rows: Int
-    private var table: [UInt64]
+    /// Slots per signature (at least `bands * rows`).
+    public let slotCount: Int
+    private var table: [UInt32]
     private var used = 0
-    /// Positions added (one per signature); the caller maps positions to its own ids.
-    public private(set) var count = 0
+    private var slots: [UInt16] = []
+    private var shingleCounts: [Int32] = []
+    /// Signatures added; positions run from 0.
+    public var count: Int { shingleCounts.count }
 
-    public init(bands: Int, rows: Int, capacity: Int = 0) {
-        precondition(bands > 0 && rows > 0, "bands and rows must be positive")
+    public init(bands: Int, rows: Int, slotCount: Int, capacity: Int = 0) {
+        precondition(bands > 0 && rows > 0 && slotCount >= bands * rows, "bands x rows must fit the signature")
         self.bands = bands
         self.rows = rows
+        self.slotCount = slotCount
         var size = 1024
-        while size < capacity * bands * 4 / 3 + 1 { size <<= 1 }
-        table = [UInt64](repeating: 0, count: size)
+        while size * 3 < capacity * bands * 4 { size <<= 1 }
+        table = [UInt32](repeating: 0, count: size)
+        slots.reserveCapacity(capacity * slotCount)
+        shingleCounts.reserveCapacity(capacity)
     }
 
-    /// Adds the signature as the next position (returned). A signature too short for the bands
-    /// (an empty text) is added without band entries, so it is never a candidate.
+    /// Adds the signature as the next position (returned). A signature of an empty text (no
+    /// slots) is kept without band entries, so it is never a candidate.
     @discardableResult
     public mutating func insert(_ signature: MinHashSignature) -> Int32 {
         let position = Int32(count)
-        count += 1
-        guard signature.slots.count >= bands * rows else { return position }
+        let complete = signature.slots.count == slotCount
+        slots.append(contentsOf: complete ? signature.slots : [UInt16](repeating: 0, count: slotCount))
+        shingleCounts.append(complete ? Int32(clamping: signature.shingleCount) : 0)
+        guard complete else { return position }
         if (used + bands) * 4 > table.count * 3 { grow() }
-        for band in 0..<bands {
-            place(key: key(signature, band: band), position: position)
-        }
+        for band in 0..<bands { place(position, band: band) }
         used += bands
         return position
     }
 
-    /// Every position sharing at least one band with `signature`, each once, in ascending order.
+    /// The signature stored at `position`.
+    public func signature(at position: Int) -> MinHashSignature {
+        MinHashSignature(slots: Array(slots[position * slotCount..<(position + 1) * slotCount]),
+                         shingleCount: Int(shingleCounts[position]))
+    }
+
+    /// Every position sharing all the slots of at least one band with `signature`, each once, in
+    /// ascending order.
     public func candidates(_ signature: MinHashSignature) -> [Int32] {
-        guard signature.slots.count >= bands * rows else { return [] }
+        guard signature.slots.count == slotCount else { return [] }
         var found: [Int32] = []
         let mask = table.count - 1
-        for band in 0..<bands {
-            let bandKey = key(signature, band: band)
-            var slot = Int(Shingles.mix(UInt64(bandKey)) & UInt64(mask))
-            while true {
-                let entry = table[slot]
-                if entry == 0 { break }
-                if UInt32(truncatingIfNeeded: entry >> 32) == bandKey {
-                    found.append(Int32(truncatingIfNeeded: entry & 0xFFFF_FFFF) - 1)
+        signature.slots.withUnsafeBufferPointer { query in
+            slots.withUnsafeBufferPointer { stored in
+                for band in 0..<bands {
+                    let start = band * rows
+                    var slot = Int(truncatingIfNeeded: Self.key(query.baseAddress! + start, rows: rows, band: band)) & mask
+                    while true {
+                        let entry = table[slot]
+                        if entry == 0 { break }
+                        let position = Int(entry) - 1
+                        let base = position * slotCount + start
+                        var equal = shingleCounts[position] > 0
+                        var row = 0
+                        while equal && row < rows {
+                            equal = stored[base + row] == query[start + row]
+                            row += 1
+                        }
+                        if equal { found.append(Int32(position)) }
+                        slot = (slot + 1) & mask
+                    }
                 }
-                slot = (slot + 1) & mask
             }
         }
         if found.count > 1 {
@@ -204,31 +230,29 @@ public struct BandIndex: Sendable {
         return found
     }
 
-    /// Bytes held by the table (for benchmarks).
-    public var memoryBytes: Int { table.count * 8 }
+    /// Bytes held by the table and the signatures (for benchmarks).
+    public var memoryBytes: Int { table.count * 4 + slots.count * 2 + shingleCounts.count * 4 }
 
-    private func key(_ signature: MinHashSignature, band: Int) -> UInt32 {
+    private static func key(_ rowsStart: UnsafePointer<UInt16>, rows: Int, band: Int) -> UInt64 {
         var hash = UInt64(band) &* 0x9E37_79B9_7F4A_7C15
-        signature.slots.withUnsafeBufferPointer { slots in
-            for row in 0..<rows {
-                hash = Shingles.mix(hash ^ UInt64(slots[band * rows + row]))
-            }
-        }
-        return UInt32(truncatingIfNeeded: hash >> 32)
+        for row in 0..<rows { hash = Shingles.mix(hash ^ UInt64(rowsStart[row])) }
+        return hash
     }
 
-    private mutating func place(key: UInt32, position: Int32) {
+    private mutating func place(_ position: Int32, band: Int) {
         let mask = table.count - 1
-        var slot = Int(Shingles.mix(UInt64(key)) & UInt64(mask))
+        let key = slots.withUnsafeBufferPointer { stored in
+            Self.key(stored.baseAddress! + Int(position) * slotCount + band * rows, rows: rows, band: band)
+        }
+        var slot = Int(truncatingIfNeeded: key) & mask
         while table[slot] != 0 { slot = (slot + 1) & mask }
-        table[slot] = UInt64(key) << 32 | UInt64(UInt32(position + 1))
+        table[slot] = UInt32(position) + 1
     }
 
     private mutating func grow() {
-        let old = table
-        table = [UInt64](repeating: 0, count: old.count * 2)
-        for entry in old where entry != 0 {
-            place(key: UInt32(truncatingIfNeeded: entry >> 32), position: Int32(truncatingIfNeeded: entry & 0xFFFF_FFFF) - 1)
+        table = [UInt32](repeating: 0, count: table.count * 2)
+        for position in 0..<count where shingleCounts[position] > 0 {
+            for band in 0..<bands { place(Int32(position), band: band) }
         }
     }
 }
