@@ -232,6 +232,8 @@ import Testing
             dedupe:
               tracking_parameters: [utm_*, ref]
               near_duplicate_distance: 4
+              near_duplicate_jaccard: 0.7
+              near_duplicate_containment: 0.9
               near_duplicates: keep_longer
               event_window_hours: 24
               event_threshold: 0.3
@@ -239,9 +241,20 @@ import Testing
             """, path: "/tmp/c.yaml")
         #expect(config.dedupe.trackingParameters == ["utm_*", "ref"])
         #expect(config.dedupe.nearDuplicateDistance == 4)
+        #expect(config.dedupe.nearDuplicateJaccard == 0.7)
+        #expect(config.dedupe.nearDuplicateContainment == 0.9)
         #expect(config.dedupe.nearDuplicates == .keepLonger)
         #expect(config.dedupe.eventWindowHours == 24)
         #expect(config.dedupe.eventThreshold == 0.3)
+    }
+
+    @Test func aSimilarityThresholdTooLowToBeSafeIsRefused() {
+        do {
+            _ = try ConfigLoader.parse(yaml: "dedupe: {near_duplicate_jaccard: 0.1}\nfeeds: []\n", path: "/tmp/c.yaml")
+            Issue.record("expected an error")
+        } catch {
+            #expect(error.key == "dedupe.near_duplicate_jaccard")
+        }
     }
 
     @Test func badPolicyIsNamed() {

@@ -167,4 +167,35 @@ import Testing
         #expect(outcomes[1] == outcomes[0])
         #expect(outcomes[2] == outcomes[0])
     }
+
+    /// A state written before schema 5 has no MinHash signatures: they are computed from the
+    /// corpus files at the next start, and its stories are still found as near duplicates.
+    @Test func storiesFromAnOlderStateGetSignaturesFromTheirFiles() async throws {
+        try server.put("a.xml", FeedFixtures.rss(title: "A", items: [FeedFixtures.Item(guid: "a1", title: "Bridge approved", paragraphs: body)]))
+        let edited = Array(body.dropLast()) + ["Reporting by the city desk."]
+        try server.put("b.xml", FeedFixtures.rss(title: "B", items: [FeedFixtures.Item(guid: "b1", title: "Council says yes", paragraphs: edited)]))
+        let config = configuration([FeedSource(url: server.url("files/a.xml"), name: "a"), FeedSource(url: server.url("files/b.xml"), name: "b")])
+        _ = try await run(configuration([config.feeds[0]]))
+        // What an older version left: no signatures, a SimHash of the old kind.
+        let python = Process()
+        python.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        python.arguments = ["python3", "-c", """
+            import sqlite3, sys
+            db = sqlite3.connect(sys.argv[1])
+            db.execute("UPDATE stories SET minhash = NULL, lead_minhash = NULL, simhash = 12345")
+            db.commit()
+            """, config.statePath]
+        try python.run()
+        python.waitUntilExit()
+        #expect(python.terminationStatus == 0)
+        let second = try await run(config)
+        #expect(second.stored == 0)
+        let duplicate = try #require(try StateStore(path: config.statePath).duplicates().first)
+        #expect(duplicate.reason == .nearText)
+        var rewritten = 0
+        try StateStore(path: config.statePath).forEachFingerprint { row in
+            if row.minhash != nil && row.simhash != 12345 { rewritten += 1 }
+        }
+        #expect(rewritten == 1)
+    }
 }
