@@ -134,7 +134,6 @@ public struct EventGrouper: Sendable {
     private struct Held: Sendable {
         var event: String
         var at: Double
-        var terms: [Int32]
         var norm: Float
     }
 
@@ -150,10 +149,14 @@ public struct EventGrouper: Sendable {
     private var held: [Int32: Held] = [:]
     private var nextSlot: Int32 = 0
     /// Interned terms: id by text, and per id the members that name it.
-    private var termIDs: [String: Int32] = [:]
-    private var termTexts: [String] = []
+    /// Terms are held by a 64-bit hash of their text, not the text: a window holds hundreds of
+    /// thousands of figures and names, most named once.
+    private var termIDs: [UInt64: Int32] = [:]
+    private var termHashes: [UInt64] = []
     private var postings: [[Posting]] = []
     private var freeTermIDs: [Int32] = []
+    /// Members evicted since the postings were last swept.
+    private var stalePostings = 0
     /// Members by the hour they were published in, for eviction.
     private var byHour: [Int: [Int32]] = [:]
     private var newest = -Double.infinity
@@ -177,16 +180,14 @@ public struct EventGrouper: Sendable {
         if at < newest - 2 * window { return }  // Too old to ever match again.
         let slot = nextSlot
         nextSlot += 1
-        var terms: [Int32] = []
         var norm: Float = 0
-        for (text, count) in member.terms.counts.sorted(by: { $0.key < $1.key }) {
+        for (text, count) in member.terms.counts {
             let weight = Float(weight(count: count, documentFrequency: postings(of: text)))
             let id = intern(text)
             postings[Int(id)].append(Posting(slot: slot, weight: weight))
-            terms.append(id)
             norm += weight * weight
         }
-        held[slot] = Held(event: member.event, at: at, terms: terms, norm: norm.squareRoot())
+        held[slot] = Held(event: member.event, at: at, norm: norm.squareRoot())
         byHour[Self.hour(at), default: []].append(slot)
         if at > newest {
             newest = at
@@ -208,7 +209,7 @@ public struct EventGrouper: Sendable {
         // every story a candidate: it is left out of the search.
         var dots: [Int32: Double] = [:]
         for term in query where term.weight > 0 {
-            guard let id = termIDs[term.text] else { continue }
+            guard let id = termIDs[Self.hash(term.text)] else { continue }
             let list = postings[Int(id)]
             guard list.count <= Self.commonTermLimit else { continue }
             for posting in list { dots[posting.slot, default: 0] += term.weight * Double(posting.weight) }
@@ -252,45 +253,55 @@ public struct EventGrouper: Sendable {
     private mutating func evict(before cutoff: Double) {
         guard cutoff.isFinite else { return }  // An infinite window keeps everything.
         let cutoffHour = Self.hour(cutoff)
-        var evicted = Set<Int32>()
-        var affected = Set<Int32>()
         for hour in byHour.keys where hour < cutoffHour {
-            for slot in byHour[hour] ?? [] {
-                guard let member = held.removeValue(forKey: slot) else { continue }
-                evicted.insert(slot)
-                affected.formUnion(member.terms)
+            for slot in byHour[hour] ?? [] where held.removeValue(forKey: slot) != nil {
+                stalePostings += 1
             }
             byHour.removeValue(forKey: hour)
         }
-        // One pass over each affected posting list, not one per evicted member.
-        for id in affected {
-            postings[Int(id)].removeAll { evicted.contains($0.slot) }
-            if postings[Int(id)].isEmpty {
-                termIDs.removeValue(forKey: termTexts[Int(id)])
-                termTexts[Int(id)] = ""
-                postings[Int(id)] = []
-                freeTermIDs.append(id)
+        // Postings of evicted members are skipped by lookups and swept out in one pass over all
+        // postings once the evicted outnumber the members held (amortised: each posting is swept
+        // a bounded number of times).
+        guard stalePostings > max(1_024, held.count) else { return }
+        for id in postings.indices where !postings[id].isEmpty {
+            postings[id].removeAll { held[$0.slot] == nil }
+            if postings[id].isEmpty {
+                termIDs.removeValue(forKey: termHashes[id])
+                termHashes[id] = 0
+                freeTermIDs.append(Int32(id))
             }
         }
+        stalePostings = 0
     }
 
     private mutating func intern(_ text: String) -> Int32 {
-        if let id = termIDs[text] { return id }
+        let hash = Self.hash(text)
+        if let id = termIDs[hash] { return id }
         let id: Int32
         if let free = freeTermIDs.popLast() {
             id = free
-            termTexts[Int(id)] = text
+            termHashes[Int(id)] = hash
         } else {
-            id = Int32(termTexts.count)
-            termTexts.append(text)
+            id = Int32(termHashes.count)
+            termHashes.append(hash)
             postings.append([])
         }
-        termIDs[text] = id
+        termIDs[hash] = id
         return id
     }
 
     private func postings(of text: String) -> Int {
-        termIDs[text].map { postings[Int($0)].count } ?? 0
+        termIDs[Self.hash(text)].map { postings[Int($0)].count } ?? 0
+    }
+
+    /// FNV-1a over the UTF-8 bytes, finished with a mix (stable across runs, unlike `Hasher`).
+    private static func hash(_ text: String) -> UInt64 {
+        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+        for byte in text.utf8 {
+            hash ^= UInt64(byte)
+            hash = hash &* 0x0000_0100_0000_01B3
+        }
+        return Shingles.mix(hash)
     }
 
     private func weight(count: Int, documentFrequency: Int) -> Double {

@@ -94,6 +94,7 @@ public struct IngestPass: Sendable {
         let client = session.client
         let robots = session.robots
         let settings = configuration.fetch
+        await ingestor.pruneEvents()
         var reports: [FeedRunReport] = []
         let feeds = selectedFeeds
         let width = max(1, settings.maxConnections)
@@ -101,12 +102,12 @@ public struct IngestPass: Sendable {
         // decided and stored in configuration order, whatever order the fetches finish in: the
         // same feeds give the same corpus. A slow feed holds back the commits behind it, so the
         // number of polls finished but not yet committed is bounded (memory stays bounded).
-        let lookahead = 4 * width
+        let lookahead = 2 * width
         // Group commit: while one group of consecutive finished polls is being stored, the next
         // ones finish and queue up; the next group takes all of them (at most `maxGroup`), so a
         // flush of the corpus and of the state is shared by many feeds when storing is the
         // bottleneck, and costs one feed's wait when it is not.
-        let maxGroup = 64
+        let maxGroup = min(64, 2 * width)
         enum Event: Sendable {
             case polled(Int, PollOutcome)
             case stored([FeedRunReport])

@@ -132,6 +132,12 @@ actor Ingestor {
         return stored
     }
 
+    /// Forgets event members too old to match a story of now (the grouper also does this as
+    /// newer stories arrive; this covers a service that stores nothing for days).
+    func pruneEvents() {
+        deduplicator.pruneEvents(before: clock())
+    }
+
     /// Cleans up after an interrupted run (see `CorpusWriter.reconcile`).
     func reconcile() throws -> ReconcileReport {
         let folders = writer.foldersToReconcile()
@@ -230,7 +236,7 @@ actor Ingestor {
                 case let .stored(story): file = story.file
                 case let .batch(index): file = records[index].file
                 }
-                return DuplicateRecord(feedURL: poll.feed.url, entryKey: drop.key, url: drop.url, title: drop.entry.title, reason: drop.reason,
+                return DuplicateRecord(feedURL: poll.feed.url, entryKey: drop.key, url: drop.url, title: drop.title, reason: drop.reason,
                                        duplicateOf: file, distance: drop.near?.distance,
                                        similarity: drop.near.map { max($0.jaccard, $0.containment) }, detectedAt: fetched)
             }
@@ -271,7 +277,7 @@ actor Ingestor {
         var poll: ParsedPoll
         var report: FeedRunReport
         var accepted: [(key: String, index: Int, story: IncomingStory, supersedes: StoredStoryRef?)] = []
-        var dropped: [(key: String, entry: FeedEntry, url: String?, reason: DuplicateReason, of: DuplicateTarget, near: NearMatch?)] = []
+        var dropped: [(key: String, title: String?, url: String?, reason: DuplicateReason, of: DuplicateTarget, near: NearMatch?)] = []
         var empty: [String] = []
     }
 
@@ -284,11 +290,11 @@ actor Ingestor {
         report.windowOverflow = poll.previouslyRead && poll.keys.count >= 2 && seen.isEmpty
         var decided = DecidedPoll(poll: poll, report: report)
         for prepared in fresh {
-            let (key, entry, incoming, page) = (prepared.key, prepared.entry, prepared.story, prepared.page)
+            let (key, incoming) = (prepared.key, prepared.story)
             let text = incoming.text
             switch try deduplicator.decide(incoming, lookup: lookup) {
             case let .duplicate(reason, of, near):
-                decided.dropped.append((key, entry, prepared.url, reason, of, near))
+                decided.dropped.append((key, prepared.title, prepared.url, reason, of, near))
             case .store where text.isEmpty:
                 decided.empty.append(key)
             case let .store(event, supersedes):
@@ -297,11 +303,11 @@ actor Ingestor {
                 let fromPage = prepared.textSource == .page
                 let record = StoryRecord(
                     file: "", sha256: fingerprint.sha256, simhash: fingerprint.simhashHex, url: prepared.url, feed: poll.feed.name,
-                    feedURL: poll.feed.url, entryID: entry.id, title: text.headline, published: prepared.published,
-                    fetched: fetched, language: (fromPage ? page?.language : nil) ?? poll.language ?? page?.language,
+                    feedURL: poll.feed.url, entryID: prepared.entryID, title: text.headline, published: prepared.published,
+                    fetched: fetched, language: (fromPage ? prepared.pageLanguage : nil) ?? poll.language ?? prepared.pageLanguage,
                     textSource: prepared.textSource, supersedes: supersedes?.0.file,
                     nearDistance: supersedes?.1.distance, event: event,
-                    author: fromPage ? page?.author : nil, canonicalURL: page?.canonicalURL)
+                    author: fromPage ? prepared.pageAuthor : nil, canonicalURL: prepared.pageCanonicalURL)
                 decided.accepted.append((key, pending.count, incoming, supersedes?.0))
                 pending.append(PendingStory(text: text, record: record, nameTail: fingerprint.nameTail))
             }
@@ -345,18 +351,26 @@ actor Ingestor {
 /// concurrently): its text (the feed's, or the better article page's), fingerprints and terms.
 struct PreparedEntry: Sendable {
     var key: String
-    var entry: FeedEntry
+    /// What the manifest and the duplicates table keep of the entry and its page (not the
+    /// documents themselves: a pass holds many prepared polls at once).
+    var entryID: String?
+    var title: String?
     /// The entry's canonical link.
     var url: String?
-    var page: ExtractedArticle?
     var textSource: TextSource
     var published: Date?
+    var pageLanguage: String?
+    var pageAuthor: String?
+    var pageCanonicalURL: String?
     var story: IncomingStory
 
     init(key: String, entry: FeedEntry, page: ExtractedArticle?, canonicalizer: URLCanonicalizer, polledAt: Date) {
         self.key = key
-        self.entry = entry
-        self.page = page
+        entryID = entry.id
+        title = entry.title
+        pageLanguage = page?.language
+        pageAuthor = page?.author
+        pageCanonicalURL = page?.canonicalURL
         let url = entry.link.map(canonicalizer.canonicalize)
         self.url = url
         var text = StoryBuilder.story(from: entry)
