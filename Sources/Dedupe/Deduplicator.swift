@@ -9,6 +9,9 @@ public protocol StoredStoryLookup {
     func story(id: Int64) throws -> StoredStoryRef?
     /// The size in bytes of the stored story's file (for the keep-longer policy); nil if unknown.
     func fileSize(of story: StoredStoryRef) -> Int?
+    /// The stored story's text (its corpus file), for the exact check before a near duplicate
+    /// is dropped; nil when it cannot be read (the new story is then kept).
+    func text(of story: StoredStoryRef) -> StoryText?
 }
 
 /// A new story as it reaches the dedupe stage: its text, fingerprints and identity.
@@ -47,11 +50,12 @@ public enum DuplicateTarget: Sendable, Equatable {
     case batch(Int)
 }
 
-/// How close a verified near duplicate is.
+/// How close a verified near duplicate is: exact figures over the two texts' shingle sets once
+/// confirmed (`decide`), MinHash estimates before (`nearMatch`, `nearDuplicate(of:)`).
 public struct NearMatch: Sendable, Equatable {
-    /// Estimated Jaccard similarity of the two texts' five-word shingle sets.
+    /// Jaccard similarity of the two texts' five-word shingle sets.
     public var jaccard: Double
-    /// Estimated share of the shorter text's shingles found in the longer one.
+    /// Share of the shorter text's shingles found in the longer one.
     public var containment: Double
     /// Hamming distance of the two SimHashes (informative: candidates are found by MinHash bands
     /// as well as by SimHash).
@@ -86,11 +90,18 @@ public struct NearDuplicateRule: Sendable, Equatable {
     /// Keep a later, fuller version (a file at least 10 % larger) instead of dropping it.
     public var keepLonger: Bool
 
-    public init(simhashDistance: Int = 3, jaccard: Double = 0.6, containment: Double = 0.8, keepLonger: Bool = false) {
+    /// Shingles the two texts must share at least, whatever the ratios: a text of a sentence or
+    /// two is too short to be called a copy on its wording (two reports can share a stock
+    /// sentence such as "did not immediately respond to a request for comment").
+    public var minimumShared: Int
+
+    public init(simhashDistance: Int = 3, jaccard: Double = 0.6, containment: Double = 0.8, keepLonger: Bool = false,
+                minimumShared: Int = 25) {
         self.simhashDistance = simhashDistance
         self.jaccard = jaccard
         self.containment = containment
         self.keepLonger = keepLonger
+        self.minimumShared = minimumShared
     }
 }
 
@@ -98,9 +109,10 @@ public struct NearDuplicateRule: Sendable, Equatable {
 /// same text, near text), the near-duplicate indexes and the event grouper.
 ///
 /// Near duplicates: candidates come from three indexes (MinHash bands of the whole text and of
-/// its lead, and the SimHash within `simhashDistance`); each candidate is verified on the
-/// MinHash signatures before anything is dropped, so a hash collision alone never drops a story.
-/// Lookups cost the candidates they find, never a scan of the stored stories.
+/// its lead, and the SimHash within `simhashDistance`); the MinHash signatures estimate how
+/// close each is, and the best few are then compared exactly, shingle by shingle, with the
+/// candidate's text before anything is dropped: no hash collision or estimate alone drops a
+/// story. Lookups cost the candidates they find, never a scan of the stored stories.
 ///
 /// Use: `decide` each story of a batch in a fixed order, `accept` the ones that are stored, then
 /// after the state commit `commit(ids:)` (or `discardBatch()` when the commit failed).
@@ -115,6 +127,16 @@ public struct Deduplicator: Sendable {
     private var hashes: [UInt64] = []
     private var events: EventGrouper
     private var batch: [(story: IncomingStory, event: String)] = []
+    /// The batch's keys and band indexes, so that deciding against the batch costs what
+    /// deciding against the stored stories does.
+    private var batchURLs: [String: Int] = [:]
+    private var batchIDs: [String: Int] = [:]
+    private var batchTexts: [String: Int] = [:]
+    private var batchWholeBands = BandIndex(bands: 16, rows: 4, slotCount: MinHashSignature.wholeSlots)
+    private var batchLeadBands = BandIndex(bands: 6, rows: 4, slotCount: MinHashSignature.leadSlots)
+
+    /// Candidates checked exactly against their text, best estimates first, per new story.
+    static let exactChecks = 8
 
     /// A stored story's fingerprints, as loaded from the state at start-up.
     public struct StoredFingerprint: Sendable {
@@ -153,46 +175,94 @@ public struct Deduplicator: Sendable {
     public func decide(_ story: IncomingStory, lookup: some StoredStoryLookup) throws -> DedupeDecision {
         for url in story.urls {
             if let stored = try lookup.story(url: url) { return .duplicate(reason: .sameURL, of: .stored(stored), near: nil) }
-            if let index = batch.firstIndex(where: { $0.story.urls.contains(url) }) {
-                return .duplicate(reason: .sameURL, of: .batch(index), near: nil)
-            }
+            if let index = batchURLs[url] { return .duplicate(reason: .sameURL, of: .batch(index), near: nil) }
         }
         if let id = story.globalID {
             if let stored = try lookup.story(entryID: id) { return .duplicate(reason: .sameID, of: .stored(stored), near: nil) }
-            if let index = batch.firstIndex(where: { $0.story.globalID == id }) {
-                return .duplicate(reason: .sameID, of: .batch(index), near: nil)
-            }
+            if let index = batchIDs[id] { return .duplicate(reason: .sameID, of: .batch(index), near: nil) }
         }
         let fingerprint = story.fingerprint
         if let stored = try lookup.story(sha256: fingerprint.sha256) {
             return .duplicate(reason: .sameText, of: .stored(stored), near: nil)
         }
-        if let index = batch.firstIndex(where: { $0.story.fingerprint.sha256 == fingerprint.sha256 }) {
-            return .duplicate(reason: .sameText, of: .batch(index), near: nil)
-        }
+        if let index = batchTexts[fingerprint.sha256] { return .duplicate(reason: .sameText, of: .batch(index), near: nil) }
 
         var supersedes: (StoredStoryRef, NearMatch)?
-        if let (position, match) = nearestStored(fingerprint), let stored = try lookup.story(id: ids[position]) {
-            if rule.keepLonger, let size = lookup.fileSize(of: stored), story.text.fileContents.utf8.count * 10 > size * 11 {
-                supersedes = (stored, match)
-            } else {
-                return .duplicate(reason: .nearText, of: .stored(stored), near: match)
-            }
-        }
-        if supersedes == nil {
-            for (index, item) in batch.enumerated() {
-                if let match = verify(fingerprint, item.story.fingerprint) {
-                    return .duplicate(reason: .nearText, of: .batch(index), near: match)
+        if let (target, match) = try confirmedNearDuplicate(story, lookup: lookup) {
+            switch target {
+            case let .stored(stored):
+                if rule.keepLonger, let size = lookup.fileSize(of: stored), story.text.fileContents.utf8.count * 10 > size * 11 {
+                    supersedes = (stored, match)
+                } else {
+                    return .duplicate(reason: .nearText, of: target, near: match)
                 }
+            case .batch:
+                return .duplicate(reason: .nearText, of: target, near: match)
             }
         }
         let (event, _) = events.assign(terms: story.terms, at: story.at, newEvent: "ev-" + fingerprint.nameTail)
         return .store(event: event, supersedes: supersedes)
     }
 
+    /// The near duplicate `story` is, confirmed exactly: candidates from the indexes (stored and
+    /// batch), ranked by their MinHash estimates, and the best `exactChecks` of those that pass
+    /// the estimate compared shingle by shingle with the candidate's text. The closest confirmed
+    /// one wins (ties to the earliest stored, then the batch).
+    func confirmedNearDuplicate(_ story: IncomingStory, lookup: some StoredStoryLookup) throws -> (DuplicateTarget, NearMatch)? {
+        let fingerprint = story.fingerprint
+        var ranked: [(target: DuplicateTarget, estimate: NearMatch)] = []
+        for position in storedCandidates(fingerprint) {
+            if let estimate = verify(fingerprint, storedFingerprint(at: position)), let stored = try lookup.story(id: ids[position]) {
+                ranked.append((.stored(stored), estimate))
+            }
+        }
+        var batchPositions = Set(batchWholeBands.candidates(fingerprint.signature))
+        batchPositions.formUnion(batchLeadBands.candidates(fingerprint.leadSignature))
+        for index in batchPositions.sorted() {
+            if let estimate = verify(fingerprint, batch[Int(index)].story.fingerprint) { ranked.append((.batch(Int(index)), estimate)) }
+        }
+        guard !ranked.isEmpty else { return nil }
+        ranked.sort { max($0.estimate.jaccard, $0.estimate.containment) > max($1.estimate.jaccard, $1.estimate.containment) }
+        let shingles = Set(TextFingerprint.proseShingles(of: story.text))
+        let headline = HashNormalizer.normalize(story.text.headline)
+        var best: (DuplicateTarget, NearMatch)?
+        for candidate in ranked.prefix(Self.exactChecks) {
+            let text: StoryText?
+            switch candidate.target {
+            case let .stored(stored): text = lookup.text(of: stored)
+            case let .batch(index): text = batch[index].story.text
+            }
+            let sameHeadline = text.map { HashNormalizer.normalize($0.headline) == headline && !headline.isEmpty } ?? false
+            guard let text, var match = exactMatch(shingles, Set(TextFingerprint.proseShingles(of: text)), sameHeadline: sameHeadline) else { continue }
+            match.distance = candidate.estimate.distance
+            if best == nil || match.jaccard > best!.1.jaccard { best = (candidate.target, match) }
+        }
+        return best
+    }
+
+    /// The exact check: the shared shingles are at least `rule.minimumShared` (or, for a short
+    /// text under the same headline, at least a fifth of that), and their Jaccard reaches
+    /// `rule.jaccard` or the shorter text's share in the longer `rule.containment`.
+    func exactMatch(_ a: Set<UInt64>, _ b: Set<UInt64>, sameHeadline: Bool = false) -> NearMatch? {
+        let (small, large) = a.count <= b.count ? (a, b) : (b, a)
+        guard !small.isEmpty else { return nil }
+        let shared = small.reduce(0) { large.contains($1) ? $0 + 1 : $0 }
+        guard shared >= (sameHeadline ? max(1, rule.minimumShared / 5) : rule.minimumShared) else { return nil }
+        let jaccard = Double(shared) / Double(a.count + b.count - shared)
+        let containment = Double(shared) / Double(small.count)
+        guard jaccard >= rule.jaccard || containment >= rule.containment else { return nil }
+        return NearMatch(jaccard: jaccard, containment: containment, distance: 0)
+    }
+
     /// Adds a story decided `.store` to the batch (it is now a duplicate target for the rest of
     /// the batch, and a member of its event).
     public mutating func accept(_ story: IncomingStory, event: String) {
+        let index = batch.count
+        for url in story.urls where batchURLs[url] == nil { batchURLs[url] = index }
+        if let id = story.globalID, batchIDs[id] == nil { batchIDs[id] = index }
+        if batchTexts[story.fingerprint.sha256] == nil { batchTexts[story.fingerprint.sha256] = index }
+        batchWholeBands.insert(story.fingerprint.signature)
+        batchLeadBands.insert(story.fingerprint.leadSignature)
         batch.append((story, event))
         events.add(.init(id: -1, event: event, terms: story.terms, at: story.at))
     }
@@ -205,12 +275,21 @@ public struct Deduplicator: Sendable {
             let position = appendSignatures(id: id, simhash: fingerprint.simhash, fingerprint.signature, fingerprint.leadSignature)
             simhashes.insert(fingerprint.simhash, id: Int64(position))
         }
-        batch.removeAll()
+        clearBatch()
     }
 
     /// The batch was not committed (a write failed): forget it, so its stories are decided again.
     public mutating func discardBatch() {
+        clearBatch()
+    }
+
+    private mutating func clearBatch() {
         batch.removeAll()
+        batchURLs.removeAll()
+        batchIDs.removeAll()
+        batchTexts.removeAll()
+        batchWholeBands = BandIndex(bands: 16, rows: 4, slotCount: MinHashSignature.wholeSlots)
+        batchLeadBands = BandIndex(bands: 6, rows: 4, slotCount: MinHashSignature.leadSlots)
     }
 
     /// Forgets event members too old to match (see `EventGrouper.prune`).
@@ -235,45 +314,42 @@ public struct Deduplicator: Sendable {
             + simhashes.count * (8 + 4 * (rule.simhashDistance + 1) + 8)
     }
 
-    /// The candidate stored story that verifies as the closest near duplicate (highest Jaccard,
-    /// ties to the earliest stored), if any.
-    func nearestStored(_ fingerprint: TextFingerprint) -> (Int, NearMatch)? {
+    /// Positions of stored stories that are near-duplicate candidates of `fingerprint`.
+    func storedCandidates(_ fingerprint: TextFingerprint) -> [Int] {
         var candidates = Set<Int32>()
         candidates.formUnion(wholeBands.candidates(fingerprint.signature))
         candidates.formUnion(leadBands.candidates(fingerprint.leadSignature))
         for match in simhashes.matches(fingerprint.simhash) { candidates.insert(Int32(match.id)) }
+        return candidates.sorted().map(Int.init)
+    }
+
+    /// The candidate stored story whose signatures verify as the closest near duplicate
+    /// (highest estimated Jaccard, ties to the earliest stored), if any.
+    func nearestStored(_ fingerprint: TextFingerprint) -> (Int, NearMatch)? {
         var best: (Int, NearMatch)?
-        for position in candidates.sorted() {
-            let stored = storedFingerprint(at: Int(position))
-            guard let match = verify(fingerprint, stored) else { continue }
-            if best == nil || match.jaccard > best!.1.jaccard { best = (Int(position), match) }
+        for position in storedCandidates(fingerprint) {
+            guard let match = verify(fingerprint, storedFingerprint(at: position)) else { continue }
+            if best == nil || match.jaccard > best!.1.jaccard { best = (position, match) }
         }
         return best
     }
 
-    /// The verification: `nil` unless the signatures show a near duplicate.
-    /// - Jaccard of the whole texts at or above `rule.jaccard`; or
-    /// - containment of the shorter in the longer at or above `rule.containment`, estimated on
-    ///   the whole texts when the shorter has at least a fifth of the longer's shingles (below
-    ///   that the estimate is too noisy), and on the leads when the shorter is no longer than a
-    ///   lead (a teaser); or
-    /// - a shorter text longer than a lead whose lead is contained in the other's lead and whose
-    ///   whole text is at least half contained (a truncated copy).
+    /// The estimate stage: `nil` unless the signatures suggest a near duplicate worth an exact
+    /// check (`exactMatch` decides). It errs on the side of checking: an estimated Jaccard or
+    /// containment within a margin of the thresholds passes, containment estimated on the whole
+    /// texts and, for a shorter text no longer than a lead or whose lead is contained, on the
+    /// leads.
     func verify(_ a: TextFingerprint, _ b: TextFingerprint) -> NearMatch? {
         guard a.signature.shingleCount > 0, b.signature.shingleCount > 0 else { return nil }
+        let margin = 0.15
         let jaccard = a.signature.jaccard(b.signature)
         let distance = SimHash.distance(a.simhash, b.simhash)
         let containment = a.signature.containment(b.signature, jaccard: jaccard)
-        if jaccard >= rule.jaccard { return NearMatch(jaccard: jaccard, containment: containment, distance: distance) }
-        let shorter = min(a.signature.shingleCount, b.signature.shingleCount)
-        let longer = max(a.signature.shingleCount, b.signature.shingleCount)
-        guard shorter > 0 else { return nil }
-        if shorter * 5 >= longer, containment >= rule.containment {
+        if jaccard >= rule.jaccard - margin || containment >= rule.containment - margin {
             return NearMatch(jaccard: jaccard, containment: containment, distance: distance)
         }
         let leadContainment = a.leadSignature.containment(b.leadSignature)
-        guard leadContainment >= rule.containment else { return nil }
-        if shorter <= TextFingerprint.leadWords || containment >= 0.5 {
+        if leadContainment >= rule.containment - margin {
             return NearMatch(jaccard: jaccard, containment: max(containment, leadContainment), distance: distance)
         }
         return nil

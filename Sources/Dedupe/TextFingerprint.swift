@@ -171,20 +171,57 @@ public struct TextFingerprint: Sendable, Equatable {
         self.leadSignature = leadSignature
     }
 
+    /// Bodies shorter than this many words are hashed with their headline: a teaser of a
+    /// sentence or two ("Officials did not immediately respond to a request for comment.") is
+    /// not enough to call two stories the same text.
+    public static let shortBodyWords = 30
+
+    /// The text the SHA-256 covers: the normalised body, preceded by the normalised headline when
+    /// the body is short.
+    static func hashedText(body: String, headline: String, hasBody: Bool) -> String {
+        guard hasBody else { return body }
+        var words = 0
+        for byte in body.utf8 where byte == 0x20 {
+            words += 1
+            if words >= shortBodyWords { return body }
+        }
+        if words + 1 >= shortBodyWords { return body }
+        let title = HashNormalizer.normalize(headline)
+        return title.isEmpty ? body : title + " " + body
+    }
+
+    /// The SHA-256 an earlier version gave the story (the body alone, whatever its length), so
+    /// that `verify` accepts files stored before short bodies were hashed with their headline.
+    public static func bodyOnlySHA256(of story: StoryText) -> String {
+        let paragraphs = story.paragraphs.map(HashNormalizer.normalize).filter { !$0.isEmpty }
+        return sha256(story.paragraphs.isEmpty ? HashNormalizer.normalize(story.headline) : paragraphs.joined(separator: " "))
+    }
+
+    /// The distinct five-word shingles of a story's prose (what the near-duplicate fingerprints
+    /// are made of), for the exact check.
+    public static func proseShingles(of story: StoryText) -> [UInt64] {
+        let paragraphs = story.paragraphs.map(HashNormalizer.normalize).filter { !$0.isEmpty }
+        return Shingles.hashes(proseWords(paragraphs: paragraphs, fallback: story.paragraphs.isEmpty ? HashNormalizer.normalize(story.headline) : paragraphs.joined(separator: " ")))
+    }
+
+    static func proseWords(paragraphs: [String], fallback: String) -> [Substring] {
+        var proseWords: [Substring] = []
+        for paragraph in paragraphs {
+            let words = paragraph.split(separator: " ")
+            if words.count >= Self.shortParagraphWords { proseWords.append(contentsOf: words) }
+        }
+        return proseWords.isEmpty ? fallback.split(separator: " ") : proseWords
+    }
+
     /// Fingerprints a story. The headline is left out so that a syndicated copy with another
     /// headline is still a duplicate; a story without a body is hashed by its headline.
     public init(story: StoryText) {
         // Normalising each paragraph and joining with one space equals normalising the body
         // (line breaks collapse to a space), so the text is normalised once.
         let paragraphs = story.paragraphs.map(HashNormalizer.normalize).filter { !$0.isEmpty }
-        let normalized = story.paragraphs.isEmpty ? HashNormalizer.normalize(story.headline) : paragraphs.joined(separator: " ")
-        var proseWords: [Substring] = []
-        for paragraph in paragraphs {
-            let words = paragraph.split(separator: " ")
-            if words.count >= Self.shortParagraphWords { proseWords.append(contentsOf: words) }
-        }
-        if proseWords.isEmpty { proseWords = normalized.split(separator: " ") }
-        self.init(sha256: Self.sha256(normalized), proseWords: proseWords)
+        let body = story.paragraphs.isEmpty ? HashNormalizer.normalize(story.headline) : paragraphs.joined(separator: " ")
+        self.init(sha256: Self.sha256(Self.hashedText(body: body, headline: story.headline, hasBody: !story.paragraphs.isEmpty)),
+                  proseWords: Self.proseWords(paragraphs: paragraphs, fallback: body))
     }
 
     /// Fingerprints text that is already hash-normalised, all of it prose.

@@ -387,7 +387,7 @@ struct PreparedEntry: Sendable {
     }
 }
 
-/// The state as the deduplicator's exact-key lookup.
+/// The state as the deduplicator's exact-key lookup, and the corpus files for its exact check.
 struct StateLookup: StoredStoryLookup {
     let state: StateStore
     let corpusRoot: String
@@ -396,6 +396,11 @@ struct StateLookup: StoredStoryLookup {
     func story(entryID: String) throws -> StoredStoryRef? { try state.story(entryID: entryID) }
     func story(sha256: String) throws -> StoredStoryRef? { try state.story(sha256: sha256) }
     func story(id: Int64) throws -> StoredStoryRef? { try state.story(id: id) }
+
+    func text(of story: StoredStoryRef) -> StoryText? {
+        guard let contents = try? String(contentsOfFile: corpusRoot + "/" + story.file, encoding: .utf8) else { return nil }
+        return StoryText(fileContents: contents)
+    }
 
     func fileSize(of story: StoredStoryRef) -> Int? {
         ((try? FileManager.default.attributesOfItem(atPath: corpusRoot + "/" + story.file))?[.size] as? NSNumber)?.intValue

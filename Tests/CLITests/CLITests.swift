@@ -222,7 +222,11 @@ extension CLITests {
     }
 
     @Test func duplicatesListsWhatWasDroppedAndWhy() throws {
-        let story = FeedFixtures.Item(guid: "1", title: "One", paragraphs: ["The same words in two feeds."])
+        // Long enough (30 words or more) for the text alone to identify the story.
+        let story = FeedFixtures.Item(guid: "1", title: "One", paragraphs: [
+            "The same words in two feeds, about the council that approved the new bridge over the river on Tuesday night "
+                + "after a long debate about its cost, the traffic it brings and the old town.",
+        ])
         try server.put("a.xml", FeedFixtures.rss(title: "A", items: [story]))
         try server.put("b.xml", FeedFixtures.rss(title: "B", items: [FeedFixtures.Item(guid: "9", title: "Copy", paragraphs: story.paragraphs, link: "https://other.example/copy")]))
         let path = try writeConfig(feeds: [(server.url("files/a.xml"), "a")])

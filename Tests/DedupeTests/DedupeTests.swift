@@ -28,10 +28,19 @@ import Testing
         #expect(fingerprint.nameTail == "ba7816bf8f01cfea")
     }
 
-    @Test func headlineIsNotPartOfTheHashWhenThereIsABody() {
-        let a = TextFingerprint(story: StoryText(headline: "Headline A", paragraphs: ["Same body.", "Second paragraph."]))
-        let b = TextFingerprint(story: StoryText(headline: "Another headline", paragraphs: ["Same   body.", "Second paragraph"]))
+    @Test func headlineIsNotPartOfTheHashWhenTheBodyIsLongEnough() {
+        let body = (1...31).map { "w\($0)" }.joined(separator: " ")
+        let a = TextFingerprint(story: StoryText(headline: "Headline A", paragraphs: ["Same body.", body + "."]))
+        let b = TextFingerprint(story: StoryText(headline: "Another headline", paragraphs: ["Same   body.", body]))
         #expect(a == b)
+        // A short body (a teaser of a sentence or two) is hashed with its headline.
+        let c = TextFingerprint(story: StoryText(headline: "Headline A", paragraphs: ["Same body.", "Second paragraph."]))
+        let d = TextFingerprint(story: StoryText(headline: "Another headline", paragraphs: ["Same   body.", "Second paragraph"]))
+        let e = TextFingerprint(story: StoryText(headline: "headline  a", paragraphs: ["Same body!", "Second paragraph"]))
+        #expect(c.sha256 != d.sha256)
+        #expect(c.sha256 == e.sha256)
+        #expect(TextFingerprint.bodyOnlySHA256(of: StoryText(headline: "Headline A", paragraphs: ["Same body.", "Second paragraph."]))
+                == TextFingerprint.bodyOnlySHA256(of: StoryText(headline: "Another headline", paragraphs: ["Same   body.", "Second paragraph"])))
         let headlineOnly = TextFingerprint(story: StoryText(headline: "Only a headline", paragraphs: []))
         #expect(headlineOnly.sha256 == TextFingerprint(normalizedText: "only a headline").sha256)
     }

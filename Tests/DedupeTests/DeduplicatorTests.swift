@@ -45,6 +45,9 @@ struct StoryGenerator {
         func story(entryID: String) -> StoredStoryRef? { stories.first { $0.story.globalID == entryID }?.ref }
         func story(sha256: String) -> StoredStoryRef? { stories.first { $0.story.fingerprint.sha256 == sha256 }?.ref }
         func story(id: Int64) -> StoredStoryRef? { stories.first { $0.ref.id == id }?.ref }
+        func text(of story: StoredStoryRef) -> StoryText? {
+            stories.first { $0.ref == story }?.story.text
+        }
         func fileSize(of story: StoredStoryRef) -> Int? {
             stories.first { $0.ref == story }.map { $0.story.text.fileContents.utf8.count }
         }

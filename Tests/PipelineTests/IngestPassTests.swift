@@ -115,11 +115,17 @@ import Testing
         #expect(second.reports.first?.entriesSeen == 0)
     }
 
+    /// A body long enough (30 words or more) for its text alone to identify the story.
+    let wire = FeedFixtures.Item(guid: "w1", title: "Alpha headline", paragraphs: [
+        "The city council approved the new bridge over the river on Tuesday after a debate that lasted most of the night.",
+        "Construction is expected to start in the spring and to cost about 40 million euros, the mayor said.",
+    ])
+
     @Test func exactDuplicateAcrossFeedsIsDroppedAndTraceable() async throws {
         let syndicated = FeedFixtures.Item(guid: "other-77", title: "Different headline (Wire)",
-                                           paragraphs: ["Alpha first  paragraph!", "“Alpha” second paragraph."].map { $0.replacingOccurrences(of: "“Alpha”", with: "Alpha") },
+                                           paragraphs: wire.paragraphs.map { $0.replacingOccurrences(of: "Tuesday after", with: "Tuesday  after").replacingOccurrences(of: ", the mayor", with: " —  the mayor") },
                                            link: "https://other.example/alpha?utm_source=x")
-        try server.put("one.xml", FeedFixtures.rss(title: "One", items: [alpha]))
+        try server.put("one.xml", FeedFixtures.rss(title: "One", items: [wire]))
         try server.put("two.xml", FeedFixtures.rss(title: "Two", items: [syndicated, gamma]))
         let config = configuration([
             FeedSource(url: server.url("files/one.xml"), name: "one"),
@@ -137,10 +143,24 @@ import Testing
     }
 
     @Test func sameTextTwiceInOneFeedIsStoredOnce() async throws {
-        let copy = FeedFixtures.Item(guid: "a2", title: "Alpha again", paragraphs: alpha.paragraphs)
-        try server.put("news.xml", FeedFixtures.rss(title: "News", items: [copy, alpha]))
+        let copy = FeedFixtures.Item(guid: "a2", title: "Alpha again", paragraphs: wire.paragraphs)
+        try server.put("news.xml", FeedFixtures.rss(title: "News", items: [copy, wire]))
         let summary = try await run(configuration([FeedSource(url: server.url("files/news.xml"), name: "news")]))
         #expect(summary.stored == 1)
+        #expect(summary.duplicates == 1)
+    }
+
+    /// Two distinct stories whose feed text is the same stock sentence: too short for the text
+    /// alone to say they are one story, so both are kept (the same short text under the same
+    /// headline is still one story).
+    @Test func aShortStockTeaserUnderAnotherHeadlineIsNotADuplicate() async throws {
+        let stock = ["Officials in Geneva did not immediately respond to a request for comment."]
+        let first = FeedFixtures.Item(guid: "s1", title: "Talks on the budget resume", paragraphs: stock, link: "https://a.example/budget")
+        let second = FeedFixtures.Item(guid: "s2", title: "Heatwave hits the south", paragraphs: stock, link: "https://a.example/heat")
+        let again = FeedFixtures.Item(guid: "s3", title: "Talks on the budget resume", paragraphs: stock, link: "https://b.example/budget")
+        try server.put("news.xml", FeedFixtures.rss(title: "News", items: [again, second, first]))
+        let summary = try await run(configuration([FeedSource(url: server.url("files/news.xml"), name: "news")]))
+        #expect(summary.stored == 2)
         #expect(summary.duplicates == 1)
     }
 

@@ -37,7 +37,7 @@ import Testing
 
     @Test func pollsStoriesDuplicatesConditionalGETAndFeedStatesAreCounted() async throws {
         let alpha = FeedFixtures.Item(guid: "a1", title: "Alpha", paragraphs: ["Alpha text of the story, long enough to count."])
-        let copy = FeedFixtures.Item(guid: "a2", title: "Alpha again", paragraphs: alpha.paragraphs, link: "https://news.example/other")
+        let copy = FeedFixtures.Item(guid: "a2", title: "Alpha", paragraphs: alpha.paragraphs, link: "https://news.example/other")
         let beta = FeedFixtures.Item(guid: "b1", title: "Beta", paragraphs: ["Beta is a different story with other words entirely."])
         try server.put("news.xml", FeedFixtures.rss(title: "News", items: [copy, beta, alpha]))
         let registry = PrometheusCollectorRegistry()
