@@ -122,6 +122,7 @@ public struct Deduplicator: Sendable {
     /// The stored stories' signatures, by position (storing order), with their band indexes.
     private var wholeBands: BandIndex
     private var leadBands: BandIndex
+    private var headlines = KeyIndex()
     /// Per position: the story's id and SimHash.
     private var ids: [Int64] = []
     private var hashes: [UInt64] = []
@@ -134,6 +135,7 @@ public struct Deduplicator: Sendable {
     private var batchTexts: [String: Int] = [:]
     private var batchWholeBands = BandIndex(bands: 16, rows: 4, slotCount: MinHashSignature.wholeSlots)
     private var batchLeadBands = BandIndex(bands: 6, rows: 4, slotCount: MinHashSignature.leadSlots)
+    private var batchHeadlines = KeyIndex()
 
     /// Candidates checked exactly against their text, best estimates first, per new story.
     static let exactChecks = 8
@@ -144,12 +146,15 @@ public struct Deduplicator: Sendable {
         public var simhash: UInt64
         public var signature: MinHashSignature
         public var leadSignature: MinHashSignature
+        /// `TextFingerprint.headlineHash(_:)` of its headline.
+        public var headlineHash: UInt64
 
-        public init(id: Int64, simhash: UInt64, signature: MinHashSignature, leadSignature: MinHashSignature) {
+        public init(id: Int64, simhash: UInt64, signature: MinHashSignature, leadSignature: MinHashSignature, headlineHash: UInt64 = 0) {
             self.id = id
             self.simhash = simhash
             self.signature = signature
             self.leadSignature = leadSignature
+            self.headlineHash = headlineHash
         }
     }
 
@@ -162,7 +167,8 @@ public struct Deduplicator: Sendable {
         wholeBands = BandIndex(bands: 16, rows: 4, slotCount: MinHashSignature.wholeSlots, capacity: stored.count)
         leadBands = BandIndex(bands: 6, rows: 4, slotCount: MinHashSignature.leadSlots, capacity: stored.count)
         ids.reserveCapacity(stored.count)
-        for item in stored { appendSignatures(id: item.id, simhash: item.simhash, item.signature, item.leadSignature) }
+        headlines = KeyIndex(capacity: stored.count)
+        for item in stored { appendSignatures(id: item.id, simhash: item.simhash, item.signature, item.leadSignature, headline: item.headlineHash) }
         simhashes = SimHashIndex.build(maxDistance: rule.simhashDistance, hashes.enumerated().map { (id: Int64($0.offset), fingerprint: $0.element) })
     }
 
@@ -221,12 +227,29 @@ public struct Deduplicator: Sendable {
         for index in batchPositions.sorted() {
             if let estimate = verify(fingerprint, batch[Int(index)].story.fingerprint) { ranked.append((.batch(Int(index)), estimate)) }
         }
-        guard !ranked.isEmpty else { return nil }
         ranked.sort { max($0.estimate.jaccard, $0.estimate.containment) > max($1.estimate.jaccard, $1.estimate.containment) }
+        var checks = Array(ranked.prefix(Self.exactChecks))
+        // Stories under the same headline are checked whatever the estimates say (a teaser's
+        // estimates against a full text are too noisy to rank it), a few at most.
+        if fingerprint.headlineHash != 0 {
+            var extra: [(target: DuplicateTarget, estimate: NearMatch)] = []
+            let none = NearMatch(jaccard: 0, containment: 0, distance: 64)
+            for position in headlines.positions(fingerprint.headlineHash).prefix(Self.exactChecks) {
+                guard let stored = try lookup.story(id: ids[Int(position)]) else { continue }
+                if !checks.contains(where: { $0.target == .stored(stored) }) {
+                    extra.append((.stored(stored), NearMatch(jaccard: 0, containment: 0, distance: SimHash.distance(fingerprint.simhash, hashes[Int(position)]))))
+                }
+            }
+            for index in batchHeadlines.positions(fingerprint.headlineHash).prefix(Self.exactChecks) where Int(index) < batch.count {
+                if !checks.contains(where: { $0.target == .batch(Int(index)) }) { extra.append((.batch(Int(index)), none)) }
+            }
+            checks += extra.prefix(4)
+        }
+        guard !checks.isEmpty else { return nil }
         let shingles = Set(TextFingerprint.proseShingles(of: story.text))
         let headline = HashNormalizer.normalize(story.text.headline)
         var best: (DuplicateTarget, NearMatch)?
-        for candidate in ranked.prefix(Self.exactChecks) {
+        for candidate in checks {
             let text: StoryText?
             switch candidate.target {
             case let .stored(stored): text = lookup.text(of: stored)
@@ -263,6 +286,7 @@ public struct Deduplicator: Sendable {
         if batchTexts[story.fingerprint.sha256] == nil { batchTexts[story.fingerprint.sha256] = index }
         batchWholeBands.insert(story.fingerprint.signature)
         batchLeadBands.insert(story.fingerprint.leadSignature)
+        if story.fingerprint.headlineHash != 0 { batchHeadlines.insert(story.fingerprint.headlineHash, position: Int32(index)) }
         batch.append((story, event))
         events.add(.init(id: -1, event: event, terms: story.terms, at: story.at))
     }
@@ -272,7 +296,8 @@ public struct Deduplicator: Sendable {
         precondition(newIDs.count == batch.count, "one id per accepted story")
         for (id, item) in zip(newIDs, batch) {
             let fingerprint = item.story.fingerprint
-            let position = appendSignatures(id: id, simhash: fingerprint.simhash, fingerprint.signature, fingerprint.leadSignature)
+            let position = appendSignatures(id: id, simhash: fingerprint.simhash, fingerprint.signature, fingerprint.leadSignature,
+                                            headline: fingerprint.headlineHash)
             simhashes.insert(fingerprint.simhash, id: Int64(position))
         }
         clearBatch()
@@ -290,6 +315,7 @@ public struct Deduplicator: Sendable {
         batchTexts.removeAll()
         batchWholeBands = BandIndex(bands: 16, rows: 4, slotCount: MinHashSignature.wholeSlots)
         batchLeadBands = BandIndex(bands: 6, rows: 4, slotCount: MinHashSignature.leadSlots)
+        batchHeadlines = KeyIndex()
     }
 
     /// Forgets event members too old to match (see `EventGrouper.prune`).
@@ -361,12 +387,14 @@ public struct Deduplicator: Sendable {
     }
 
     @discardableResult
-    private mutating func appendSignatures(id: Int64, simhash: UInt64, _ whole: MinHashSignature, _ lead: MinHashSignature) -> Int {
+    private mutating func appendSignatures(id: Int64, simhash: UInt64, _ whole: MinHashSignature, _ lead: MinHashSignature,
+                                           headline: UInt64) -> Int {
         let position = ids.count
         ids.append(id)
         hashes.append(simhash)
         wholeBands.insert(whole)
         leadBands.insert(lead)
+        if headline != 0 { headlines.insert(headline, position: Int32(position)) }
         return position
     }
 }

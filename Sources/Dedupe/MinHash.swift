@@ -256,3 +256,53 @@ public struct BandIndex: Sendable {
         }
     }
 }
+
+/// A multimap from 64-bit keys to positions (one open-addressing table of 64-bit entries: 32 bits
+/// of the key and the position), for exact-key candidates such as a story's headline.
+public struct KeyIndex: Sendable {
+    private var table: [UInt64]
+    private var used = 0
+
+    public init(capacity: Int = 0) {
+        var size = 1024
+        while size * 3 < capacity * 4 { size <<= 1 }
+        table = [UInt64](repeating: 0, count: size)
+    }
+
+    public mutating func insert(_ key: UInt64, position: Int32) {
+        if (used + 1) * 4 > table.count * 3 { grow() }
+        place(UInt32(truncatingIfNeeded: key >> 32), position: position)
+        used += 1
+    }
+
+    /// Positions added under `key` (and, rarely, under another key with the same high 32 bits:
+    /// callers check what they find), ascending.
+    public func positions(_ key: UInt64) -> [Int32] {
+        let tag = UInt32(truncatingIfNeeded: key >> 32)
+        let mask = table.count - 1
+        var slot = Int(truncatingIfNeeded: Shingles.mix(UInt64(tag))) & mask
+        var found: [Int32] = []
+        while table[slot] != 0 {
+            if UInt32(truncatingIfNeeded: table[slot] >> 32) == tag { found.append(Int32(truncatingIfNeeded: table[slot] & 0xFFFF_FFFF) - 1) }
+            slot = (slot + 1) & mask
+        }
+        return found.sorted()
+    }
+
+    public var memoryBytes: Int { table.count * 8 }
+
+    private mutating func place(_ tag: UInt32, position: Int32) {
+        let mask = table.count - 1
+        var slot = Int(truncatingIfNeeded: Shingles.mix(UInt64(tag))) & mask
+        while table[slot] != 0 { slot = (slot + 1) & mask }
+        table[slot] = UInt64(tag) << 32 | UInt64(UInt32(position + 1))
+    }
+
+    private mutating func grow() {
+        let old = table
+        table = [UInt64](repeating: 0, count: old.count * 2)
+        for entry in old where entry != 0 {
+            place(UInt32(truncatingIfNeeded: entry >> 32), position: Int32(truncatingIfNeeded: entry & 0xFFFF_FFFF) - 1)
+        }
+    }
+}

@@ -146,6 +146,9 @@ public struct TextFingerprint: Sendable, Equatable {
     public var signature: MinHashSignature
     /// MinHash signature of the lead's shingles (`MinHashSignature.leadSlots` slots).
     public var leadSignature: MinHashSignature
+    /// Hash of the normalised headline (0 when there is none): stories under one headline are
+    /// near-duplicate candidates however short their text.
+    public var headlineHash: UInt64 = 0
 
     /// Words in the lead.
     public static let leadWords = 50
@@ -169,6 +172,13 @@ public struct TextFingerprint: Sendable, Equatable {
         self.simhash = simhash
         self.signature = signature
         self.leadSignature = leadSignature
+    }
+
+    /// The hash of a normalised headline (0 for none), as `headlineHash` holds it.
+    public static func headlineHash(_ headline: String) -> UInt64 {
+        let normalized = HashNormalizer.normalize(headline)
+        guard !normalized.isEmpty else { return 0 }
+        return Shingles.hashes([normalized]).first ?? 0
     }
 
     /// Bodies shorter than this many words are hashed with their headline: a teaser of a
@@ -222,6 +232,7 @@ public struct TextFingerprint: Sendable, Equatable {
         let body = story.paragraphs.isEmpty ? HashNormalizer.normalize(story.headline) : paragraphs.joined(separator: " ")
         self.init(sha256: Self.sha256(Self.hashedText(body: body, headline: story.headline, hasBody: !story.paragraphs.isEmpty)),
                   proseWords: Self.proseWords(paragraphs: paragraphs, fallback: body))
+        headlineHash = Self.headlineHash(story.headline)
     }
 
     /// Fingerprints text that is already hash-normalised, all of it prose.

@@ -112,10 +112,12 @@ actor Ingestor {
         try state.forEachFingerprint { row in
             if let whole = row.minhash.flatMap({ MinHashSignature(bytes: $0) }),
                let lead = row.leadMinhash.flatMap({ MinHashSignature(bytes: $0) }) {
-                stored.append(.init(id: row.id, simhash: row.simhash, signature: whole, leadSignature: lead))
+                stored.append(.init(id: row.id, simhash: row.simhash, signature: whole, leadSignature: lead,
+                                    headlineHash: TextFingerprint.headlineHash(row.title)))
             } else {
                 missing.append((stored.count, row.file))
-                stored.append(.init(id: row.id, simhash: row.simhash, signature: empty, leadSignature: empty))
+                stored.append(.init(id: row.id, simhash: row.simhash, signature: empty, leadSignature: empty,
+                                    headlineHash: TextFingerprint.headlineHash(row.title)))
             }
         }
         guard !missing.isEmpty else { return stored }

@@ -407,6 +407,8 @@ public final class StateStore {
     public struct StoredFingerprints: Sendable {
         public var id: Int64
         public var file: String
+        /// The stored headline.
+        public var title: String
         public var simhash: UInt64
         /// Serialised MinHash signatures; nil for a story stored before schema version 5.
         public var minhash: [UInt8]?
@@ -416,9 +418,10 @@ public final class StateStore {
     /// Calls `body` with every stored story's fingerprints, in storing order (for the
     /// near-duplicate indexes at start-up).
     public func forEachFingerprint(_ body: (StoredFingerprints) -> Void) throws(StateStoreError) {
-        try db.forEachRow("SELECT id, file, simhash, minhash, lead_minhash FROM stories ORDER BY id") { row in
+        try db.forEachRow("SELECT id, file, simhash, minhash, lead_minhash, title FROM stories ORDER BY id") { row in
             if let id = row[0].int, let file = row[1].string, let value = row[2].int {
-                body(StoredFingerprints(id: id, file: file, simhash: UInt64(bitPattern: value), minhash: row[3].bytes, leadMinhash: row[4].bytes))
+                body(StoredFingerprints(id: id, file: file, title: row[5].string ?? "", simhash: UInt64(bitPattern: value),
+                                        minhash: row[3].bytes, leadMinhash: row[4].bytes))
             }
         }
     }

@@ -169,6 +169,26 @@ struct StoryGenerator {
         }
     }
 
+    @Test func aShortTeaserIsADuplicateOnlyUnderTheSameHeadline() throws {
+        var generator = StoryGenerator(seed: 13)
+        let original = generator.story(paragraphs: 10)
+        var deduplicator = Deduplicator(rule: NearDuplicateRule(), stored: [], events: EventGrouper())
+        let lookup = Lookup()
+        _ = try ingest([incoming(original, url: "https://a.example/full")], into: &deduplicator, lookup: lookup)
+        // Twenty words: too few shared shingles for the text alone to say "copy".
+        let words = original.paragraphs.joined(separator: " ").split(separator: " ").prefix(20).joined(separator: " ")
+        let sameHeadline = StoryText(headline: original.headline, paragraphs: [words])
+        let otherHeadline = StoryText(headline: "A headline of its own", paragraphs: [words])
+        guard case .duplicate(.nearText, .stored, _) = try deduplicator.decide(incoming(sameHeadline, url: "https://b.example/1"), lookup: lookup) else {
+            Issue.record("a teaser under the stored story's headline was kept")
+            return
+        }
+        guard case .store = try deduplicator.decide(incoming(otherHeadline, url: "https://b.example/2"), lookup: lookup) else {
+            Issue.record("a twenty-word text under another headline was dropped")
+            return
+        }
+    }
+
     @Test func theSameInputGivesTheSameDecisionsAndKeepLongerSupersedes() throws {
         var generator = StoryGenerator(seed: 9)
         let short = generator.story(paragraphs: 6)
