@@ -10,8 +10,9 @@ struct DuplicatesCommand: ParsableCommand {
         abstract: "List dropped duplicates: which entry, the stored story it duplicates, and why.",
         discussion: """
             Reasons: same_id (a globally unique entry id already stored from some feed), same_url (the \
-            canonical article URL is stored), same_text (identical normalised text), near_text (SimHash \
-            within the configured distance; the distance is shown). Reads the state; no lock needed.
+            canonical article URL is stored), same_text (identical normalised text), near_text (a candidate \
+            confirmed by comparing the two texts' five-word shingles; the similarity, the larger of Jaccard \
+            and containment, and the SimHash distance are shown). Reads the state; no lock needed.
             """)
 
     @OptionGroup var options: CommonOptions
@@ -47,12 +48,14 @@ struct DuplicatesCommand: ParsableCommand {
                 let object: [String: Any] = [
                     "detected": ISO8601.string(record.detectedAt), "reason": record.reason.rawValue,
                     "duplicate_of": record.duplicateOf, "distance": record.distance.map { $0 as Any } ?? NSNull(),
+                    "similarity": record.similarity.map { $0 as Any } ?? NSNull(),
                     "feed_url": record.feedURL, "entry": record.entryKey, "url": record.url ?? NSNull(), "title": record.title ?? NSNull(),
                 ]
                 let data = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes])
                 print(String(decoding: data, as: UTF8.self))
             } else {
-                let why = record.reason == .nearText ? "near_text (distance \(record.distance ?? -1))" : record.reason.rawValue
+                let similarity = record.similarity.map { String(format: "similarity %.2f, ", $0) } ?? ""
+                let why = record.reason == .nearText ? "near_text (\(similarity)distance \(record.distance ?? -1))" : record.reason.rawValue
                 print("\(ISO8601.string(record.detectedAt))  \(why)  \(record.title ?? record.url ?? record.entryKey)")
                 print("    duplicates \(record.duplicateOf)  [feed \(record.feedURL), \(record.url ?? record.entryKey)]")
             }
