@@ -14,6 +14,7 @@
 # Usage: bench/ingest-scale.sh [N] [--keep DIR]
 #   FEEDCORPUS_BIN=path  use this binary instead of building the release one
 #   NO_FEEDS_ONLY=1      skip the feeds-only pass
+#   NO_NEWSBOAT=1        skip the newsboat reference runs
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
@@ -146,7 +147,9 @@ newsboat_reload() {  # $1 reload threads -> prints "wall cpu rss_kb"
   awk '{ printf "%.1f %.1f %d\n", $1, $2 + $3, $4 }' "$work/newsboat/time.txt"
 }
 
-if command -v newsboat >/dev/null; then
+if [ -n "${NO_NEWSBOAT:-}" ]; then
+  echo "newsboat reference skipped (NO_NEWSBOAT)"
+elif command -v newsboat >/dev/null; then
   read -r nwall ncpu nrss < <(newsboat_reload 1)
   echo "newsboat cold reload (its default, 1 reload thread): wall ${nwall} s, CPU ${ncpu} s, peak RSS $((nrss / 1024)) MB"
   read -r pwall pcpu prss < <(newsboat_reload "$connections")

@@ -336,8 +336,8 @@ public struct Deduplicator: Sendable {
 
     /// Bytes held by the indexes and signatures (for benchmarks).
     public var memoryBytes: Int {
-        wholeBands.memoryBytes + leadBands.memoryBytes + ids.count * 8 + hashes.count * 8
-            + simhashes.count * (8 + 4 * (rule.simhashDistance + 1) + 8)
+        wholeBands.memoryBytes + leadBands.memoryBytes + headlines.memoryBytes + ids.count * 8 + hashes.count * 8
+            + simhashes.memoryBytes
     }
 
     /// Positions of stored stories that are near-duplicate candidates of `fingerprint`.

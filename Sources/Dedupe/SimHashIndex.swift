@@ -17,8 +17,10 @@ public struct SimHashIndex: Sendable {
     private var offsets: [[Int32]]
     private var bucketed: [[Int32]]
     private var bulkCount = 0
-    /// Per block: block value → positions, for fingerprints inserted after the bulk load.
-    private var recent: [[UInt64: [Int32]]]
+    /// Per block: block value → positions, for fingerprints inserted after the bulk load (an
+    /// open-addressing multimap of 8-byte entries: a dictionary of arrays would cost about ten
+    /// times that per fingerprint).
+    private var recent: [KeyIndex]
 
     private static let bucketBits: UInt64 = 16
 
@@ -48,7 +50,7 @@ public struct SimHashIndex: Sendable {
         self.blocks = blocks
         offsets = Array(repeating: [], count: count)
         bucketed = Array(repeating: [], count: count)
-        recent = Array(repeating: [:], count: count)
+        recent = Array(repeating: KeyIndex(), count: count)
     }
 
     /// An index over `items`, built in bulk.
@@ -79,13 +81,23 @@ public struct SimHashIndex: Sendable {
 
     public var count: Int { fingerprints.count }
 
+    /// Bytes held (for benchmarks).
+    public var memoryBytes: Int {
+        fingerprints.count * 16 + bucketed.reduce(0) { $0 + $1.count * 4 } + offsets.reduce(0) { $0 + $1.count * 4 }
+            + recent.reduce(0) { $0 + $1.memoryBytes }
+    }
+
+    private static func recentKey(_ blockValue: UInt64) -> UInt64 {
+        Shingles.mix(blockValue ^ 0x5EED_51A0_5EED_51A0)
+    }
+
     /// Adds a fingerprint under an id (the same fingerprint may be added under several ids).
     public mutating func insert(_ fingerprint: UInt64, id: Int64) {
         let position = Int32(fingerprints.count)
         fingerprints.append(fingerprint)
         ids.append(id)
         for (index, block) in blocks.enumerated() {
-            recent[index][(fingerprint >> block.shift) & block.mask, default: []].append(position)
+            recent[index].insert(Self.recentKey((fingerprint >> block.shift) & block.mask), position: position)
         }
     }
 
@@ -128,8 +140,10 @@ public struct SimHashIndex: Sendable {
                     if distance <= maxDistance { body(position, distance) }
                 }
             }
-            for position in recent[index][value] ?? [] {
-                let distance = (fingerprints[Int(position)] ^ fingerprint).nonzeroBitCount
+            for position in recent[index].positions(Self.recentKey(value)) {
+                let stored = fingerprints[Int(position)]
+                guard (stored >> block.shift) & block.mask == value else { continue }  // another key's tag
+                let distance = (stored ^ fingerprint).nonzeroBitCount
                 if distance <= maxDistance { body(position, distance) }
             }
         }

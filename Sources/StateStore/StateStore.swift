@@ -540,15 +540,6 @@ public final class StateStore {
                      [.text(host), .real(until.timeIntervalSince1970)])
     }
 
-    /// The row ids of the stories just committed under these files.
-    public func storyIDs(files: [String]) throws(StateStoreError) -> [String: Int64] {
-        var ids: [String: Int64] = [:]
-        for file in files {
-            if let id = try db.query("SELECT id FROM stories WHERE file = ?", [.text(file)]).first?.first?.int { ids[file] = id }
-        }
-        return ids
-    }
-
     /// Records one poll and everything it stored, in one transaction; returns the new stories'
     /// ids, in the order of `poll.stored`.
     @discardableResult
