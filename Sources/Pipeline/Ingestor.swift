@@ -261,11 +261,6 @@ actor Ingestor {
         }
         // Only committed stories join the near-duplicate indexes.
         deduplicator.commit(ids: ids.flatMap { $0 })
-        if ProcessInfo.processInfo.environment["FC_MEM"] != nil, deduplicator.count % 2000 < 40 {
-            let status = (try? String(contentsOfFile: "/proc/self/status", encoding: .utf8)) ?? ""
-            let rss = status.split(separator: "\n").first { $0.hasPrefix("VmRSS") } ?? ""
-            FileHandle.standardError.write(Data("MEM stories \(deduplicator.count) dedupe \(deduplicator.memoryBytes / 1_048_576) MB members \(deduplicator.eventGrouper.memberCount) terms \(deduplicator.eventGrouper.termCount) \(rss)\n".utf8))
-        }
         return zip(decided, commits).map { item, commit in
             var report = item.report
             let files = item.accepted.map { records[$0.index] }
