@@ -161,6 +161,9 @@ public struct EventGrouper: Sendable {
     private var byHour: [Int: [Int32]] = [:]
     private var newest = -Double.infinity
 
+    /// Terms of a member that are indexed (its highest-weighted).
+    public static let keptTerms = 24
+
     /// Terms named by more members than this are not used to find candidates.
     public static let commonTermLimit = 1_000
 
@@ -180,12 +183,24 @@ public struct EventGrouper: Sendable {
         if at < newest - 2 * window { return }  // Too old to ever match again.
         let slot = nextSlot
         nextSlot += 1
+        // A long story names a hundred people, places and figures: only its most telling
+        // `keptTerms` are indexed (memory is what the postings cost). The norm counts them all,
+        // so a similarity is never overestimated.
+        var weighted: [(text: String, hash: UInt64, weight: Float)] = []
+        weighted.reserveCapacity(member.terms.counts.count)
         var norm: Float = 0
         for (text, count) in member.terms.counts {
             let weight = Float(weight(count: count, documentFrequency: postings(of: text)))
-            let id = intern(text)
-            postings[Int(id)].append(Posting(slot: slot, weight: weight))
+            weighted.append((text, Self.hash(text), weight))
             norm += weight * weight
+        }
+        if weighted.count > Self.keptTerms {
+            weighted.sort { $0.weight != $1.weight ? $0.weight > $1.weight : $0.hash < $1.hash }
+            weighted.removeLast(weighted.count - Self.keptTerms)
+        }
+        for term in weighted where term.weight > 0 {
+            let id = intern(term.text)
+            postings[Int(id)].append(Posting(slot: slot, weight: term.weight))
         }
         held[slot] = Held(event: member.event, at: at, norm: norm.squareRoot())
         byHour[Self.hour(at), default: []].append(slot)
