@@ -162,7 +162,7 @@ public struct EventGrouper: Sendable {
     private var newest = -Double.infinity
 
     /// Terms of a member that are indexed (its highest-weighted).
-    public static let keptTerms = 24
+    public static let keptTerms = 16
 
     /// Terms named by more members than this are not used to find candidates.
     public static let commonTermLimit = 1_000
