@@ -49,8 +49,6 @@ let package = Package(
         // syncfs(2) for grouped flushes: Glibc hides it behind _GNU_SOURCE.
         .target(name: "CFileSync"),
         .target(name: "CHeapReservation"),
-        // malloc_trim(3) for the pass: Swift's Glibc module does not export malloc.h.
-        .target(name: "CMemoryTrim"),
         .target(name: "CorpusWriter", dependencies: ["FeedModel", "CFileSync"]),
         .target(name: "StateStore", dependencies: ["CSQLite", "FeedModel"]),
         .target(name: "FeedConfig", dependencies: ["Yams", "FeedParser"]),
@@ -58,7 +56,7 @@ let package = Package(
             name: "Pipeline",
             dependencies: [
                 "FeedModel", "FeedParser", "Fetcher", "Dedupe", "CorpusWriter", "StateStore",
-                "FeedConfig", "XMLSupport", "ArticleExtractor", "CMemoryTrim", .product(name: "Logging", package: "swift-log"),
+                "FeedConfig", "XMLSupport", "ArticleExtractor", .product(name: "Logging", package: "swift-log"),
                 .product(name: "Crypto", package: "swift-crypto"), .product(name: "CoreMetrics", package: "swift-metrics"),
             ]),
         // The optional Prometheus listener (/metrics, /healthz) and textfile writer.

@@ -1,5 +1,4 @@
 import ArticleExtractor
-import CMemoryTrim
 import CorpusWriter
 import Dedupe
 import FeedConfig
@@ -147,7 +146,6 @@ public struct IngestPass: Sendable {
                     finished[index] = outcome
                 case let .stored(stored):
                     storing = false
-                    MemoryTrim.releaseFreePages()
                     for report in stored {
                         reports.append(report)
                         metrics?.record(report)
@@ -191,15 +189,6 @@ struct ParsedPoll: Sendable {
     var schedule: @Sendable (Bool) -> FeedSchedule
 }
 
-
-/// Gives the pages of freed memory back to the system. glibc keeps what the pass's many short
-/// allocations (documents, pages, texts) leave free inside its per-thread arenas; measured on
-/// 1,000 feeds, two arenas held 24 MB each while the live heap peaked at 17 MB.
-enum MemoryTrim {
-    static func releaseFreePages() {
-        fc_release_free_memory()
-    }
-}
 
 extension Array where Element: Sendable {
     /// `map` with an async transform, one element at a time, in order.
