@@ -329,9 +329,18 @@ public struct Deduplicator: Sendable {
         nearestStored(fingerprint).map { (ids[$0.0], $0.1) }
     }
 
-    /// Whether `a` and `b` verify as near duplicates under the rule, and how close they are.
+    /// Whether the signatures of `a` and `b` pass the estimate stage (a candidate worth an exact
+    /// check), and the estimates.
     public func nearMatch(_ a: TextFingerprint, _ b: TextFingerprint) -> NearMatch? {
         verify(a, b)
+    }
+
+    /// Whether two texts are near duplicates by the exact check `decide` applies (shared
+    /// shingles, Jaccard or containment, the same-headline allowance), and how close they are.
+    public func confirmedMatch(_ a: StoryText, _ b: StoryText) -> NearMatch? {
+        let headline = HashNormalizer.normalize(a.headline)
+        return exactMatch(Set(TextFingerprint.proseShingles(of: a)), Set(TextFingerprint.proseShingles(of: b)),
+                          sameHeadline: !headline.isEmpty && headline == HashNormalizer.normalize(b.headline))
     }
 
     /// Bytes held by the indexes and signatures (for benchmarks).

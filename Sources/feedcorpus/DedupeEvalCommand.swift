@@ -63,7 +63,9 @@ struct DedupeEvalCommand: ParsableCommand {
         let deduplicator = Deduplicator(rule: NearDuplicateRule(simhashDistance: distance), stored: [], events: EventGrouper())
         score("near-duplicate", root["near_pairs"] as? [[Any]] ?? []) { a, b in
             guard let x = fingerprints[a], let y = fingerprints[b] else { return false }
-            return x.sha256 == y.sha256 || deduplicator.nearMatch(x, y) != nil
+            guard let first = stories[a], let second = stories[b] else { return false }
+            // As `decide` does: the estimate stage, then the exact check.
+            return x.sha256 == y.sha256 || (deduplicator.nearMatch(x, y) != nil && deduplicator.confirmedMatch(first, second) != nil)
         }
         score("same event", root["event_pairs"] as? [[Any]] ?? []) { a, b in
             guard let x = terms[a], let y = terms[b] else { return false }
