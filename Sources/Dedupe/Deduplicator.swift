@@ -233,7 +233,6 @@ public struct Deduplicator: Sendable {
         // estimates against a full text are too noisy to rank it), a few at most.
         if fingerprint.headlineHash != 0 {
             var extra: [(target: DuplicateTarget, estimate: NearMatch)] = []
-            let none = NearMatch(jaccard: 0, containment: 0, distance: 64)
             for position in headlines.positions(fingerprint.headlineHash).prefix(Self.exactChecks) {
                 guard let stored = try lookup.story(id: ids[Int(position)]) else { continue }
                 if !checks.contains(where: { $0.target == .stored(stored) }) {
@@ -241,7 +240,10 @@ public struct Deduplicator: Sendable {
                 }
             }
             for index in batchHeadlines.positions(fingerprint.headlineHash).prefix(Self.exactChecks) where Int(index) < batch.count {
-                if !checks.contains(where: { $0.target == .batch(Int(index)) }) { extra.append((.batch(Int(index)), none)) }
+                if !checks.contains(where: { $0.target == .batch(Int(index)) }) {
+                    let distance = SimHash.distance(fingerprint.simhash, batch[Int(index)].story.fingerprint.simhash)
+                    extra.append((.batch(Int(index)), NearMatch(jaccard: 0, containment: 0, distance: distance)))
+                }
             }
             checks += extra.prefix(4)
         }
@@ -255,12 +257,17 @@ public struct Deduplicator: Sendable {
             case let .stored(stored): text = lookup.text(of: stored)
             case let .batch(index): text = batch[index].story.text
             }
-            let sameHeadline = text.map { HashNormalizer.normalize($0.headline) == headline && !headline.isEmpty } ?? false
-            guard let text, var match = exactMatch(shingles, Set(TextFingerprint.proseShingles(of: text)), sameHeadline: sameHeadline) else { continue }
+            guard let text, var match = exactMatch(shingles, headline: headline, text) else { continue }
             match.distance = candidate.estimate.distance
             if best == nil || match.jaccard > best!.1.jaccard { best = (candidate.target, match) }
         }
         return best
+    }
+
+    /// The exact check of a story (its shingles and normalised headline) against another text.
+    private func exactMatch(_ shingles: Set<UInt64>, headline: String, _ other: StoryText) -> NearMatch? {
+        let sameHeadline = !headline.isEmpty && headline == HashNormalizer.normalize(other.headline)
+        return exactMatch(shingles, Set(TextFingerprint.proseShingles(of: other)), sameHeadline: sameHeadline)
     }
 
     /// The exact check: the shared shingles are at least `rule.minimumShared` (or, for a short
@@ -338,9 +345,7 @@ public struct Deduplicator: Sendable {
     /// Whether two texts are near duplicates by the exact check `decide` applies (shared
     /// shingles, Jaccard or containment, the same-headline allowance), and how close they are.
     public func confirmedMatch(_ a: StoryText, _ b: StoryText) -> NearMatch? {
-        let headline = HashNormalizer.normalize(a.headline)
-        return exactMatch(Set(TextFingerprint.proseShingles(of: a)), Set(TextFingerprint.proseShingles(of: b)),
-                          sameHeadline: !headline.isEmpty && headline == HashNormalizer.normalize(b.headline))
+        exactMatch(Set(TextFingerprint.proseShingles(of: a)), headline: HashNormalizer.normalize(a.headline), b)
     }
 
     /// Bytes held by the indexes and signatures (for benchmarks).

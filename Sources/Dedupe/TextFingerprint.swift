@@ -133,7 +133,8 @@ public enum HashNormalizer {
 }
 
 /// Content fingerprints of a story, all over the hash-normalised body (the headline only when there
-/// is no body): SHA-256 for exact duplicates; for near duplicates a 64-bit SimHash and two MinHash
+/// is no body, and in front of it in the SHA-256 when the body is short): SHA-256 for exact
+/// duplicates; for near duplicates a 64-bit SimHash and two MinHash
 /// signatures of its five-word shingles, one of the whole text and one of its lead (the first
 /// `leadWords` words of the paragraphs long enough to be prose), which is what a teaser or a
 /// truncated copy keeps.
@@ -203,15 +204,22 @@ public struct TextFingerprint: Sendable, Equatable {
     /// The SHA-256 an earlier version gave the story (the body alone, whatever its length), so
     /// that `verify` accepts files stored before short bodies were hashed with their headline.
     public static func bodyOnlySHA256(of story: StoryText) -> String {
-        let paragraphs = story.paragraphs.map(HashNormalizer.normalize).filter { !$0.isEmpty }
-        return sha256(story.paragraphs.isEmpty ? HashNormalizer.normalize(story.headline) : paragraphs.joined(separator: " "))
+        sha256(normalizedBody(of: story).body)
     }
 
     /// The distinct five-word shingles of a story's prose (what the near-duplicate fingerprints
     /// are made of), for the exact check.
     public static func proseShingles(of story: StoryText) -> [UInt64] {
+        let (paragraphs, body) = normalizedBody(of: story)
+        return Shingles.hashes(proseWords(paragraphs: paragraphs, fallback: body))
+    }
+
+    /// The hash-normalised paragraphs and body (the headline when there is no paragraph).
+    /// Normalising each paragraph and joining with one space equals normalising the body (line
+    /// breaks collapse to a space), so the text is normalised once.
+    private static func normalizedBody(of story: StoryText) -> (paragraphs: [String], body: String) {
         let paragraphs = story.paragraphs.map(HashNormalizer.normalize).filter { !$0.isEmpty }
-        return Shingles.hashes(proseWords(paragraphs: paragraphs, fallback: story.paragraphs.isEmpty ? HashNormalizer.normalize(story.headline) : paragraphs.joined(separator: " ")))
+        return (paragraphs, story.paragraphs.isEmpty ? HashNormalizer.normalize(story.headline) : paragraphs.joined(separator: " "))
     }
 
     static func proseWords(paragraphs: [String], fallback: String) -> [Substring] {
@@ -223,13 +231,11 @@ public struct TextFingerprint: Sendable, Equatable {
         return proseWords.isEmpty ? fallback.split(separator: " ") : proseWords
     }
 
-    /// Fingerprints a story. The headline is left out so that a syndicated copy with another
-    /// headline is still a duplicate; a story without a body is hashed by its headline.
+    /// Fingerprints a story. The headline is left out of all but the SHA-256 of a short body, so
+    /// that a syndicated copy with another headline is still a duplicate; a story without a body
+    /// is hashed by its headline.
     public init(story: StoryText) {
-        // Normalising each paragraph and joining with one space equals normalising the body
-        // (line breaks collapse to a space), so the text is normalised once.
-        let paragraphs = story.paragraphs.map(HashNormalizer.normalize).filter { !$0.isEmpty }
-        let body = story.paragraphs.isEmpty ? HashNormalizer.normalize(story.headline) : paragraphs.joined(separator: " ")
+        let (paragraphs, body) = Self.normalizedBody(of: story)
         self.init(sha256: Self.sha256(Self.hashedText(body: body, headline: story.headline, hasBody: !story.paragraphs.isEmpty)),
                   proseWords: Self.proseWords(paragraphs: paragraphs, fallback: body))
         headlineHash = Self.headlineHash(story.headline)

@@ -189,17 +189,6 @@ struct ParsedPoll: Sendable {
     var schedule: @Sendable (Bool) -> FeedSchedule
 }
 
-
-extension Array where Element: Sendable {
-    /// `map` with an async transform, one element at a time, in order.
-    func asyncMap<T>(_ transform: (Element) async -> T) async -> [T] {
-        var result: [T] = []
-        result.reserveCapacity(count)
-        for element in self { result.append(await transform(element)) }
-        return result
-    }
-}
-
 /// What a run holds for its whole life: the state lock, the state and corpus (`Ingestor`), and the
 /// HTTP client. The one-shot opens one per pass; the service one for all its passes.
 public final class IngestSession: Sendable {
@@ -305,17 +294,11 @@ extension IngestPass {
             }
             return next
         }
-        let settings = configuration.fetch
         /// Records a failure and schedules the retry: exponential backoff, or the host's Retry-After.
         func fail(_ message: String, retryAfter: Date? = nil, countsAsError: Bool = true) async -> FeedRunReport {
             report.outcome = .failed(message)
             logger.error("feed failed", metadata: ["feed": "\(feed.name)", "url": "\(feed.url)", "reason": "\(message)"])
-            var next = schedule
-            if countsAsError {
-                next.consecutiveErrors += 1
-                next.nextPollAt = now.addingTimeInterval(Backoff.delay(
-                    errors: next.consecutiveErrors, base: settings.backoffBase, cap: settings.maxBackoff, seed: feed.url))
-            }
+            var next = countsAsError ? backingOff(schedule, feed: feed, now: now) : schedule
             if let retryAfter { next.nextPollAt = max(next.nextPollAt ?? retryAfter, retryAfter) }
             try? await ingestor.record(feedID: feedID, result: countsAsError ? "error" : "held", error: message, http: nil, schedule: next)
             return report
@@ -431,7 +414,7 @@ extension IngestPass {
             do {
                 stored = try await ingestor.ingest(parsed)
             } catch {
-                stored = await parsed.asyncMap { await failStoring($0, error: error, ingestor: ingestor) }
+                for poll in parsed { stored.append(await failStoring(poll, error: error, ingestor: ingestor)) }
             }
         }
         var reports: [FeedRunReport] = []
@@ -458,12 +441,18 @@ extension IngestPass {
         var report = poll.report
         report.outcome = .failed(message)
         logger.error("feed failed", metadata: ["feed": "\(feed.name)", "url": "\(feed.url)", "reason": "\(message)"])
-        var next = poll.before
-        next.consecutiveErrors += 1
-        next.nextPollAt = clock().addingTimeInterval(Backoff.delay(
-            errors: next.consecutiveErrors, base: configuration.fetch.backoffBase, cap: configuration.fetch.maxBackoff, seed: feed.url))
-        try? await ingestor.record(feedID: poll.feedID, result: "error", error: message, http: nil, schedule: next)
+        try? await ingestor.record(feedID: poll.feedID, result: "error", error: message, http: nil,
+                                   schedule: backingOff(poll.before, feed: feed, now: clock()))
         return report
+    }
+
+    /// `schedule` after one more consecutive error: the next poll after the exponential backoff.
+    private func backingOff(_ schedule: FeedSchedule, feed: FeedSource, now: Date) -> FeedSchedule {
+        var next = schedule
+        next.consecutiveErrors += 1
+        next.nextPollAt = now.addingTimeInterval(Backoff.delay(
+            errors: next.consecutiveErrors, base: configuration.fetch.backoffBase, cap: configuration.fetch.maxBackoff, seed: feed.url))
+        return next
     }
 
     /// Fetches the article pages of the new entries that need them (per the feed's `fulltext`
@@ -475,8 +464,9 @@ extension IngestPass {
         var report = report
         guard feed.fullText != .never, !fresh.isEmpty else { return ([:], report) }
         // An entry whose link is a stored story's is a duplicate already: its page is not fetched.
-        let stored = try await ingestor.storedURLs(among: fresh.compactMap { $0.entry.link.map(canonicalizer.canonicalize) })
-        let candidates = fresh.filter { item in item.entry.link.map { !stored.contains(canonicalizer.canonicalize($0)) } ?? true }
+        let links = fresh.map { $0.entry.link.map(canonicalizer.canonicalize) }
+        let stored = try await ingestor.storedURLs(among: links.compactMap { $0 })
+        let candidates = zip(fresh, links).filter { _, link in link.map { !stored.contains($0) } ?? true }.map(\.0)
         guard !candidates.isEmpty else { return ([:], report) }
         let typical = FullTextRules.typicalLength(parsed.entries.map(StoryBuilder.story))
         var wanted: [(key: String, url: String)] = []
