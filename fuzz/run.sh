@@ -48,7 +48,7 @@ for t in "${targets[@]}"; do
   seeds=(fuzz/seeds/$t)
   case $t in
     FuzzFeedParser) seeds+=(Config/demo-feeds Tests/Fixtures/fuzz/$t) ;;
-    FuzzHTMLExtractor) seeds+=(Config/demo-pages Tests/Fixtures/fuzz/$t) ;;
+    FuzzHTMLExtractor) seeds+=(Config/demo-feeds/pages Tests/Fixtures/fuzz/$t) ;;
     *) seeds+=(Tests/Fixtures/fuzz/$t) ;;
   esac
   existing=()

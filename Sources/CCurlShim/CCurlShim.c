@@ -21,6 +21,9 @@ CURLcode fc_easy_setopt_data_callback(CURL *handle, CURLoption option, fc_data_c
 CURLcode fc_easy_setopt_opensocket(CURL *handle, curl_opensocket_callback callback) {
     return curl_easy_setopt(handle, CURLOPT_OPENSOCKETFUNCTION, callback);
 }
+CURLcode fc_easy_setopt_prereq(CURL *handle, fc_prereq_callback callback) {
+    return curl_easy_setopt(handle, CURLOPT_PREREQFUNCTION, callback);
+}
 CURLcode fc_easy_getinfo_long(CURL *handle, CURLINFO info, long *value) {
     return curl_easy_getinfo(handle, info, value);
 }

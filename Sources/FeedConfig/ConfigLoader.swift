@@ -67,7 +67,7 @@ public enum ConfigLoader {
             let settings = try reader.mapping(node, key: "fetch", allowed: [
                 "user_agent", "timeout", "connect_timeout", "max_body_bytes", "max_connections", "max_connections_per_host",
                 "host_delay", "low_speed_limit", "low_speed_time", "proxy", "ca_bundle", "allow_private_networks",
-                "backoff_base", "max_backoff", "robots_txt", "max_page_bytes",
+                "backoff_base", "max_backoff", "robots_txt", "max_page_bytes", "allowed_addresses", "proxy_article_pages", "local_pages",
             ])
             if let value = settings["user_agent"] {
                 fetch.userAgent = try reader.string(value, key: "fetch.user_agent")
@@ -92,6 +92,20 @@ public enum ConfigLoader {
                 fetch.caBundle = bundle
             }
             if let value = settings["allow_private_networks"] { fetch.allowPrivateNetworks = try reader.bool(value, key: "fetch.allow_private_networks") }
+            if let value = settings["allowed_addresses"] {
+                guard case let .sequence(list) = value else {
+                    throw reader.error(value, key: "fetch.allowed_addresses", "expected a list of addresses or CIDR ranges, e.g. [10.0.0.5, 192.168.0.0/16]")
+                }
+                fetch.allowedAddresses = try list.map { item throws(ConfigError) in
+                    let text = try reader.string(item, key: "fetch.allowed_addresses")
+                    guard Self.isAddressRange(text) else {
+                        throw reader.error(item, key: "fetch.allowed_addresses", "'\(text)' is not an IP address or CIDR range (write 10.0.0.5 or 10.0.0.0/8; host names are not accepted)")
+                    }
+                    return text
+                }
+            }
+            if let value = settings["proxy_article_pages"] { fetch.proxyArticlePages = try reader.bool(value, key: "fetch.proxy_article_pages") }
+            if let value = settings["local_pages"] { fetch.localPages = try reader.bool(value, key: "fetch.local_pages") }
             if let value = settings["backoff_base"] { fetch.backoffBase = try reader.number(value, key: "fetch.backoff_base", range: 1...86_400) }
             if let value = settings["max_backoff"] { fetch.maxBackoff = try reader.number(value, key: "fetch.max_backoff", range: 60...(7 * 86_400)) }
             if let value = settings["robots_txt"] { fetch.robotsTxt = try reader.bool(value, key: "fetch.robots_txt") }
@@ -200,7 +214,7 @@ public enum ConfigLoader {
             for (index, subscription) in subscriptions.enumerated() {
                 let where_ = "\(opmlPath) outline \(index + 1)"
                 let url = try resolveFeedURL(subscription.xmlURL, folder: (opmlPath as NSString).deletingLastPathComponent,
-                                             reader: reader, node: opmlNode, key: "opml (\(where_))")
+                                             reader: reader, node: opmlNode, key: "opml (\(where_))", webOnly: true)
                 guard seenURLs[url] == nil else { continue }  // Listed in both: the `feeds:` entry wins.
                 var name = subscription.title ?? defaultName(for: url)
                 if seenNames[name] != nil { name = "\(name) (\(defaultName(for: url)))" }
@@ -271,8 +285,16 @@ public enum ConfigLoader {
     }
 
     /// `http(s)://` and `file://` URLs are kept; a bare path is a local file relative to the config.
-    static func resolveFeedURL(_ raw: String, folder: String, reader: NodeReader, node: Node, key: String) throws(ConfigError) -> String {
+    static func resolveFeedURL(_ raw: String, folder: String, reader: NodeReader, node: Node, key: String,
+                               webOnly: Bool = false) throws(ConfigError) -> String {
         let trimmed = raw.trimmingCharacters(in: .whitespaces)
+        if webOnly {
+            let scheme = trimmed.range(of: "://").map { trimmed[..<$0.lowerBound].lowercased() }
+            guard scheme == "http" || scheme == "https", URL(string: trimmed)?.host?.isEmpty == false else {
+                throw reader.error(node, key: key, "'\(trimmed)' is not an http(s) URL; an OPML file may add only http and https feeds (list local feeds in the config itself)")
+            }
+            return trimmed
+        }
         if let schemeEnd = trimmed.range(of: "://") {
             let scheme = trimmed[..<schemeEnd.lowerBound].lowercased()
             guard ["http", "https", "file"].contains(scheme) else {
@@ -283,6 +305,18 @@ public enum ConfigLoader {
         }
         guard !trimmed.isEmpty else { throw reader.error(node, key: key, "empty; expected a feed URL") }
         return URL(fileURLWithPath: resolvePath(trimmed, folder: folder)).absoluteString
+    }
+
+    /// `a.b.c.d`, an IPv6 address, or either with `/prefix`.
+    static func isAddressRange(_ text: String) -> Bool {
+        let parts = text.split(separator: "/", maxSplits: 1).map(String.init)
+        guard let address = parts.first else { return false }
+        var v4 = in_addr(), v6 = in6_addr()
+        let bits: Int
+        if inet_pton(AF_INET, address, &v4) == 1 { bits = 32 } else if inet_pton(AF_INET6, address, &v6) == 1 { bits = 128 } else { return false }
+        guard parts.count == 2 else { return true }
+        guard let length = Int(parts[1]) else { return false }
+        return (0...bits).contains(length)
     }
 
     static func defaultName(for url: String) -> String {

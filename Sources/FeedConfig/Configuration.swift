@@ -62,8 +62,16 @@ public struct FetchSettings: Sendable, Equatable {
     public var proxy: String?
     /// A PEM file of extra CA certificates to trust.
     public var caBundle: String?
-    /// Allow URLs found in feed content to reach loopback and private networks.
+    /// Allow URLs found in feed content, and redirects of feeds, to reach loopback and private
+    /// networks.
     public var allowPrivateNetworks = false
+    /// Addresses or CIDR ranges that count as public although they are not (`10.0.0.5`,
+    /// `192.168.0.0/16`): an intranet news server that article links may reach.
+    public var allowedAddresses: [String] = []
+    /// Send article pages through `proxy` too (else they go direct so the peer can be checked).
+    public var proxyArticlePages = false
+    /// Let a local (`file://`) feed's entries link to local pages, from the feed's own folder only.
+    public var localPages = false
     /// Error backoff: the first retry waits `backoffBase` seconds, doubling up to `maxBackoff`.
     public var backoffBase = 300.0
     public var maxBackoff = 86_400.0

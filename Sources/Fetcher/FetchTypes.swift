@@ -56,13 +56,17 @@ public struct FetchResponse: Sendable, Equatable {
     public var body: [UInt8]
     /// The redirects followed, in order.
     public var redirects: [Redirect]
+    /// The final response came from a non-public address although the first did not (possible
+    /// only with `allow_private_networks`): such a move is never made permanent.
+    public var movedToRestrictedAddress = false
 
     public var isNotModified: Bool { status == 304 }
     public var isSuccess: Bool { (200..<300).contains(status) }
 
     /// When every redirect followed was permanent (301/308), the URL the resource now lives at.
     public var permanentLocation: String? {
-        guard !redirects.isEmpty, redirects.allSatisfy({ $0.status == 301 || $0.status == 308 }) else { return nil }
+        guard !redirects.isEmpty, !movedToRestrictedAddress,
+              redirects.allSatisfy({ $0.status == 301 || $0.status == 308 }) else { return nil }
         return effectiveURL
     }
 
@@ -111,8 +115,11 @@ public struct FetchError: Error, Sendable, Equatable, CustomStringConvertible {
         case bodyTooLarge(limit: Int)
         case fileNotFound
         case schemeNotAllowed
-        /// The URL came from content and resolved to a private or local address.
-        case privateAddress(String)
+        /// The connection would reach an address outside the public internet (`address`, with
+        /// `reason` naming its range): a URL from content, or a redirect of a configured feed.
+        case addressNotAllowed(address: String, reason: String)
+        /// A redirect the client does not follow (https to http).
+        case redirectRefused(String)
         /// The host asked us (429/503 with Retry-After) to wait until this instant.
         case hostBackoff(until: Date)
         case cancelled
@@ -139,7 +146,9 @@ public struct FetchError: Error, Sendable, Equatable, CustomStringConvertible {
         case let .bodyTooLarge(limit): return "the body of \(url) is larger than the limit of \(limit) bytes (\(detail)); raise fetch.max_body_bytes if the feed is really that large"
         case .fileNotFound: return "cannot read \(url) (\(detail)); check that the file exists"
         case .schemeNotAllowed: return "the URL scheme of \(url) is not allowed here (\(detail)); only http and https"
-        case let .privateAddress(address): return "refused to fetch \(url): it resolves to the private or local address \(address) (set fetch.allow_private_networks: true to allow this)"
+        case let .addressNotAllowed(address, reason):
+            return "refused to fetch \(url): address not allowed (\(address) is \(reason)); if this server is meant to be reached, list it in fetch.allowed_addresses or set fetch.allow_private_networks: true"
+        case let .redirectRefused(why): return "refused a redirect of \(url): \(why); fix the URL to point at the final address"
         case let .hostBackoff(until): return "not fetching \(url): the host asked to wait (Retry-After) until \(HTTPDate.format(until))"
         case .cancelled: return "the fetch of \(url) was cancelled"
         case .transport: return "fetching \(url) failed: \(detail)"
@@ -165,13 +174,22 @@ public struct HTTPClientSettings: Sendable, Equatable {
     public var proxy: String?
     /// Extra CA certificates (PEM file) trusted besides the system's. Verification is always on.
     public var caBundle: String?
-    /// Let URLs from content reach loopback and private networks (never the default).
+    /// Let URLs from content, and redirects of feeds, reach loopback and private networks
+    /// (never the default).
     public var allowPrivateNetworks: Bool
+    /// Non-public addresses that count as public (an intranet news server).
+    public var allowedAddresses: [AddressRange]
+    /// Send article pages and their robots.txt through the proxy too (the target's resolved
+    /// address is still checked). Without it they go direct, so the connected peer is checked.
+    public var proxyArticlePages: Bool
 
     public init(userAgent: String, timeout: Double = 60, connectTimeout: Double = 15, lowSpeedLimit: Int = 1024,
                 lowSpeedTime: Int = 30, maxBodyBytes: Int = 16 << 20, maxRedirects: Int = 5,
                 maxConnections: Int = 64, maxConnectionsPerHost: Int = 2, hostDelay: Double = 0,
-                proxy: String? = nil, caBundle: String? = nil, allowPrivateNetworks: Bool = false) {
+                proxy: String? = nil, caBundle: String? = nil, allowPrivateNetworks: Bool = false,
+                allowedAddresses: [AddressRange] = [], proxyArticlePages: Bool = false) {
+        self.allowedAddresses = allowedAddresses
+        self.proxyArticlePages = proxyArticlePages
         self.hostDelay = hostDelay
         self.proxy = proxy
         self.caBundle = caBundle

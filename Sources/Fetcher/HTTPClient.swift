@@ -66,16 +66,30 @@ final class Transfer: @unchecked Sendable {
     var lastStatus = 0
     var exceededLimit = false
     var cancelRequested = false
-    /// Set by the open-socket hook when it refused a private address.
-    var blockedAddress: String?
-    let guardAddresses: Bool
+    /// Set by the pre-request hook when it refused an address: the address and its range.
+    var blockedAddress: (address: String, reason: String)?
+    let addressCheck: AddressCheck
+    /// The request goes through a proxy: the peer is the proxy, so the target is resolved here.
+    let proxied: Bool
+    let allowedAddresses: [AddressRange]
+    /// Requests made so far (the first, then one per redirect), and whether the first and the
+    /// latest reached a non-public address.
+    var requestsMade = 0
+    var firstRequestRestricted = false
+    var latestRequestRestricted = false
     let errorBuffer = UnsafeMutablePointer<CChar>.allocate(capacity: Int(CURL_ERROR_SIZE) + 1)
 
     init(request: FetchRequest, settings: HTTPClientSettings) {
         self.request = request
         self.limit = min(settings.maxBodyBytes, request.maxBodyBytes ?? Int.max)
         self.host = HTTPClient.hostKey(for: request.url)
-        self.guardAddresses = request.fromContent && !settings.allowPrivateNetworks
+        if settings.allowPrivateNetworks {
+            addressCheck = .none
+        } else {
+            addressCheck = request.fromContent ? .everyRequest : .redirectsOfAPublicStart
+        }
+        proxied = (settings.proxy != nil || CurlEngine.environmentProxy) && (!request.fromContent || settings.proxyArticlePages)
+        allowedAddresses = settings.allowedAddresses
         errorBuffer.initialize(repeating: 0, count: Int(CURL_ERROR_SIZE) + 1)
     }
 
@@ -299,19 +313,19 @@ final class CurlEngine: @unchecked Sendable {
         fc_easy_setopt_offt(easy, CURLOPT_MAXFILESIZE_LARGE, curl_off_t(transfer.limit))
         if let proxy = settings.proxy { fc_easy_setopt_string(easy, CURLOPT_PROXY, proxy) }
         if let bundle = settings.caBundle { fc_easy_setopt_string(easy, CURLOPT_CAINFO, bundle) }
-        if transfer.guardAddresses {
-            // Every connection libcurl opens for this transfer, redirects included, passes here
-            // with the address actually resolved.
-            fc_easy_setopt_pointer(easy, CURLOPT_OPENSOCKETDATA, context)
-            fc_easy_setopt_opensocket(easy) { context, _, address in
-                guard let context, let address else { return -1 }
-                let transfer = Unmanaged<Transfer>.fromOpaque(context).takeUnretainedValue()
-                if let blocked = CurlEngine.privateAddress(address) {
-                    transfer.blockedAddress = blocked
-                    return -1  // CURL_SOCKET_BAD
-                }
-                return socket(address.pointee.family, address.pointee.socktype, address.pointee.protocol)
-            }
+        if request.fromContent && !transfer.proxied {
+            fc_easy_setopt_string(easy, CURLOPT_PROXY, "")  // Direct, so the peer checked is the target.
+        }
+        if request.url.lowercased().hasPrefix("https:") {
+            fc_easy_setopt_string(easy, CURLOPT_REDIR_PROTOCOLS_STR, "https")  // Never downgrade to http.
+        }
+        // Runs before every request libcurl sends, on a new or a reused connection and after each
+        // redirect, with the address actually connected: the one place no request can bypass.
+        fc_easy_setopt_pointer(easy, CURLOPT_PREREQDATA, context)
+        fc_easy_setopt_prereq(easy) { context, primaryIP, _, _, _ in
+            guard let context else { return 1 }  // CURL_PREREQFUNC_ABORT
+            let transfer = Unmanaged<Transfer>.fromOpaque(context).takeUnretainedValue()
+            return transfer.admitRequest(peer: primaryIP.map { String(cString: $0) } ?? "") ? 0 : 1
         }
 
         var list: UnsafeMutablePointer<curl_slist>? = curl_slist_append(nil, "Accept: \(request.accept)")
@@ -360,7 +374,10 @@ final class CurlEngine: @unchecked Sendable {
             return buffer.isEmpty ? String(cString: curl_easy_strerror(code)) : buffer
         }()
         if let blocked = transfer.blockedAddress {
-            return .failure(FetchError(kind: .privateAddress(blocked), url: url, detail: detail))
+            return .failure(FetchError(kind: .addressNotAllowed(address: blocked.address, reason: blocked.reason), url: url, detail: detail))
+        }
+        if code == CURLE_UNSUPPORTED_PROTOCOL, (300..<400).contains(transfer.lastStatus), let location = transfer.headers["location"] {
+            return .failure(FetchError(kind: .redirectRefused("it leads from https to \(location), which is not https"), url: url, detail: detail))
         }
         if transfer.exceededLimit || code == CURLE_FILESIZE_EXCEEDED {
             return .failure(FetchError(kind: .bodyTooLarge(limit: transfer.limit), url: url, detail: "stopped after \(transfer.body.count) bytes"))
@@ -391,37 +408,89 @@ final class CurlEngine: @unchecked Sendable {
         var effective: UnsafeMutablePointer<CChar>?
         fc_easy_getinfo_string(easy, CURLINFO_EFFECTIVE_URL, &effective)
         let effectiveURL = effective.map { String(cString: $0) } ?? url
-        return .success(FetchResponse(
+        var response = FetchResponse(
             status: status == 0 ? 200 : status,  // file:// has no status.
             effectiveURL: effectiveURL, headers: transfer.headers, body: transfer.body,
-            redirects: transfer.redirects))
+            redirects: transfer.redirects)
+        response.movedToRestrictedAddress = transfer.latestRequestRestricted && !transfer.firstRequestRestricted
+        return .success(response)
     }
 }
 
+/// Which requests of a transfer the address policy applies to.
+enum AddressCheck {
+    /// A URL from content: no request may reach a non-public address.
+    case everyRequest
+    /// A configured feed: its own address is trusted, but a redirect may not lead from a public
+    /// address to a non-public one.
+    case redirectsOfAPublicStart
+    /// `allow_private_networks`: nothing is refused (moves are still noted).
+    case none
+}
+
 extension CurlEngine {
-    /// The printable address when it is one a URL from content may not reach, else nil.
-    static func privateAddress(_ address: UnsafeMutablePointer<curl_sockaddr>) -> String? {
-        let family = address.pointee.family
-        return withUnsafeMutablePointer(to: &address.pointee.addr) { raw -> String? in
-            if family == AF_INET {
-                return raw.withMemoryRebound(to: sockaddr_in.self, capacity: 1) { v4 in
-                    let value = UInt32(bigEndian: v4.pointee.sin_addr.s_addr)
-                    let octets = (UInt8(value >> 24), UInt8(value >> 16 & 0xFF), UInt8(value >> 8 & 0xFF), UInt8(value & 0xFF))
-                    return AddressPolicy.isPrivate(ipv4: octets) ? "\(octets.0).\(octets.1).\(octets.2).\(octets.3)" : nil
-                }
+    /// Whether libcurl would take a proxy from the environment (it reads the lower-case
+    /// variables, and upper-case ones except HTTP_PROXY).
+    static let environmentProxy: Bool = {
+        let environment = ProcessInfo.processInfo.environment
+        return ["http_proxy", "https_proxy", "HTTPS_PROXY", "all_proxy", "ALL_PROXY"].contains { !(environment[$0] ?? "").isEmpty }
+    }()
+}
+
+extension Transfer {
+    /// Decides, before a request is sent, whether its connection may be used. Through a proxy
+    /// the peer is the proxy (configured, so trusted) and the target host is resolved here.
+    func admitRequest(peer: String) -> Bool {
+        requestsMade += 1
+        let addresses = proxied ? currentTargetAddresses() : [peer]
+        var restricted: (address: String, reason: String)?
+        for address in addresses {
+            guard let parsed = IPAddress(address) else {
+                restricted = (address, "not an IP address")
+                break
             }
-            if family == AF_INET6 {
-                return raw.withMemoryRebound(to: sockaddr_in6.self, capacity: 1) { v6 in
-                    let bytes = withUnsafeBytes(of: v6.pointee.sin6_addr) { Array($0) }
-                    guard AddressPolicy.isPrivate(ipv6: bytes) else { return nil }
-                    var text = [CChar](repeating: 0, count: Int(INET6_ADDRSTRLEN))
-                    var copy = v6.pointee.sin6_addr
-                    inet_ntop(AF_INET6, &copy, &text, socklen_t(text.count))
-                    return String(decoding: text.prefix(while: { $0 != 0 }).map { UInt8(bitPattern: $0) }, as: UTF8.self)
-                }
+            if allowedAddresses.contains(where: { $0.contains(parsed) }) { continue }
+            if let reason = AddressPolicy.restriction(of: address) {
+                restricted = (address, reason)
+                break
             }
-            return "an address of family \(family)"  // Unix sockets and the like: never for content URLs.
         }
+        if requestsMade == 1 { firstRequestRestricted = restricted != nil }
+        latestRequestRestricted = restricted != nil
+        guard let restricted else { return true }
+        switch addressCheck {
+        case .none: return true
+        case .redirectsOfAPublicStart where requestsMade == 1 || firstRequestRestricted: return true
+        case .everyRequest, .redirectsOfAPublicStart:
+            blockedAddress = restricted
+            return false
+        }
+    }
+
+    /// Every address the host of the URL being requested resolves to (an empty host or a failed
+    /// lookup gives a placeholder that is refused).
+    private func currentTargetAddresses() -> [String] {
+        var effective: UnsafeMutablePointer<CChar>?
+        if let easy { fc_easy_getinfo_string(easy, CURLINFO_EFFECTIVE_URL, &effective) }
+        let url = effective.map { String(cString: $0) } ?? request.url
+        guard var host = URLComponents(string: url)?.host, !host.isEmpty else { return ["(no host)"] }
+        if host.hasPrefix("[") && host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
+        if IPAddress(host) != nil { return [host] }
+        var hints = addrinfo()
+        hints.ai_socktype = Int32(SOCK_STREAM.rawValue)
+        var list: UnsafeMutablePointer<addrinfo>?
+        guard getaddrinfo(host, nil, &hints, &list) == 0, let first = list else { return ["(\(host) does not resolve)"] }
+        defer { freeaddrinfo(list) }
+        var addresses: [String] = []
+        var node: UnsafeMutablePointer<addrinfo>? = first
+        while let current = node {
+            var text = [CChar](repeating: 0, count: Int(NI_MAXHOST))
+            if getnameinfo(current.pointee.ai_addr, current.pointee.ai_addrlen, &text, socklen_t(text.count), nil, 0, NI_NUMERICHOST) == 0 {
+                addresses.append(String(decoding: text.prefix(while: { $0 != 0 }).map { UInt8(bitPattern: $0) }, as: UTF8.self))
+            }
+            node = current.pointee.ai_next
+        }
+        return addresses.isEmpty ? ["(\(host) does not resolve)"] : addresses
     }
 }
 

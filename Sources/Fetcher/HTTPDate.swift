@@ -34,34 +34,3 @@ public enum HTTPDate {
         return formatter.string(from: date)
     }
 }
-
-/// Which addresses a URL from content may not reach: loopback, private (RFC 1918), link-local,
-/// carrier-grade NAT, unspecified, multicast and broadcast IPv4; loopback, unspecified,
-/// link-local, unique-local and multicast IPv6, and IPv4-mapped forms of the IPv4 ranges.
-public enum AddressPolicy {
-    public static func isPrivate(ipv4 address: (UInt8, UInt8, UInt8, UInt8)) -> Bool {
-        let (a, b, _, _) = address
-        switch a {
-        case 0, 10, 127: return true
-        case 100 where (64...127).contains(b): return true
-        case 169 where b == 254: return true
-        case 172 where (16...31).contains(b): return true
-        case 192 where b == 168: return true
-        case 224...255: return true
-        default: return false
-        }
-    }
-
-    public static func isPrivate(ipv6 bytes: [UInt8]) -> Bool {
-        guard bytes.count == 16 else { return true }
-        if bytes.allSatisfy({ $0 == 0 }) { return true }  // ::
-        if bytes[0..<15].allSatisfy({ $0 == 0 }) && bytes[15] == 1 { return true }  // ::1
-        if bytes[0] == 0xFE && (bytes[1] & 0xC0) == 0x80 { return true }  // fe80::/10
-        if (bytes[0] & 0xFE) == 0xFC { return true }  // fc00::/7
-        if bytes[0] == 0xFF { return true }  // multicast
-        if bytes[0..<10].allSatisfy({ $0 == 0 }) && bytes[10] == 0xFF && bytes[11] == 0xFF {  // ::ffff:a.b.c.d
-            return isPrivate(ipv4: (bytes[12], bytes[13], bytes[14], bytes[15]))
-        }
-        return false
-    }
-}

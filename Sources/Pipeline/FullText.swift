@@ -47,9 +47,9 @@ enum FullTextRules {
 /// robots.txt rules per host, fetched once and kept for a day (one fetch per host and run for the
 /// one-shot command).
 actor RobotsCache {
-    private var rules: [String: (robots: RobotsTxt, fetched: Date)] = [:]
+    private var rules: [String: (robots: Result<RobotsTxt, FetchError>, fetched: Date)] = [:]
     /// Fetches under way: concurrent page fetches for one host wait for the same robots.txt.
-    private var pending: [String: Task<RobotsTxt, Never>] = [:]
+    private var pending: [String: Task<Result<RobotsTxt, FetchError>, Never>] = [:]
     private let productToken: String
     private let lifetime: TimeInterval = 86_400
 
@@ -57,33 +57,36 @@ actor RobotsCache {
         productToken = userAgent.split(separator: "/").first.map(String.init) ?? "feedcorpus"
     }
 
-    /// Whether our agent may fetch `url`. file:// URLs have no robots.txt.
-    func allows(_ url: String, client: HTTPClient, now: Date) async -> Bool {
+    /// Whether our agent may fetch `url` (file:// URLs have no robots.txt), or the error that
+    /// keeps robots.txt itself from being fetched when that error says the host may not be
+    /// reached at all (so the page is reported for that, not as disallowed).
+    func allows(_ url: String, client: HTTPClient, now: Date) async -> Result<Bool, FetchError> {
         guard let components = URLComponents(string: url), let scheme = components.scheme?.lowercased(),
-              scheme == "http" || scheme == "https", let host = components.host?.lowercased() else { return true }
+              scheme == "http" || scheme == "https", let host = components.host?.lowercased() else { return .success(true) }
         let origin = "\(scheme)://\(host)" + (components.port.map { ":\($0)" } ?? "")
         if let cached = rules[origin], now.timeIntervalSince(cached.fetched) < lifetime {
-            return cached.robots.allows(url)
+            return cached.robots.map { $0.allows(url) }
         }
-        if let fetching = pending[origin] { return await fetching.value.allows(url) }
+        if let fetching = pending[origin] { return await fetching.value.map { $0.allows(url) } }
         let token = productToken
         let fetching = Task { await Self.fetch(origin: origin, client: client, productToken: token) }
         pending[origin] = fetching
         let robots = await fetching.value
         pending[origin] = nil
         rules[origin] = (robots, now)
-        return robots.allows(url)
+        return robots.map { $0.allows(url) }
     }
 
-    private static func fetch(origin: String, client: HTTPClient, productToken: String) async -> RobotsTxt {
+    private static func fetch(origin: String, client: HTTPClient, productToken: String) async -> Result<RobotsTxt, FetchError> {
         do {
             let response = try await client.fetch(FetchRequest(url: origin + "/robots.txt", fromContent: true, accept: "text/plain", maxBodyBytes: 512 * 1024))
             if response.isSuccess {
-                return RobotsTxt(parsing: String(decoding: response.body, as: UTF8.self), productToken: productToken)
+                return .success(RobotsTxt(parsing: String(decoding: response.body, as: UTF8.self), productToken: productToken))
             }
-            return (400..<500).contains(response.status) ? .allowAll : .disallowAll
+            return .success((400..<500).contains(response.status) ? .allowAll : .disallowAll)
         } catch {
-            return .disallowAll
+            if case .addressNotAllowed = error.kind { return .failure(error) }
+            return .success(.disallowAll)  // RFC 9309: an unreachable robots.txt means "disallow".
         }
     }
 }
@@ -115,13 +118,20 @@ struct ArticlePageFetcher: Sendable {
         var bytes: Int
     }
 
-    /// Fetches and extracts the page at `url`. `allowFile` lets a feed read from a local file
-    /// link to local pages (the bundled demo); remote feeds' links are http(s) only.
-    func page(_ url: String, allowFile: Bool, now: Date) async -> Result<Page, Failure> {
+    /// Fetches and extracts the page at `url`, linked from the feed at `feedURL`. A local feed's
+    /// entries may link to local pages only with `fetch.local_pages`, and only to files in the
+    /// feed's own folder (links resolved); a remote feed's links are http(s) only.
+    func page(_ url: String, feedURL: String, now: Date) async -> Result<Page, Failure> {
         let isFile = url.lowercased().hasPrefix("file:")
-        if isFile && !allowFile { return .failure(.http("\(url): only http and https links are followed for a remote feed")) }
-        if settings.robotsTxt, !isFile, await !robots.allows(url, client: client, now: now) {
-            return .failure(.robots(url))
+        if isFile {
+            if let refusal = Self.localPageRefusal(url, feedURL: feedURL, allowed: settings.localPages) { return .failure(.http(refusal)) }
+        } else if settings.robotsTxt {
+            switch await robots.allows(url, client: client, now: now) {
+            case .success(true): break
+            case .success(false): return .failure(.robots(url))
+            case .failure(let error):  // The host may not be reached at all: say that, for the page.
+                return .failure(.http("article page: \(FetchError(kind: error.kind, url: url, detail: error.detail).description)"))
+            }
         }
         let response: FetchResponse
         do {
@@ -140,5 +150,25 @@ struct ArticlePageFetcher: Sendable {
         let article = ArticleExtractor.extract(
             html: response.body, url: response.effectiveURL, httpCharset: DocumentEncoding.charset(fromContentType: response.headers["content-type"]))
         return .success(Page(article: article, bytes: response.body.count))
+    }
+
+    /// Why a local page may not be read for a local feed, or nil when it may.
+    static func localPageRefusal(_ url: String, feedURL: String, allowed: Bool) -> String? {
+        guard feedURL.lowercased().hasPrefix("file:") else {
+            return "\(url): only http and https links are followed for a remote feed"
+        }
+        guard allowed else {
+            return "\(url): a local feed's links to local files are not followed unless fetch.local_pages is true"
+        }
+        guard let page = URL(string: url), page.isFileURL, let feed = URL(string: feedURL), feed.isFileURL else {
+            return "\(url): not a valid file URL"
+        }
+        // Symbolic links resolved on both sides, so no link in the folder can lead out of it.
+        let folder = feed.deletingLastPathComponent().resolvingSymlinksInPath().standardizedFileURL.path
+        let target = page.resolvingSymlinksInPath().standardizedFileURL.path
+        guard target.hasPrefix(folder.hasSuffix("/") ? folder : folder + "/") else {
+            return "\(url): a local feed may link only to files in its own folder (\(folder))"
+        }
+        return nil
     }
 }

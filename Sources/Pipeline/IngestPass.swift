@@ -478,7 +478,6 @@ extension IngestPass {
         }
         guard !wanted.isEmpty else { return ([:], report) }
         let fetcher = ArticlePageFetcher(client: client, robots: robots, settings: configuration.fetch)
-        let allowFile = feed.url.lowercased().hasPrefix("file:")
         let now = clock()
         var pages: [String: ExtractedArticle] = [:]
         var failures: [String] = []
@@ -489,7 +488,7 @@ extension IngestPass {
                 guard next < wanted.count else { return }
                 let (key, url) = wanted[next]
                 next += 1
-                group.addTask { (key, await fetcher.page(url, allowFile: allowFile, now: now)) }
+                group.addTask { (key, await fetcher.page(url, feedURL: feed.url, now: now)) }
             }
             for _ in 0..<min(4, wanted.count) { startNext() }
             while let (key, result) = await group.next() {
@@ -521,7 +520,8 @@ extension IngestPass {
             lowSpeedLimit: settings.lowSpeedLimit, lowSpeedTime: settings.lowSpeedTime, maxBodyBytes: settings.maxBodyBytes,
             maxConnections: settings.maxConnections, maxConnectionsPerHost: settings.maxConnectionsPerHost,
             hostDelay: settings.hostDelay, proxy: settings.proxy, caBundle: settings.caBundle,
-            allowPrivateNetworks: settings.allowPrivateNetworks)
+            allowPrivateNetworks: settings.allowPrivateNetworks,
+            allowedAddresses: settings.allowedAddresses.compactMap(AddressRange.init), proxyArticlePages: settings.proxyArticlePages)
     }
 
     static func httpFailure(_ response: FetchResponse, url: String) -> String {

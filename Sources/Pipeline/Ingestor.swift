@@ -238,7 +238,7 @@ actor Ingestor {
                 case let .stored(story): file = story.file
                 case let .batch(index): file = records[index].file
                 }
-                return DuplicateRecord(feedURL: poll.feed.url, entryKey: drop.key, url: drop.url, title: drop.title, reason: drop.reason,
+                return DuplicateRecord(feedURL: URLCredentials.stripped(poll.feed.url), entryKey: drop.key, url: drop.url, title: drop.title, reason: drop.reason,
                                        duplicateOf: file, distance: drop.near?.distance,
                                        similarity: drop.near.map { max($0.jaccard, $0.containment) }, detectedAt: fetched)
             }
@@ -305,7 +305,7 @@ actor Ingestor {
                 let fromPage = prepared.textSource == .page
                 let record = StoryRecord(
                     file: "", sha256: fingerprint.sha256, simhash: fingerprint.simhashHex, url: prepared.url, feed: poll.feed.name,
-                    feedURL: poll.feed.url, entryID: prepared.entryID, title: text.headline, published: prepared.published,
+                    feedURL: URLCredentials.stripped(poll.feed.url), entryID: prepared.entryID, title: text.headline, published: prepared.published,
                     fetched: fetched, language: (fromPage ? prepared.pageLanguage : nil) ?? poll.language ?? prepared.pageLanguage,
                     textSource: prepared.textSource, supersedes: supersedes?.0.file,
                     nearDistance: supersedes?.1.distance, event: event,

@@ -56,17 +56,18 @@ public struct FeedCorpusLogHandler: LogHandler {
     public static func line(format: LogFormat, level: Logger.Level, message: String, metadata: Logger.Metadata,
                             label: String, date: Date) -> String {
         let pairs = metadata.sorted { $0.key < $1.key }
+        let message = URLCredentials.strippedInText(message)
         switch format {
         case .text:
-            let suffix = pairs.map { " \($0.key)=\(quoted("\($0.value)"))" }.joined()
-            return "\(ISO8601.string(date)) \(level.rawValue) \(message)\(suffix)\n"
+            // Values come from feeds: a newline in one must not forge a second log line.
+            let suffix = pairs.map { " \($0.key)=\(quoted(LogText.escaped(URLCredentials.strippedInText("\($0.value)"))))" }.joined()
+            return "\(ISO8601.string(date)) \(level.rawValue) \(LogText.escaped(message))\(suffix)\n"
         case .journal:
-            let suffix = pairs.map { " \($0.key)=\(quoted("\($0.value)"))" }.joined()
-            return "<\(syslogPriority(level))>\(message)\(suffix)\n".replacingOccurrences(of: "\n", with: " ", options: [], range: nil)
-                .trimmingCharacters(in: .whitespaces) + "\n"
+            let suffix = pairs.map { " \($0.key)=\(quoted(LogText.escaped(URLCredentials.strippedInText("\($0.value)"))))" }.joined()
+            return "<\(syslogPriority(level))>\(LogText.escaped(message))\(suffix)\n"
         case .json:
             var object: [String: Any] = ["time": ISO8601.string(date), "level": level.rawValue, "message": message, "logger": label]
-            for (key, value) in pairs where object[key] == nil { object[key] = "\(value)" }
+            for (key, value) in pairs where object[key] == nil { object[key] = URLCredentials.strippedInText("\(value)") }
             let data = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes])) ?? Data()
             return String(decoding: data, as: UTF8.self) + "\n"
         }

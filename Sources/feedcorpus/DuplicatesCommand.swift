@@ -49,15 +49,15 @@ struct DuplicatesCommand: ParsableCommand {
                     "detected": ISO8601.string(record.detectedAt), "reason": record.reason.rawValue,
                     "duplicate_of": record.duplicateOf, "distance": record.distance.map { $0 as Any } ?? NSNull(),
                     "similarity": record.similarity.map { $0 as Any } ?? NSNull(),
-                    "feed_url": record.feedURL, "entry": record.entryKey, "url": record.url ?? NSNull(), "title": record.title ?? NSNull(),
+                    "feed_url": URLCredentials.stripped(record.feedURL), "entry": record.entryKey, "url": record.url ?? NSNull(), "title": record.title ?? NSNull(),
                 ]
                 let data = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes])
                 print(String(decoding: data, as: UTF8.self))
             } else {
                 let similarity = record.similarity.map { String(format: "similarity %.2f, ", $0) } ?? ""
                 let why = record.reason == .nearText ? "near_text (\(similarity)distance \(record.distance ?? -1))" : record.reason.rawValue
-                print("\(ISO8601.string(record.detectedAt))  \(why)  \(record.title ?? record.url ?? record.entryKey)")
-                print("    duplicates \(record.duplicateOf)  [feed \(record.feedURL), \(record.url ?? record.entryKey)]")
+                print("\(ISO8601.string(record.detectedAt))  \(why)  \(LogText.escaped(record.title ?? record.url ?? record.entryKey))")
+                print("    duplicates \(record.duplicateOf)  [feed \(URLCredentials.stripped(record.feedURL)), \(LogText.escaped(record.url ?? record.entryKey))]")
             }
         }
         if !json { print("\(records.count) duplicate\(records.count == 1 ? "" : "s")") }

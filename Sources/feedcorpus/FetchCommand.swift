@@ -1,5 +1,6 @@
 import ArgumentParser
 import FeedConfig
+import FeedModel
 import Foundation
 import Pipeline
 
@@ -55,7 +56,13 @@ struct FetchCommand: AsyncParsableCommand {
         if summary.feedsFailed > 0 { throw ExitCode(ExitStatus.someFeedsFailed) }
     }
 
+    /// The feed's stdout line: control characters escaped (a feed's text cannot forge a line)
+    /// and credentials of URLs removed.
     static func line(for report: FeedRunReport) -> String {
+        LogText.escaped(URLCredentials.strippedInText(unsafeLine(for: report)))
+    }
+
+    private static func unsafeLine(for report: FeedRunReport) -> String {
         switch report.outcome {
         case .ok:
             var line = "ok         \(report.name): \(report.entriesSeen) entries, \(report.newEntries) new, \(report.stored) stored, \(plural(report.duplicates, "duplicate")) dropped"

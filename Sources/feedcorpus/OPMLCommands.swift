@@ -1,5 +1,6 @@
 import ArgumentParser
 import FeedConfig
+import FeedModel
 import FeedParser
 import Foundation
 
@@ -43,6 +44,11 @@ struct ImportOPMLCommand: ParsableCommand {
         var printed = 0
         print("feeds:")
         for subscription in subscriptions where !known.contains(subscription.xmlURL) {
+            let scheme = subscription.xmlURL.range(of: "://").map { subscription.xmlURL[..<$0.lowerBound].lowercased() }
+            guard scheme == "http" || scheme == "https", URL(string: subscription.xmlURL)?.host?.isEmpty == false else {
+                FileHandle.standardError.write(Data("feedcorpus: \(file): skipped '\(LogText.escaped(subscription.xmlURL))': an OPML file may add only http and https feeds\n".utf8))
+                continue
+            }
             print("  - url: \(Self.yamlString(subscription.xmlURL))")
             if let title = subscription.title { print("    name: \(Self.yamlString(title))") }
             if let category = subscription.category { print("    category: \(Self.yamlString(category))") }

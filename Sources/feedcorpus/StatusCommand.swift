@@ -41,9 +41,10 @@ struct StatusCommand: ParsableCommand {
             let feeds: [[String: Any]] = rows.map { status, isConfigured in
                 func value<T>(_ optional: T?) -> Any { optional.map { $0 as Any } ?? NSNull() }
                 return [
-                    "name": status.name, "url": status.url, "configured": isConfigured, "fetch_url": value(status.fetchURL),
+                    "name": status.name, "url": URLCredentials.stripped(status.url), "configured": isConfigured,
+                    "fetch_url": value(status.fetchURL.map(URLCredentials.stripped)),
                     "last_poll": value(status.lastPollAt.map(ISO8601.string)), "last_result": value(status.lastResult),
-                    "last_error": value(status.lastError), "consecutive_errors": status.consecutiveErrors,
+                    "last_error": value(status.lastError.map(URLCredentials.strippedInText)), "consecutive_errors": status.consecutiveErrors,
                     "next_due": value(status.nextPollAt.map(ISO8601.string)), "interval_seconds": value(status.pollInterval),
                     "stories_stored": status.storiesStored, "duplicates_dropped": status.duplicatesDropped,
                     "window_overflows": status.windowOverflows, "disabled": value(status.disabledReason),
@@ -61,14 +62,15 @@ struct StatusCommand: ParsableCommand {
             if let reason = status.disabledReason { state = "DISABLED: \(reason)" } else if status.consecutiveErrors > 0 {
                 state = "FAILING (\(status.consecutiveErrors) in a row): \(status.lastError ?? "")"
             }
-            print("\(status.name)\(isConfigured ? "" : " (no longer configured)")  \(status.url)")
+            func show(_ text: String) -> String { LogText.escaped(URLCredentials.strippedInText(text)) }
+            print(show("\(status.name)\(isConfigured ? "" : " (no longer configured)")  \(status.url)"))
             let last = status.lastPollAt.map(ISO8601.string) ?? "-"
             let next = status.nextPollAt.map(ISO8601.string) ?? (status.disabledReason == nil ? "now" : "-")
             let interval = status.pollInterval.map { Self.duration($0) } ?? "-"
-            print("    last poll \(last) (\(state)); next due \(next); interval \(interval)")
-            print("    \(status.storiesStored) stored, \(status.duplicatesDropped) duplicates dropped"
+            print(show("    last poll \(last) (\(state)); next due \(next); interval \(interval)"))
+            print(show("    \(status.storiesStored) stored, \(status.duplicatesDropped) duplicates dropped"
                   + (status.windowOverflows > 0 ? ", \(status.windowOverflows) window overflows" : "")
-                  + (status.fetchURL.map { ", polled at \($0) (moved permanently)" } ?? ""))
+                  + (status.fetchURL.map { ", polled at \($0) (moved permanently)" } ?? "")))
         }
         print("total: \(rows.count) feeds, \(stored) stories stored, \(dropped) duplicates dropped, \(failing) failing, \(disabled) disabled")
     }

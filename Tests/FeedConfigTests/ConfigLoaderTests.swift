@@ -215,6 +215,23 @@ import Testing
         ])
     }
 
+    @Test func anOPMLFileMayAddOnlyWebFeeds() throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("opml-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        for hostile in ["../../etc/hostname", "file:///etc/hostname", "/etc/hostname", "gopher://a.example/rss"] {
+            try Data("""
+                <opml version="2.0"><body><outline title="Fine" xmlUrl="https://a.example/rss"/><outline title="Local" xmlUrl="\(hostile)"/></body></opml>
+                """.utf8).write(to: folder.appendingPathComponent("subs.opml"))
+            do {
+                let config = try ConfigLoader.parse(yaml: "opml: subs.opml\n", path: folder.appendingPathComponent("feedcorpus.yaml").path)
+                Issue.record("\(hostile) was added as \(config.feeds.map(\.url))")
+            } catch {
+                #expect(error.description.contains("only http and https feeds"), "\(error)")
+                #expect(error.description.contains("outline 2"), "\(error)")
+            }
+        }
+    }
+
     @Test func missingOPMLFileIsAConfigError() {
         do {
             _ = try ConfigLoader.parse(yaml: "opml: nope.opml\n", path: "/tmp/feedcorpus.yaml")
@@ -222,6 +239,34 @@ import Testing
         } catch {
             #expect(error.key == "opml")
             #expect(error.line == 1)
+        }
+    }
+}
+
+@Suite struct AddressConfigTests {
+    @Test func allowedAddressesAndPageSwitchesAreRead() throws {
+        let config = try ConfigLoader.parse(yaml: """
+            fetch:
+              allowed_addresses: [10.0.0.5, 192.168.0.0/16, "fd00::/8"]
+              proxy_article_pages: true
+              local_pages: true
+            feeds: [https://a.example/rss]
+            """, path: "/tmp/feedcorpus.yaml")
+        #expect(config.fetch.allowedAddresses == ["10.0.0.5", "192.168.0.0/16", "fd00::/8"])
+        #expect(config.fetch.proxyArticlePages)
+        #expect(config.fetch.localPages)
+        #expect(!FetchSettings().localPages && !FetchSettings().proxyArticlePages && FetchSettings().allowedAddresses.isEmpty)
+    }
+
+    @Test(arguments: ["intranet.example", "10.0.0.0/33", "300.1.1.1"])
+    func aBadAddressIsNamedWithItsLine(_ bad: String) {
+        do {
+            _ = try ConfigLoader.parse(yaml: "fetch:\n  allowed_addresses:\n    - 10.0.0.1\n    - \"\(bad)\"\nfeeds: [https://a.example/rss]\n", path: "/tmp/feedcorpus.yaml")
+            Issue.record("\(bad) accepted")
+        } catch {
+            #expect(error.key == "fetch.allowed_addresses")
+            #expect(error.line == 4)
+            #expect(error.description.contains("not an IP address or CIDR range"))
         }
     }
 }

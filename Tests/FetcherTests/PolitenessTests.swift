@@ -87,7 +87,7 @@ import Testing
                 _ = try await client.fetch(FetchRequest(url: url, fromContent: true))
                 Issue.record("\(url) should be refused")
             } catch {
-                #expect(error.kind == .privateAddress("127.0.0.1") || error.kind == .privateAddress("::1"), "\(error)")
+                #expect(error.kind == .addressNotAllowed(address: "127.0.0.1", reason: "loopback") || error.kind == .addressNotAllowed(address: "::1", reason: "loopback"), "\(error)")
                 #expect(error.description.contains("allow_private_networks"))
             }
         }

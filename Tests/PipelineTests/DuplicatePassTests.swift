@@ -107,7 +107,7 @@ import Testing
         let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
         var seeds: [StoryText] = []
         // The demo's stories as the demo stores them: extracted from its bundled article pages.
-        let pages = root.appendingPathComponent("Config/demo-pages")
+        let pages = root.appendingPathComponent("Config/demo-feeds/pages")
         for name in try FileManager.default.contentsOfDirectory(atPath: pages.path).sorted() where name.hasSuffix(".html") {
             let article = ArticleExtractor.extract(html: [UInt8](try Data(contentsOf: pages.appendingPathComponent(name))))
             seeds.append(StoryText(headline: article.title ?? "", paragraphs: article.paragraphs))

@@ -115,6 +115,63 @@ import Testing
         #expect(summary.reports.first?.warning?.contains("robots.txt disallows") == true)
     }
 
+    @Test func aPageOnARefusedAddressSaysSoNotRobotsTxt() async throws {
+        try server.put("bridge.html", articlePage(story))
+        try server.put("feed.xml", teaserFeed(link: server.url("files/bridge.html")))
+        var config = configuration([FeedSource(url: server.url("files/feed.xml"), name: "city")])
+        config.fetch.allowPrivateNetworks = false  // the feed is configured (trusted); its link is not
+        let summary = try await run(config)
+        #expect(summary.stored == 1)
+        #expect(!server.requestedPaths().contains("/files/bridge.html"))
+        #expect(!server.requestedPaths().contains("/robots.txt"))
+        let warning = try #require(summary.reports.first?.warning)
+        #expect(warning.contains("address not allowed (127.0.0.1 is loopback)"), "\(warning)")
+        #expect(!warning.contains("robots.txt"), "\(warning)")
+    }
+
+    /// A local feed (`file://`) in its own folder, linking to `links`.
+    func localFeed(links: [String], folder: URL) throws -> String {
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        let feed = FeedFixtures.rss(title: "Local", items: links.enumerated().map { index, link in
+            FeedFixtures.Item(guid: "local-\(index)", title: "Local story \(index)", paragraphs: ["Story \(index): " + String(story[0].prefix(50)) + " …"], link: link)
+        })
+        let url = folder.appendingPathComponent("local.rss")
+        try feed.write(to: url, atomically: true, encoding: .utf8)
+        return url.absoluteString
+    }
+
+    @Test func aLocalFeedReadsLocalPagesOnlyFromItsFolderAndOnlyWhenAllowed() async throws {
+        let folder = workspace.appendingPathComponent("local-feed")
+        let outside = workspace.appendingPathComponent("outside.html")
+        try articlePage(story).write(to: outside, atomically: true, encoding: .utf8)
+        try FileManager.default.createDirectory(at: folder.appendingPathComponent("pages"), withIntermediateDirectories: true)
+        try articlePage(story.map { $0 + " Inside." }).write(to: folder.appendingPathComponent("pages/inside.html"), atomically: true, encoding: .utf8)
+        // A link inside the folder that points out of it is outside too.
+        try FileManager.default.createSymbolicLink(at: folder.appendingPathComponent("pages/escape.html"), withDestinationURL: outside)
+        let feedURL = try localFeed(links: [
+            folder.appendingPathComponent("pages/inside.html").absoluteString, "file:///etc/passwd",
+            folder.appendingPathComponent("../outside.html").absoluteString, folder.appendingPathComponent("pages/escape.html").absoluteString,
+        ], folder: folder)
+
+        var config = configuration([FeedSource(url: feedURL, name: "local")])
+        config.fetch.localPages = false
+        let without = try await run(config)
+        #expect(without.stored == 4)
+        #expect(try manifest().allSatisfy { $0["text_source"] as? String == "feed" })
+        #expect(without.reports.first?.warning?.contains("fetch.local_pages") == true)
+
+        try FileManager.default.removeItem(at: workspace.appendingPathComponent("corpus"))
+        try FileManager.default.removeItem(at: workspace.appendingPathComponent("state.sqlite"))
+        config.fetch.localPages = true
+        let with = try await run(config)
+        #expect(with.stored == 4)
+        let sources = try manifest().map { ($0["title"] as? String ?? "", $0["text_source"] as? String ?? "") }.sorted { $0.0 < $1.0 }
+        #expect(sources.map(\.1) == ["page", "feed", "feed", "feed"], "\(sources)")
+        let text = try manifest().compactMap { try storyText($0).body }.joined()
+        #expect(!text.contains("root:"))  // /etc/passwd never reached the corpus
+        #expect(with.reports.first?.warning?.contains("only to files in its own folder") == true)
+    }
+
     @Test func robotsTxtCanBeSwitchedOff() async throws {
         try server.put("robots.txt", "User-agent: *\nDisallow: /\n")
         try server.put("bridge.html", articlePage(story))

@@ -4,19 +4,46 @@ import Foundation
 /// temporary folder. It exits when the test process closes its standard input.
 public final class TestHTTPServer: @unchecked Sendable {
     public let port: Int
+    /// The loopback address it listens on (127.0.0.1 unless another was asked for).
+    public let host: String
+    /// With TLS: the self-signed certificate (PEM) a client must trust.
+    public let certificate: String?
     /// Files placed here are served under `/files/NAME`.
     public let root: URL
     private let process: Process
     private let input: Pipe
 
-    public init() throws {
+    /// `host` may be any 127.x.y.z address: two servers on two loopback addresses stand in for
+    /// two machines.
+    /// With `tls` it serves https with a fresh self-signed certificate for `host`
+    /// (made with the openssl command).
+    public init(host: String = "127.0.0.1", tls: Bool = false) throws {
+        self.host = host
         root = try TemporaryFolder.make(prefix: "http-root")
+        var tlsArguments: [String] = []
+        if tls {
+            let certificate = root.appendingPathComponent("cert.pem").path
+            let key = root.appendingPathComponent("key.pem").path
+            let openssl = Process()
+            openssl.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+            openssl.arguments = ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=\(host)",
+                                 "-addext", "subjectAltName=IP:\(host)", "-keyout", key, "-out", certificate]
+            openssl.standardOutput = FileHandle.nullDevice
+            openssl.standardError = FileHandle.nullDevice
+            try openssl.run()
+            openssl.waitUntilExit()
+            guard openssl.terminationStatus == 0 else { throw SupportError("openssl could not make a test certificate (is the openssl package installed?)") }
+            tlsArguments = [certificate, key]
+            self.certificate = certificate
+        } else {
+            certificate = nil
+        }
         guard let script = Bundle.module.url(forResource: "http_server", withExtension: "py") else {
             throw SupportError("http_server.py is missing from the test bundle")
         }
         process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", script.path, root.path]
+        process.arguments = ["python3", script.path, root.path, host] + tlsArguments
         input = Pipe()
         let output = Pipe()
         process.standardInput = input
@@ -45,9 +72,9 @@ public final class TestHTTPServer: @unchecked Sendable {
         }
     }
 
-    /// `http://127.0.0.1:PORT/path`.
+    /// `http://HOST:PORT/path`.
     public func url(_ path: String) -> String {
-        "http://127.0.0.1:\(port)/\(path.hasPrefix("/") ? String(path.dropFirst()) : path)"
+        "\(certificate == nil ? "http" : "https")://\(host):\(port)/\(path.hasPrefix("/") ? String(path.dropFirst()) : path)"
     }
 
     /// The paths requested so far, in order (from ROOT/requests.log).

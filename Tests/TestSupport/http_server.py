@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """A real HTTP server on 127.0.0.1 for feedcorpus's tests.
 
-Usage: http_server.py ROOT_DIR
+Usage: http_server.py ROOT_DIR [HOST [CERT KEY]]   (HOST: a loopback address, 127.0.0.1 by default;
+       with CERT and KEY PEM files it serves https)
 Prints "PORT <n>" on its first stdout line, then serves until killed or stdin closes.
 
 Routes
@@ -17,6 +18,7 @@ Routes
   /cached/SECONDS        a body with Cache-Control: max-age=SECONDS
 Absolute-form request lines (GET http://host/path) are served too, so the server can act as a
 proxy for tests.
+  /goto/CODE/TARGET      that status with Location: TARGET (URL-encoded; any host)
   /loop                  redirects to itself forever
   /big/BYTES             a chunked body of BYTES bytes (no Content-Length)
   /announce/BYTES        a Content-Length of BYTES and a few bytes of body
@@ -35,6 +37,7 @@ import hashlib
 import json
 import os
 import sys
+import urllib.parse
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -125,6 +128,9 @@ class Handler(BaseHTTPRequestHandler):
             return self.send_body(200, b"<rss/>", "application/xml", {"Cache-Control": "public, max-age=" + rest[0]})
         if route == "moved":
             return self.send_body(301, b"", "text/plain", {"Location": "/files/" + "/".join(rest)})
+        if route == "goto":  # /goto/STATUS/URL-ENCODED-TARGET: a redirect anywhere, other hosts included
+            target = urllib.parse.unquote("/".join(rest[1:]))
+            return self.send_body(int(rest[0]), b"", "text/plain", {"Location": target})
         if route == "loop":
             return self.send_body(302, b"", "text/plain", {"Location": "/loop"})
         if route == "big":
@@ -208,7 +214,13 @@ class Handler(BaseHTTPRequestHandler):
 
 
 def main():
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    host = sys.argv[2] if len(sys.argv) > 2 else "127.0.0.1"
+    server = ThreadingHTTPServer((host, 0), Handler)
+    if len(sys.argv) > 4:  # CERT KEY: serve https
+        import ssl
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        context.load_cert_chain(sys.argv[3], sys.argv[4])
+        server.socket = context.wrap_socket(server.socket, server_side=True)
     server.daemon_threads = True
     threading.Thread(target=server.serve_forever, daemon=True).start()
     print("PORT %d" % server.server_address[1], flush=True)

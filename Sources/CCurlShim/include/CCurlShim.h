@@ -13,6 +13,10 @@ CURLcode fc_easy_setopt_slist(CURL *handle, CURLoption option, struct curl_slist
 CURLcode fc_easy_setopt_data_callback(CURL *handle, CURLoption option, fc_data_callback callback);
 
 CURLcode fc_easy_setopt_opensocket(CURL *handle, curl_opensocket_callback callback);
+/// Called before every request, on a new or a reused connection, with the peer's address.
+typedef int (*fc_prereq_callback)(void *clientp, char *conn_primary_ip, char *conn_local_ip,
+                                  int conn_primary_port, int conn_local_port);
+CURLcode fc_easy_setopt_prereq(CURL *handle, fc_prereq_callback callback);
 
 CURLcode fc_easy_getinfo_long(CURL *handle, CURLINFO info, long *value);
 CURLcode fc_easy_getinfo_string(CURL *handle, CURLINFO info, char **value);
