@@ -172,6 +172,16 @@ import Testing
         #expect(with.reports.first?.warning?.contains("only to files in its own folder") == true)
     }
 
+    @Test func credentialsInAFeedURLStayInTheConfig() async throws {
+        try server.put("feed.xml", teaserFeed(link: server.url("files/missing.html")))
+        let url = server.url("files/feed.xml").replacingOccurrences(of: "http://", with: "http://reader:s3cret@")
+        let summary = try await run(configuration([FeedSource(url: url, name: "private-feed")]))
+        #expect(summary.stored == 1)
+        let manifestText = try String(contentsOf: workspace.appendingPathComponent("corpus/2024-11-04/manifest.jsonl"), encoding: .utf8)
+        #expect(!manifestText.contains("s3cret") && !manifestText.contains("reader@") && !manifestText.contains("reader:"))
+        #expect(try manifest().first?["feed_url"] as? String == server.url("files/feed.xml"))
+    }
+
     @Test func robotsTxtCanBeSwitchedOff() async throws {
         try server.put("robots.txt", "User-agent: *\nDisallow: /\n")
         try server.put("bridge.html", articlePage(story))
