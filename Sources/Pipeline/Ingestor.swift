@@ -199,8 +199,8 @@ actor Ingestor {
     /// 5. a verified near duplicate of a stored story: `near_text` (or, with keep_longer, a
     ///    fuller later version is stored and supersedes it).
     /// Then the files are written, the polls are committed, and only then do the new stories
-    /// join the indexes. A failed write or commit fails every poll of the group (nothing of them
-    /// is recorded, so every story is tried again at the next poll).
+    /// join the indexes. A failed write or commit fails every poll of the group and is thrown
+    /// (nothing of them is recorded, so every story is tried again at the next poll).
     func ingest(_ polls: [ParsedPoll]) throws -> [FeedRunReport] {
         let fetched = clock()
         let lookup = StateLookup(state: state, corpusRoot: writer.root)
@@ -219,15 +219,9 @@ actor Ingestor {
         do {
             records = try writer.write(pending, fetched: fetched)
         } catch {
+            // The caller records each poll as failed, with the error backoff and a log line.
             deduplicator.discardBatch()
-            for poll in polls {
-                try state.commit(FeedPollCommit(feedID: poll.feedID, polledAt: fetched, result: "error", error: "\(error)"))
-            }
-            return polls.map { poll in
-                var report = poll.report
-                report.outcome = .failed("\(error)")
-                return report
-            }
+            throw error
         }
         var commits: [FeedPollCommit] = []
         for item in decided {

@@ -129,6 +129,15 @@ import Testing
         #expect(!corpusFiles().contains { $0.contains(".tmp-") })
         #expect(corpusFiles().filter { $0.hasSuffix(".txt") }.count == 1)
         #expect(try feedcorpus(["verify", "--config", config]).status == 0)
+        // A storage failure is a feed failure: logged, and the feed backs off like any other
+        // (it is not polled again every second).
+        #expect(limited.stderr.contains("storing stories failed"), "\(limited.stderr)")
+        let status = try feedcorpus(["status", "--json", "--config", config])
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(status.stdout.utf8)) as? [String: Any])
+        let feed = try #require((object["feeds"] as? [[String: Any]])?.first)
+        #expect(feed["consecutive_errors"] as? Int == 1)
+        let nextDue = try #require((feed["next_due"] as? String).flatMap { ISO8601DateFormatter().date(from: $0) })
+        #expect(nextDue.timeIntervalSinceNow > 60, "next due \(nextDue)")
 
         let later = try feedcorpus(["fetch", "--once", "--all", "--config", config])
         #expect(later.status == 0)
