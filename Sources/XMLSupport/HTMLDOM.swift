@@ -129,6 +129,7 @@ public enum HTMLDOM {
             }
         }
         if encoding == "utf-8" { input = InertContent.strip(input) }
+        if !encoding.hasPrefix("utf-16") && !encoding.hasPrefix("utf-32") { input = TagLimits.capped(input) }
         guard !input.isEmpty else { return nil }
         LibXML.initialize()
         let options = Int32(HTML_PARSE_RECOVER.rawValue | HTML_PARSE_NOERROR.rawValue
@@ -327,4 +328,95 @@ enum InertContent {
             return output
         }
     }
+}
+
+/// Bounds what one start tag may carry before libxml2 sees it: libxml2's HTML parser checks each
+/// new attribute against all earlier ones of the element, so its time grows with the square of
+/// the attributes on one tag (20,000 took 1.4 s, 300,000 more than 300 s). A tag with more than
+/// `maxAttributes` attributes, or longer than `maxTagBytes`, is cut there and closed; no real
+/// page comes near either limit. Works on the ASCII structure of the markup, so any
+/// ASCII-compatible encoding is safe.
+public enum TagLimits {
+    public static let maxAttributes = 256
+    public static let maxTagBytes = 64 * 1024
+
+    public static func capped(_ input: [UInt8]) -> [UInt8] {
+        input.withUnsafeBufferPointer { buffer -> [UInt8] in
+            guard let base = buffer.baseAddress else { return input }
+            let count = buffer.count
+            var output: [UInt8] = []
+            var copied = 0
+            var index = 0
+            while index < count {
+                guard let found = memchr(base + index, 0x3C, count - index) else { break }
+                let open = base.distance(to: found.assumingMemoryBound(to: UInt8.self))
+                index = open + 1
+                guard index < count, Self.isLetter(base[index]) else { continue }
+                // Scan the tag: count attribute names outside quotes until `>`.
+                var i = index
+                while i < count, !Self.isSpace(base[i]), base[i] != 0x3E, base[i] != 0x2F { i += 1 }
+                var attributes = 0
+                var quote: UInt8 = 0
+                var afterSpace = false
+                var afterEquals = false
+                var cut: Int?
+                while i < count {
+                    let b = base[i]
+                    if quote != 0 {
+                        if b == quote { quote = 0 }
+                    } else if b == 0x3E {
+                        break
+                    } else if b == 0x22 || b == 0x27 {
+                        quote = b
+                        afterSpace = false
+                        afterEquals = false
+                    } else if Self.isSpace(b) {
+                        afterSpace = true
+                    } else if b == 0x3D {
+                        afterEquals = true
+                        afterSpace = false
+                    } else {
+                        if afterSpace && !afterEquals && b != 0x2F {
+                            attributes += 1
+                            if attributes > maxAttributes { cut = i; break }
+                        }
+                        afterSpace = false
+                        afterEquals = false
+                    }
+                    if i - open >= maxTagBytes { cut = i; break }
+                    i += 1
+                }
+                guard let cut else {
+                    index = i
+                    continue
+                }
+                // Keep the tag up to the cut, close it, and skip the rest of it.
+                if output.isEmpty { output.reserveCapacity(count) }
+                output.append(contentsOf: UnsafeBufferPointer(rebasing: buffer[copied..<cut]))
+                if quote != 0 { output.append(quote) }
+                output.append(0x3E)
+                var end = cut
+                while end < count {
+                    let b = base[end]
+                    if quote != 0 {
+                        if b == quote { quote = 0 }
+                    } else if b == 0x22 || b == 0x27 {
+                        quote = b
+                    } else if b == 0x3E {
+                        end += 1
+                        break
+                    }
+                    end += 1
+                }
+                copied = end
+                index = end
+            }
+            if copied == 0 { return input }
+            output.append(contentsOf: UnsafeBufferPointer(rebasing: buffer[copied..<count]))
+            return output
+        }
+    }
+
+    private static func isLetter(_ b: UInt8) -> Bool { (b | 0x20) >= 0x61 && (b | 0x20) <= 0x7A }
+    private static func isSpace(_ b: UInt8) -> Bool { b == 0x20 || b == 0x09 || b == 0x0A || b == 0x0D || b == 0x0C }
 }

@@ -80,6 +80,9 @@ public enum XMLStreamError: Error, Sendable, Equatable, CustomStringConvertible 
     case entityExpansionLimit(bytes: Int)
     /// libxml2 could not even start (empty input, allocation failure).
     case cannotStart(String)
+    /// A start tag carries more attributes than any feed needs: libxml2's time grows with the
+    /// square of that number, so such a document would stall the parser for minutes.
+    case tooManyAttributes(line: Int, limit: Int)
 
     public var description: String {
         switch self {
@@ -89,6 +92,8 @@ public enum XMLStreamError: Error, Sendable, Equatable, CustomStringConvertible 
             return "declared entities expand to more than \(bytes) bytes; the document is refused as an entity-expansion attack"
         case let .cannotStart(reason):
             return "cannot start the XML parser: \(reason)"
+        case let .tooManyAttributes(line, limit):
+            return "line \(line): a start tag with more than \(limit) attributes (no feed needs that many, and libxml2's time grows with their square)"
         }
     }
 }
@@ -244,12 +249,19 @@ public enum XMLStreamParser {
         xmlCtxtUseOptions(parser, options)
 
         var fed = head.count
+        var tagGuard = StartTagGuard()
+        if !head.withUnsafeBufferPointer({ tagGuard.admits($0) }) { throw .cannotStart("impossible: a 4-byte head refused") }
         func feed(_ buffer: UnsafeBufferPointer<UInt8>, consumed: ((Int) -> Void)? = nil) {
             let chunkSize = 1 << 16  // As fast as larger chunks, and libxml2 buffers less.
             var offset = 0
             var reported = 0
             while offset < buffer.count && parser.pointee.disableSAX == 0 {
                 let length = min(chunkSize, buffer.count - offset)
+                if !tagGuard.admits(UnsafeBufferPointer(rebasing: buffer[offset..<(offset + length)])) {
+                    context.refusal = .tooManyAttributes(line: tagGuard.line, limit: StartTagGuard.maxAttributes)
+                    xmlStopParser(parser)
+                    break
+                }
                 fed += length
                 buffer.baseAddress!.withMemoryRebound(to: CChar.self, capacity: buffer.count) { chars in
                     _ = xmlParseChunk(parser, chars + offset, Int32(length), fed >= total ? 1 : 0)
@@ -564,5 +576,109 @@ enum LibXML {
 
     static func string(_ chars: UnsafePointer<xmlChar>) -> String {
         String(cString: chars)
+    }
+}
+
+/// Watches the document as it is fed to libxml2, chunk by chunk, and refuses it before a start
+/// tag with more than `maxAttributes` attributes reaches the parser (whose time is quadratic in
+/// that number). Comments, CDATA sections, processing instructions and declarations are skipped,
+/// so text that only looks like markup is never counted. Bytes outside tags are passed over
+/// with `memchr`.
+struct StartTagGuard {
+    static let maxAttributes = 1024
+
+    private enum State {
+        case text, afterLessThan, bang(Int), comment(dashes: Int), cdata(brackets: Int), instruction(question: Bool),
+             declaration, tagName, inTag(quote: UInt8, afterSpace: Bool, afterEquals: Bool)
+    }
+
+    private var state = State.text
+    private var attributes = 0
+    /// The line the scan has reached (1-based), for the error.
+    private(set) var line = 1
+
+    private static let cdataOpening: [UInt8] = Array("[CDATA[".utf8)
+
+    mutating func admits(_ chunk: UnsafeBufferPointer<UInt8>) -> Bool {
+        guard let base = chunk.baseAddress else { return true }
+        let count = chunk.count
+        var i = 0
+        while i < count {
+            if case .text = state {
+                guard let found = memchr(base + i, 0x3C, count - i) else {
+                    line += Self.newlines(base + i, count - i)
+                    return true
+                }
+                let position = base.distance(to: found.assumingMemoryBound(to: UInt8.self))
+                line += Self.newlines(base + i, position - i)
+                state = .afterLessThan
+                i = position + 1
+                continue
+            }
+            let b = base[i]
+            if b == 0x0A { line += 1 }
+            switch state {
+            case .text:
+                break
+            case .afterLessThan:
+                if b == 0x21 { state = .bang(0) } else if b == 0x3F { state = .instruction(question: false) } else if (b | 0x20) >= 0x61 && (b | 0x20) <= 0x7A || b == 0x5F || b >= 0x80 {
+                    state = .tagName
+                    attributes = 0
+                } else { state = .text }
+            case let .bang(matched):
+                if matched == 0 && b == 0x2D { state = .bang(-1) } else if matched == -1 {
+                    state = b == 0x2D ? .comment(dashes: 0) : .declaration
+                } else if matched >= 0 && matched < Self.cdataOpening.count && b == Self.cdataOpening[matched] {
+                    state = matched + 1 == Self.cdataOpening.count ? .cdata(brackets: 0) : .bang(matched + 1)
+                } else {
+                    state = b == 0x3E ? .text : .declaration
+                }
+            case let .comment(dashes):
+                if b == 0x3E && dashes >= 2 { state = .text } else { state = .comment(dashes: b == 0x2D ? dashes + 1 : 0) }
+            case let .cdata(brackets):
+                if b == 0x3E && brackets >= 2 { state = .text } else { state = .cdata(brackets: b == 0x5D ? brackets + 1 : 0) }
+            case let .instruction(question):
+                if b == 0x3E && question { state = .text } else { state = .instruction(question: b == 0x3F) }
+            case .declaration:
+                if b == 0x3E { state = .text }
+            case .tagName:
+                if b == 0x3E { state = .text } else if b == 0x20 || b == 0x09 || b == 0x0A || b == 0x0D {
+                    state = .inTag(quote: 0, afterSpace: true, afterEquals: false)
+                }
+            case let .inTag(quote, afterSpace, afterEquals):
+                if quote != 0 {
+                    state = .inTag(quote: b == quote ? 0 : quote, afterSpace: false, afterEquals: false)
+                } else if b == 0x3E {
+                    state = .text
+                } else if b == 0x22 || b == 0x27 {
+                    state = .inTag(quote: b, afterSpace: false, afterEquals: false)
+                } else if b == 0x20 || b == 0x09 || b == 0x0A || b == 0x0D {
+                    state = .inTag(quote: 0, afterSpace: true, afterEquals: afterEquals)
+                } else if b == 0x3D {
+                    state = .inTag(quote: 0, afterSpace: false, afterEquals: true)
+                } else {
+                    if afterSpace && !afterEquals && b != 0x2F {
+                        attributes += 1
+                        if attributes > Self.maxAttributes { return false }
+                    }
+                    state = .inTag(quote: 0, afterSpace: false, afterEquals: false)
+                }
+            }
+            i += 1
+        }
+        return true
+    }
+
+    private static func newlines(_ start: UnsafePointer<UInt8>, _ count: Int) -> Int {
+        var lines = 0
+        var pointer = start
+        var remaining = count
+        while remaining > 0, let found = memchr(pointer, 0x0A, remaining) {
+            let next = found.assumingMemoryBound(to: UInt8.self) + 1
+            lines += 1
+            remaining -= pointer.distance(to: UnsafePointer(next))
+            pointer = UnsafePointer(next)
+        }
+        return lines
     }
 }

@@ -80,3 +80,60 @@ private final class NameRecorder: XMLStreamHandler {
         }
     }
 }
+
+/// A start tag with a huge number of attributes would stall libxml2 (quadratic): it is refused
+/// before the parser sees it, and only real start tags are counted.
+@Suite struct AttributeLimitTests {
+    func feed(itemAttributes: Int, extra: String = "") -> [UInt8] {
+        let attributes = (0..<itemAttributes).map { "a\($0)=\"x\"" }.joined(separator: " ")
+        return Array("""
+            <?xml version="1.0"?>
+            <rss version="2.0">
+            <channel><title>t</title>\(extra)
+            <item \(attributes)><title>Story</title><link>https://a.example/1</link></item>
+            </channel></rss>
+            """.utf8)
+    }
+
+    @Test func aTagWithTooManyAttributesIsRefusedWithItsLine() throws {
+        do {
+            _ = try FeedParser.parse(feed(itemAttributes: 20_000), url: "https://a.example/rss")
+            Issue.record("a 20,000-attribute tag must be refused")
+        } catch {
+            #expect(error.description.contains("line 4: a start tag with more than 1024 attributes"), "\(error)")
+        }
+        // Across chunk boundaries too (the document is fed in 64 KB pieces).
+        let big = feed(itemAttributes: 40_000, extra: String(repeating: "<!-- padding -->", count: 5_000))
+        #expect(big.count > 3 << 16)
+        #expect(throws: (any Error).self) { _ = try FeedParser.parse(big, url: "https://a.example/rss") }
+    }
+
+    @Test func aThousandAttributesAndLookalikesInTextAreFine() throws {
+        #expect(try FeedParser.parse(feed(itemAttributes: 1_000), url: "https://a.example/rss").entries.count == 1)
+        // Words after a `<` inside CDATA, a comment or a processing instruction are not attributes.
+        let words = (0..<3_000).map { "w\($0)" }.joined(separator: " ")
+        let lookalikes = "<description><![CDATA[if a <b \(words)]]></description><!-- <c \(words) --><?pi <d \(words)?>"
+        let parsed = try FeedParser.parse(feed(itemAttributes: 3, extra: lookalikes), url: "https://a.example/rss")
+        #expect(parsed.entries.count == 1)
+    }
+}
+
+/// The same for HTML pages: the tag is cut to the limit and the page is still read.
+@Suite struct HTMLTagLimitTests {
+    @Test func aPageWithAHugeTagIsCutAndStillRead() throws {
+        let attributes = (0..<20_000).map { "data-a\($0)=\"x\"" }.joined(separator: " ")
+        let page = "<html><body><div id=\"wrap\" \(attributes)><p>The story, still here.</p></div><p>After.</p></body></html>"
+        let root = try #require(HTMLDOM.parse(Array(page.utf8)))
+        var divs: [HTMLElement] = []
+        root.descendants { if $0.name == "div" { divs.append($0) } }
+        let div = try #require(divs.first)
+        #expect(div.attributes.count == TagLimits.maxAttributes)
+        #expect(div.attribute("id") == "wrap")
+        #expect(root.textContent.contains("The story, still here.") && root.textContent.contains("After."))
+    }
+
+    @Test func ordinaryTagsAreLeftAlone() {
+        let page = Array("<p class=\"a\" data-x='1>2' hidden>text</p><img src=x alt=\"a > b\">".utf8)
+        #expect(TagLimits.capped(page) == page)
+    }
+}
