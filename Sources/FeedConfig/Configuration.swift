@@ -79,6 +79,8 @@ public struct FetchSettings: Sendable, Equatable {
     public var robotsTxt = true
     /// Limit on an article page's decoded size, bytes.
     public var maxPageBytes = 5 * 1024 * 1024
+    /// Seconds extracting one page's text may take before the feed's text is kept instead.
+    public var extractTimeout = 30.0
 
     public init() {}
 }

@@ -147,9 +147,13 @@ struct ArticlePageFetcher: Sendable {
         if !contentType.isEmpty, !contentType.contains("html"), !contentType.hasPrefix("text/plain") {
             return .failure(.notHTML(url, contentType.split(separator: ";").first.map(String.init) ?? contentType))
         }
-        let article = ArticleExtractor.extract(
-            html: response.body, url: response.effectiveURL, httpCharset: DocumentEncoding.charset(fromContentType: response.headers["content-type"]))
-        return .success(Page(article: article, bytes: response.body.count))
+        let (body, effectiveURL, charset) = (response.body, response.effectiveURL, DocumentEncoding.charset(fromContentType: response.headers["content-type"]))
+        guard let article = await OffPool.run(deadline: settings.extractTimeout, {
+            ArticleExtractor.extract(html: body, url: effectiveURL, httpCharset: charset)
+        }) else {
+            return .failure(.http("article page \(url): extracting its text took longer than \(settings.extractTimeout) s (fetch.extract_timeout); the feed's text is kept"))
+        }
+        return .success(Page(article: article, bytes: body.count))
     }
 
     /// Why a local page may not be read for a local feed, or nil when it may.

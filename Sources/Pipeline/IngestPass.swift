@@ -364,7 +364,10 @@ extension IngestPass {
         let parsed: ParsedFeed
         let parseStarted = ContinuousClock.now
         do {
-            parsed = try FeedParser.parse(response.body, url: response.effectiveURL, contentType: response.headers["content-type"])
+            let (body, url, contentType) = (response.body, response.effectiveURL, response.headers["content-type"])
+            parsed = try await OffPool.run { () -> Result<ParsedFeed, FeedParseError> in
+                Result { () throws(FeedParseError) in try FeedParser.parse(body, url: url, contentType: contentType) }
+            }.get()
             report.parseDuration = ContinuousClock.now - parseStarted
         } catch {
             report.parseDuration = ContinuousClock.now - parseStarted
@@ -391,7 +394,9 @@ extension IngestPass {
         } catch {
             return .finished(await fail("state: \(error)"))
         }
-        let prepared = fresh.map { PreparedEntry(key: $0.key, entry: $0.entry, page: pages[$0.key], canonicalizer: canonicalizer, polledAt: now) }
+        let prepared = await OffPool.run { [fresh] in
+            fresh.map { PreparedEntry(key: $0.key, entry: $0.entry, page: pages[$0.key], canonicalizer: canonicalizer, polledAt: now) }
+        }
         return .parsed(ParsedPoll(
             feed: feed, feedID: feedID, language: parsed.language, keys: keyed.map(\.key), entries: prepared, http: http, report: report,
             previouslyRead: before.pollInterval != nil, before: before,

@@ -182,6 +182,18 @@ import Testing
         #expect(try manifest().first?["feed_url"] as? String == server.url("files/feed.xml"))
     }
 
+    @Test func aPageWhoseExtractionPassesTheDeadlineKeepsTheFeedText() async throws {
+        // A 4 MB page takes far longer than a millisecond to parse: the pass moves on without it.
+        try server.put("bridge.html", articlePage(Array(repeating: story, count: 8_000).flatMap { $0 }))
+        try server.put("feed.xml", teaserFeed(link: server.url("files/bridge.html")))
+        var config = configuration([FeedSource(url: server.url("files/feed.xml"), name: "city")])
+        config.fetch.extractTimeout = 0.001
+        let summary = try await run(config)
+        #expect(summary.stored == 1)
+        #expect(try manifest().first?["text_source"] as? String == "feed")
+        #expect(summary.reports.first?.warning?.contains("took longer than 0.001 s (fetch.extract_timeout)") == true, "\(summary.reports.first?.warning ?? "")")
+    }
+
     @Test func robotsTxtCanBeSwitchedOff() async throws {
         try server.put("robots.txt", "User-agent: *\nDisallow: /\n")
         try server.put("bridge.html", articlePage(story))
