@@ -68,6 +68,7 @@ public enum ConfigLoader {
                 "user_agent", "timeout", "connect_timeout", "max_body_bytes", "max_connections", "max_connections_per_host",
                 "host_delay", "low_speed_limit", "low_speed_time", "proxy", "ca_bundle", "allow_private_networks",
                 "backoff_base", "max_backoff", "robots_txt", "max_page_bytes", "allowed_addresses", "proxy_article_pages", "local_pages", "extract_timeout",
+                "max_entries_per_feed", "max_pages_per_poll", "max_page_bytes_in_flight",
             ])
             if let value = settings["user_agent"] {
                 fetch.userAgent = try reader.string(value, key: "fetch.user_agent")
@@ -106,6 +107,11 @@ public enum ConfigLoader {
             }
             if let value = settings["proxy_article_pages"] { fetch.proxyArticlePages = try reader.bool(value, key: "fetch.proxy_article_pages") }
             if let value = settings["extract_timeout"] { fetch.extractTimeout = try reader.number(value, key: "fetch.extract_timeout", range: 0.001...600) }
+            if let value = settings["max_entries_per_feed"] { fetch.maxEntriesPerFeed = try reader.integer(value, key: "fetch.max_entries_per_feed", range: 1...1_000_000) }
+            if let value = settings["max_pages_per_poll"] { fetch.maxPagesPerPoll = try reader.integer(value, key: "fetch.max_pages_per_poll", range: 0...100_000) }
+            if let value = settings["max_page_bytes_in_flight"] {
+                fetch.maxPageBytesInFlight = try reader.integer(value, key: "fetch.max_page_bytes_in_flight", range: (1 << 20)...(1 << 34))
+            }
             if let value = settings["local_pages"] { fetch.localPages = try reader.bool(value, key: "fetch.local_pages") }
             if let value = settings["backoff_base"] { fetch.backoffBase = try reader.number(value, key: "fetch.backoff_base", range: 1...86_400) }
             if let value = settings["max_backoff"] { fetch.maxBackoff = try reader.number(value, key: "fetch.max_backoff", range: 60...(7 * 86_400)) }

@@ -81,6 +81,14 @@ public struct FetchSettings: Sendable, Equatable {
     public var maxPageBytes = 5 * 1024 * 1024
     /// Seconds extracting one page's text may take before the feed's text is kept instead.
     public var extractTimeout = 30.0
+    /// Entries read from one feed document (the first ones, in document order); the rest are
+    /// counted and reported. Real feeds carry 10 to 100.
+    public var maxEntriesPerFeed = 1000
+    /// Article pages fetched for one poll of one feed; the other entries keep the feed's text.
+    public var maxPagesPerPoll = 100
+    /// Bytes of article pages a pass holds at once (fetched, not yet extracted); further page
+    /// fetches wait for room.
+    public var maxPageBytesInFlight = 64 * 1024 * 1024
 
     public init() {}
 }

@@ -99,6 +99,19 @@ public struct ParsedFeed: Sendable, Equatable {
     public var bozo: Bool
     /// What made the document not well-formed, with its line, when `bozo` is true.
     public var bozoReason: String?
+    /// The most entries the parser keeps (its caller's limit); nil keeps all.
+    public var entryLimit: Int?
+    /// Entries past `entryLimit`: counted, not kept.
+    public var entriesOmitted = 0
+
+    /// Appends `entry`, or only counts it once `entryLimit` entries are kept.
+    public mutating func append(entry: FeedEntry) {
+        if let entryLimit, entries.count >= entryLimit {
+            entriesOmitted += 1
+        } else {
+            entries.append(entry)
+        }
+    }
 
     public init(
         format: FeedFormat = .unknown, title: String? = nil, link: String? = nil,

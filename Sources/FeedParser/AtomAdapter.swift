@@ -82,7 +82,7 @@ final class AtomAdapter: FeedFormatAdapter {
         case "entry":
             if var finished = entry {
                 if finished.link == nil { finished.link = finished.links.first?.href }
-                feed.entries.append(finished)
+                feed.append(entry: finished)
             }
             entry = nil
             entryOpen = false
@@ -152,9 +152,11 @@ final class AtomAdapter: FeedFormatAdapter {
         return String(decoding: data, as: UTF8.self)
     }
 
+    func limitEntries(to limit: Int?) { feed.entryLimit = limit }
+
     func finish() -> ParsedFeed {
         if let pending = entry {  // Truncated document: keep the last entry.
-            feed.entries.append(pending)
+            feed.append(entry: pending)
             entry = nil
             entryOpen = false
         }

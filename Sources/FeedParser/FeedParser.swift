@@ -39,9 +39,12 @@ public enum FeedParser {
     /// - Parameters:
     ///   - bytes: the document as served (any encoding the document declares).
     ///   - url: the document's URL after redirects, the base for relative links.
-    public static func parse(_ bytes: [UInt8], url: String? = nil, contentType: String? = nil) throws(FeedParseError) -> ParsedFeed {
+    ///   - maxEntries: keep at most this many entries, in document order (the rest are counted
+    ///     in `entriesOmitted`); nil keeps every entry.
+    public static func parse(_ bytes: [UInt8], url: String? = nil, contentType: String? = nil,
+                             maxEntries: Int? = nil) throws(FeedParseError) -> ParsedFeed {
         try bytes.withUnsafeBufferPointer { buffer throws(FeedParseError) in
-            try parse(buffer: buffer, url: url, contentType: contentType)
+            try parse(buffer: buffer, url: url, contentType: contentType, maxEntries: maxEntries)
         }
     }
 
@@ -54,13 +57,13 @@ public enum FeedParser {
     ///   repair it.
     public static func parse(
         buffer bytes: UnsafeBufferPointer<UInt8>, url: String? = nil, contentType: String? = nil,
-        consumed: ((Int) -> Void)? = nil
+        maxEntries: Int? = nil, consumed: ((Int) -> Void)? = nil
     ) throws(FeedParseError) -> ParsedFeed {
         guard let first = bytes.firstIndex(where: { !isXMLSpace($0) && $0 != 0xEF && $0 != 0xBB && $0 != 0xBF }) else {
             throw .emptyDocument
         }
         if bytes[first] == UInt8(ascii: "{") {
-            return try JSONFeedParser.parse(bytes, url: url)
+            return try JSONFeedParser.parse(bytes, url: url, maxEntries: maxEntries)
         }
         var problems: [String] = []
         if let mediaType = contentType?.split(separator: ";").first?.trimmingCharacters(in: .whitespaces).lowercased(),
@@ -70,11 +73,11 @@ public enum FeedParser {
         // libxml2 gives up on anything before the root, so `prepare` skips it (a PHP warning...).
         let charset = DocumentEncoding.charset(fromContentType: contentType)
         var prepared = DocumentEncoding.prepare(bytes, httpCharset: charset, verifyUTF8: false)
-        var (feed, result, handler) = try read(prepared, input: bytes, url: url, consumed: consumed)
+        var (feed, result, handler) = try read(prepared, input: bytes, url: url, maxEntries: maxEntries, consumed: consumed)
         if prepared.unverifiedUTF8, !result.wellFormed, result.firstIssue?.message.contains("UTF-8") == true {
             // Not valid UTF-8 after all: repair the bytes and read again.
             prepared = DocumentEncoding.prepare(bytes, httpCharset: charset, verifyUTF8: true)
-            (feed, result, handler) = try read(prepared, input: bytes, url: url)
+            (feed, result, handler) = try read(prepared, input: bytes, url: url, maxEntries: maxEntries)
         }
         if let problem = prepared.problem { problems.insert(problem, at: 0) }
         if !result.wellFormed, prepared.encoding == "UTF-8",
@@ -82,7 +85,7 @@ public enum FeedParser {
             // Bare ampersands ("Fish & Chips") are the most common defect: escape them and read again.
             let original = prepared.withBytes(of: bytes) { prepared.prefix + $0[prepared.skip...] }
             let repaired = escapeBareAmpersands(original)
-            if repaired != original, let retry = try? read(.init(converted: repaired, encoding: "UTF-8"), input: bytes, url: url),
+            if repaired != original, let retry = try? read(.init(converted: repaired, encoding: "UTF-8"), input: bytes, url: url, maxEntries: maxEntries),
                retry.0.entries.count >= feed.entries.count {
                 problems.append("bare '&' characters were read as text (\(result.firstIssue?.description ?? "entity error"))")
                 (feed, result, handler) = retry
@@ -102,9 +105,10 @@ public enum FeedParser {
     }
 
     private static func read(
-        _ prepared: DocumentEncoding.Prepared, input: UnsafeBufferPointer<UInt8>, url: String?, consumed: ((Int) -> Void)? = nil
+        _ prepared: DocumentEncoding.Prepared, input: UnsafeBufferPointer<UInt8>, url: String?, maxEntries: Int?,
+        consumed: ((Int) -> Void)? = nil
     ) throws(FeedParseError) -> (ParsedFeed, XMLStreamResult, FeedDocumentHandler) {
-        let handler = FeedDocumentHandler(documentURL: url)
+        let handler = FeedDocumentHandler(documentURL: url, entryLimit: maxEntries)
         let result: XMLStreamResult
         do {
             result = try prepared.withBytes(of: input) { bytes throws(XMLStreamError) in
@@ -159,6 +163,8 @@ protocol FeedFormatAdapter: AnyObject {
     /// Called for every element end; `text` is the captured content when `start` asked for it.
     func end(_ element: Element, text: String?, base: String?)
     func finish() -> ParsedFeed
+    /// Keep at most `limit` entries (count the rest).
+    func limitEntries(to limit: Int?)
 }
 
 /// How the content of an element is captured.
@@ -260,8 +266,11 @@ final class FeedDocumentHandler: XMLStreamHandler {
     private var depth = 0
     private var capture: TextCapture?
 
-    init(documentURL: String?) {
+    private let entryLimit: Int?
+
+    init(documentURL: String?, entryLimit: Int?) {
         baseStack = [documentURL]
+        self.entryLimit = entryLimit
     }
 
     func startElement(_ name: XMLName, attributes: [XMLAttribute]) {
@@ -285,6 +294,7 @@ final class FeedDocumentHandler: XMLStreamHandler {
             rootLanguage = attributes.first(where: { $0.name.localName == "lang" && Namespace(uri: $0.name.namespaceURI, prefix: $0.name.prefix) == .xml })
                 .map { $0.value.replacingOccurrences(of: "_", with: "-") }
             adapter = Self.adapter(forRoot: element, attributes: attributes)
+            adapter?.limitEntries(to: entryLimit)
         }
         if let mode = adapter?.start(element, attributes: attributes, base: base) {
             // One capture object serves every field in turn: no allocation per field.

@@ -228,8 +228,10 @@ final class RSSAdapter: FeedFormatAdapter {
         alternatePosition = nil
         guidIsPermaLink = true
         guidIsURL = false
-        feed.entries.append(finished)
+        feed.append(entry: finished)
     }
+
+    func limitEntries(to limit: Int?) { feed.entryLimit = limit }
 
     func finish() -> ParsedFeed {
         if inEntry { finishEntry(base: nil) }  // Truncated document: keep the last item.

@@ -16,14 +16,18 @@ public struct FetchRequest: Sendable, Equatable {
     public var accept: String
     /// A lower body limit than the client's for this request (article pages), bytes.
     public var maxBodyBytes: Int?
+    /// A claim on a shared byte budget: the transfer starts only when it fits (see `ByteBudget`).
+    public var ticket: ByteBudget.Ticket?
 
     public static let feedAccept = "application/rss+xml, application/atom+xml, application/feed+json, application/xml;q=0.9, text/xml;q=0.9, */*;q=0.8"
 
     public static let pageAccept = "text/html, application/xhtml+xml;q=0.9, */*;q=0.5"
 
     public init(url: String, etag: String? = nil, lastModified: String? = nil, allowFileScheme: Bool = false,
-                fromContent: Bool = false, accept: String = FetchRequest.feedAccept, maxBodyBytes: Int? = nil) {
+                fromContent: Bool = false, accept: String = FetchRequest.feedAccept, maxBodyBytes: Int? = nil,
+                ticket: ByteBudget.Ticket? = nil) {
         self.maxBodyBytes = maxBodyBytes
+        self.ticket = ticket
         self.url = url
         self.etag = etag
         self.lastModified = lastModified

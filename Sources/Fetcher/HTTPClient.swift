@@ -44,6 +44,11 @@ public final class HTTPClient: Sendable {
     /// an earlier run learned). The client also learns this itself from 429 and 503 responses.
     public func holdHost(_ host: String, until: Date) { engine.holdHost(host.lowercased(), until: until) }
 
+    /// A byte budget whose released bytes wake this client's queue at once.
+    public func makeBudget(capacity: Int) -> ByteBudget {
+        ByteBudget(capacity: capacity) { [engine] in engine.wake() }
+    }
+
     /// The host part used for per-host limits, politeness and holds ("" for file://).
     public static func hostKey(for url: String) -> String {
         let components = URLComponents(string: url)
@@ -164,6 +169,10 @@ final class CurlEngine: @unchecked Sendable {
         if let multi { curl_multi_wakeup(multi) }
     }
 
+    func wake() {
+        if let multi { curl_multi_wakeup(multi) }
+    }
+
     func holdHost(_ host: String, until: Date) {
         lock.lock()
         submittedHolds.append((host, until))
@@ -237,6 +246,10 @@ final class CurlEngine: @unchecked Sendable {
                     index += 1
                     continue
                 }
+            }
+            if let ticket = transfer.request.ticket, !ticket.hold() {
+                index += 1  // Its bytes do not fit the budget yet: a release wakes the loop.
+                continue
             }
             queued.remove(at: index)
             do {

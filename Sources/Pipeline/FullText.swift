@@ -96,6 +96,9 @@ actor RobotsCache {
 struct ArticlePageFetcher: Sendable {
     let client: HTTPClient
     let robots: RobotsCache
+    /// Bytes of pages held at once; each page claims `maxPageBytes` from when its transfer starts
+    /// until its text is extracted.
+    let budget: ByteBudget
     let settings: FetchSettings
 
     enum Failure: Error, CustomStringConvertible {
@@ -133,10 +136,12 @@ struct ArticlePageFetcher: Sendable {
                 return .failure(.http("article page: \(FetchError(kind: error.kind, url: url, detail: error.detail).description)"))
             }
         }
+        let ticket = budget.ticket(bytes: settings.maxPageBytes)
+        defer { ticket.release() }
         let response: FetchResponse
         do {
             response = try await client.fetch(FetchRequest(url: url, allowFileScheme: isFile, fromContent: !isFile, accept: FetchRequest.pageAccept,
-                                                        maxBodyBytes: settings.maxPageBytes))
+                                                        maxBodyBytes: settings.maxPageBytes, ticket: ticket))
         } catch {
             return .failure(.http("article page \(url): \(error.description)"))
         }

@@ -92,7 +92,7 @@ public struct IngestPass: Sendable {
         let started = ContinuousClock.now
         let ingestor = session.ingestor
         let client = session.client
-        let robots = session.robots
+        let pages = ArticlePageFetcher(client: session.client, robots: session.robots, budget: session.pageBudget, settings: configuration.fetch)
         let settings = configuration.fetch
         await ingestor.pruneEvents()
         var reports: [FeedRunReport] = []
@@ -124,7 +124,7 @@ public struct IngestPass: Sendable {
                     let feed = feeds[index]
                     next += 1
                     inFlight += 1
-                    group.addTask { .polled(index, await poll(feed, client: client, robots: robots, ingestor: ingestor)) }
+                    group.addTask { .polled(index, await poll(feed, client: client, pages: pages, ingestor: ingestor)) }
                 }
             }
             func storeMore() {
@@ -196,12 +196,15 @@ public final class IngestSession: Sendable {
     let ingestor: Ingestor
     public let client: HTTPClient
     let robots: RobotsCache
+    /// Bytes of article pages held at once (fetched and not yet extracted), across the session.
+    let pageBudget: ByteBudget
 
-    init(lock: StateLock, ingestor: Ingestor, client: HTTPClient, userAgent: String) {
+    init(lock: StateLock, ingestor: Ingestor, client: HTTPClient, userAgent: String, pageBytesInFlight: Int) {
         self.lock = lock
         self.ingestor = ingestor
         self.client = client
         robots = RobotsCache(userAgent: userAgent)
+        pageBudget = client.makeBudget(capacity: pageBytesInFlight)
     }
 
     /// Takes the lock, opens and reconciles the state and corpus, starts the HTTP client.
@@ -236,7 +239,8 @@ public final class IngestSession: Sendable {
         for (host, until) in (try? await ingestor.hostHolds(now: clock())) ?? [:] {
             client.holdHost(host, until: until)
         }
-        return IngestSession(lock: lock, ingestor: ingestor, client: client, userAgent: configuration.fetch.userAgent)
+        return IngestSession(lock: lock, ingestor: ingestor, client: client, userAgent: configuration.fetch.userAgent,
+                             pageBytesInFlight: configuration.fetch.maxPageBytesInFlight)
     }
 
     /// The earliest instant one of `feeds` is due (nil: one is due now or was never polled).
@@ -253,7 +257,7 @@ public final class IngestSession: Sendable {
 extension IngestPass {
 
     /// Fetches, parses and extracts one feed; everything but storing its stories.
-    private func poll(_ feed: FeedSource, client: HTTPClient, robots: RobotsCache, ingestor: Ingestor) async -> PollOutcome {
+    private func poll(_ feed: FeedSource, client: HTTPClient, pages fetcher: ArticlePageFetcher, ingestor: Ingestor) async -> PollOutcome {
         var report = FeedRunReport(name: feed.name, url: feed.url, outcome: .ok)
         let feedID: Int64
         let previous: FeedHTTPState
@@ -365,8 +369,9 @@ extension IngestPass {
         let parseStarted = ContinuousClock.now
         do {
             let (body, url, contentType) = (response.body, response.effectiveURL, response.headers["content-type"])
+            let limit = configuration.fetch.maxEntriesPerFeed
             parsed = try await OffPool.run { () -> Result<ParsedFeed, FeedParseError> in
-                Result { () throws(FeedParseError) in try FeedParser.parse(body, url: url, contentType: contentType) }
+                Result { () throws(FeedParseError) in try FeedParser.parse(body, url: url, contentType: contentType, maxEntries: limit) }
             }.get()
             report.parseDuration = ContinuousClock.now - parseStarted
         } catch {
@@ -377,6 +382,11 @@ extension IngestPass {
             let note = "malformed feed read in recovery mode: \(parsed.bozoReason ?? "unknown problem")"
             report.warning = [report.warning, note].compactMap { $0 }.joined(separator: "; ")
             logger.warning("malformed feed", metadata: ["feed": "\(feed.name)", "url": "\(feed.url)", "reason": "\(parsed.bozoReason ?? "")"])
+        }
+        if parsed.entriesOmitted > 0 {
+            let note = "the feed has \(parsed.entries.count + parsed.entriesOmitted) entries; only the first \(parsed.entries.count) are read (fetch.max_entries_per_feed)"
+            report.warning = [report.warning, note].compactMap { $0 }.joined(separator: "; ")
+            logger.warning("feed has too many entries", metadata: ["feed": "\(feed.name)", "url": "\(feed.url)", "reason": "\(note)"])
         }
         let freshness = response.freshnessLifetime
         let before = schedule
@@ -390,7 +400,7 @@ extension IngestPass {
             let unseen = try await ingestor.unseenKeys(feedID: feedID, keys: keyed.map(\.key))
             fresh = Ingestor.chronological(keyed.filter { unseen.contains($0.key) })
             (pages, report) = try await articlePages(for: feed, parsed: parsed, fresh: fresh, canonicalizer: canonicalizer,
-                                                     client: client, robots: robots, ingestor: ingestor, report: report)
+                                                     fetcher: fetcher, ingestor: ingestor, report: report)
         } catch {
             return .finished(await fail("state: \(error)"))
         }
@@ -464,7 +474,7 @@ extension IngestPass {
     /// policy), a few at a time; the client spaces requests to one host. Failures are logged and
     /// noted in the report; the entry keeps its feed text.
     private func articlePages(for feed: FeedSource, parsed: ParsedFeed, fresh: [(key: String, entry: FeedEntry)],
-                              canonicalizer: URLCanonicalizer, client: HTTPClient, robots: RobotsCache,
+                              canonicalizer: URLCanonicalizer, fetcher: ArticlePageFetcher,
                               ingestor: Ingestor, report: FeedRunReport) async throws -> ([String: ExtractedArticle], FeedRunReport) {
         var report = report
         guard feed.fullText != .never, !fresh.isEmpty else { return ([:], report) }
@@ -482,7 +492,13 @@ extension IngestPass {
             }
         }
         guard !wanted.isEmpty else { return ([:], report) }
-        let fetcher = ArticlePageFetcher(client: client, robots: robots, settings: configuration.fetch)
+        let cap = configuration.fetch.maxPagesPerPoll
+        if wanted.count > cap {
+            let note = "\(wanted.count) entries want their article page; only \(cap) are fetched per poll (fetch.max_pages_per_poll), the others keep the feed's text"
+            report.warning = [report.warning, note].compactMap { $0 }.joined(separator: "; ")
+            wanted.removeLast(wanted.count - cap)
+        }
+        guard !wanted.isEmpty else { return ([:], report) }
         let now = clock()
         var pages: [String: ExtractedArticle] = [:]
         var failures: [String] = []

@@ -163,3 +163,53 @@ import Testing
         #expect(AddressRange("example.org") == nil)
     }
 }
+
+/// A byte budget holds transfers back until earlier ones release their bytes.
+@Suite(.serialized) final class ByteBudgetTests {
+    let server: TestHTTPServer
+
+    init() throws {
+        server = try TestHTTPServer()
+        try server.put("page.html", String(repeating: "<p>page</p>", count: 100))
+    }
+
+    deinit { server.stop() }
+
+    @Test func pagesBeyondTheBudgetWaitForARelease() async throws {
+        let client = HTTPClient(settings: HTTPClientSettings(userAgent: "feedcorpus-test/1.0", timeout: 20, maxConnectionsPerHost: 8))
+        defer { client.shutdown() }
+        let budget = client.makeBudget(capacity: 1_000)
+        // Each page claims the whole budget: they run one at a time, each taking 0.6 s.
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for index in 0..<3 {
+                let url = server.url("slow/0.6/page.html?n=\(index)")
+                group.addTask {
+                    let ticket = budget.ticket(bytes: 1_000)
+                    defer { ticket.release() }
+                    let response = try await client.fetch(FetchRequest(url: url, ticket: ticket))
+                    #expect(response.status == 200)
+                    #expect(budget.held == 1_000)  // its own claim, held until released
+                }
+            }
+            try await group.waitForAll()
+        }
+        #expect(budget.held == 0)
+        let starts = server.requests().filter { $0.path.hasPrefix("/slow/") }.map(\.time).sorted()
+        #expect(starts.count == 3)
+        for (earlier, later) in zip(starts, starts.dropFirst()) {
+            #expect(later - earlier >= 0.55, "a page started \(later - earlier) s after the previous one, before its release")
+        }
+    }
+
+    @Test func aPageLargerThanTheBudgetStillRunsAlone() async throws {
+        let client = HTTPClient(settings: HTTPClientSettings(userAgent: "feedcorpus-test/1.0", timeout: 20))
+        defer { client.shutdown() }
+        let budget = client.makeBudget(capacity: 10)
+        let ticket = budget.ticket(bytes: 1_000_000)
+        #expect(try await client.fetch(FetchRequest(url: server.url("files/page.html"), ticket: ticket)).status == 200)
+        ticket.release()
+        ticket.release()  // a second release gives nothing back twice
+        #expect(budget.held == 0)
+    }
+}
+

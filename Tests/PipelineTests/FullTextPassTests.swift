@@ -194,6 +194,31 @@ import Testing
         #expect(summary.reports.first?.warning?.contains("took longer than 0.001 s (fetch.extract_timeout)") == true, "\(summary.reports.first?.warning ?? "")")
     }
 
+    @Test func pagesPerPollAreCapped() async throws {
+        try server.put("bridge.html", articlePage(story))
+        try server.put("feed.xml", FeedFixtures.rss(title: "City", items: (0..<5).map { index in
+            FeedFixtures.Item(guid: "t\(index)", title: "Teaser \(index)", paragraphs: ["Teaser number \(index) about the council …"],
+                              link: server.url("files/bridge.html?n=\(index)"))
+        }))
+        var config = configuration([FeedSource(url: server.url("files/feed.xml"), name: "city")])
+        config.fetch.maxPagesPerPoll = 2
+        let summary = try await run(config)
+        #expect(server.requestedPaths().filter { $0.hasPrefix("/files/bridge.html") }.count == 2)
+        #expect(summary.reports.first?.warning?.contains("only 2 are fetched per poll (fetch.max_pages_per_poll)") == true)
+    }
+
+    @Test func entriesPerFeedAreCappedForJSONFeedToo() async throws {
+        let items = (0..<3_000).map { "{\"id\": \($0), \"url\": \"https://j.example/\($0)\", \"title\": \"Item \($0)\", \"content_text\": \"Story number \($0) of a very long feed.\"}" }
+        try server.put("feed.json", "{\"version\": \"https://jsonfeed.org/version/1.1\", \"title\": \"J\", \"items\": [\(items.joined(separator: ","))]}")
+        var config = configuration([FeedSource(url: server.url("files/feed.json"), name: "json", fullText: .never)])
+        config.fetch.maxEntriesPerFeed = 40
+        let summary = try await run(config)
+        let report = try #require(summary.reports.first)
+        #expect(report.entriesSeen == 40)
+        #expect(summary.stored == 40)
+        #expect(report.warning?.contains("the feed has 3000 entries; only the first 40 are read (fetch.max_entries_per_feed)") == true, "\(report.warning ?? "")")
+    }
+
     @Test func robotsTxtCanBeSwitchedOff() async throws {
         try server.put("robots.txt", "User-agent: *\nDisallow: /\n")
         try server.put("bridge.html", articlePage(story))
