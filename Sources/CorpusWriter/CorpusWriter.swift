@@ -31,6 +31,12 @@ public struct CorpusWriteError: Error, Sendable, CustomStringConvertible {
     }
 
     public var description: String { "cannot \(operation) \(path): \(reason)" }
+
+    func with(reason: String) -> CorpusWriteError {
+        var copy = self
+        copy.reason = reason
+        return copy
+    }
 }
 
 /// A story ready to be written: its text and its manifest record (the writer fills in `file`).
@@ -50,12 +56,14 @@ public struct PendingStory: Sendable {
 /// What start-up reconciliation found and repaired.
 public struct ReconcileReport: Sendable, Equatable {
     public var removedTemporaryFiles: [String] = []
-    /// Story files a crash left on disk without a state record; removed so the story is
-    /// ingested again cleanly.
-    public var removedOrphanFiles: [String] = []
+    /// Story files on disk without a state record (a crash between writing and committing):
+    /// moved to the quarantine folder, never deleted, so the story is ingested again cleanly.
+    public var quarantinedFiles: [String] = []
+    /// Such files that could not be moved (left in place, listed in the manifest no more).
+    public var unmovableFiles: [String] = []
     public var repairedManifests: [String] = []
 
-    public var isClean: Bool { removedTemporaryFiles.isEmpty && removedOrphanFiles.isEmpty && repairedManifests.isEmpty }
+    public var isClean: Bool { removedTemporaryFiles.isEmpty && quarantinedFiles.isEmpty && unmovableFiles.isEmpty && repairedManifests.isEmpty }
 }
 
 /// Writes story files and manifests into the corpus layout, atomically and durably.
@@ -81,47 +89,99 @@ public final class CorpusWriter {
         try Self.makeFolder(root)
     }
 
+    // MARK: Binding to a state
+
+    /// The file in the corpus root that names the corpus (the same id is in its state).
+    public static let idFileName = ".feedcorpus-id"
+    /// The lock file in the corpus root, held by the one process writing the corpus.
+    public static let lockFileName = ".feedcorpus.lock"
+
+    /// The corpus id written in the root, nil when there is none (a new or older corpus).
+    public func corpusID() -> String? {
+        let fd = open(root + "/" + Self.idFileName, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)
+        guard fd >= 0 else { return nil }
+        defer { close(fd) }
+        var buffer = [UInt8](repeating: 0, count: 256)
+        let count = read(fd, &buffer, buffer.count)
+        guard count > 0 else { return nil }
+        let text = String(decoding: buffer.prefix(count), as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+        return text.isEmpty ? nil : text
+    }
+
+    /// Writes the corpus id into the root, durably.
+    public func writeCorpusID(_ id: String) throws(CorpusWriteError) {
+        let dir = try openFolder("")
+        defer { close(dir) }
+        let temp = Self.temporaryPrefix + Self.idFileName
+        unlinkat(dir, temp, 0)
+        try Self.writeNewFile(in: dir, name: temp, shownAs: root + "/" + temp, contents: Array((id + "\n").utf8), sync: true)
+        guard renameat(dir, temp, dir, Self.idFileName) == 0 else {
+            unlinkat(dir, temp, 0)
+            throw CorpusWriteError("rename into place", root + "/" + Self.idFileName)
+        }
+        fsync(dir)
+    }
+
+    /// Whether any story file is in the corpus (the root and its day folders).
+    public func holdsStories() -> Bool {
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: root)) ?? []
+        if names.contains(where: Self.isStoryFileName) { return true }
+        return names.filter(Self.isDayFolderName).contains { folder in
+            ((try? FileManager.default.contentsOfDirectory(atPath: root + "/" + folder)) ?? []).contains(where: Self.isStoryFileName)
+        }
+    }
+
     /// The folder (relative to the root, "" for the root) a story ingested at `date` goes to.
     public func folder(for date: Date) -> String {
         layout == .daily ? ISO8601.day(date) : ""
     }
 
     /// Writes `stories` (all ingested at `fetched`) and returns their records with file names.
+    /// Every file is created, renamed and appended to through a descriptor of its folder, and
+    /// no symbolic link is followed below the root: a link planted in the corpus cannot send a
+    /// write anywhere else.
     public func write(_ stories: [PendingStory], fetched: Date) throws(CorpusWriteError) -> [StoryRecord] {
         guard !stories.isEmpty else { return [] }
         let folder = folder(for: fetched)
         let folderPath = path(folder)
         try Self.makeFolder(folderPath)
+        let dir = try openFolder(folder)
+        defer { close(dir) }
         var index = try nextSequenceNumber(folder)
 
         var records: [StoryRecord] = []
         var temporaries: [(temp: String, final: String)] = []
         var renamed: [String] = []
-        let manifestPath = folderPath + "/" + Self.manifestName
         var manifestSize: off_t = -1
 
         func rollBack() {
-            for temp in temporaries { unlink(temp.temp) }
-            for file in renamed { unlink(file) }
-            if manifestSize >= 0 { truncate(manifestPath, manifestSize) }
-            if !renamed.isEmpty { Self.syncFolder(folderPath) }
+            for temp in temporaries { unlinkat(dir, temp.temp, 0) }
+            for file in renamed { unlinkat(dir, file, 0) }
+            if manifestSize >= 0 {
+                let fd = openat(dir, Self.manifestName, O_WRONLY | O_NOFOLLOW | O_CLOEXEC)
+                if fd >= 0 {
+                    ftruncate(fd, manifestSize)
+                    close(fd)
+                }
+            }
+            if !renamed.isEmpty { fsync(dir) }
         }
 
         do throws(CorpusWriteError) {
             for story in stories {
                 let name = String(format: "%03d_%@.txt", index, story.nameTail)
                 index += 1
-                let finalPath = folderPath + "/" + name
-                let tempPath = folderPath + "/" + Self.temporaryPrefix + name
-                temporaries.append((tempPath, finalPath))
-                try Self.writeNewFile(tempPath, contents: Array(story.text.fileContents.utf8), sync: false)
+                let tempName = Self.temporaryPrefix + name
+                temporaries.append((tempName, name))
+                try Self.writeNewFile(in: dir, name: tempName, shownAs: folderPath + "/" + tempName,
+                                      contents: Array(story.text.fileContents.utf8), sync: false)
                 var record = story.record
                 record.file = folder.isEmpty ? name : folder + "/" + name
                 records.append(record)
             }
-            try Self.flushFileSystem(containing: folderPath)
+            guard fc_syncfs(dir) == 0 else { throw CorpusWriteError("flush the file system of", folderPath) }
             for pair in temporaries {
-                guard rename(pair.temp, pair.final) == 0 else { throw CorpusWriteError("rename into place", pair.final) }
+                guard renameat(dir, pair.temp, dir, pair.final) == 0 else { throw CorpusWriteError("rename into place", folderPath + "/" + pair.final) }
                 renamed.append(pair.final)
             }
             temporaries.removeAll()
@@ -133,8 +193,8 @@ public final class CorpusWriter {
                 lines.append(contentsOf: line.utf8)
                 lines.append(0x0A)
             }
-            manifestSize = try Self.appendDurably(manifestPath, bytes: lines)
-            Self.syncFolder(folderPath)
+            manifestSize = try Self.appendDurably(in: dir, name: Self.manifestName, shownAs: folderPath + "/" + Self.manifestName, bytes: lines)
+            fsync(dir)
         } catch {
             rollBack()
             nextIndex[folder] = nil  // Re-scan on the next write.
@@ -144,13 +204,32 @@ public final class CorpusWriter {
         return records
     }
 
+    /// A descriptor of `folder` (relative to the root; "" is the root, which may itself be a
+    /// link the operator made). A day folder that is a symbolic link is refused.
+    private func openFolder(_ folder: String) throws(CorpusWriteError) -> Int32 {
+        let rootFD = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        guard rootFD >= 0 else { throw CorpusWriteError("open folder", root) }
+        if folder.isEmpty { return rootFD }
+        defer { close(rootFD) }
+        let fd = openat(rootFD, folder, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
+        guard fd >= 0 else {
+            let code = errno
+            if code == ELOOP || code == ENOTDIR {
+                throw CorpusWriteError("use", path(folder), errno: code).with(reason: "it is a symbolic link or not a folder; corpus folders must be real folders (remove the link)")
+            }
+            throw CorpusWriteError("open folder", path(folder), errno: code)
+        }
+        return fd
+    }
+
     /// Removes what an interrupted run left in the folders written most recently: temporary
     /// files, story files without a state record, and manifest lines for files the state does not
     /// know; adds manifest lines the state has but the manifest lacks.
     ///
     /// - Parameter known: every stored file (relative path) with its manifest line, from the state.
-    public func reconcile(known: [String: String], recentFolders: Int = 2) throws(CorpusWriteError) -> ReconcileReport {
-        try reconcile(folders: foldersToReconcile(recent: recentFolders), known: known)
+    /// - Parameter quarantine: the folder unrecorded story files are moved to.
+    public func reconcile(known: [String: String], quarantine: String, recentFolders: Int = 2) throws(CorpusWriteError) -> ReconcileReport {
+        try reconcile(folders: foldersToReconcile(recent: recentFolders), known: known, quarantine: quarantine)
     }
 
     /// The folders an interrupted run can have left debris in: the most recent day folders
@@ -163,16 +242,16 @@ public final class CorpusWriter {
 
     /// Reconciles `folders` against `known` (the state's files in those folders with their
     /// manifest lines).
-    public func reconcile(folders: [String], known: [String: String]) throws(CorpusWriteError) -> ReconcileReport {
+    public func reconcile(folders: [String], known: [String: String], quarantine: String) throws(CorpusWriteError) -> ReconcileReport {
         var report = ReconcileReport()
         for folder in folders {
-            try reconcile(folder: folder, known: known, report: &report)
+            try reconcile(folder: folder, known: known, quarantine: quarantine, report: &report)
         }
         nextIndex.removeAll()
         return report
     }
 
-    private func reconcile(folder: String, known: [String: String], report: inout ReconcileReport) throws(CorpusWriteError) {
+    private func reconcile(folder: String, known: [String: String], quarantine: String, report: inout ReconcileReport) throws(CorpusWriteError) {
         let folderPath = path(folder)
         let names = (try? FileManager.default.contentsOfDirectory(atPath: folderPath)) ?? []
         var present = Set<String>()
@@ -183,8 +262,11 @@ public final class CorpusWriter {
                 report.removedTemporaryFiles.append(relative)
             } else if Self.isStoryFileName(name) {
                 if known[relative] == nil {
-                    unlink(folderPath + "/" + name)
-                    report.removedOrphanFiles.append(relative)
+                    if Self.moveToQuarantine(folderPath + "/" + name, relative: relative, quarantine: quarantine) {
+                        report.quarantinedFiles.append(relative)
+                    } else {
+                        report.unmovableFiles.append(relative)
+                    }
                 } else {
                     present.insert(relative)
                 }
@@ -213,6 +295,34 @@ public final class CorpusWriter {
         guard changed else { return }
         try rewriteManifest(folder: folder, lines: keptLines)
         report.repairedManifests.append(folder.isEmpty ? Self.manifestName : folder + "/" + Self.manifestName)
+    }
+
+    /// Moves a story file to `quarantine/relative` (renamed within one file system, copied and
+    /// flushed before the original goes otherwise); an existing file there is never replaced.
+    static func moveToQuarantine(_ path: String, relative: String, quarantine: String) -> Bool {
+        var target = quarantine + "/" + relative
+        let fileManager = FileManager.default
+        try? fileManager.createDirectory(atPath: (target as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+        var attempt = 1
+        while fileManager.fileExists(atPath: target) {
+            attempt += 1
+            target = quarantine + "/" + relative + ".\(attempt)"
+        }
+        if rename(path, target) == 0 {
+            syncFolder((target as NSString).deletingLastPathComponent)
+            syncFolder((path as NSString).deletingLastPathComponent)
+            return true
+        }
+        guard errno == EXDEV, let data = fileManager.contents(atPath: path) else { return false }
+        do {
+            try writeNewFile(target, contents: [UInt8](data), sync: true)
+        } catch {
+            return false
+        }
+        syncFolder((target as NSString).deletingLastPathComponent)
+        unlink(path)
+        syncFolder((path as NSString).deletingLastPathComponent)
+        return true
     }
 
     /// Replaces the manifest of `folder` with `lines`, atomically and durably (temporary file,
@@ -293,23 +403,32 @@ public final class CorpusWriter {
     }
 
     static func writeNewFile(_ path: String, contents: [UInt8], sync: Bool) throws(CorpusWriteError) {
-        let fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
+        let folder = (path as NSString).deletingLastPathComponent
+        let dir = open(folder.isEmpty ? "." : folder, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        guard dir >= 0 else { throw CorpusWriteError("open folder", folder) }
+        defer { close(dir) }
+        try writeNewFile(in: dir, name: (path as NSString).lastPathComponent, shownAs: path, contents: contents, sync: sync)
+    }
+
+    /// Creates `name` in the folder `dir` (never through a link, never over an existing file).
+    static func writeNewFile(in dir: Int32, name: String, shownAs path: String, contents: [UInt8], sync: Bool) throws(CorpusWriteError) {
+        let fd = openat(dir, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o644)
         guard fd >= 0 else { throw CorpusWriteError("create", path) }
         let code = writeFully(fd, contents)
         if code != 0 {
             close(fd)
-            unlink(path)
+            unlinkat(dir, name, 0)
             throw CorpusWriteError("write", path, errno: code)
         }
         if sync && fsync(fd) != 0 {
             let code = errno
             close(fd)
-            unlink(path)
+            unlinkat(dir, name, 0)
             throw CorpusWriteError("flush", path, errno: code)
         }
         guard close(fd) == 0 else {
             let code = errno
-            unlink(path)
+            unlinkat(dir, name, 0)
             throw CorpusWriteError("close", path, errno: code)
         }
     }
@@ -331,10 +450,15 @@ public final class CorpusWriter {
         }
     }
 
-    /// Appends `bytes` and flushes; returns the size before the append (for roll-back).
-    static func appendDurably(_ path: String, bytes: [UInt8]) throws(CorpusWriteError) -> off_t {
-        let fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0o644)
-        guard fd >= 0 else { throw CorpusWriteError("open", path) }
+    /// Appends `bytes` to `name` in the folder `dir` (not through a link) and flushes; returns
+    /// the size before the append (for roll-back).
+    static func appendDurably(in dir: Int32, name: String, shownAs path: String, bytes: [UInt8]) throws(CorpusWriteError) -> off_t {
+        let fd = openat(dir, name, O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0o644)
+        guard fd >= 0 else {
+            let code = errno
+            if code == ELOOP { throw CorpusWriteError("open", path, errno: code).with(reason: "it is a symbolic link; the manifest must be a real file (remove the link)") }
+            throw CorpusWriteError("open", path, errno: code)
+        }
         defer { close(fd) }
         let before = lseek(fd, 0, SEEK_END)
         guard before >= 0 else { throw CorpusWriteError("seek in", path) }

@@ -65,9 +65,7 @@ public struct CorpusVerifier: Sendable {
 
     /// Where --repair moves story files the state does not know (beside the state, outside the
     /// corpus, so analysis tools never read them).
-    public var quarantine: String {
-        (statePath as NSString).deletingLastPathComponent + "/quarantine"
-    }
+    public var quarantine: String { CorpusBinding.quarantine(statePath: statePath) }
 
     /// Checks (and with `repair`, repairs). Repairing needs the state lock: a run must not be
     /// writing at the same time (`PassError.locked` if one is).
@@ -85,8 +83,11 @@ public struct CorpusVerifier: Sendable {
         defer { _ = lock }
 
         let stored: [(file: String, sha256: String, manifestLine: String)]
+        let stateCorpusID: String?
         do {
-            stored = try StateStore.openReadOnly(path: statePath).storedStoryDigests()
+            let state = try StateStore.openReadOnly(path: statePath)
+            stored = try state.storedStoryDigests()
+            stateCorpusID = try state.corpusID()
         } catch {
             throw .setup("cannot read the state \(statePath): \(error)")
         }
@@ -97,6 +98,10 @@ public struct CorpusVerifier: Sendable {
             writer = try CorpusWriter(root: corpusRoot, layout: layout)
         } catch {
             throw .setup("\(error)")
+        }
+        // Another state's corpus: every file would look unrecorded (and --repair would move them all).
+        if let corpusID = writer.corpusID(), corpusID != stateCorpusID {
+            throw .setup(CorpusBinding.Mismatch(corpus: corpusRoot, statePath: statePath, corpusID: corpusID, stateID: stateCorpusID).description)
         }
 
         // Folders: every day folder (or the root), plus any folder the state names.

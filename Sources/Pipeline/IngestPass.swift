@@ -193,14 +193,16 @@ struct ParsedPoll: Sendable {
 /// HTTP client. The one-shot opens one per pass; the service one for all its passes.
 public final class IngestSession: Sendable {
     let lock: StateLock
+    let corpusLock: StateLock
     let ingestor: Ingestor
     public let client: HTTPClient
     let robots: RobotsCache
     /// Bytes of article pages held at once (fetched and not yet extracted), across the session.
     let pageBudget: ByteBudget
 
-    init(lock: StateLock, ingestor: Ingestor, client: HTTPClient, userAgent: String, pageBytesInFlight: Int) {
+    init(lock: StateLock, corpusLock: StateLock, ingestor: Ingestor, client: HTTPClient, userAgent: String, pageBytesInFlight: Int) {
         self.lock = lock
+        self.corpusLock = corpusLock
         self.ingestor = ingestor
         self.client = client
         robots = RobotsCache(userAgent: userAgent)
@@ -210,8 +212,10 @@ public final class IngestSession: Sendable {
     /// Takes the lock, opens and reconciles the state and corpus, starts the HTTP client.
     public static func open(configuration: Configuration, logger: Logger, clock: @escaping @Sendable () -> Date) async throws(PassError) -> IngestSession {
         let lock: StateLock
+        let corpusLock: StateLock
         do {
             lock = try StateLock(statePath: configuration.statePath)
+            corpusLock = try StateLock(lockFile: configuration.corpusDirectory + "/" + CorpusWriter.lockFileName, guarding: "corpus")
         } catch let busy as StateLock.Busy {
             throw .locked(busy)
         } catch {
@@ -227,7 +231,8 @@ public final class IngestSession: Sendable {
             if !repaired.isClean {
                 logger.warning("repaired what an interrupted run left behind", metadata: [
                     "temporary_files_removed": "\(repaired.removedTemporaryFiles.count)",
-                    "unrecorded_story_files_removed": "\(repaired.removedOrphanFiles.joined(separator: ", "))",
+                    "unrecorded_story_files_quarantined": "\(repaired.quarantinedFiles.joined(separator: ", "))",
+                    "unrecorded_story_files_not_movable": "\(repaired.unmovableFiles.joined(separator: ", "))",
                     "manifests_repaired": "\(repaired.repairedManifests.joined(separator: ", "))",
                 ])
             }
@@ -239,7 +244,7 @@ public final class IngestSession: Sendable {
         for (host, until) in (try? await ingestor.hostHolds(now: clock())) ?? [:] {
             client.holdHost(host, until: until)
         }
-        return IngestSession(lock: lock, ingestor: ingestor, client: client, userAgent: configuration.fetch.userAgent,
+        return IngestSession(lock: lock, corpusLock: corpusLock, ingestor: ingestor, client: client, userAgent: configuration.fetch.userAgent,
                              pageBytesInFlight: configuration.fetch.maxPageBytesInFlight)
     }
 

@@ -81,10 +81,14 @@ actor Ingestor {
     private var deduplicator: Deduplicator
     private let clock: @Sendable () -> Date
 
+    private let quarantine: String
+
     init(statePath: String, corpusRoot: String, layout: CorpusLayout, dedupe: DedupeSettings,
          clock: @escaping @Sendable () -> Date) throws {
         state = try StateStore(path: statePath)
         writer = try CorpusWriter(root: corpusRoot, layout: layout)
+        quarantine = CorpusBinding.quarantine(statePath: statePath)
+        try CorpusBinding.bind(state: state, statePath: statePath, writer: writer)
         self.clock = clock
         let rule = NearDuplicateRule(simhashDistance: dedupe.nearDuplicateDistance, jaccard: dedupe.nearDuplicateJaccard,
                                      containment: dedupe.nearDuplicateContainment, keepLonger: dedupe.nearDuplicates == .keepLonger)
@@ -143,7 +147,7 @@ actor Ingestor {
     /// Cleans up after an interrupted run (see `CorpusWriter.reconcile`).
     func reconcile() throws -> ReconcileReport {
         let folders = writer.foldersToReconcile()
-        return try writer.reconcile(folders: folders, known: state.storedFiles(inFolders: folders))
+        return try writer.reconcile(folders: folders, known: state.storedFiles(inFolders: folders), quarantine: quarantine)
     }
 
     /// Registers the feed and returns its id, last validators and schedule.

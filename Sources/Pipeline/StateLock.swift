@@ -15,24 +15,34 @@ public final class StateLock: Sendable {
     public struct Busy: Error, Sendable, CustomStringConvertible {
         public var path: String
         public var holder: String
+        /// What the lock guards ("state", "corpus").
+        public var guarding = "state"
         public var description: String {
-            "the state is locked by another feedcorpus (\(holder)); lock file \(path). Another run is in progress: try again when it ends"
+            "the \(guarding) is locked by another feedcorpus (\(holder)); lock file \(path). Another run is in progress: try again when it ends"
+                + (guarding == "corpus" ? " (or, if it uses another config, give each config its own corpus folder)" : "")
         }
     }
 
     /// Takes the lock for `statePath` without waiting.
-    public init(statePath: String) throws {
-        path = statePath + ".lock"
+    public convenience init(statePath: String) throws {
+        try self.init(lockFile: statePath + ".lock", guarding: "state")
+    }
+
+    /// Takes the lock file `path` (a state's, or a corpus root's) without waiting. The file is
+    /// never opened through a symbolic link.
+    public init(lockFile: String, guarding: String) throws {
+        path = lockFile
         let folder = (path as NSString).deletingLastPathComponent
         try? FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
-        fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
+        fd = open(path, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0o644)
         guard fd >= 0 else {
-            throw CocoaError(.fileWriteUnknown, userInfo: [NSFilePathErrorKey: path, NSLocalizedDescriptionKey: "cannot open lock file \(path): \(String(cString: strerror(errno)))"])
+            let reason = errno == ELOOP ? "it is a symbolic link (remove it)" : String(cString: strerror(errno))
+            throw CocoaError(.fileWriteUnknown, userInfo: [NSFilePathErrorKey: path, NSLocalizedDescriptionKey: "cannot open lock file \(path): \(reason)"])
         }
         if flock(fd, LOCK_EX | LOCK_NB) != 0 {
             let holder = (try? String(contentsOfFile: path, encoding: .utf8))?.trimmingCharacters(in: .whitespacesAndNewlines)
             close(fd)
-            throw Busy(path: path, holder: holder.flatMap { $0.isEmpty ? nil : $0 } ?? "unknown process")
+            throw Busy(path: path, holder: holder.flatMap { $0.isEmpty ? nil : $0 } ?? "unknown process", guarding: guarding)
         }
         let note = "pid \(getpid()), \(CommandLine.arguments.joined(separator: " ")), since \(ISO8601DateFormatter().string(from: Date()))\n"
         ftruncate(fd, 0)

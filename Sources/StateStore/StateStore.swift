@@ -185,7 +185,7 @@ public struct FeedPollCommit: Sendable {
 /// The persistent state: feeds, seen entries, stored stories and dropped duplicates, in one
 /// SQLite file in WAL mode. One owner at a time (the process holds the state lock).
 public final class StateStore {
-    static let schemaVersion: Int64 = 5
+    static let schemaVersion: Int64 = 6
     private let db: SQLiteConnection
     public let path: String
 
@@ -258,6 +258,15 @@ public final class StateStore {
                     ALTER TABLE stories ADD COLUMN lead_minhash BLOB;
                     ALTER TABLE duplicates ADD COLUMN similarity REAL;
                     PRAGMA user_version = 5;
+                    """)
+            }
+        }
+        if version < 6 {
+            // Facts about the state itself: the id of the corpus it writes (see `corpusID`).
+            try db.transaction { () throws(StateStoreError) in
+                try db.execute("""
+                    CREATE TABLE properties(key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
+                    PRAGMA user_version = 6;
                     """)
             }
         }
@@ -478,6 +487,15 @@ public final class StateStore {
             guard let file = row[0].string, let sha = row[1].string else { return nil }
             return (file, sha, row[2].string ?? "")
         }
+    }
+
+    /// The id of the corpus this state writes (also in the corpus root), nil before it is bound.
+    public func corpusID() throws(StateStoreError) -> String? {
+        try db.query("SELECT value FROM properties WHERE key = 'corpus_id'").first?.first?.string
+    }
+
+    public func setCorpusID(_ id: String) throws(StateStoreError) {
+        try db.query("INSERT INTO properties(key, value) VALUES('corpus_id', ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value", [.text(id)])
     }
 
     /// Number of stored stories.

@@ -100,7 +100,7 @@ let nov4 = Date(timeIntervalSince1970: 1_730_721_600)  // 2024-11-04T12:00:00Z
         #expect(!CorpusWriter.isStoryFileName("manifest.jsonl"))
     }
 
-    @Test func reconcileRemovesCrashDebrisAndRepairsTheManifest() throws {
+    @Test func reconcileQuarantinesCrashDebrisAndRepairsTheManifest() throws {
         let root = try makeFolder()
         let writer = try CorpusWriter(root: root.path, layout: .daily)
         let kept = try writer.write([pending("Kept", ["k"])], fetched: nov4)
@@ -114,17 +114,47 @@ let nov4 = Date(timeIntervalSince1970: 1_730_721_600)  // 2024-11-04T12:00:00Z
         try handle.close()
 
         let known = [kept[0].file: try kept[0].jsonLine()]
-        let report = try writer.reconcile(known: known)
+        let quarantine = try makeFolder().path
+        let report = try writer.reconcile(known: known, quarantine: quarantine)
         #expect(report.removedTemporaryFiles == ["2024-11-04/.tmp-002_0000000000000000.txt"])
-        #expect(report.removedOrphanFiles == [orphan[0].file])
+        #expect(report.quarantinedFiles == [orphan[0].file])
         #expect(report.repairedManifests == ["2024-11-04/manifest.jsonl"])
         #expect(!FileManager.default.fileExists(atPath: root.appendingPathComponent(orphan[0].file).path))
+        // Moved, never deleted.
+        let moved = try String(contentsOfFile: quarantine + "/" + orphan[0].file, encoding: .utf8)
+        #expect(moved.hasPrefix("Orphan\n"))
         let manifest = try String(contentsOf: day.appendingPathComponent("manifest.jsonl"), encoding: .utf8)
         #expect(manifest == (try kept[0].jsonLine()) + "\n")
         // The freed number is used again.
         let next = try writer.write([pending("Next", ["n"])], fetched: nov4)
         #expect(next.first?.file.hasPrefix("2024-11-04/001_") == true)
-        #expect(try writer.reconcile(known: known.merging([next[0].file: try next[0].jsonLine()]) { a, _ in a }).isClean)
+        #expect(try writer.reconcile(known: known.merging([next[0].file: try next[0].jsonLine()]) { a, _ in a }, quarantine: quarantine).isClean)
+    }
+
+    @Test func writesNeverFollowALinkInTheCorpus() throws {
+        let root = try makeFolder()
+        let writer = try CorpusWriter(root: root.path, layout: .daily)
+        _ = try writer.write([pending("First", ["f"])], fetched: nov4)
+        let outside = try makeFolder()
+        let target = outside.appendingPathComponent("target.txt")
+        try Data("outside\n".utf8).write(to: target)
+        let manifest = root.appendingPathComponent("2024-11-04/manifest.jsonl")
+        try FileManager.default.removeItem(at: manifest)
+        try FileManager.default.createSymbolicLink(at: manifest, withDestinationURL: target)
+        #expect(throws: CorpusWriteError.self) { _ = try writer.write([pending("Second", ["s"])], fetched: nov4) }
+        do {
+            _ = try writer.write([pending("Second", ["s"])], fetched: nov4)
+        } catch {
+            #expect(error.description.contains("symbolic link"), "\(error)")
+        }
+        #expect(try String(contentsOf: target, encoding: .utf8) == "outside\n")
+        // The failed batch left no story file behind.
+        #expect(try FileManager.default.contentsOfDirectory(atPath: root.appendingPathComponent("2024-11-04").path).filter { $0.hasSuffix(".txt") }.count == 1)
+
+        // A day folder that is a link to elsewhere is refused too.
+        try FileManager.default.createSymbolicLink(at: root.appendingPathComponent("2024-11-05"), withDestinationURL: outside)
+        #expect(throws: CorpusWriteError.self) { _ = try writer.write([pending("Third", ["t"])], fetched: nov4.addingTimeInterval(86_400)) }
+        #expect(try FileManager.default.contentsOfDirectory(atPath: outside.path) == ["target.txt"])
     }
 
     @Test func reconcileRestoresAManifestLineTheStateHas() throws {
@@ -133,7 +163,7 @@ let nov4 = Date(timeIntervalSince1970: 1_730_721_600)  // 2024-11-04T12:00:00Z
         let records = try writer.write([pending("One", ["a"])], fetched: nov4)
         let manifest = root.appendingPathComponent("2024-11-04/manifest.jsonl")
         try Data().write(to: manifest)
-        let report = try writer.reconcile(known: [records[0].file: try records[0].jsonLine()])
+        let report = try writer.reconcile(known: [records[0].file: try records[0].jsonLine()], quarantine: try makeFolder().path)
         #expect(report.repairedManifests.count == 1)
         #expect(try String(contentsOf: manifest, encoding: .utf8) == (try records[0].jsonLine()) + "\n")
     }
