@@ -167,7 +167,7 @@ import Testing
         #expect(server.requestedPaths().last == "/files/news.xml")
         #expect(server.requestedPaths().filter { $0 == "/moved/news.xml" }.count == 2)
         // The configured URL stays the identity: the manifest names it.
-        let day = try FileManager.default.contentsOfDirectory(atPath: workspace.appendingPathComponent("corpus").path).first ?? ""
+        let day = try FileManager.default.contentsOfDirectory(atPath: workspace.appendingPathComponent("corpus").path).first { !$0.hasPrefix(".") } ?? ""
         let manifest = try String(contentsOf: workspace.appendingPathComponent("corpus/\(day)/manifest.jsonl"), encoding: .utf8)
         #expect(manifest.contains("\"feed_url\":\"\(configured)\""))
     }
