@@ -1,5 +1,9 @@
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 import Logging
+import NIOConcurrencyHelpers
 import NIOCore
 import NIOHTTP1
 import NIOPosix
@@ -52,15 +56,30 @@ public final class MetricsEndpoint: Service, Sendable {
         self.onListening = onListening
     }
 
+    /// Connections served at once; more are closed at once (a scraper needs one or two).
+    public static let maxConnections = 32
+    /// A connection that sends nothing for this long is closed.
+    public static let idleTimeout = TimeAmount.seconds(10)
+
     public func run() async throws {
         let registry = self.registry
         let health = self.health
+        let open = NIOLockedValueBox(0)
         let bootstrap = ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .serverChannelOption(.backlog, value: 64)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .childChannelOption(.maxMessagesPerRead, value: 1)
             .childChannelInitializer { channel in
-                channel.eventLoop.makeCompletedFuture {
+                // Idle and surplus connections would hold descriptors the corpus needs.
+                let admitted = open.withLockedValue { count -> Bool in
+                    guard count < Self.maxConnections else { return false }
+                    count += 1
+                    return true
+                }
+                guard admitted else { return channel.close() }
+                channel.closeFuture.whenComplete { _ in open.withLockedValue { $0 -= 1 } }
+                return channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.addHandler(IdleStateHandler(readTimeout: Self.idleTimeout))
                     try channel.pipeline.syncOperations.configureHTTPServerPipeline(withErrorHandling: true)
                     try channel.pipeline.syncOperations.addHandler(MetricsHTTPHandler(registry: registry, health: health))
                 }
@@ -91,6 +110,19 @@ private final class MetricsHTTPHandler: ChannelInboundHandler {
     init(registry: PrometheusCollectorRegistry, health: @escaping @Sendable () -> HealthReport) {
         self.registry = registry
         self.health = health
+    }
+
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if event is IdleStateHandler.IdleStateEvent {
+            context.close(promise: nil)  // Idle past the timeout.
+            return
+        }
+        context.fireUserInboundEventTriggered(event)
+    }
+
+    /// A malformed request: the error handler before this one has answered 400; then close.
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        context.close(promise: nil)
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
@@ -138,19 +170,48 @@ private final class MetricsHTTPHandler: ChannelInboundHandler {
     }
 }
 
-/// Writes the registry's Prometheus text to a file for node_exporter's textfile collector: a
-/// temporary file in the same folder, renamed over the old one, so a reader never sees half.
+/// Writes the registry's Prometheus text to a file for node_exporter's textfile collector the
+/// way the corpus is written: a temporary file in the same folder, flushed, renamed over the old
+/// one (a reader never sees half a file, and the old one is there until the new one is).
 public enum PrometheusTextfile {
-    public static func write(_ registry: PrometheusCollectorRegistry, to path: String) throws {
+    public struct WriteError: Error, CustomStringConvertible {
+        public var path: String
+        public var reason: String
+        public var description: String { "cannot write the metrics file \(path): \(reason)" }
+    }
+
+    public static func write(_ registry: PrometheusCollectorRegistry, to path: String) throws(WriteError) {
+        let folder = (path as NSString).deletingLastPathComponent
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: folder.isEmpty ? "." : folder, isDirectory: &isDirectory), isDirectory.boolValue else {
+            throw WriteError(path: path, reason: "the folder \(folder) does not exist; create it (node_exporter's --collector.textfile.directory) or change metrics.textfile")
+        }
         let temporary = path + ".tmp"
         let bytes = registry.emitToBuffer()
-        guard FileManager.default.createFile(atPath: temporary, contents: Data(bytes)) else {
-            throw CocoaError(.fileWriteUnknown, userInfo: [NSFilePathErrorKey: temporary])
+        unlink(temporary)
+        let fd = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o644)
+        guard fd >= 0 else { throw WriteError(path: path, reason: "cannot create \(temporary): \(String(cString: strerror(errno)))") }
+        var written = 0
+        while written < bytes.count {
+            let result = bytes.withUnsafeBytes { Glibc.write(fd, $0.baseAddress! + written, bytes.count - written) }
+            if result < 0 && errno == EINTR { continue }
+            guard result > 0 else {
+                let reason = String(cString: strerror(errno))
+                close(fd)
+                unlink(temporary)
+                throw WriteError(path: path, reason: "writing \(temporary) failed: \(reason)")
+            }
+            written += result
         }
-        if FileManager.default.fileExists(atPath: path) {
-            _ = try FileManager.default.replaceItemAt(URL(fileURLWithPath: path), withItemAt: URL(fileURLWithPath: temporary))
-        } else {
-            try FileManager.default.moveItem(atPath: temporary, toPath: path)
+        guard fsync(fd) == 0, close(fd) == 0 else {
+            let reason = String(cString: strerror(errno))
+            unlink(temporary)
+            throw WriteError(path: path, reason: "flushing \(temporary) failed: \(reason)")
+        }
+        guard rename(temporary, path) == 0 else {
+            let reason = String(cString: strerror(errno))
+            unlink(temporary)
+            throw WriteError(path: path, reason: "renaming \(temporary) into place failed: \(reason)")
         }
     }
 }

@@ -95,9 +95,58 @@ import Testing
         let missing = try await get(metricsURL.replacingOccurrences(of: "/metrics", with: "/other"))
         #expect(missing.status == 404)
 
+        // A malformed request gets its 400 and the connection is closed, not left open.
+        let port = try #require(Int(metricsURL.split(separator: ":").last?.split(separator: "/").first ?? ""))
+        let bad = try Self.connect(port: port)
+        Self.send(bad, "NOT HTTP AT ALL\r\n\r\n")
+        let answer = Self.readAll(bad, timeout: 30)
+        #expect(answer.text.hasPrefix("HTTP/1.1 400"), "\(answer.text)")
+        #expect(answer.closed, "the connection should be closed after the 400")
+        close(bad)
+        // Connections beyond the cap are closed at once; idle ones are closed after the timeout.
+        let idle = try (0..<40).map { _ in try Self.connect(port: port) }
+        let closedAtOnce = idle.filter { Self.readAll($0, timeout: 2).closed }.count
+        #expect(closedAtOnce >= 8, "\(closedAtOnce) of 40 idle connections were refused")
+        let survivors = idle.filter { Self.readAll($0, timeout: 0.2).closed == false }
+        #expect(survivors.count <= 32)
+        for connection in survivors { #expect(Self.readAll(connection, timeout: 30).closed, "an idle connection outlived the idle timeout") }
+        idle.forEach { close($0) }
+        #expect(try await get(metricsURL).status == 200)  // served again once the idle ones are gone
+
         process.terminate()
         process.waitUntilExit()
         #expect(process.terminationStatus == 0)
+    }
+
+    static func connect(port: Int) throws -> Int32 {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = in_port_t(UInt16(port).bigEndian)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        let result = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { Glibc.connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
+        guard result == 0 else { throw SupportError("cannot connect to 127.0.0.1:\(port)") }
+        return fd
+    }
+
+    static func send(_ fd: Int32, _ text: String) {
+        _ = text.withCString { Glibc.send(fd, $0, strlen($0), Int32(MSG_NOSIGNAL)) }
+    }
+
+    /// What the peer sends until it closes the connection or `timeout` seconds pass in silence.
+    static func readAll(_ fd: Int32, timeout: Double) -> (text: String, closed: Bool) {
+        var limit = timeval(tv_sec: Int(timeout), tv_usec: Int((timeout - Double(Int(timeout))) * 1_000_000))
+        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &limit, socklen_t(MemoryLayout<timeval>.size))
+        var data: [UInt8] = []
+        var buffer = [UInt8](repeating: 0, count: 4096)
+        while true {
+            let count = recv(fd, &buffer, buffer.count, 0)
+            if count > 0 { data += buffer.prefix(count); continue }
+            let closed = count == 0 || errno == ECONNRESET
+            return (String(decoding: data, as: UTF8.self), closed)
+        }
     }
 
     @Test func anAddressInUseIsAClearErrorWithExit2() throws {
@@ -135,5 +184,21 @@ import Testing
         #expect(text.contains("feedcorpus_passes_total 1\n"))
         let leftovers = try FileManager.default.contentsOfDirectory(atPath: workspace.appendingPathComponent("metrics").path)
         #expect(leftovers == ["feedcorpus.prom"])
+        // Every later write replaces it too (the file once vanished on every other write).
+        for pass in 2...4 {
+            let again = try CLITests.run(CLITests.binary, ["fetch", "--once", "--all", "--config", config])
+            #expect(again.status == 0)
+            #expect(!again.stderr.contains("cannot write"), "\(again.stderr)")
+            let text = try String(contentsOf: workspace.appendingPathComponent("metrics/feedcorpus.prom"), encoding: .utf8)
+            #expect(text.contains("feedcorpus_passes_total 1\n"), "pass \(pass)")  // one pass per process
+            #expect(try FileManager.default.contentsOfDirectory(atPath: workspace.appendingPathComponent("metrics").path) == ["feedcorpus.prom"])
+        }
+    }
+
+    @Test func aMissingTextfileFolderSaysWhichFolderToCreate() throws {
+        let config = try writeConfig(metrics: "{textfile: missing/feedcorpus.prom}")
+        let run = try CLITests.run(CLITests.binary, ["fetch", "--once", "--config", config])
+        #expect(run.status == 0)  // the corpus work is done; only the metrics file is not
+        #expect(run.stderr.contains("the folder \(workspace.appendingPathComponent("missing").path) does not exist; create it"), "\(run.stderr)")
     }
 }
