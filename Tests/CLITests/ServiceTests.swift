@@ -233,6 +233,47 @@ final class NotifySocket {
         process.waitUntilExit()
     }
 
+    /// The access scheme the units and install.sh set up, with the real binary: a setgid corpus
+    /// folder of the readers' group and the units' UMask=0027 give every day folder and story
+    /// file that group, readable and not writable by it; the state stays the service's.
+    @Test(.enabled(if: getuid() == 0, "needs root to give the corpus folder another group"))
+    func theCorpusIsReadableByItsGroupAndTheStateIsNot() throws {
+        let server = try TestHTTPServer()
+        defer { server.stop() }
+        try server.put("g.xml", FeedFixtures.rss(title: "G", items: [DurabilityTests.item("g1")]))
+        let corpus = workspace.appendingPathComponent("group-corpus")
+        try FileManager.default.createDirectory(at: corpus, withIntermediateDirectories: true)
+        let readers: gid_t = 4  // adm: any group other than root's stands in for feedcorpus-readers
+        #expect(chown(corpus.path, 0, readers) == 0)
+        #expect(chmod(corpus.path, 0o2750) == 0)
+        let config = workspace.appendingPathComponent("group.yaml").path
+        try Data("""
+            corpus: group-corpus
+            state: group-state/feedcorpus.sqlite
+            fetch: {host_delay: 0}
+            feeds:
+              - {url: "\(server.url("files/g.xml"))", name: g, fulltext: never}
+
+            """.utf8).write(to: URL(fileURLWithPath: config))
+        let run = try CLITests.run(URL(fileURLWithPath: "/bin/sh"), ["-c", "umask 0027 && exec \"$0\" fetch --once --config \"$1\"", CLITests.binary.path, config])
+        #expect(run.status == 0, "\(run.stderr)")
+        let day = try #require(try FileManager.default.contentsOfDirectory(atPath: corpus.path).first { $0.hasPrefix("20") })
+        let story = try #require(try FileManager.default.contentsOfDirectory(atPath: corpus.appendingPathComponent(day).path).first { $0.hasSuffix(".txt") })
+        func mode(_ path: String) -> (mode: mode_t, group: gid_t) {
+            var info = stat()
+            stat(path, &info)
+            return (info.st_mode & 0o7777, info.st_gid)
+        }
+        let dayInfo = mode(corpus.appendingPathComponent(day).path)
+        #expect(dayInfo.group == readers && dayInfo.mode == 0o2750, "day folder \(String(dayInfo.mode, radix: 8))")
+        for file in [day + "/" + story, day + "/manifest.jsonl"] {
+            let info = mode(corpus.appendingPathComponent(file).path)
+            #expect(info.group == readers && info.mode == 0o640, "\(file) \(String(info.mode, radix: 8)) group \(info.group)")
+        }
+        let state = mode(workspace.appendingPathComponent("group-state/feedcorpus.sqlite").path)
+        #expect(state.group != readers && state.mode & 0o007 == 0)
+    }
+
     @Test func theDeployUnitsPassSystemdAnalyzeVerify() throws {
         let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
         let analyze = ["/usr/bin/systemd-analyze", "/bin/systemd-analyze"].first { FileManager.default.isExecutableFile(atPath: $0) }
