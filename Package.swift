@@ -48,6 +48,7 @@ let package = Package(
             dependencies: ["FeedModel", .product(name: "Crypto", package: "swift-crypto")]),
         // syncfs(2) for grouped flushes: Glibc hides it behind _GNU_SOURCE.
         .target(name: "CFileSync"),
+        .target(name: "CSpawn"),
         .target(name: "CHeapReservation"),
         .target(name: "CorpusWriter", dependencies: ["FeedModel", "CFileSync"]),
         .target(name: "StateStore", dependencies: ["CSQLite", "FeedModel"]),
@@ -56,7 +57,7 @@ let package = Package(
             name: "Pipeline",
             dependencies: [
                 "FeedModel", "FeedParser", "Fetcher", "Dedupe", "CorpusWriter", "StateStore",
-                "FeedConfig", "XMLSupport", "ArticleExtractor", .product(name: "Logging", package: "swift-log"),
+                "FeedConfig", "XMLSupport", "ArticleExtractor", "CSpawn", .product(name: "Logging", package: "swift-log"),
                 .product(name: "Crypto", package: "swift-crypto"), .product(name: "CoreMetrics", package: "swift-metrics"),
             ]),
         // The optional Prometheus listener (/metrics, /healthz) and textfile writer.

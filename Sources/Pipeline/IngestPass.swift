@@ -82,7 +82,9 @@ public struct IngestPass: Sendable {
         guard let command = configuration.onNewStories else { return }
         let files = summary.reports.flatMap(\.storedFiles).map { configuration.corpusDirectory + "/" + $0 }
         guard !files.isEmpty else { return }
-        await NewStoryHook.run(command: command, files: files, timeout: configuration.onNewStoriesTimeout, logger: logger)
+        // Relative paths in the command start at the config's folder, like every path of the config.
+        await NewStoryHook.run(command: command, files: files, timeout: configuration.onNewStoriesTimeout, logger: logger,
+                               directory: (configuration.path as NSString).deletingLastPathComponent, corpus: configuration.corpusDirectory)
     }
 
     /// Runs the pass with an open session (the service keeps one for its whole life).

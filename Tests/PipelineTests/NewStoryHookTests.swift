@@ -51,4 +51,40 @@ import Testing
         #expect(outcome == .timedOut)
         #expect(Date().timeIntervalSince(started) < 30)
     }
+
+    @Test func aHookWritingALotIsReadWhileItRunsAndGetsNoDescriptorOfOurs() async throws {
+        // 200 kB on each of stdout and stderr: more than a pipe holds, so a hook whose output is
+        // read only after it exits would block until killed.
+        let report = workspace.appendingPathComponent("fds.txt").path
+        let command = "ls /proc/self/fd > '\(report)'; head -c 200000 /dev/zero; head -c 200000 /dev/zero >&2; echo end-of-output >&2; exit 4"
+        let started = Date()
+        let outcome = await NewStoryHook.run(command: command, files: ["/x"], timeout: 60, logger: Logger(label: "test"))
+        guard case let .failed(status, stderr) = outcome else { Issue.record("unexpected \(outcome)"); return }
+        #expect(status == 4)
+        #expect(stderr.hasSuffix("end-of-output\n"))
+        #expect(stderr.utf8.count <= 2000)
+        #expect(Date().timeIntervalSince(started) < 30)
+        // /proc/self/fd as `ls` saw it: 0, 1, 2 and the one ls opened to list the folder.
+        let descriptors = try String(contentsOfFile: report, encoding: .utf8).split(separator: "\n").compactMap { Int($0) }
+        #expect(descriptors.filter { $0 > 2 }.count <= 1, "the hook inherited \(descriptors)")
+    }
+
+    @Test func aRelativeHookRunsInTheConfigFolderWithItsEnvironment() async throws {
+        try server.put("news.xml", FeedFixtures.rss(title: "N", items: [FeedFixtures.Item(guid: "1", title: "One", paragraphs: ["First story words here."])]))
+        let hooks = workspace.appendingPathComponent("hooks")
+        try FileManager.default.createDirectory(at: hooks, withIntermediateDirectories: true)
+        let script = hooks.appendingPathComponent("on-new.sh")
+        try Data("#!/bin/sh\necho \"$FEEDCORPUS_CORPUS $FEEDCORPUS_STORED $(pwd)\" > hook-ran.txt\n".utf8).write(to: script)
+        #expect(chmod(script.path, 0o755) == 0)
+        var fetch = FetchSettings()
+        fetch.hostDelay = 0
+        var config = Configuration(path: workspace.appendingPathComponent("c.yaml").path, corpusDirectory: workspace.appendingPathComponent("corpus").path,
+                                   statePath: workspace.appendingPathComponent("state.sqlite").path, fetch: fetch,
+                                   feeds: [FeedSource(url: server.url("files/news.xml"), name: "news", fullText: .never)])
+        config.onNewStories = "hooks/on-new.sh"
+        let summary = try await IngestPass(configuration: config, logger: Logger(label: "test")).run()
+        #expect(summary.stored == 1)
+        let ran = try String(contentsOf: workspace.appendingPathComponent("hook-ran.txt"), encoding: .utf8)
+        #expect(ran == "\(config.corpusDirectory) 1 \(workspace.resolvingSymlinksInPath().path)\n" || ran == "\(config.corpusDirectory) 1 \(workspace.path)\n", "\(ran)")
+    }
 }
