@@ -88,6 +88,8 @@ public struct CorpusVerifier: Sendable {
             let state = try StateStore.openReadOnly(path: statePath)
             stored = try state.storedStoryDigests()
             stateCorpusID = try state.corpusID()
+        } catch where error.damaged {
+            throw .stateDamaged(error)
         } catch {
             throw .setup("cannot read the state \(statePath): \(error)")
         }

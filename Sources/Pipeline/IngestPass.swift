@@ -25,11 +25,14 @@ public struct PassSummary: Sendable, Equatable {
 public enum PassError: Error, CustomStringConvertible {
     case locked(StateLock.Busy)
     case setup(String)
+    /// The state file is not a database or is corrupt.
+    case stateDamaged(StateStoreError)
 
     public var description: String {
         switch self {
         case let .locked(busy): return busy.description
         case let .setup(message): return message
+        case let .stateDamaged(error): return error.description
         }
     }
 }
@@ -238,6 +241,8 @@ public final class IngestSession: Sendable {
                     "manifests_repaired": "\(repaired.repairedManifests.joined(separator: ", "))",
                 ])
             }
+        } catch let error as StateStoreError where error.damaged {
+            throw .stateDamaged(error)
         } catch {
             throw .setup("\(error)")
         }

@@ -6,9 +6,30 @@ public struct StateStoreError: Error, Sendable, CustomStringConvertible {
     public var path: String
     public var operation: String
     public var message: String
+    /// SQLite says the file is not a database or is corrupt: no retry helps.
+    public var damaged: Bool
+
+    public init(path: String, operation: String, message: String, damaged: Bool = false) {
+        self.path = path
+        self.operation = operation
+        self.message = message
+        self.damaged = damaged
+    }
+
+    /// Whether SQLite's result `code` means a damaged file.
+    static func isDamage(_ code: Int32) -> Bool {
+        let primary = code & 0xFF
+        return primary == SQLITE_NOTADB || primary == SQLITE_CORRUPT
+    }
 
     public var description: String {
-        "state database \(path): \(operation) failed: \(message)"
+        if damaged {
+            return "the state file \(path) is damaged (SQLite: \(message)); the corpus itself is untouched. "
+                + "Restore the state file from a backup. Without one, move it aside and start a new state: it refuses the corpus "
+                + "until you delete .feedcorpus-id in the corpus folder, then takes the corpus over (the stories it does not know "
+                + "are moved to the quarantine beside the state and fetched again where the feeds still carry them)"
+        }
+        return "state database \(path): \(operation) failed: \(message)"
     }
 }
 
@@ -41,7 +62,7 @@ final class SQLiteConnection {
         guard code == SQLITE_OK, let db else {
             let message = db.map { String(cString: sqlite3_errmsg($0)) } ?? String(cString: sqlite3_errstr(code))
             if let db { sqlite3_close(db) }
-            throw StateStoreError(path: path, operation: "open", message: message)
+            throw StateStoreError(path: path, operation: "open", message: message, damaged: StateStoreError.isDamage(code))
         }
         handle = db
         sqlite3_busy_timeout(db, 5000)
@@ -58,7 +79,7 @@ final class SQLiteConnection {
         if code != SQLITE_OK {
             let message = error.map { String(cString: $0) } ?? String(cString: sqlite3_errstr(code))
             sqlite3_free(error)
-            throw StateStoreError(path: path, operation: sql.prefix(60).description, message: message)
+            throw StateStoreError(path: path, operation: sql.prefix(60).description, message: message, damaged: StateStoreError.isDamage(code))
         }
     }
 
@@ -141,7 +162,8 @@ final class SQLiteConnection {
     }
 
     private func failure(_ sql: String) -> StateStoreError {
-        StateStoreError(path: path, operation: String(sql.prefix(60)), message: String(cString: sqlite3_errmsg(handle)))
+        StateStoreError(path: path, operation: String(sql.prefix(60)), message: String(cString: sqlite3_errmsg(handle)),
+                        damaged: StateStoreError.isDamage(sqlite3_extended_errcode(handle)))
     }
 }
 

@@ -41,7 +41,7 @@ struct DuplicatesCommand: ParsableCommand {
             records = try StateStore(path: configuration.statePath).duplicates(since: sinceDate)
         } catch {
             FileHandle.standardError.write(Data("feedcorpus: \(error)\n".utf8))
-            throw ExitCode(1)
+            throw ExitCode(ExitStatus.of(stateError: error))
         }
         for record in records {
             if json {

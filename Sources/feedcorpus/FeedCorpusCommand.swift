@@ -3,13 +3,29 @@ import FeedConfig
 import Foundation
 import Logging
 import Pipeline
+import StateStore
 
 /// Exit statuses, documented in the README.
 enum ExitStatus {
     static let ok: Int32 = 0
     static let someFeedsFailed: Int32 = 1
     static let usageOrConfig: Int32 = 2
+    static let stateDamaged: Int32 = 3
     static let locked: Int32 = 75  // EX_TEMPFAIL
+
+    /// The status a failed start of a run exits with.
+    static func of(_ error: PassError) -> Int32 {
+        switch error {
+        case .locked: return locked
+        case .stateDamaged: return stateDamaged
+        case .setup: return usageOrConfig
+        }
+    }
+
+    /// The status for an error of reading the state directly (status, duplicates).
+    static func of(stateError error: any Error) -> Int32 {
+        (error as? StateStoreError)?.damaged == true ? stateDamaged : someFeedsFailed
+    }
 }
 
 @main

@@ -49,8 +49,7 @@ struct FetchCommand: AsyncParsableCommand {
             metrics?.writeTextfile(logger: logger)
         } catch {
             FileHandle.standardError.write(Data("feedcorpus: \(error.description)\n".utf8))
-            if case .locked = error { throw ExitCode(ExitStatus.locked) }
-            throw ExitCode(ExitStatus.usageOrConfig)
+            throw ExitCode(ExitStatus.of(error))
         }
         print(Self.total(summary))
         if summary.feedsFailed > 0 { throw ExitCode(ExitStatus.someFeedsFailed) }

@@ -46,8 +46,7 @@ struct RunCommand: AsyncParsableCommand {
             try await group.run()
         } catch let error as PassError {
             FileHandle.standardError.write(Data("feedcorpus: \(error.description)\n".utf8))
-            if case .locked = error { throw ExitCode(ExitStatus.locked) }
-            throw ExitCode(ExitStatus.usageOrConfig)
+            throw ExitCode(ExitStatus.of(error))
         } catch let error as MetricsEndpointError {
             FileHandle.standardError.write(Data("feedcorpus: \(error.description)\n".utf8))
             throw ExitCode(ExitStatus.usageOrConfig)

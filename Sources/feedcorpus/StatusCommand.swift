@@ -22,7 +22,7 @@ struct StatusCommand: ParsableCommand {
             statuses = try StateStore.openReadOnly(path: configuration.statePath).feedStatuses()
         } catch {
             FileHandle.standardError.write(Data("feedcorpus: \(error)\n".utf8))
-            throw ExitCode(1)
+            throw ExitCode(ExitStatus.of(stateError: error))
         }
         // Configured feeds first, in config order; feeds only the state still knows after them.
         let byURL = Dictionary(statuses.map { ($0.url, $0) }, uniquingKeysWith: { a, _ in a })

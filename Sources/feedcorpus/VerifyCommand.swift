@@ -36,8 +36,7 @@ struct VerifyCommand: ParsableCommand {
             report = try verifier.run(repair: repair)
         } catch {
             FileHandle.standardError.write(Data("feedcorpus: \(error.description)\n".utf8))
-            if case .locked = error { throw ExitCode(ExitStatus.locked) }
-            throw ExitCode(ExitStatus.usageOrConfig)
+            throw ExitCode(ExitStatus.of(error))
         }
         if json {
             let object: [String: Any] = [

@@ -81,6 +81,22 @@ import Testing
         #expect(run.stderr.contains("\(path):2: layout: expected one of daily, flat; got 'hourly'"))
     }
 
+    @Test func aDamagedStateFileHasItsOwnMessageAndExit3() throws {
+        try server.put("d.xml", FeedFixtures.rss(title: "D", items: [FeedFixtures.Item(guid: "d1", title: "D one", paragraphs: ["Words."])]))
+        let config = workspace.appendingPathComponent("damaged.yaml").path
+        try Data("corpus: damaged-corpus\nstate: damaged.sqlite\nfeeds:\n  - {url: \"\(server.url("files/d.xml"))\", fulltext: never}\n".utf8)
+            .write(to: URL(fileURLWithPath: config))
+        let state = workspace.appendingPathComponent("damaged.sqlite")
+        try Data((0..<8192).map { UInt8(truncatingIfNeeded: $0 &* 7919 &+ 13) }).write(to: state)
+        for command in [["fetch", "--once"], ["status"], ["verify"], ["duplicates"]] {
+            let run = try feedcorpus(command + ["--config", config])
+            #expect(run.status == 3, "\(command): \(run.stderr)")
+            #expect(run.stderr.contains("the state file \(state.path) is damaged"), "\(command): \(run.stderr)")
+            #expect(run.stderr.contains("Restore the state file from a backup"))
+            #expect(!run.stderr.contains("PRAGMA"))
+        }
+    }
+
     @Test func missingConfigExitsWith2() throws {
         let run = try feedcorpus(["fetch", "--once", "--config", workspace.appendingPathComponent("nope.yaml").path])
         #expect(run.status == 2)
