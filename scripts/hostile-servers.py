@@ -7,7 +7,9 @@ that mixes good feeds with attacks and junk.
 Feeds: two good ones (RSS and Atom, 3 stories each), billion laughs, quadratic blowup, XXE
 (file:// and http:// external entities), an external DTD, deep nesting, a huge single text node,
 a gzip bomb, a 1 GB stream, a trickle, a hang, a redirect loop, an HTML page instead of a feed,
-random bytes, and a feed with invalid UTF-8 (readable: its stories are stored, repaired).
+random bytes, a feed with invalid UTF-8 (readable: its stories are stored, repaired), a JSON Feed
+of 300,000 items (read up to fetch.max_entries_per_feed), a feed with a 300,000-attribute tag
+(refused) and an article page with one (cut, and the page's story stored).
 
 Checks: the process exits by itself (no crash, no signal) with status 1 (some feeds failed);
 every good story is stored; every bad feed is reported with a reason (FAILED, or for a document
@@ -88,6 +90,18 @@ def main():
     bad_utf8 = bad_utf8.replace(b"</channel>", b"<!-- \xc3\x28 --></channel>")
     put("bad-utf8.xml", bad_utf8)
     good["Invalid bytes story"] = None
+    # A JSON Feed of 300,000 tiny items: only the first 1,000 (fetch.max_entries_per_feed) are read.
+    put("flood.json", json.dumps({"version": "https://jsonfeed.org/version/1.1", "title": "Flood",
+                                  "items": [{"id": str(i), "content_text": "x%d" % i} for i in range(300000)]}))
+    # A start tag with 300,000 attributes (libxml2's time is quadratic in them): in a feed it is
+    # refused; on an article page it is cut and the page is still read.
+    bomb = " ".join('a%d="x"' % i for i in range(300000))
+    put("attributes.xml", '<?xml version="1.0"?>\n<rss version="2.0"><channel><title>t</title><item %s><title>x</title></item></channel></rss>\n' % bomb)
+    page_text = words(rng, 120)
+    put("attribute-page.html", '<html><body><div %s>x</div><article><h1>Attribute page story</h1><p>%s</p></article></body></html>' % (bomb, page_text))
+    put("teaser.xml", rss("Teaser", [("t1", "Attribute page story", "A short teaser ...")]).replace(
+        "https://good.example/t1", "%s/files/attribute-page.html" % base))
+    good["Attribute page story"] = page_text
 
     feeds = {
         "good": "files/good.xml", "good-atom": "files/good-atom.xml", "billion-laughs": "files/billion-laughs.xml",
@@ -95,13 +109,15 @@ def main():
         "deep": "files/deep.xml", "huge-text": "files/huge-text.xml", "gzip-bomb": "gzipbomb/200000000",
         "gigabyte": "big/1073741824", "trickle": "trickle/120", "hang": "hang", "redirect-loop": "loop",
         "html": "files/page.html", "random-bytes": "files/random.bin", "bad-utf8": "files/bad-utf8.xml",
+        "json-flood": "files/flood.json", "attribute-feed": "files/attributes.xml", "attribute-page": "files/teaser.xml",
     }
     config = os.path.join(work, "feedcorpus.yaml")
     with open(config, "w") as handle:
         handle.write("corpus: corpus\nstate: state.sqlite\n"
-                     "fetch: {host_delay: 0, max_connections_per_host: 32, timeout: 10, low_speed_limit: 1024, low_speed_time: 3}\nfeeds:\n")
+                     "fetch: {host_delay: 0, max_connections_per_host: 32, timeout: 10, low_speed_limit: 1024, low_speed_time: 3,"
+                     " allowed_addresses: [127.0.0.1], robots_txt: false}\nfeeds:\n")
         for name, path in feeds.items():
-            handle.write('  - {url: "%s/%s", name: %s, fulltext: never}\n' % (base, path, name))
+            handle.write('  - {url: "%s/%s", name: %s, fulltext: %s}\n' % (base, path, name, "always" if name == "attribute-page" else "never"))
 
     try:
         started = time.time()
@@ -137,9 +153,11 @@ def main():
         failures = []
         if process.returncode != 1:
             failures.append("exit status %s (expected 1: some feeds failed)" % process.returncode)
-        for title in good:
+        for title, text in good.items():
             if title not in stored:
                 failures.append("good story not stored: %s" % title)
+            elif title == "Attribute page story" and text not in stored[title]:
+                failures.append("the attribute page's text was not stored")
         for name in feeds:
             line = lines.get(name, "")
             if name.startswith("good"):
@@ -149,6 +167,12 @@ def main():
                 # Readable: what can be recovered is kept, and the defect is reported.
                 if not line.startswith("ok") or "warning: malformed feed" not in line:
                     failures.append("%s: not reported as read with a warning: %s" % (name, line))
+            elif name == "json-flood":
+                if not line.startswith("ok") or "only the first 1000 are read" not in line:
+                    failures.append("%s: not read up to the entry cap: %s" % (name, line))
+            elif name == "attribute-page":
+                if not line.startswith("ok") or "warning" in line:
+                    failures.append("%s: the page was not read: %s" % (name, line))
             elif name in ("xxe", "external-dtd"):
                 pass  # readable documents; what matters is what was (not) fetched and stored
             elif not line.startswith("FAILED"):
