@@ -264,23 +264,7 @@ enum InertContent {
                 }
                 return nil
             }
-            /// The index after the `>` that ends the tag starting at `start`, quotes respected.
-            func tagEnd(from start: Int) -> Int {
-                var i = start
-                var quote: UInt8 = 0
-                while i < count {
-                    let b = base[i]
-                    if quote != 0 {
-                        if b == quote { quote = 0 }
-                    } else if b == 0x22 || b == 0x27 {
-                        quote = b
-                    } else if b == 0x3E {
-                        return i + 1
-                    }
-                    i += 1
-                }
-                return count
-            }
+            func tagEnd(from start: Int) -> Int { TagLimits.tagEnd(base, count, from: start) }
             /// Skips to after `</name ... >`, or to the end.
             func elementEnd(closing: StaticString, from start: Int) -> Int {
                 var i = start
@@ -395,19 +379,7 @@ public enum TagLimits {
                 output.append(contentsOf: UnsafeBufferPointer(rebasing: buffer[copied..<cut]))
                 if quote != 0 { output.append(quote) }
                 output.append(0x3E)
-                var end = cut
-                while end < count {
-                    let b = base[end]
-                    if quote != 0 {
-                        if b == quote { quote = 0 }
-                    } else if b == 0x22 || b == 0x27 {
-                        quote = b
-                    } else if b == 0x3E {
-                        end += 1
-                        break
-                    }
-                    end += 1
-                }
+                let end = Self.tagEnd(base, count, from: cut, quote: quote)
                 copied = end
                 index = end
             }
@@ -415,6 +387,25 @@ public enum TagLimits {
             output.append(contentsOf: UnsafeBufferPointer(rebasing: buffer[copied..<count]))
             return output
         }
+    }
+
+    /// The index after the `>` that ends a tag, scanning from `start` (inside the quote `quote`,
+    /// if not 0), quotes respected; `count` when the tag never ends.
+    static func tagEnd(_ base: UnsafePointer<UInt8>, _ count: Int, from start: Int, quote initial: UInt8 = 0) -> Int {
+        var i = start
+        var quote = initial
+        while i < count {
+            let b = base[i]
+            if quote != 0 {
+                if b == quote { quote = 0 }
+            } else if b == 0x22 || b == 0x27 {
+                quote = b
+            } else if b == 0x3E {
+                return i + 1
+            }
+            i += 1
+        }
+        return count
     }
 
     private static func isLetter(_ b: UInt8) -> Bool { (b | 0x20) >= 0x61 && (b | 0x20) <= 0x7A }

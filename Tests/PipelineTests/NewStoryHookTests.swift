@@ -16,17 +16,22 @@ import Testing
 
     deinit { server.stop() }
 
+    /// One feed, `news.xml` on the test server, into a corpus in the workspace.
+    func configuration() -> Configuration {
+        var fetch = FetchSettings()
+        fetch.hostDelay = 0
+        return Configuration(path: workspace.appendingPathComponent("c.yaml").path, corpusDirectory: workspace.appendingPathComponent("corpus").path,
+                             statePath: workspace.appendingPathComponent("state.sqlite").path, fetch: fetch,
+                             feeds: [FeedSource(url: server.url("files/news.xml"), name: "news", fullText: .never)])
+    }
+
     @Test func theHookGetsTheNewFilesOnItsInput() async throws {
         try server.put("news.xml", FeedFixtures.rss(title: "N", items: [
             FeedFixtures.Item(guid: "1", title: "One", paragraphs: ["First story words here."]),
             FeedFixtures.Item(guid: "2", title: "Two", paragraphs: ["Second story, other words entirely."]),
         ]))
         let out = workspace.appendingPathComponent("hook-input.txt").path
-        var fetch = FetchSettings()
-        fetch.hostDelay = 0
-        var config = Configuration(path: workspace.appendingPathComponent("c.yaml").path, corpusDirectory: workspace.appendingPathComponent("corpus").path,
-                                   statePath: workspace.appendingPathComponent("state.sqlite").path, fetch: fetch,
-                                   feeds: [FeedSource(url: server.url("files/news.xml"), name: "news", fullText: .never)])
+        var config = configuration()
         config.onNewStories = "cat > '\(out)'"
         let summary = try await IngestPass(configuration: config, logger: Logger(label: "test")).run()
         #expect(summary.stored == 2)
@@ -76,11 +81,7 @@ import Testing
         let script = hooks.appendingPathComponent("on-new.sh")
         try Data("#!/bin/sh\necho \"$FEEDCORPUS_CORPUS $FEEDCORPUS_STORED $(pwd)\" > hook-ran.txt\n".utf8).write(to: script)
         #expect(chmod(script.path, 0o755) == 0)
-        var fetch = FetchSettings()
-        fetch.hostDelay = 0
-        var config = Configuration(path: workspace.appendingPathComponent("c.yaml").path, corpusDirectory: workspace.appendingPathComponent("corpus").path,
-                                   statePath: workspace.appendingPathComponent("state.sqlite").path, fetch: fetch,
-                                   feeds: [FeedSource(url: server.url("files/news.xml"), name: "news", fullText: .never)])
+        var config = configuration()
         config.onNewStories = "hooks/on-new.sh"
         let summary = try await IngestPass(configuration: config, logger: Logger(label: "test")).run()
         #expect(summary.stored == 1)
