@@ -36,6 +36,7 @@ connections=16
 
 work=${keep:-$(mktemp -d)}
 mkdir -p "$work"
+chmod 755 "$work"  # nginx's workers (another user) must read the site below it
 nginx_pid=""
 cleanup() {
   if [ -n "$nginx_pid" ]; then kill "$nginx_pid" 2>/dev/null || true; fi
