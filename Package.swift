@@ -81,7 +81,10 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
-            ]),
+            ],
+            plugins: ["BuildInfo"]),
+        // Records the git commit for `feedcorpus --version`.
+        .plugin(name: "BuildInfo", capability: .buildTool()),
 
         // Tests (Swift Testing). `TestSupport` starts the real loopback HTTP server.
         .target(name: "TestSupport", path: "Tests/TestSupport", resources: [.copy("http_server.py")]),

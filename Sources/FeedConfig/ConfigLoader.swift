@@ -46,6 +46,11 @@ public enum ConfigLoader {
             root = node
         } catch let error as ConfigError {
             throw error
+        } catch let YamlError.duplicatedKeysInMapping(duplicates, _) {
+            // Name the key and the line where it is repeated (Yams's message quotes the whole file).
+            let key = duplicates.first ?? ""
+            throw ConfigError(file: path, line: Self.lineOfRepeat(of: key, in: yaml), key: key,
+                              message: "the key appears twice in one mapping; merge the two (when appending `import-opml` output, add its entries under the existing `feeds:`)")
         } catch let error as YamlError {
             throw ConfigError(file: path, line: Self.line(of: error), key: nil, message: "not valid YAML: \(Self.problem(of: error))")
         } catch {
@@ -332,6 +337,20 @@ public enum ConfigLoader {
         let host = (parsed.host ?? url).lowercased()
         let path = parsed.path.trimmingCharacters(in: CharacterSet(charactersIn: "/"))
         return path.isEmpty ? host : host + "/" + path
+    }
+
+    /// The 1-based line of the second `key:` at the same indentation as the first, if any.
+    static func lineOfRepeat(of key: String, in yaml: String) -> Int? {
+        var seen: [Int: Int] = [:]  // indentation -> occurrences
+        for (index, line) in yaml.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+            let indentation = line.prefix(while: { $0 == " " }).count
+            var rest = line.dropFirst(indentation)
+            if rest.hasPrefix("- ") { rest = rest.dropFirst(2) }
+            guard rest.hasPrefix(key + ":") || rest.hasPrefix("\"\(key)\":") || rest.hasPrefix("'\(key)':") else { continue }
+            seen[indentation, default: 0] += 1
+            if seen[indentation] == 2 { return index + 1 }
+        }
+        return nil
     }
 
     private static func line(of error: YamlError) -> Int? {

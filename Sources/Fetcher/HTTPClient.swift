@@ -49,6 +49,13 @@ public final class HTTPClient: Sendable {
         ByteBudget(capacity: capacity) { [engine] in engine.wake() }
     }
 
+    /// The libcurl the process runs with and its TLS library ("7.88.1 (OpenSSL/3.0.15)").
+    public static var libcurlVersion: String {
+        let parts = String(cString: curl_version()).split(separator: " ")
+        let curl = parts.first.map { $0.replacingOccurrences(of: "libcurl/", with: "") } ?? "unknown"
+        return parts.count > 1 ? "\(curl) (\(parts[1]))" : curl
+    }
+
     /// The host part used for per-host limits, politeness and holds ("" for file://).
     public static func hostKey(for url: String) -> String {
         let components = URLComponents(string: url)

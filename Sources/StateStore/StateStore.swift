@@ -1,3 +1,4 @@
+import CSQLite
 import FeedModel
 import Foundation
 
@@ -361,6 +362,9 @@ public final class StateStore {
     }
 
     /// Opens an existing state read-only (for `status` while the service runs; no lock needed).
+    /// The SQLite library the process runs with.
+    public static var sqliteVersion: String { String(cString: sqlite3_libversion()) }
+
     public static func openReadOnly(path: String) throws(StateStoreError) -> StateStore {
         guard FileManager.default.fileExists(atPath: path) else {
             throw StateStoreError(path: path, operation: "open", message: "no state file yet: nothing has been fetched with this config")

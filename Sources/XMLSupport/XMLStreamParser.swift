@@ -561,6 +561,13 @@ final class HTMLEntityTable: @unchecked Sendable {
 }
 
 /// Process-wide libxml2 set-up and small conversions shared by the XML and HTML readers.
+/// The libxml2 the process runs with.
+public enum LibXMLVersion {
+    /// "2.9.14": the version of the headers built against (`xmlParserVersion`, the running
+    /// library's, is a macro over a thread-local getter that does not import).
+    public static var string: String { LIBXML_DOTTED_VERSION }
+}
+
 enum LibXML {
     private static let initialized: Bool = {
         xmlInitParser()

@@ -1,9 +1,11 @@
 import ArgumentParser
 import FeedConfig
+import Fetcher
 import Foundation
 import Logging
 import Pipeline
 import StateStore
+import XMLSupport
 
 /// Exit statuses, documented in the README.
 enum ExitStatus {
@@ -30,11 +32,34 @@ enum ExitStatus {
 
 @main
 struct FeedCorpusCommand: AsyncParsableCommand {
+    /// `--version`: the release, the commit it was built from, and the libraries it runs with.
+    static let versionText = "feedcorpus \(FeedCorpusVersion.string) (commit \(buildCommit))\n"
+        + "libcurl \(HTTPClient.libcurlVersion), libxml2 \(LibXMLVersion.string), SQLite \(StateStore.sqliteVersion)"
+
     static let configuration = CommandConfiguration(
         commandName: "feedcorpus",
-        abstract: "Keeps a news corpus up to date from RSS and Atom feeds.",
-        version: FeedCorpusVersion.string,
+        abstract: "Keeps a news corpus up to date from RSS, Atom and JSON Feed feeds.",
+        version: versionText,
         subcommands: [RunCommand.self, FetchCommand.self, StatusCommand.self, VerifyCommand.self, ParseCommand.self, ExtractCommand.self, ImportOPMLCommand.self, ExportOPMLCommand.self, DuplicatesCommand.self, DedupeEvalCommand.self, BenchSimHashCommand.self])
+
+    /// As ArgumentParser's, except that a command-line usage error exits 2 (the README's
+    /// "usage or configuration error"), not EX_USAGE (64).
+    static func main() async {
+        do {
+            var command = try parseAsRoot()
+            if var asyncCommand = command as? AsyncParsableCommand {
+                try await asyncCommand.run()
+            } else {
+                try command.run()
+            }
+        } catch {
+            if exitCode(for: error) == .validationFailure {
+                FileHandle.standardError.write(Data((fullMessage(for: error) + "\n").utf8))
+                Foundation.exit(ExitStatus.usageOrConfig)
+            }
+            exit(withError: error)
+        }
+    }
 }
 
 /// Options shared by the commands that read the config.

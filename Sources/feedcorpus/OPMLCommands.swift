@@ -42,7 +42,9 @@ struct ImportOPMLCommand: ParsableCommand {
             }
         }
         var printed = 0
-        print("feeds:")
+        // Entries only: they go under the config's existing `feeds:` (a second `feeds:` key
+        // would be a duplicate-key error).
+        print("  # from \(file); add these lines under `feeds:`")
         for subscription in subscriptions where !known.contains(subscription.xmlURL) {
             let scheme = subscription.xmlURL.range(of: "://").map { subscription.xmlURL[..<$0.lowerBound].lowercased() }
             guard scheme == "http" || scheme == "https", URL(string: subscription.xmlURL)?.host?.isEmpty == false else {
