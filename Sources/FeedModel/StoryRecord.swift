@@ -158,6 +158,23 @@ public enum ISO8601 {
     }
 
     /// The UTC calendar day of `date` as `2024-11-04`.
+    /// An instant as an operator writes it: an ISO 8601 date or instant, or relative to `now`:
+    /// `30m`, `24h`, `7d`, `2w` (that long ago), `today`, `yesterday` (the UTC day's start).
+    public static func parse(relative text: String, now: Date) -> Date? {
+        let trimmed = text.trimmingCharacters(in: .whitespaces).lowercased()
+        let startOfToday = Date(timeIntervalSince1970: (now.timeIntervalSince1970 / 86_400).rounded(.down) * 86_400)
+        switch trimmed {
+        case "today": return startOfToday
+        case "yesterday": return startOfToday.addingTimeInterval(-86_400)
+        default: break
+        }
+        if let unit = trimmed.last, let amount = Double(trimmed.dropLast()), amount >= 0 {
+            let seconds: Double? = ["s": 1, "m": 60, "h": 3600, "d": 86_400, "w": 604_800][unit]
+            if let seconds { return now.addingTimeInterval(-amount * seconds) }
+        }
+        return parse(text)
+    }
+
     public static func day(_ date: Date) -> String {
         String(string(date).prefix(10))
     }

@@ -312,8 +312,14 @@ extension IngestPass {
         }
         /// Records a failure and schedules the retry: exponential backoff, or the host's Retry-After.
         func fail(_ message: String, retryAfter: Date? = nil, countsAsError: Bool = true) async -> FeedRunReport {
-            report.outcome = .failed(message)
-            logger.error("feed failed", metadata: ["feed": "\(feed.name)", "url": "\(feed.url)", "reason": "\(message)"])
+            if countsAsError {
+                report.outcome = .failed(message)
+                logger.error("feed failed", metadata: ["feed": "\(feed.name)", "url": "\(feed.url)", "reason": "\(message)"])
+            } else {
+                // Waiting for a host that asked for it is not the feed's failure.
+                report.outcome = .skipped("waiting: \(message)")
+                logger.info("feed waits for its host", metadata: ["feed": "\(feed.name)", "url": "\(feed.url)", "reason": "\(message)"])
+            }
             var next = countsAsError ? backingOff(schedule, feed: feed, now: now) : schedule
             if let retryAfter { next.nextPollAt = max(next.nextPollAt ?? retryAfter, retryAfter) }
             try? await ingestor.record(feedID: feedID, result: countsAsError ? "error" : "held", error: message, http: nil, schedule: next)

@@ -49,6 +49,21 @@ public final class StateLock: Sendable {
         _ = note.withCString { write(fd, $0, strlen($0)) }
     }
 
+    /// Who holds the lock of `statePath` (the note its holder wrote), or nil when nobody does.
+    /// Probes with a shared lock taken and dropped at once; nothing is written.
+    public static func holder(statePath: String) -> String? {
+        let path = statePath + ".lock"
+        let fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)
+        guard fd >= 0 else { return nil }
+        defer { close(fd) }
+        if flock(fd, LOCK_SH | LOCK_NB) == 0 {
+            flock(fd, LOCK_UN)
+            return nil
+        }
+        let note = (try? String(contentsOfFile: path, encoding: .utf8))?.trimmingCharacters(in: .whitespacesAndNewlines)
+        return note.flatMap { $0.isEmpty ? nil : $0 } ?? "unknown process"
+    }
+
     deinit {
         flock(fd, LOCK_UN)
         close(fd)

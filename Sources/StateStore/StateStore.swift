@@ -111,9 +111,12 @@ public struct DuplicateRecord: Sendable, Equatable {
     /// The verified similarity (estimated shingle Jaccard or containment), for `nearText`.
     public var similarity: Double?
     public var detectedAt: Date
+    /// The headline of the stored story it duplicates (filled in when read from the state).
+    public var duplicateOfTitle: String?
 
     public init(feedURL: String, entryKey: String, url: String?, title: String?, reason: DuplicateReason, duplicateOf: String,
-                distance: Int? = nil, similarity: Double? = nil, detectedAt: Date) {
+                distance: Int? = nil, similarity: Double? = nil, detectedAt: Date, duplicateOfTitle: String? = nil) {
+        self.duplicateOfTitle = duplicateOfTitle
         self.distance = distance
         self.similarity = similarity
         self.feedURL = feedURL
@@ -510,7 +513,7 @@ public final class StateStore {
     /// Every dropped duplicate, oldest first, optionally only those detected since `since`.
     public func duplicates(since: Date? = nil) throws(StateStoreError) -> [DuplicateRecord] {
         let rows = try db.query("""
-            SELECT f.url, d.entry_key, d.url, d.title, d.reason, s.file, d.detected_at, d.distance, d.similarity
+            SELECT f.url, d.entry_key, d.url, d.title, d.reason, s.file, d.detected_at, d.distance, d.similarity, s.title
             FROM duplicates d JOIN feeds f ON f.id = d.feed_id JOIN stories s ON s.id = d.duplicate_of
             WHERE d.detected_at >= ? ORDER BY d.id
             """, [.real(since?.timeIntervalSince1970 ?? 0)])
@@ -518,7 +521,8 @@ public final class StateStore {
             guard let feed = row[0].string, let key = row[1].string, let reason = row[4].string.flatMap(DuplicateReason.init(rawValue:)),
                   let of = row[5].string, let at = row[6].date else { return nil }
             return DuplicateRecord(feedURL: feed, entryKey: key, url: row[2].string, title: row[3].string, reason: reason, duplicateOf: of,
-                                   distance: row[7].int.map(Int.init), similarity: row[8].double, detectedAt: at)
+                                   distance: row[7].int.map(Int.init), similarity: row[8].double, detectedAt: at,
+                                   duplicateOfTitle: row[9].string)
         }
     }
 

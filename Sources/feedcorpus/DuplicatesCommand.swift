@@ -17,7 +17,7 @@ struct DuplicatesCommand: ParsableCommand {
 
     @OptionGroup var options: CommonOptions
 
-    @Option(help: "Only duplicates detected since this date (YYYY-MM-DD, UTC) or instant (ISO 8601).")
+    @Option(help: "Only duplicates detected since then: a date (2024-11-04, UTC), an instant (ISO 8601), a time ago (30m, 24h, 7d, 2w), today or yesterday.")
     var since: String?
 
     @Flag(help: "One JSON object per line instead of text.")
@@ -27,8 +27,8 @@ struct DuplicatesCommand: ParsableCommand {
         let configuration = try options.loadConfiguration()
         var sinceDate: Date?
         if let since {
-            guard let parsed = ISO8601.parse(since) else {
-                throw ValidationError("--since '\(since)' is not a date like 2024-11-04 or 2024-11-04T12:00:00Z")
+            guard let parsed = ISO8601.parse(relative: since, now: Date()) else {
+                throw ValidationError("--since '\(since)' is not a date like 2024-11-04 or 2024-11-04T12:00:00Z, a time ago like 24h or 7d, today or yesterday")
             }
             sinceDate = parsed
         }
@@ -47,7 +47,7 @@ struct DuplicatesCommand: ParsableCommand {
             if json {
                 let object: [String: Any] = [
                     "detected": ISO8601.string(record.detectedAt), "reason": record.reason.rawValue,
-                    "duplicate_of": record.duplicateOf, "distance": record.distance.map { $0 as Any } ?? NSNull(),
+                    "duplicate_of": record.duplicateOf, "duplicate_of_title": record.duplicateOfTitle ?? NSNull(), "distance": record.distance.map { $0 as Any } ?? NSNull(),
                     "similarity": record.similarity.map { $0 as Any } ?? NSNull(),
                     "feed_url": URLCredentials.stripped(record.feedURL), "entry": record.entryKey, "url": record.url ?? NSNull(), "title": record.title ?? NSNull(),
                 ]
@@ -57,7 +57,8 @@ struct DuplicatesCommand: ParsableCommand {
                 let similarity = record.similarity.map { String(format: "similarity %.2f, ", $0) } ?? ""
                 let why = record.reason == .nearText ? "near_text (\(similarity)distance \(record.distance ?? -1))" : record.reason.rawValue
                 print("\(ISO8601.string(record.detectedAt))  \(why)  \(LogText.escaped(record.title ?? record.url ?? record.entryKey))")
-                print("    duplicates \(record.duplicateOf)  [feed \(URLCredentials.stripped(record.feedURL)), \(LogText.escaped(record.url ?? record.entryKey))]")
+                print("    duplicates \(record.duplicateOf)  \(LogText.escaped(record.duplicateOfTitle ?? ""))")
+                print("    [feed \(URLCredentials.stripped(record.feedURL)), \(LogText.escaped(record.url ?? record.entryKey))]")
             }
         }
         if !json { print("\(records.count) duplicate\(records.count == 1 ? "" : "s")") }

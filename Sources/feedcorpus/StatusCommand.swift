@@ -2,6 +2,7 @@ import ArgumentParser
 import FeedConfig
 import FeedModel
 import Foundation
+import Pipeline
 import StateStore
 
 struct StatusCommand: ParsableCommand {
@@ -15,11 +16,24 @@ struct StatusCommand: ParsableCommand {
     @Flag(help: "One JSON document instead of text.")
     var json = false
 
+    @Option(name: .customLong("feed"), help: "Only this feed (its name or URL); repeatable.")
+    var feeds: [String] = []
+
+    @Flag(help: "Only feeds whose last polls failed (disabled feeds included).")
+    var failing = false
+
     func run() throws {
         let configuration = try options.loadConfiguration()
+        let unknown = feeds.filter { wanted in !configuration.feeds.contains { $0.name == wanted || $0.url == wanted } }
+        if !unknown.isEmpty {
+            throw ValidationError("no configured feed is named or has the URL \(unknown.joined(separator: ", "))")
+        }
         let statuses: [FeedStatus]
+        let holds: [String: Date]
         do {
-            statuses = try StateStore.openReadOnly(path: configuration.statePath).feedStatuses()
+            let state = try StateStore.openReadOnly(path: configuration.statePath)
+            statuses = try state.feedStatuses()
+            holds = try state.hostHolds(now: Date())
         } catch {
             FileHandle.standardError.write(Data("feedcorpus: \(error)\n".utf8))
             throw ExitCode(ExitStatus.of(stateError: error))
@@ -33,12 +47,21 @@ struct StatusCommand: ParsableCommand {
         let configured = Set(configuration.feeds.map(\.url))
         rows += statuses.filter { !configured.contains($0.url) }.map { ($0, false) }
 
+        // Totals count every feed; a disabled feed counts as disabled, not as failing too.
         let stored = rows.reduce(0) { $0 + $1.0.storiesStored }
         let dropped = rows.reduce(0) { $0 + $1.0.duplicatesDropped }
-        let failing = rows.filter { $0.0.consecutiveErrors > 0 }.count
+        let failingCount = rows.filter { $0.0.consecutiveErrors > 0 && $0.0.disabledReason == nil }.count
         let disabled = rows.filter { $0.0.disabledReason != nil }.count
+        let running = StateLock.holder(statePath: configuration.statePath)
+        let total = configuration.feeds.count + statuses.count(where: { !configured.contains($0.url) })
+        if !feeds.isEmpty {
+            rows = rows.filter { status, _ in feeds.contains(status.name) || feeds.contains(status.url) }
+        }
+        if failing {
+            rows = rows.filter { status, _ in status.consecutiveErrors > 0 || status.disabledReason != nil }
+        }
         if json {
-            let feeds: [[String: Any]] = rows.map { status, isConfigured in
+            let feedObjects: [[String: Any]] = rows.map { status, isConfigured in
                 func value<T>(_ optional: T?) -> Any { optional.map { $0 as Any } ?? NSNull() }
                 return [
                     "name": status.name, "url": URLCredentials.stripped(status.url), "configured": isConfigured,
@@ -50,17 +73,27 @@ struct StatusCommand: ParsableCommand {
                     "window_overflows": status.windowOverflows, "disabled": value(status.disabledReason),
                 ]
             }
-            let object: [String: Any] = ["feeds": feeds, "totals": [
-                "feeds": rows.count, "stories_stored": stored, "duplicates_dropped": dropped, "failing": failing, "disabled": disabled,
-            ]]
+            let object: [String: Any] = ["feeds": feedObjects, "totals": [
+                "feeds": total, "stories_stored": stored,
+                "duplicates_dropped": dropped, "failing": failingCount, "disabled": disabled,
+            ], "run_in_progress": running ?? NSNull(),
+               "held_hosts": holds.mapValues { ISO8601.string($0) }]
             let data = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes])
             print(String(decoding: data, as: UTF8.self))
             return
+        }
+        if let running {
+            print(LogText.escaped("a run is in progress: \(running) (feeds it has polled but not yet stored show their earlier state)"))
+        }
+        for (host, until) in holds.sorted(by: { $0.key < $1.key }) {
+            print(LogText.escaped("host \(host) is on hold until \(ISO8601.string(until)) (it answered 429/503 with Retry-After); its feeds wait, which is not an error"))
         }
         for (status, isConfigured) in rows {
             var state = status.lastResult ?? "never polled"
             if let reason = status.disabledReason { state = "DISABLED: \(reason)" } else if status.consecutiveErrors > 0 {
                 state = "FAILING (\(status.consecutiveErrors) in a row): \(status.lastError ?? "")"
+            } else if status.lastResult == "held", let wait = status.lastError {
+                state = "waiting: \(wait)"
             }
             func show(_ text: String) -> String { LogText.escaped(URLCredentials.strippedInText(text)) }
             print(show("\(status.name)\(isConfigured ? "" : " (no longer configured)")  \(status.url)"))
@@ -72,7 +105,7 @@ struct StatusCommand: ParsableCommand {
                   + (status.windowOverflows > 0 ? ", \(status.windowOverflows) window overflows" : "")
                   + (status.fetchURL.map { ", polled at \($0) (moved permanently)" } ?? "")))
         }
-        print("total: \(rows.count) feeds, \(stored) stories stored, \(dropped) duplicates dropped, \(failing) failing, \(disabled) disabled")
+        print("total: \(total) feeds, \(stored) stories stored, \(dropped) duplicates dropped, \(failingCount) failing, \(disabled) disabled")
     }
 
     static func duration(_ seconds: TimeInterval) -> String {

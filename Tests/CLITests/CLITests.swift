@@ -64,8 +64,8 @@ import Testing
             + feeds.map { "  - {url: \"\($0.url)\", name: \($0.name), fulltext: never}\n" }.joined())
     }
 
-    func writeConfig(_ text: String) throws -> String {
-        let path = workspace.appendingPathComponent("feedcorpus.yaml").path
+    func writeConfig(_ text: String, file: String = "feedcorpus.yaml") throws -> String {
+        let path = workspace.appendingPathComponent(file).path
         try Data(text.utf8).write(to: URL(fileURLWithPath: path))
         return path
     }
@@ -258,6 +258,15 @@ extension CLITests {
         #expect(object["reason"] as? String == "same_text")
         #expect((object["duplicate_of"] as? String)?.hasSuffix(".txt") == true)
         #expect(try feedcorpus(["duplicates", "--config", both, "--since", "2999-01-01"]).stdout.contains("0 duplicates"))
+        // The kept story's headline is shown next to the dropped one's.
+        #expect(text.stdout.contains("    duplicates 20") && text.stdout.contains(".txt  One\n"), "\(text.stdout)")
+        #expect(object["duplicate_of_title"] as? String == "One")
+        // Relative times.
+        #expect(try feedcorpus(["duplicates", "--config", both, "--since", "24h"]).stdout.contains("1 duplicate"))
+        #expect(try feedcorpus(["duplicates", "--config", both, "--since", "yesterday"]).stdout.contains("1 duplicate"))
+        let bad = try feedcorpus(["duplicates", "--config", both, "--since", "last tuesday"])
+        #expect(bad.status == 2)
+        #expect(bad.stderr.contains("a time ago like 24h or 7d"))
     }
 }
 
@@ -332,5 +341,51 @@ extension CLITests {
         #expect(feeds[0]["next_due"] as? String != nil)
         #expect(feeds[1]["consecutive_errors"] as? Int == 1)
         #expect((object["totals"] as? [String: Any])?["failing"] as? Int == 1)
+
+        // --feed and --failing select rows; the totals still count every feed.
+        let one = try feedcorpus(["status", "--config", path, "--feed", "news"])
+        #expect(one.stdout.contains("news  ") && !one.stdout.contains("broken  "))
+        let failingOnly = try feedcorpus(["status", "--config", path, "--failing"])
+        #expect(failingOnly.stdout.contains("broken  ") && !failingOnly.stdout.contains("news  "))
+        #expect(failingOnly.stdout.contains("total: 2 feeds"))
+        #expect(try feedcorpus(["status", "--config", path, "--feed", "nope"]).status == 2)
+        // A feed disabled by 410 counts as disabled, not also as failing.
+        let gone = try writeConfig(feeds: [(server.url("files/news.xml"), "news"), (server.url("status/410"), "gone")])
+        _ = try feedcorpus(["fetch", "--once", "--config", gone])
+        let goneJSON = try feedcorpus(["status", "--config", gone, "--json"])
+        let totals = try #require((try JSONSerialization.jsonObject(with: Data(goneJSON.stdout.utf8)) as? [String: Any])?["totals"] as? [String: Any])
+        #expect(totals["disabled"] as? Int == 1)
+        #expect(totals["failing"] as? Int == 1, "\(totals)")  // only `broken`, still in the state
+    }
+
+    @Test func statusShowsARunInProgressAndHostsOnHold() async throws {
+        try server.put("news.xml", FeedFixtures.rss(title: "News", items: [FeedFixtures.Item(guid: "1", title: "One", paragraphs: ["Body one."])]))
+        _ = try writeConfig(feeds: [(server.url("retry/429/3600"), "limited")])
+        #expect(try feedcorpus(["fetch", "--once", "--config", workspace.appendingPathComponent("feedcorpus.yaml").path]).status == 1)
+        // Another feed on the held host only waits: not a failure, exit 0.
+        let path = try writeConfig(feeds: [(server.url("retry/429/3600"), "limited"), (server.url("slow/30/news.xml"), "slow")])
+        let first = try feedcorpus(["fetch", "--once", "--config", path])
+        #expect(first.status == 0, "\(first.stdout)")
+        #expect(first.stdout.contains("skipped    slow: waiting: "), "\(first.stdout)")
+        let held = try feedcorpus(["status", "--config", path])
+        #expect(held.stdout.contains("host 127.0.0.1 is on hold until"), "\(held.stdout)")
+        #expect(!held.stdout.contains("a run is in progress"))
+
+        // While a fetch runs, status names it (another state, which knows no hold).
+        let other = try writeConfig("corpus: running-corpus\nstate: running.sqlite\nfetch: {host_delay: 0}\nfeeds:\n"
+            + "  - {url: \"\(server.url("slow/20/news.xml"))\", name: slow, fulltext: never}\n", file: "running.yaml")
+        let process = Process()
+        process.executableURL = Self.binary
+        process.arguments = ["fetch", "--once", "--config", other]
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        defer { process.terminate(); process.waitUntilExit() }
+        // The fetch holds the lock from its start; status reads it from the lock file.
+        var during = try feedcorpus(["status", "--config", other])
+        for _ in 0..<100 where !during.stdout.contains("a run is in progress") {
+            during = try feedcorpus(["status", "--config", other])
+        }
+        #expect(during.stdout.contains("a run is in progress: pid \(process.processIdentifier)"), "\(during.stdout)")
     }
 }
