@@ -40,17 +40,18 @@ public enum MetricsEndpointError: Error, CustomStringConvertible {
 public final class MetricsEndpoint: Service, Sendable {
     private let host: String
     private let port: Int
-    private let registry: PrometheusCollectorRegistry
+    private let exposition: @Sendable () -> [UInt8]
     private let health: @Sendable () -> HealthReport
     private let logger: Logger
     private let onListening: @Sendable (Int) -> Void
 
+    /// `exposition` renders the Prometheus text for each scrape (see `PrometheusExposition`);
     /// `onListening` is called with the bound port (useful with port 0).
-    public init(host: String, port: Int, registry: PrometheusCollectorRegistry, logger: Logger,
+    public init(host: String, port: Int, exposition: @escaping @Sendable () -> [UInt8], logger: Logger,
                 health: @escaping @Sendable () -> HealthReport, onListening: @escaping @Sendable (Int) -> Void = { _ in }) {
         self.host = host
         self.port = port
-        self.registry = registry
+        self.exposition = exposition
         self.health = health
         self.logger = logger
         self.onListening = onListening
@@ -62,7 +63,7 @@ public final class MetricsEndpoint: Service, Sendable {
     public static let idleTimeout = TimeAmount.seconds(10)
 
     public func run() async throws {
-        let registry = self.registry
+        let exposition = self.exposition
         let health = self.health
         let open = NIOLockedValueBox(0)
         let bootstrap = ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
@@ -81,7 +82,7 @@ public final class MetricsEndpoint: Service, Sendable {
                 return channel.eventLoop.makeCompletedFuture {
                     try channel.pipeline.syncOperations.addHandler(IdleStateHandler(readTimeout: Self.idleTimeout))
                     try channel.pipeline.syncOperations.configureHTTPServerPipeline(withErrorHandling: true)
-                    try channel.pipeline.syncOperations.addHandler(MetricsHTTPHandler(registry: registry, health: health))
+                    try channel.pipeline.syncOperations.addHandler(MetricsHTTPHandler(exposition: exposition, health: health))
                 }
             }
         let channel: any Channel
@@ -103,12 +104,12 @@ private final class MetricsHTTPHandler: ChannelInboundHandler {
     typealias InboundIn = HTTPServerRequestPart
     typealias OutboundOut = HTTPServerResponsePart
 
-    private let registry: PrometheusCollectorRegistry
+    private let exposition: @Sendable () -> [UInt8]
     private let health: @Sendable () -> HealthReport
     private var request: HTTPRequestHead?
 
-    init(registry: PrometheusCollectorRegistry, health: @escaping @Sendable () -> HealthReport) {
-        self.registry = registry
+    init(exposition: @escaping @Sendable () -> [UInt8], health: @escaping @Sendable () -> HealthReport) {
+        self.exposition = exposition
         self.health = health
     }
 
@@ -144,7 +145,7 @@ private final class MetricsHTTPHandler: ChannelInboundHandler {
         if head.method != .GET && head.method != .HEAD {
             (status, contentType, body) = (.methodNotAllowed, "text/plain; charset=utf-8", Array("only GET and HEAD\n".utf8))
         } else if path == "/metrics" {
-            (status, contentType, body) = (.ok, "text/plain; version=0.0.4; charset=utf-8", registry.emitToBuffer())
+            (status, contentType, body) = (.ok, "text/plain; version=0.0.4; charset=utf-8", exposition())
         } else if path == "/healthz" {
             let report = health()
             (status, contentType, body) = (report.healthy ? .ok : .serviceUnavailable, "application/json", Array((report.json + "\n").utf8))
@@ -180,14 +181,13 @@ public enum PrometheusTextfile {
         public var description: String { "cannot write the metrics file \(path): \(reason)" }
     }
 
-    public static func write(_ registry: PrometheusCollectorRegistry, to path: String) throws(WriteError) {
+    public static func write(_ bytes: [UInt8], to path: String) throws(WriteError) {
         let folder = (path as NSString).deletingLastPathComponent
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: folder.isEmpty ? "." : folder, isDirectory: &isDirectory), isDirectory.boolValue else {
             throw WriteError(path: path, reason: "the folder \(folder) does not exist; create it (node_exporter's --collector.textfile.directory) or change metrics.textfile")
         }
         let temporary = path + ".tmp"
-        let bytes = registry.emitToBuffer()
         unlink(temporary)
         let fd = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o644)
         guard fd >= 0 else { throw WriteError(path: path, reason: "cannot create \(temporary): \(String(cString: strerror(errno)))") }
@@ -213,5 +213,66 @@ public enum PrometheusTextfile {
             unlink(temporary)
             throw WriteError(path: path, reason: "renaming \(temporary) into place failed: \(reason)")
         }
+    }
+}
+
+/// The text a scrape (or the textfile) gets: the registry's metrics with a `# HELP` line before
+/// each family that has one, then fixed lines (build info) and the process's own metrics.
+public enum PrometheusExposition {
+    public static func render(_ registry: PrometheusCollectorRegistry, help: [String: String], extra: String) -> [UInt8] {
+        let text = String(decoding: registry.emitToBuffer(), as: UTF8.self)
+        var out = ""
+        out.reserveCapacity(text.utf8.count + 4096)
+        for line in text.split(separator: "\n", omittingEmptySubsequences: false) {
+            if line.hasPrefix("# TYPE "), let name = line.dropFirst(7).split(separator: " ").first, let description = help[String(name)] {
+                out += "# HELP \(name) \(description)\n"
+            }
+            out += line
+            out += "\n"
+        }
+        while out.hasSuffix("\n\n") { out.removeLast() }
+        out += extra
+        out += ProcessMetrics.text()
+        return Array(out.utf8)
+    }
+}
+
+/// The standard `process_*` metrics of Prometheus client libraries, read from /proc/self.
+public enum ProcessMetrics {
+    private static let started = Date()
+
+    public static func text() -> String {
+        var lines: [String] = []
+        func metric(_ name: String, _ type: String, _ help: String, _ value: Double) {
+            lines.append("# HELP \(name) \(help)")
+            lines.append("# TYPE \(name) \(type)")
+            lines.append("\(name) \(value == value.rounded() && abs(value) < 1e15 ? String(Int64(value)) : String(value))")
+        }
+        let ticks = Double(sysconf(Int32(_SC_CLK_TCK)))
+        if let stat = try? String(contentsOfFile: "/proc/self/stat", encoding: .utf8),
+           let close = stat.lastIndex(of: ")") {
+            // Fields after "pid (comm)": state is field 3; utime 14, stime 15, starttime 22.
+            let fields = stat[stat.index(after: close)...].split(separator: " ")
+            if fields.count > 20, let user = Double(fields[11]), let system = Double(fields[12]) {
+                metric("process_cpu_seconds_total", "counter", "Total user and system CPU time spent in seconds.", (user + system) / ticks)
+            }
+        }
+        if let statm = try? String(contentsOfFile: "/proc/self/statm", encoding: .utf8) {
+            let pages = statm.split(separator: " ").compactMap { Double($0.trimmingCharacters(in: .whitespacesAndNewlines)) }
+            let pageSize = Double(sysconf(Int32(_SC_PAGESIZE)))
+            if pages.count > 1 {
+                metric("process_virtual_memory_bytes", "gauge", "Virtual memory size in bytes.", pages[0] * pageSize)
+                metric("process_resident_memory_bytes", "gauge", "Resident memory size in bytes.", pages[1] * pageSize)
+            }
+        }
+        if let descriptors = try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/fd") {
+            metric("process_open_fds", "gauge", "Number of open file descriptors.", Double(descriptors.count - 1))
+        }
+        var limit = rlimit()
+        if getrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit) == 0 {
+            metric("process_max_fds", "gauge", "Maximum number of open file descriptors.", Double(limit.rlim_cur))
+        }
+        metric("process_start_time_seconds", "gauge", "Start time of the process since the Unix epoch in seconds.", started.timeIntervalSince1970.rounded())
+        return lines.joined(separator: "\n") + "\n"
     }
 }

@@ -255,6 +255,12 @@ public final class IngestSession: Sendable {
                              pageBytesInFlight: configuration.fetch.maxPageBytesInFlight)
     }
 
+    /// How many of `feeds` are in each state (`feedcorpus_feeds`), from the state as it is now.
+    public func feedStates(_ feeds: [FeedSource]) async -> [String: Int] {
+        let statuses = (try? await ingestor.feedStatuses()) ?? []
+        return PipelineMetrics.feedStates(configured: feeds.map(\.url), statuses: statuses)
+    }
+
     /// The earliest instant one of `feeds` is due (nil: one is due now or was never polled).
     public func nextDue(_ feeds: [FeedSource]) async -> Date? {
         await ingestor.nextDue(feeds.map(\.url))
@@ -334,7 +340,8 @@ extension IngestPass {
                 url: requested, etag: previous.etag, lastModified: previous.lastModified, allowFileScheme: true))
             report.fetchDuration = ContinuousClock.now - fetchStarted
             report.bytesFetched = response.body.count
-            if previous.etag != nil || previous.lastModified != nil {
+            // A 404 or 500 says nothing about the validators: only 304 and 2xx answers count.
+            if previous.etag != nil || previous.lastModified != nil, response.isNotModified || response.isSuccess {
                 report.conditionalGET = response.isNotModified ? .notModified : .modified
             }
         } catch {

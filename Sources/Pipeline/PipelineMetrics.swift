@@ -52,7 +52,7 @@ public final class PipelineMetrics: @unchecked Sendable {
         passDuration = CoreMetrics.Timer(label: "feedcorpus_pass_duration_seconds", dimensions: [], factory: factory)
         lastPassEnd = Meter(label: "feedcorpus_last_pass_end_timestamp_seconds", dimensions: [], factory: factory)
         // Every labelled series exists from the start (at 0), so rates and absent() behave.
-        for result in ["ok", "not_modified", "failed", "skipped"] { _ = counter(&polls, "feedcorpus_polls_total", "result", result) }
+        for result in ["ok", "not_modified", "failed"] { _ = counter(&polls, "feedcorpus_polls_total", "result", result) }
         for reason in ["same_url", "same_id", "same_text", "near_text"] {
             _ = counter(&duplicates, "feedcorpus_duplicates_total", "reason", reason)
         }
@@ -73,14 +73,15 @@ public final class PipelineMetrics: @unchecked Sendable {
         return made
     }
 
-    /// Records one feed's poll.
+    /// Records one feed's poll. A feed that was not polled (not due, disabled, waiting for its
+    /// host) is no poll and is not counted.
     public func record(_ report: FeedRunReport) {
         let result: String
         switch report.outcome {
         case .ok: result = "ok"
         case .notModified: result = "not_modified"
         case .failed: result = "failed"
-        case .skipped: result = "skipped"
+        case .skipped: return
         }
         lock.lock()
         counter(&polls, "feedcorpus_polls_total", "result", result).increment()
@@ -105,6 +106,31 @@ public final class PipelineMetrics: @unchecked Sendable {
         case nil: break
         }
     }
+
+    /// Sets `feedcorpus_feeds{state}` (at start, from the state, so it is right before the first pass).
+    public func recordFeedStates(_ states: [String: Int]) {
+        lock.lock()
+        defer { lock.unlock() }
+        for state in Set(Self.feedStateNames).union(states.keys) { meter(state).set(states[state] ?? 0) }
+    }
+
+    /// The `# HELP` text of every metric, for the exposition.
+    public static let help: [String: String] = [
+        "feedcorpus_polls_total": "Feed polls by result (a feed not due, disabled or waiting for its host is not polled).",
+        "feedcorpus_fetch_duration_seconds": "Feed request time, waiting for the host's turn included.",
+        "feedcorpus_parse_duration_seconds": "Feed parse time.",
+        "feedcorpus_fetched_bytes_total": "Body bytes received, feeds and article pages.",
+        "feedcorpus_article_pages_fetched_total": "Article pages fetched and extracted.",
+        "feedcorpus_stories_stored_total": "Stories written to the corpus.",
+        "feedcorpus_duplicates_total": "Duplicates dropped, by reason.",
+        "feedcorpus_feeds": "Configured feeds by state (from the state at start, then after each pass).",
+        "feedcorpus_publish_to_ingest_lag_seconds": "From a stored story's publication date to its ingestion.",
+        "feedcorpus_conditional_get_total": "Successful or 304 answers to requests that carried a validator, by result.",
+        "feedcorpus_conditional_get_hit_ratio": "Share of conditional requests answered 304 since start.",
+        "feedcorpus_passes_total": "Passes over the due feeds.",
+        "feedcorpus_pass_duration_seconds": "Duration of a pass.",
+        "feedcorpus_last_pass_end_timestamp_seconds": "Unix time the last pass ended.",
+    ]
 
     /// Records a finished pass and the feeds' states after it.
     public func recordPass(duration: Duration, finishedAt: Date, feedStates: [String: Int]) {

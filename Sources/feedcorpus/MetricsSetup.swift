@@ -1,10 +1,13 @@
 import FeedConfig
 import Foundation
+import Fetcher
 import Logging
 import Metrics
 import MetricsEndpoint
 import Pipeline
 import Prometheus
+import StateStore
+import XMLSupport
 
 /// The Prometheus registry behind `metrics:` (listener and/or textfile), with swift-metrics
 /// bootstrapped to it. Nil when the config asks for neither.
@@ -25,11 +28,25 @@ struct MetricsSetup: Sendable {
         return MetricsSetup(registry: registry, pipeline: PipelineMetrics(factory: factory), settings: settings)
     }
 
+    /// `feedcorpus_build_info`: the version, commit and libraries, as labels of a constant 1.
+    static let buildInfo: String = {
+        func label(_ text: String) -> String { text.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"") }
+        return "# HELP feedcorpus_build_info The feedcorpus build and the libraries it runs with.\n"
+            + "# TYPE feedcorpus_build_info gauge\n"
+            + "feedcorpus_build_info{version=\"\(label(FeedCorpusVersion.string))\",commit=\"\(label(buildCommit))\","
+            + "libcurl=\"\(label(HTTPClient.libcurlVersion))\",libxml2=\"\(label(LibXMLVersion.string))\",sqlite=\"\(label(StateStore.sqliteVersion))\"} 1\n"
+    }()
+
+    /// The text a scrape or the textfile gets.
+    func exposition() -> [UInt8] {
+        PrometheusExposition.render(registry, help: PipelineMetrics.help, extra: Self.buildInfo)
+    }
+
     /// Writes the textfile, if one is configured; a failure is logged, never fatal.
     func writeTextfile(logger: Logger) {
         guard let path = settings.textfile else { return }
         do {
-            try PrometheusTextfile.write(registry, to: path)
+            try PrometheusTextfile.write(exposition(), to: path)
         } catch {
             logger.error("cannot write the metrics textfile", metadata: ["path": "\(path)", "error": "\(error)"])
         }

@@ -37,7 +37,7 @@ struct RunCommand: AsyncParsableCommand {
             .init(service: service, successTerminationBehavior: .gracefullyShutdownGroup),
         ]
         if let metrics, let port = configuration.metrics.listenPort {
-            let endpoint = MetricsEndpoint(host: configuration.metrics.listenHost ?? "127.0.0.1", port: port, registry: metrics.registry,
+            let endpoint = MetricsEndpoint(host: configuration.metrics.listenHost ?? "127.0.0.1", port: port, exposition: { metrics.exposition() },
                                            logger: logger, health: { service.health() })
             services.append(.init(service: endpoint))
         }
@@ -96,6 +96,8 @@ final class FeedService: Service, @unchecked Sendable {
             session.close()
         }
         withLock { sessionOpen = true }
+        // Right from the first scrape, not only after the first pass.
+        metrics?.pipeline.recordFeedStates(await session.feedStates(initial.feeds))
         notifier.ready(status: "started: \(initial.feeds.count) feeds")
         logger.notice("feedcorpus service started", metadata: ["feeds": "\(initial.feeds.count)", "state": "\(initial.statePath)"])
 

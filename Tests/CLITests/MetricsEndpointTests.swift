@@ -84,6 +84,13 @@ import Testing
         #expect(metrics.body.contains("feedcorpus_polls_total{result=\"ok\"} 1\n"))
         #expect(metrics.body.contains("# TYPE feedcorpus_fetch_duration_seconds histogram"))
         #expect(metrics.body.contains("feedcorpus_feeds{state=\"ok\"} 1"))
+        #expect(metrics.body.contains("# HELP feedcorpus_stories_stored_total Stories written to the corpus.\n# TYPE feedcorpus_stories_stored_total counter"))
+        #expect(metrics.body.contains("feedcorpus_build_info{version=\"0.1.0\",commit=\""))
+        #expect(metrics.body.contains(",libcurl=\"") && metrics.body.contains(",sqlite=\""))
+        for name in ["process_cpu_seconds_total", "process_resident_memory_bytes", "process_open_fds", "process_max_fds", "process_start_time_seconds"] {
+            #expect(metrics.body.contains("\n\(name) "), "\(name) missing")
+        }
+        #expect(!metrics.body.contains("result=\"skipped\""))
 
         let health = try await get(metricsURL.replacingOccurrences(of: "/metrics", with: "/healthz"))
         #expect(health.status == 200)
@@ -147,6 +154,33 @@ import Testing
             let closed = count == 0 || errno == ECONNRESET
             return (String(decoding: data, as: UTF8.self), closed)
         }
+    }
+
+    @Test func feedStatesAreRightBeforeTheFirstPassEnds() async throws {
+        try server.put("m.xml", FeedFixtures.rss(title: "M", items: [FeedFixtures.Item(guid: "s1", title: "Slow", paragraphs: ["Slow words."])]))
+        let path = workspace.appendingPathComponent("slow.yaml").path
+        try Data("corpus: corpus\nstate: state.sqlite\nfetch: {host_delay: 0}\nmetrics: {listen: \"127.0.0.1:0\"}\nfeeds:\n"
+            .appending("  - {url: \"\(server.url("slow/30/m.xml"))\", name: slow, fulltext: never}\n").utf8).write(to: URL(fileURLWithPath: path))
+        let process = Process()
+        process.executableURL = CLITests.binary
+        process.arguments = ["run", "--config", path, "--log-level", "info", "--log-format", "text"]
+        let errors = Pipe()
+        process.standardError = errors
+        process.standardOutput = FileHandle.nullDevice
+        try process.run()
+        self.process = process
+        let startup = try #require(readLines(errors.fileHandleForReading, until: "metrics listening"))
+        let line = try #require(startup.last)
+        let address = try #require(line.range(of: #"http://127\.0\.0\.1:[0-9]+/metrics"#, options: .regularExpression))
+        if !startup.contains(where: { $0.contains("feedcorpus service started") }) {
+            _ = try #require(readLines(errors.fileHandleForReading, until: "feedcorpus service started"))
+        }
+        // The first pass is still waiting on the slow feed: the gauge already says what the state says.
+        let metrics = try await get(String(line[address]))
+        #expect(metrics.body.contains("feedcorpus_feeds{state=\"never_polled\"} 1"), "\(metrics.body)")
+        #expect(!metrics.body.contains("feedcorpus_passes_total 1"))
+        process.terminate()
+        process.waitUntilExit()
     }
 
     @Test func anAddressInUseIsAClearErrorWithExit2() throws {

@@ -80,6 +80,19 @@ import Testing
         #expect(value(text, "feedcorpus_fetch_duration_seconds_count") == 4)
         #expect(value(text, "feedcorpus_parse_duration_seconds_count") == 1)
         #expect(value(text, "feedcorpus_last_pass_end_timestamp_seconds") == now.timeIntervalSince1970)
+        #expect(!text.contains(#"result="skipped""#))
+
+        // A feed that is not due is no poll; a 404 to a request with validators says nothing
+        // about them (not "modified").
+        let notDue = IngestPass(configuration: config, logger: Logger(label: "test"), pollAll: false, metrics: metrics, clock: { now })
+        _ = try await notDue.run()
+        try FileManager.default.removeItem(at: server.root.appendingPathComponent("news.xml"))
+        _ = try await pass.run()
+        let after = registry.emitToString()
+        #expect(value(after, #"feedcorpus_polls_total{result="failed"}"#) == 4)  // the 404 and broken's 500; nothing for not-due feeds
+        #expect(value(after, #"feedcorpus_polls_total{result="ok"}"#) == 1)
+        #expect(value(after, #"feedcorpus_conditional_get_total{result="modified"}"#) == 0)
+        #expect(value(after, #"feedcorpus_conditional_get_total{result="not_modified"}"#) == 1)
     }
 
     @Test func feedStatesComeFromTheState() {
