@@ -255,6 +255,21 @@ public final class IngestSession: Sendable {
                              pageBytesInFlight: configuration.fetch.maxPageBytesInFlight)
     }
 
+    /// Makes `feeds` (every feed when nil) due now, except disabled ones: the next pass polls
+    /// them. Returns how many feeds the state knew and changed.
+    public func pollNow(_ feeds: [FeedSource]?) async throws -> Int {
+        try await ingestor.markDue(urls: feeds?.map(\.url))
+    }
+
+    /// After a reload: no feed waits longer than its (new) maximum interval from `now`; feeds
+    /// backing off after errors keep their backoff. Returns how many were brought forward.
+    public func applyIntervalBounds(_ configuration: Configuration, now: Date) async throws -> Int {
+        let latest = configuration.feeds.map { feed in
+            (url: feed.url, at: now.addingTimeInterval(feed.maxInterval ?? configuration.schedule.maxInterval))
+        }
+        return try await ingestor.limitNextPolls(latest)
+    }
+
     /// How many of `feeds` are in each state (`feedcorpus_feeds`), from the state as it is now.
     public func feedStates(_ feeds: [FeedSource]) async -> [String: Int] {
         let statuses = (try? await ingestor.feedStatuses()) ?? []

@@ -144,6 +144,16 @@ actor Ingestor {
         deduplicator.pruneEvents(before: clock())
     }
 
+    /// Makes these feeds (all when nil) due now; how many changed.
+    func markDue(urls: [String]?) throws -> Int {
+        try state.markDue(urls: urls, now: clock())
+    }
+
+    /// Brings each feed's next poll forward to its latest allowed time; how many changed.
+    func limitNextPolls(_ latest: [(url: String, at: Date)]) throws -> Int {
+        try latest.reduce(0) { count, item in count + (try state.limitNextPoll(url: item.url, latest: item.at) ? 1 : 0) }
+    }
+
     /// Cleans up after an interrupted run (see `CorpusWriter.reconcile`).
     func reconcile() throws -> ReconcileReport {
         let folders = writer.foldersToReconcile()

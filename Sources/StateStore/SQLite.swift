@@ -68,6 +68,9 @@ final class SQLiteConnection {
         sqlite3_busy_timeout(db, 5000)
     }
 
+    /// Rows changed by the last INSERT, UPDATE or DELETE.
+    var changes: Int { Int(sqlite3_changes(handle)) }
+
     deinit {
         for statement in statements.values { sqlite3_finalize(statement) }
         sqlite3_close(handle)

@@ -365,6 +365,44 @@ public final class StateStore {
     }
 
     /// Opens an existing state read-only (for `status` while the service runs; no lock needed).
+    /// Makes the feeds with these URLs (every feed when nil) due at `now`, except disabled ones;
+    /// returns how many were changed. Feeds never polled are due anyway.
+    @discardableResult
+    public func markDue(urls: [String]?, now: Date) throws(StateStoreError) -> Int {
+        try db.transaction { () throws(StateStoreError) -> Int in
+            guard let urls else {
+                try db.query("UPDATE feeds SET next_poll_at = ? WHERE disabled_reason IS NULL", [.real(now.timeIntervalSince1970)])
+                return db.changes
+            }
+            var changed = 0
+            for url in urls {
+                try db.query("UPDATE feeds SET next_poll_at = ? WHERE url = ? AND disabled_reason IS NULL", [.real(now.timeIntervalSince1970), .text(url)])
+                changed += db.changes
+            }
+            return changed
+        }
+    }
+
+    /// Brings a feed's next poll forward to `latest` when it is later (new interval bounds);
+    /// a feed backing off after errors, or disabled, is left alone. True when it changed.
+    @discardableResult
+    public func limitNextPoll(url: String, latest: Date) throws(StateStoreError) -> Bool {
+        try db.query("UPDATE feeds SET next_poll_at = ? WHERE url = ? AND next_poll_at > ? AND consecutive_errors = 0 AND disabled_reason IS NULL",
+                     [.real(latest.timeIntervalSince1970), .text(url), .real(latest.timeIntervalSince1970)])
+        return db.changes > 0
+    }
+
+    /// Enables a feed that a 410 disabled: clears the reason and the error count and makes it due.
+    /// Returns the reason it had (nil when it was not disabled), or throws when the state does not know the feed.
+    public func enable(url: String, now: Date) throws(StateStoreError) -> String? {
+        guard let row = try db.query("SELECT disabled_reason FROM feeds WHERE url = ?", [.text(url)]).first else {
+            throw StateStoreError(path: path, operation: "enable \(url)", message: "the state does not know this feed (it was never polled)")
+        }
+        try db.query("UPDATE feeds SET disabled_reason = NULL, consecutive_errors = 0, next_poll_at = ? WHERE url = ?",
+                     [.real(now.timeIntervalSince1970), .text(url)])
+        return row.first?.string
+    }
+
     /// The SQLite library the process runs with.
     public static var sqliteVersion: String { String(cString: sqlite3_libversion()) }
 

@@ -65,6 +65,7 @@ final class FeedService: Service, @unchecked Sendable {
     private var configuration: Configuration
     private var stopping = false
     private var reloadRequested = false
+    private var pollRequested = false
     private var finishedPass: PassSummary?
     private let metrics: MetricsSetup?
     // What /healthz reports.
@@ -108,6 +109,12 @@ final class FeedService: Service, @unchecked Sendable {
                         withLock { reloadRequested = true }
                     }
                 }
+                group.addTask { [self] in
+                    // SIGUSR1: poll every feed now (`feedcorpus poll` does it per feed through the state).
+                    for await _ in await UnixSignalsSequence(trapping: .sigusr1) {
+                        withLock { pollRequested = true }
+                    }
+                }
                 try await mainLoop(session: session)
                 group.cancelAll()
             }
@@ -124,9 +131,12 @@ final class FeedService: Service, @unchecked Sendable {
         var lastPing = ContinuousClock.now
         var stopRequestedAt: ContinuousClock.Instant?
         while true {
-            let (stop, reload) = withLock { () -> (Bool, Bool) in
-                defer { reloadRequested = false }
-                return (stopping, reloadRequested)
+            let (stop, reload, pollAll) = withLock { () -> (Bool, Bool, Bool) in
+                defer {
+                    reloadRequested = false
+                    pollRequested = false
+                }
+                return (stopping, reloadRequested, pollRequested)
             }
             if Task.isCancelled {
                 // Cancelled (another service of the group failed): no grace, abandon the pass.
@@ -144,7 +154,11 @@ final class FeedService: Service, @unchecked Sendable {
                     return
                 }
             }
-            if reload { self.reload() }
+            if reload { await self.reload(session: session) }
+            if pollAll && !stop {
+                let marked = (try? await session.pollNow(nil)) ?? 0
+                logger.notice("SIGUSR1: every feed is due now", metadata: ["feeds": "\(marked)", "pass_running": "\(pass != nil)"])
+            }
             withLock { lastTick = ContinuousClock.now }
             if let watchdog = notifier.watchdogInterval, ContinuousClock.now - lastPing >= .milliseconds(Int64(watchdog * 500)) {
                 notifier.watchdog()  // The loop is alive: it ticks once a second.
@@ -206,7 +220,7 @@ final class FeedService: Service, @unchecked Sendable {
         }
     }
 
-    private func reload() {
+    private func reload(session: IngestSession) async {
         notifier.reloading()
         let current = withLock { configuration }
         do {
@@ -220,7 +234,10 @@ final class FeedService: Service, @unchecked Sendable {
             let added = Set(next.feeds.map(\.url)).subtracting(current.feeds.map(\.url))
             let removed = Set(current.feeds.map(\.url)).subtracting(next.feeds.map(\.url))
             withLock { configuration = next }
-            logger.notice("configuration reloaded", metadata: ["feeds": "\(next.feeds.count)", "added": "\(added.count)", "removed": "\(removed.count)"])
+            // New interval bounds apply to feeds already scheduled, not only from their next poll.
+            let advanced = (try? await session.applyIntervalBounds(next, now: Date())) ?? 0
+            logger.notice("configuration reloaded", metadata: [
+                "feeds": "\(next.feeds.count)", "added": "\(added.count)", "removed": "\(removed.count)", "polls_brought_forward": "\(advanced)"])
             notifier.ready(status: "reloaded: \(next.feeds.count) feeds")
         } catch {
             logger.error("the new configuration is not valid; keeping the old one", metadata: ["error": "\(error.description)"])

@@ -159,6 +159,69 @@ final class NotifySocket {
         #expect(process.terminationStatus == 0)
     }
 
+    @Test func pollSIGUSR1AndAReloadMakeTheRunningServicePollNow() throws {
+        try server.put("a.xml", FeedFixtures.rss(title: "A", items: [item("a1")]))
+        let notify = try NotifySocket()
+        let config = try writeConfig([server.url("files/a.xml")])
+        let process = try start(config: config, notify: notify)
+        #expect(notify.receive(until: { $0.contains("1 since start") }) != nil)
+
+        // `feedcorpus poll --feed`: the feed is not due for a long while, yet it is polled now.
+        try server.put("a.xml", FeedFixtures.rss(title: "A", items: [item("a2"), item("a1")]))
+        let poll = try CLITests.run(CLITests.binary, ["poll", "--feed", "f0", "--config", config])
+        #expect(poll.status == 0)
+        #expect(poll.stdout.contains("1 feed due now") && poll.stdout.contains("the running feedcorpus (pid \(process.processIdentifier)"), "\(poll.stdout)")
+        #expect(notify.receive(until: { $0.contains("2 since start") }) != nil)
+
+        // SIGUSR1: every feed now.
+        try server.put("a.xml", FeedFixtures.rss(title: "A", items: [item("a3"), item("a2"), item("a1")]))
+        kill(process.processIdentifier, SIGUSR1)
+        #expect(notify.receive(until: { $0.contains("3 since start") }) != nil)
+
+        // A reload that lowers max_interval brings the scheduled poll forward (within 10 s), not
+        // only after the next poll at the old interval.
+        try server.put("a.xml", FeedFixtures.rss(title: "A", items: [item("a4"), item("a3"), item("a2"), item("a1")]))
+        try Data("""
+            corpus: corpus
+            state: state.sqlite
+            fetch: {host_delay: 0}
+            schedule: {min_interval: 10, max_interval: 10}
+            feeds:
+              - {url: "\(server.url("files/a.xml"))", name: f0, fulltext: never}
+
+            """.utf8).write(to: URL(fileURLWithPath: config))
+        kill(process.processIdentifier, SIGHUP)
+        #expect(notify.receive(until: { $0.contains("4 since start") }) != nil)
+        #expect(storyFiles().count == 4)
+        process.terminate()
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 0)
+
+        // Without a service, poll says what will poll the feeds.
+        let idle = try CLITests.run(CLITests.binary, ["poll", "--config", config])
+        #expect(idle.stdout.contains("no feedcorpus is running: `feedcorpus fetch --once` polls them"), "\(idle.stdout)")
+        #expect(try CLITests.run(CLITests.binary, ["poll", "--feed", "nope", "--config", config]).status == 2)
+    }
+
+    @Test func aFeedDisabledBy410CanBeEnabledAgain() throws {
+        let config = try writeConfig([server.url("status/410")])
+        #expect(try CLITests.run(CLITests.binary, ["fetch", "--once", "--config", config]).status == 1)
+        #expect(try CLITests.run(CLITests.binary, ["status", "--config", config]).stdout.contains("DISABLED: HTTP 410"))
+        let enable = try CLITests.run(CLITests.binary, ["enable", "f0", "--config", config])
+        #expect(enable.status == 0)
+        #expect(enable.stdout.contains("f0 is enabled again and due now (it was disabled: HTTP 410"), "\(enable.stdout)")
+        let status = try CLITests.run(CLITests.binary, ["status", "--config", config]).stdout
+        #expect(!status.contains("DISABLED") && status.contains("0 disabled"), "\(status)")
+        // It is polled again (and, still gone, disabled again).
+        let again = try CLITests.run(CLITests.binary, ["fetch", "--once", "--config", config])
+        #expect(again.stdout.contains("FAILED     f0: disabled: HTTP 410"), "\(again.stdout)")
+        // A feed re-added under a new URL starts fresh.
+        try server.put("new.xml", FeedFixtures.rss(title: "N", items: [item("n1")]))
+        let moved = try writeConfig([server.url("files/new.xml")])
+        let fresh = try CLITests.run(CLITests.binary, ["fetch", "--once", "--config", moved])
+        #expect(fresh.status == 0 && fresh.stdout.contains("ok         f0: 1 entries"), "\(fresh.stdout)")
+    }
+
     @Test func sigtermDuringALargeFetchLeavesNoPartialFileAndExitsZero() throws {
         var feeds: [String] = []
         for index in 0..<24 {

@@ -1,0 +1,83 @@
+import ArgumentParser
+import FeedConfig
+import FeedModel
+import Foundation
+import Pipeline
+import StateStore
+
+/// `feedcorpus poll`: make feeds due now, for a running service (or the next `fetch --once`).
+struct PollCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "poll",
+        abstract: "Make feeds due now: a running service polls them within a second (after the pass in progress).",
+        discussion: """
+            Writes the feeds' next poll time into the state (no lock needed: it works while the service \
+            runs); the service's loop checks the state every second. Without a running service, the next \
+            `feedcorpus fetch --once` polls them. Disabled feeds (HTTP 410) stay disabled: see `enable`. \
+            `kill -USR1` (or `systemctl kill -s USR1 feedcorpus`) makes the service poll every feed too.
+            """)
+
+    @OptionGroup var options: CommonOptions
+
+    @Option(name: .customLong("feed"), help: "Only this feed (its name or URL); repeatable. Default: every feed.")
+    var feeds: [String] = []
+
+    func run() throws {
+        let configuration = try options.loadConfiguration()
+        let selected = try ControlTarget.feeds(feeds, in: configuration)
+        let changed: Int
+        do {
+            changed = try StateStore.openReadOnly(path: configuration.statePath).markDue(urls: selected?.map(\.url), now: Date())
+        } catch {
+            FileHandle.standardError.write(Data("feedcorpus: \(error)\n".utf8))
+            throw ExitCode(ExitStatus.of(stateError: error))
+        }
+        let count = selected?.count ?? configuration.feeds.count
+        let what = "\(count) feed\(count == 1 ? "" : "s") due now (\(changed) rescheduled; feeds never polled are due anyway)"
+        if let holder = StateLock.holder(statePath: configuration.statePath) {
+            print("\(what); the running feedcorpus (\(holder)) polls them within a second, after the pass in progress if there is one")
+        } else {
+            print("\(what); no feedcorpus is running: `feedcorpus fetch --once` polls them")
+        }
+    }
+}
+
+/// `feedcorpus enable FEED`: undo the disabling of a feed that answered 410 Gone.
+struct EnableCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "enable",
+        abstract: "Enable a feed that HTTP 410 Gone disabled, and make it due now.")
+
+    @OptionGroup var options: CommonOptions
+
+    @Argument(help: "The feed's name or URL.")
+    var feed: String
+
+    func run() throws {
+        let configuration = try options.loadConfiguration()
+        guard let source = try ControlTarget.feeds([feed], in: configuration)?.first else { return }
+        do {
+            let reason = try StateStore.openReadOnly(path: configuration.statePath).enable(url: source.url, now: Date())
+            if let reason {
+                print("\(source.name) is enabled again and due now (it was disabled: \(LogText.escaped(reason)))")
+            } else {
+                print("\(source.name) was not disabled; it is due now")
+            }
+        } catch {
+            FileHandle.standardError.write(Data("feedcorpus: \(error)\n".utf8))
+            throw ExitCode(error.damaged ? ExitStatus.stateDamaged : ExitStatus.someFeedsFailed)
+        }
+    }
+}
+
+enum ControlTarget {
+    /// The configured feeds `names` name (by name or URL); nil for an empty list (every feed).
+    static func feeds(_ names: [String], in configuration: Configuration) throws -> [FeedSource]? {
+        guard !names.isEmpty else { return nil }
+        let unknown = names.filter { name in !configuration.feeds.contains { $0.name == name || $0.url == name } }
+        if !unknown.isEmpty {
+            throw ValidationError("no configured feed is named or has the URL \(unknown.joined(separator: ", "))")
+        }
+        return configuration.feeds.filter { names.contains($0.name) || names.contains($0.url) }
+    }
+}
