@@ -44,6 +44,10 @@ public final class HTTPClient: Sendable {
     /// an earlier run learned). The client also learns this itself from 429 and 503 responses.
     public func holdHost(_ host: String, until: Date) { engine.holdHost(host.lowercased(), until: until) }
 
+    /// Requests waiting for their turn (a connection slot, or a host's politeness delay or
+    /// connection limit), as of the engine's last loop.
+    public var waitingRequests: Int { engine.waitingRequests }
+
     /// A byte budget whose released bytes wake this client's queue at once.
     public func makeBudget(capacity: Int) -> ByteBudget {
         ByteBudget(capacity: capacity) { [engine] in engine.wake() }
@@ -128,6 +132,14 @@ final class CurlEngine: @unchecked Sendable {
     private let stopped = DispatchSemaphore(value: 0)
 
     private var submittedHolds: [(String, Date)] = []
+    private var waiting = 0
+
+    /// Requests submitted or queued but not started (read under the lock).
+    var waitingRequests: Int {
+        lock.lock()
+        defer { lock.unlock() }
+        return waiting + submitted.count
+    }
 
     // Engine-thread state.
     private var queued: [Transfer] = []
@@ -215,6 +227,9 @@ final class CurlEngine: @unchecked Sendable {
                 break
             }
             let wait = startQueued()
+            lock.lock()
+            waiting = queued.count
+            lock.unlock()
             var running: Int32 = 0
             curl_multi_perform(multi, &running)
             // Slots freed by finished transfers are refilled at once, not after the next poll.

@@ -80,13 +80,14 @@ public struct IngestPass: Sendable {
         return summary
     }
 
-    /// Runs `on_new_stories` when the pass stored anything.
-    public func runHook(after summary: PassSummary) async {
-        guard let command = configuration.onNewStories else { return }
+    /// Runs `on_new_stories` when the pass stored anything; nil when there was nothing to run.
+    @discardableResult
+    public func runHook(after summary: PassSummary) async -> NewStoryHook.Outcome? {
+        guard let command = configuration.onNewStories else { return nil }
         let files = summary.reports.flatMap(\.storedFiles).map { configuration.corpusDirectory + "/" + $0 }
-        guard !files.isEmpty else { return }
+        guard !files.isEmpty else { return nil }
         // Relative paths in the command start at the config's folder, like every path of the config.
-        await NewStoryHook.run(command: command, files: files, timeout: configuration.onNewStoriesTimeout, logger: logger,
+        return await NewStoryHook.run(command: command, files: files, timeout: configuration.onNewStoriesTimeout, logger: logger,
                                directory: (configuration.path as NSString).deletingLastPathComponent, corpus: configuration.corpusDirectory)
     }
 
@@ -154,6 +155,7 @@ public struct IngestPass: Sendable {
                     for report in stored {
                         reports.append(report)
                         metrics?.record(report)
+                        logOutcome(report)
                         progress(report)
                     }
                 }
@@ -355,6 +357,7 @@ extension IngestPass {
                 url: requested, etag: previous.etag, lastModified: previous.lastModified, allowFileScheme: true))
             report.fetchDuration = ContinuousClock.now - fetchStarted
             report.bytesFetched = response.body.count
+            report.httpStatus = response.status
             // A 404 or 500 says nothing about the validators: only 304 and 2xx answers count.
             if previous.etag != nil || previous.lastModified != nil, response.isNotModified || response.isSuccess {
                 report.conditionalGET = response.isNotModified ? .notModified : .modified
@@ -455,6 +458,37 @@ extension IngestPass {
                 if overflow { next.windowOverflows += 1 }
                 return next
             }))
+    }
+
+    /// One line per feed outcome and per stored story at info; the request's details at debug.
+    /// (Failures were logged at error where they happened.)
+    private func logOutcome(_ report: FeedRunReport) {
+        let feed: Logger.Metadata = ["feed": "\(report.name)"]
+        switch report.outcome {
+        case .ok:
+            logger.info("feed polled", metadata: feed.merging([
+                "entries": "\(report.entriesSeen)", "new": "\(report.newEntries)", "stored": "\(report.stored)",
+                "duplicates": "\(report.duplicates)", "pages": "\(report.pagesFetched)"]) { $1 })
+        case .notModified:
+            logger.info("feed not modified", metadata: feed)
+        case let .skipped(reason):
+            logger.debug("feed skipped", metadata: feed.merging(["reason": "\(reason)"]) { $1 })
+        case .failed:
+            break
+        }
+        for note in report.storedNotes {
+            logger.info("story stored", metadata: feed.merging(["file": "\(note.file)", "title": "\(note.title)", "text_source": "\(note.textSource)"]) { $1 })
+        }
+        if report.httpStatus != nil || report.fetchDuration != nil {
+            var details = feed
+            details["url"] = "\(report.url)"
+            if let status = report.httpStatus { details["status"] = "\(status)" }
+            details["bytes"] = "\(report.bytesFetched)"
+            if let conditional = report.conditionalGET { details["conditional_get"] = "\(conditional == .notModified ? "hit" : "miss")" }
+            if let fetch = report.fetchDuration { details["fetch_ms"] = "\(fetch.nanoseconds / 1_000_000)" }
+            if let parse = report.parseDuration { details["parse_ms"] = "\(parse.nanoseconds / 1_000_000)" }
+            logger.debug("feed request", metadata: details)
+        }
     }
 
     /// Stores a group of consecutive polls in feed order: the parsed ones in one `Ingestor`

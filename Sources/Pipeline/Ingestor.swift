@@ -9,6 +9,13 @@ import Foundation
 import StateStore
 
 /// What happened to one feed in one pass.
+/// One stored story as the log line names it.
+public struct StoredStoryNote: Sendable, Equatable {
+    public var file: String
+    public var title: String
+    public var textSource: String
+}
+
 public struct FeedRunReport: Sendable, Equatable {
     public enum Outcome: Sendable, Equatable {
         case ok
@@ -36,6 +43,10 @@ public struct FeedRunReport: Sendable, Equatable {
     public var windowOverflow = false
     /// The story files this poll stored, relative to the corpus root.
     public var storedFiles: [String] = []
+    /// What the log says of each stored story: its file, headline and where its text came from.
+    public var storedNotes: [StoredStoryNote] = []
+    /// The HTTP status of the feed request (0 for file://), for the debug log.
+    public var httpStatus: Int?
     /// Duplicates dropped by this poll, by reason (`same_url`, `same_id`, `same_text`, `near_text`).
     public var duplicatesByReason: [String: Int] = [:]
 
@@ -274,6 +285,7 @@ actor Ingestor {
             let files = item.accepted.map { records[$0.index] }
             report.stored = files.count
             report.storedFiles = files.map(\.file)
+            report.storedNotes = files.map { StoredStoryNote(file: $0.file, title: $0.title, textSource: $0.textSource.rawValue) }
             report.duplicates = commit.duplicates.count
             for duplicate in commit.duplicates { report.duplicatesByReason[duplicate.reason.rawValue, default: 0] += 1 }
             report.publishToIngestLags = files.compactMap { record in record.published.map { max(0, fetched.timeIntervalSince($0)) } }

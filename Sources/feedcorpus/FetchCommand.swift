@@ -2,15 +2,19 @@ import ArgumentParser
 import FeedConfig
 import FeedModel
 import Foundation
+import Logging
 import Pipeline
+import UnixSignals
 
 struct FetchCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "fetch",
         abstract: "Poll the feeds once, store new stories, and exit (for cron or a systemd timer).",
         discussion: """
-            Exit status: 0 all feeds ok, 1 some feeds failed (listed), 2 usage or config error, \
-            75 the state is locked by another feedcorpus.
+            Exit status: 0 all feeds ok, 1 some feeds failed (listed) or on_new_stories failed, \
+            2 usage or config error, 3 a damaged state file, 75 the state is locked by another feedcorpus. \
+            SIGTERM or SIGINT: no new feed is started, work in flight may finish within --grace, \
+            the total is printed.
             """)
 
     @OptionGroup var options: CommonOptions
@@ -27,6 +31,9 @@ struct FetchCommand: AsyncParsableCommand {
     @Option(help: "Only this feed (its name or URL); repeat for several.")
     var feed: [String] = []
 
+    @Option(help: "Seconds that work in flight may take to finish after SIGTERM or SIGINT.")
+    var grace: Double = 10
+
     func run() async throws {
         let logger = options.bootstrapLogging()
         let configuration = try options.loadConfiguration()
@@ -36,23 +43,80 @@ struct FetchCommand: AsyncParsableCommand {
             FileHandle.standardError.write(Data("feedcorpus: no configured feed is named or has the URL \(unknown.joined(separator: ", "))\n".utf8))
             throw ExitCode(ExitStatus.usageOrConfig)
         }
-        let summary: PassSummary
         let metrics = MetricsSetup.make(configuration.metrics)
+        let pass = IngestPass(configuration: configuration, logger: logger, pollAll: all || !feed.isEmpty,
+                              only: feed.isEmpty ? nil : Set(feed), metrics: metrics?.pipeline)
+        let session: IngestSession
         do {
-            let pass = IngestPass(configuration: configuration, logger: logger, pollAll: all || !feed.isEmpty,
-                                  only: feed.isEmpty ? nil : Set(feed), metrics: metrics?.pipeline)
-            let progress = ProgressBar(total: pass.selectedFeeds.count)
-            summary = try await pass.run { report in
-                progress.advance(stored: report.stored, line: !quiet || report.failed ? Self.line(for: report) : nil)
-            }
-            progress.finish()
-            metrics?.writeTextfile(logger: logger)
+            session = try await IngestSession.open(configuration: configuration, logger: logger, clock: { Date() })
         } catch {
             FileHandle.standardError.write(Data("feedcorpus: \(error.description)\n".utf8))
             throw ExitCode(ExitStatus.of(error))
         }
-        print(Self.total(summary))
+        defer { session.close() }
+        // Under systemd, standard output and the log both go to the journal: a failure is the
+        // log's error line there, not a second FAILED line.
+        let failuresInLog = (options.logFormat ?? LogFormat.automatic()) == .journal
+        let total = pass.selectedFeeds.count
+        let progress = ProgressBar(total: total)
+        let tally = PassTally(total: total)
+        let stop = StopRequest()
+        let grace = Duration.milliseconds(Int64(self.grace * 1000))
+        let summary: PassSummary = await withTaskGroup(of: PassSummary?.self) { group in
+            let running = Task {
+                await pass.run(in: session, shouldStart: { !stop.requested }) { report in
+                    tally.add(report)
+                    let show = (!quiet || report.failed) && !(report.failed && failuresInLog)
+                    progress.advance(stored: report.stored, line: show ? Self.line(for: report) : nil)
+                }
+            }
+            group.addTask { await running.value }
+            group.addTask {
+                // SIGTERM or SIGINT: start no new feed, let work in flight finish within the grace.
+                for await signal in await UnixSignalsSequence(trapping: .sigterm, .sigint) {
+                    stop.request()
+                    logger.notice("stopping: no new feeds are started; work in flight may finish", metadata: [
+                        "signal": "\(signal)", "grace_seconds": "\(grace)"])
+                    try? await Task.sleep(for: grace)
+                    running.cancel()  // Abandoned transfers store nothing; a story is whole or absent.
+                    return nil
+                }
+                return nil
+            }
+            if isatty(STDERR_FILENO) != 1 {
+                // No progress bar without a terminal: a progress line in the log every few seconds.
+                group.addTask {
+                    while !Task.isCancelled {
+                        try? await Task.sleep(for: .seconds(5))
+                        if Task.isCancelled { break }
+                        logger.info("progress", metadata: tally.metadata(waiting: session.client.waitingRequests))
+                    }
+                    return nil
+                }
+            }
+            var finished: PassSummary?
+            while let result = await group.next() {
+                if let result {
+                    finished = result
+                    break
+                }
+            }
+            group.cancelAll()
+            if let finished { return finished }
+            return await running.value
+        }
+        progress.finish()
+        let hook = await pass.runHook(after: summary)
+        metrics?.writeTextfile(logger: logger)
+        print(Self.total(summary) + (stop.requested ? " (stopped by a signal; the remaining feeds are polled next time)" : ""))
         if summary.feedsFailed > 0 { throw ExitCode(ExitStatus.someFeedsFailed) }
+        switch hook {
+        case .failed?, .timedOut?, .couldNotStart?:
+            FileHandle.standardError.write(Data("feedcorpus: on_new_stories failed (see the log); the stories are stored\n".utf8))
+            throw ExitCode(ExitStatus.someFeedsFailed)
+        case .succeeded?, nil:
+            break
+        }
     }
 
     /// The feed's stdout line: control characters escaped (a feed's text cannot forge a line)
@@ -85,5 +149,48 @@ struct FetchCommand: AsyncParsableCommand {
 
     static func plural(_ count: Int, _ singular: String, _ pluralForm: String? = nil) -> String {
         "\(count) \(count == 1 ? singular : (pluralForm ?? singular + "s"))"
+    }
+}
+
+/// Set once by a signal, read before each feed starts.
+final class StopRequest: @unchecked Sendable {
+    private let lock = NSLock()
+    private var flag = false
+
+    var requested: Bool { lock.withLock { flag } }
+    func request() { lock.withLock { flag = true } }
+}
+
+/// Counts for the progress line: feeds done, stories stored, and the time left at this pace.
+final class PassTally: @unchecked Sendable {
+    private let lock = NSLock()
+    private let total: Int
+    private let started = Date()
+    private var done = 0
+    private var stored = 0
+    private var failed = 0
+
+    init(total: Int) { self.total = total }
+
+    func add(_ report: FeedRunReport) {
+        lock.withLock {
+            done += 1
+            stored += report.stored
+            if report.failed { failed += 1 }
+        }
+    }
+
+    func metadata(waiting: Int) -> Logger.Metadata {
+        lock.withLock {
+            let elapsed = Date().timeIntervalSince(started)
+            var metadata: Logger.Metadata = [
+                "feeds_done": "\(done) of \(total)", "stories_stored": "\(stored)", "feeds_failed": "\(failed)",
+                "requests_waiting_on_hosts": "\(waiting)",
+            ]
+            if done > 0 && done < total {
+                metadata["estimated_seconds_left"] = "\(Int(elapsed / Double(done) * Double(total - done)))"
+            }
+            return metadata
+        }
     }
 }

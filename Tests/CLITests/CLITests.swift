@@ -358,6 +358,66 @@ extension CLITests {
         #expect(totals["failing"] as? Int == 1, "\(totals)")  // only `broken`, still in the state
     }
 
+    @Test func fetchStopsCleanlyOnSIGTERMAndPrintsTheTotal() throws {
+        try server.put("news.xml", FeedFixtures.rss(title: "News", items: [FeedFixtures.Item(guid: "1", title: "One", paragraphs: ["Body one."])]))
+        let path = try writeConfig(feeds: [(server.url("files/news.xml"), "quick"), (server.url("slow/60/news.xml"), "slow")])
+        let process = Process()
+        process.executableURL = Self.binary
+        process.arguments = ["fetch", "--once", "--config", path, "--grace", "1"]
+        let output = Pipe()
+        process.standardOutput = output
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        // Once the quick feed is reported, the slow one is in flight: stop.
+        var text = ""
+        while !text.contains("ok         quick") {
+            let chunk = output.fileHandleForReading.availableData
+            if chunk.isEmpty { break }
+            text += String(decoding: chunk, as: UTF8.self)
+        }
+        let stopped = Date()
+        kill(process.processIdentifier, SIGTERM)
+        text += String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        #expect(process.terminationReason == .exit, "killed by the signal instead of stopping")
+        #expect(Date().timeIntervalSince(stopped) < 30)
+        #expect(text.contains("total: ") && text.contains("(stopped by a signal; the remaining feeds are polled next time)"), "\(text)")
+        #expect(try feedcorpus(["verify", "--config", path]).status == 0)
+    }
+
+    @Test func withoutATerminalFetchLogsProgressAndAFailingHookFailsTheRun() throws {
+        try server.put("news.xml", FeedFixtures.rss(title: "News", items: [FeedFixtures.Item(guid: "1", title: "One", paragraphs: ["Body one."])]))
+        let path = try writeConfig("corpus: corpus\nstate: state/feedcorpus.sqlite\nfetch: {host_delay: 0}\non_new_stories: \"exit 7\"\nfeeds:\n"
+            + "  - {url: \"\(server.url("slow/7/news.xml"))\", name: slow, fulltext: never}\n")
+        let run = try feedcorpus(["fetch", "--once", "--config", path, "--log-level", "info", "--log-format", "text"])
+        #expect(run.stderr.contains("info progress feeds_done=\"0 of 1\""), "\(run.stderr)")
+        #expect(run.stderr.contains("requests_waiting_on_hosts="))
+        #expect(run.stdout.contains("1 story stored"))
+        #expect(run.status == 1)  // the hook failed
+        #expect(run.stderr.contains("on_new_stories failed"))
+    }
+
+    @Test func underTheJournalAFailureIsReportedOnce() throws {
+        let path = try writeConfig(feeds: [(server.url("status/500"), "broken")])
+        let process = Process()
+        process.executableURL = Self.binary
+        process.arguments = ["fetch", "--once", "--config", path]
+        var environment = ProcessInfo.processInfo.environment
+        environment["JOURNAL_STREAM"] = "8:12345"
+        process.environment = environment
+        let out = Pipe(), err = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        try process.run()
+        let stdout = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        let stderr = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 1)
+        #expect(!stdout.contains("FAILED"), "\(stdout)")
+        #expect(stderr.contains("<3>feed failed") && stderr.contains("HTTP 500"), "\(stderr)")
+        #expect(stdout.contains("1 failed"))
+    }
+
     @Test func statusShowsARunInProgressAndHostsOnHold() async throws {
         try server.put("news.xml", FeedFixtures.rss(title: "News", items: [FeedFixtures.Item(guid: "1", title: "One", paragraphs: ["Body one."])]))
         _ = try writeConfig(feeds: [(server.url("retry/429/3600"), "limited")])
