@@ -61,7 +61,7 @@ public struct StoryRecord: Sendable, Equatable, Codable {
         self.title = title
         self.published = published
         self.fetched = fetched
-        self.language = language
+        self.language = language.flatMap(LanguageTag.normalized)
         self.textSource = textSource
         self.duplicateOf = duplicateOf
         self.event = event
@@ -223,3 +223,32 @@ public enum DuplicateReason: String, Sendable, Codable {
     case nearText = "near_text"
 }
 
+
+/// BCP 47 language tags in their conventional case (RFC 5646 §2.1.1): `en-US`, `zh-Hant-TW`,
+/// `es-419`, never `en-us` or `EN_us`.
+public enum LanguageTag {
+    /// `tag` with `_` read as `-` and each subtag in its conventional case; nil for an empty or
+    /// malformed tag (subtags of 1 to 8 letters or digits).
+    public static func normalized(_ tag: String) -> String? {
+        let parts = tag.trimmingCharacters(in: .whitespaces).replacingOccurrences(of: "_", with: "-").split(separator: "-", omittingEmptySubsequences: false)
+        guard let first = parts.first, !first.isEmpty,
+              parts.allSatisfy({ (1...8).contains($0.count) && $0.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber) } }) else {
+            return nil
+        }
+        var out: [String] = [first.lowercased()]
+        var singleton = false  // after an extension or private-use singleton, everything is lower case
+        for part in parts.dropFirst() {
+            if part.count == 1 { singleton = true }
+            if singleton {
+                out.append(part.lowercased())
+            } else if part.count == 2 && part.allSatisfy(\.isLetter) {
+                out.append(part.uppercased())  // region
+            } else if part.count == 4 && part.allSatisfy(\.isLetter) {
+                out.append(part.prefix(1).uppercased() + part.dropFirst().lowercased())  // script
+            } else {
+                out.append(part.lowercased())
+            }
+        }
+        return out.joined(separator: "-")
+    }
+}

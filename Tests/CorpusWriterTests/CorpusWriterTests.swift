@@ -190,3 +190,23 @@ let nov4 = Date(timeIntervalSince1970: 1_730_721_600)  // 2024-11-04T12:00:00Z
         #expect(retry.first?.file.hasPrefix("2024-11-04/001_") == true)
     }
 }
+
+@Suite struct LanguageTagTests {
+    @Test(arguments: [
+        ("en-us", "en-US"), ("EN_us", "en-US"), ("de", "de"), ("zh-hant-tw", "zh-Hant-TW"), ("es-419", "es-419"),
+        ("sr-latn-rs", "sr-Latn-RS"), ("en-US-x-Twain", "en-US-x-twain"), (" fr-ca ", "fr-CA"),
+    ])
+    func tagsGetTheirConventionalCase(_ input: String, _ expected: String) {
+        #expect(LanguageTag.normalized(input) == expected)
+    }
+
+    @Test func malformedTagsAreDropped() {
+        for bad in ["", "-", "en--us", "english language", "en-toolongsubtag", "ελ"] { #expect(LanguageTag.normalized(bad) == nil, "\(bad)") }
+    }
+
+    @Test func theManifestCarriesTheNormalisedTag() throws {
+        let record = StoryRecord(file: "x", sha256: "0", simhash: "0", url: nil, feed: "f", feedURL: "u", entryID: nil, title: "t",
+                                 published: nil, fetched: Date(timeIntervalSince1970: 0), language: "en-gb", textSource: .feed)
+        #expect(try record.jsonLine().contains(#""language":"en-GB""#))
+    }
+}
