@@ -418,6 +418,40 @@ extension CLITests {
         #expect(stdout.contains("1 failed"))
     }
 
+    @Test func checkFindsWhatWouldStopARunWithoutFetching() throws {
+        try server.put("news.xml", FeedFixtures.rss(title: "News", items: [FeedFixtures.Item(guid: "1", title: "One", paragraphs: ["Body one."])]))
+        let hooks = workspace.appendingPathComponent("hooks")
+        try FileManager.default.createDirectory(at: hooks, withIntermediateDirectories: true)
+        try Data("#!/bin/sh\n".utf8).write(to: hooks.appendingPathComponent("ok.sh"))
+        #expect(chmod(hooks.appendingPathComponent("ok.sh").path, 0o755) == 0)
+        func config(hook: String, textfile: String = "", corpus: String = "corpus") throws -> String {
+            try writeConfig("corpus: \(corpus)\nstate: state/feedcorpus.sqlite\non_new_stories: \"\(hook)\"\n\(textfile)feeds:\n"
+                + "  - {url: \"\(server.url("files/news.xml"))\", name: news}\n")
+        }
+        let good = try feedcorpus(["check", "--config", try config(hook: "hooks/ok.sh")])
+        #expect(good.status == 0, "\(good.stdout)")
+        #expect(good.stdout.contains("ok      on_new_stories: hooks/ok.sh found") && good.stdout.contains("all checks passed"))
+        #expect(server.requestedPaths().isEmpty)  // nothing fetched
+
+        let bad = try feedcorpus(["check", "--config", try config(hook: "hooks/missing.sh", textfile: "metrics: {textfile: nowhere/f.prom}\n")])
+        #expect(bad.status == 2)
+        #expect(bad.stdout.contains("PROBLEM on_new_stories: the program 'hooks/missing.sh' is not found"), "\(bad.stdout)")
+        #expect(bad.stdout.contains("PROBLEM metrics.textfile: the folder"))
+        #expect(bad.stdout.contains("2 problems to fix before a run"))
+
+        // A corpus another state wrote.
+        let path = try config(hook: "hooks/ok.sh")
+        #expect(try feedcorpus(["fetch", "--once", "--config", path]).status == 0)
+        try FileManager.default.removeItem(at: workspace.appendingPathComponent("state"))
+        let other = try feedcorpus(["check", "--config", path])
+        #expect(other.status == 2)
+        #expect(other.stdout.contains("PROBLEM corpus: ") && other.stdout.contains("was written by another state file"), "\(other.stdout)")
+
+        let broken = try feedcorpus(["check", "--config", try writeConfig("corpus: corpus\nlayout: hourly\nfeeds: []\n")])
+        #expect(broken.status == 2)
+        #expect(broken.stdout.contains("PROBLEM config: ") && broken.stdout.contains(":2: layout"))
+    }
+
     @Test func statusShowsARunInProgressAndHostsOnHold() async throws {
         try server.put("news.xml", FeedFixtures.rss(title: "News", items: [FeedFixtures.Item(guid: "1", title: "One", paragraphs: ["Body one."])]))
         _ = try writeConfig(feeds: [(server.url("retry/429/3600"), "limited")])
