@@ -74,7 +74,7 @@ let package = Package(
             name: "feedcorpus",
             dependencies: [
                 "Pipeline", "FeedConfig", "FeedParser", "ArticleExtractor", "Fetcher", "Dedupe", "StateStore", "FeedModel",
-                "MetricsEndpoint", "CorpusWriter", "CHeapReservation",
+                "MetricsEndpoint", "CorpusWriter", "CHeapReservation", "XMLSupport",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),

@@ -452,6 +452,31 @@ extension CLITests {
         #expect(broken.stdout.contains("PROBLEM config: ") && broken.stdout.contains(":2: layout"))
     }
 
+    @Test func addFindsTheFeedOfASitesPageOrAtTheUsualPlace() throws {
+        let feed = FeedFixtures.rss(title: "City News", items: [FeedFixtures.Item(guid: "1", title: "One", paragraphs: ["Body one."])])
+        try server.put("feed.xml", feed)
+        try server.put("page.html", "<html><head><title>City</title><link rel=\"alternate\" type=\"application/rss+xml\" href=\"feed.xml\"></head><body>Hi</body></html>")
+        let path = try writeConfig(feeds: [])
+        let fromPage = try feedcorpus(["add", server.url("files/page.html"), "--config", path])
+        #expect(fromPage.status == 0, "\(fromPage.stderr)")
+        #expect(fromPage.stderr.contains("found: City News, rss20, 1 entries: \(server.url("files/feed.xml"))"), "\(fromPage.stderr)")
+        #expect(fromPage.stdout.contains("  - url: \"\(server.url("files/feed.xml"))\"\n    name: \"City News\""), "\(fromPage.stdout)")
+        // The printed lines are a valid entry: appended under `feeds:` they load.
+        let appended = try writeConfig("corpus: corpus\nstate: s.sqlite\nfeeds:\n" + fromPage.stdout)
+        #expect(try feedcorpus(["check", "--config", appended]).stdout.contains("ok      config: \(appended): 1 feed"))
+
+        // A feed URL is taken as it is; a page without links is tried at the usual places.
+        #expect(try feedcorpus(["add", server.url("files/feed.xml"), "--name", "city", "--config", path]).stdout.contains("    name: \"city\""))
+        try FileManager.default.createDirectory(at: server.root.appendingPathComponent("site"), withIntermediateDirectories: true)
+        try Data(feed.utf8).write(to: server.root.appendingPathComponent("site/rss.xml"))
+        try Data("<html><body>No links here</body></html>".utf8).write(to: server.root.appendingPathComponent("site/home.html"))
+        let usual = try feedcorpus(["add", server.url("home.html"), "--config", path])
+        #expect(usual.stdout.contains("  - url: \"\(server.url("rss.xml"))\""), "\(usual.stdout) \(usual.stderr)")
+        let none = try feedcorpus(["add", server.url("files/nothing.html"), "--config", path])
+        #expect(none.status == 1)
+        #expect(none.stderr.contains("no feed found at"))
+    }
+
     @Test func statusShowsARunInProgressAndHostsOnHold() async throws {
         try server.put("news.xml", FeedFixtures.rss(title: "News", items: [FeedFixtures.Item(guid: "1", title: "One", paragraphs: ["Body one."])]))
         _ = try writeConfig(feeds: [(server.url("retry/429/3600"), "limited")])

@@ -29,6 +29,7 @@ proxy for tests.
   /headers               the request headers as JSON
   /log                   every request so far as JSON lines (method path)
   /robots.txt            the file ROOT_DIR/robots.txt as text/plain, else 404
+  /ANY/OTHER/PATH        the file ROOT_DIR/site/ANY/OTHER/PATH when it exists (a site's own paths)
 Every request path is also appended to ROOT_DIR/requests.log with a monotonic timestamp.
 """
 import email.utils
@@ -208,6 +209,8 @@ class Handler(BaseHTTPRequestHandler):
             with LOG_LOCK:
                 body = "".join(json.dumps(entry) + "\n" for entry in LOG).encode()
             return self.send_body(200, body, "application/json")
+        if os.path.isfile(os.path.join(ROOT, "site", path.split("?")[0].strip("/"))):
+            return self.serve_file("site/" + path.split("?")[0].strip("/"))
         return self.send_body(404, b"no such route", "text/plain")
 
     do_HEAD = do_GET
