@@ -43,6 +43,9 @@ struct FetchCommand: AsyncParsableCommand {
             FileHandle.standardError.write(Data("feedcorpus: no configured feed is named or has the URL \(unknown.joined(separator: ", "))\n".utf8))
             throw ExitCode(ExitStatus.usageOrConfig)
         }
+        if configuration.feeds.isEmpty {
+            FileHandle.standardError.write(Data("feedcorpus: the config \(options.config) lists no feeds: nothing to poll (add feeds under `feeds:`; feedcorpus add URL finds a site's feed)\n".utf8))
+        }
         let metrics = MetricsSetup.make(configuration.metrics)
         let pass = IngestPass(configuration: configuration, logger: logger, pollAll: all || !feed.isEmpty,
                               only: feed.isEmpty ? nil : Set(feed), metrics: metrics?.pipeline)

@@ -99,7 +99,11 @@ final class FeedService: Service, @unchecked Sendable {
         withLock { sessionOpen = true }
         // Right from the first scrape, not only after the first pass.
         metrics?.pipeline.recordFeedStates(await session.feedStates(initial.feeds))
-        notifier.ready(status: "started: \(initial.feeds.count) feeds")
+        if initial.feeds.isEmpty {
+            logger.warning("THE CONFIG LISTS NO FEEDS: nothing will be polled. Add feeds under `feeds:` (feedcorpus add URL finds a site's feed), then systemctl reload feedcorpus",
+                           metadata: ["config": "\(configPath)"])
+        }
+        notifier.ready(status: initial.feeds.isEmpty ? "started with NO FEEDS configured: add some to \(configPath) and reload" : "started: \(initial.feeds.count) feeds")
         logger.notice("feedcorpus service started", metadata: ["feeds": "\(initial.feeds.count)", "state": "\(initial.statePath)"])
 
         try await withGracefulShutdownHandler {

@@ -337,6 +337,50 @@ final class NotifySocket {
         #expect(state.group != readers && state.mode & 0o007 == 0)
     }
 
+    @Test func installStagesIntoDESTDIRWithoutBuildingOrTouchingTheSystem() throws {
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        let stage = workspace.appendingPathComponent("pkg")
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/bin/bash")
+        process.arguments = [root.appendingPathComponent("deploy/install.sh").path, "--no-build"]
+        var environment = ProcessInfo.processInfo.environment
+        environment["DESTDIR"] = stage.path
+        environment["BIN"] = CLITests.binary.path
+        environment["NO_MANUAL"] = "1"
+        environment["PREFIX"] = "/usr"
+        process.environment = environment
+        let output = Pipe()
+        process.standardOutput = output
+        process.standardError = output
+        try process.run()
+        let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 0, "\(text)")
+        for file in ["usr/bin/feedcorpus", "etc/feedcorpus/feedcorpus.yaml", "etc/systemd/system/feedcorpus.service",
+                     "etc/systemd/system/feedcorpus-fetch.timer", "usr/share/bash-completion/completions/feedcorpus",
+                     "usr/share/zsh/vendor-completions/_feedcorpus", "usr/share/fish/vendor_completions.d/feedcorpus.fish"] {
+            #expect(FileManager.default.fileExists(atPath: stage.appendingPathComponent(file).path), "\(file) missing")
+        }
+        let unit = try String(contentsOf: stage.appendingPathComponent("etc/systemd/system/feedcorpus.service"), encoding: .utf8)
+        #expect(unit.contains("ExecStart=/usr/bin/feedcorpus run"))
+        let completion = try String(contentsOf: stage.appendingPathComponent("usr/share/bash-completion/completions/feedcorpus"), encoding: .utf8)
+        #expect(completion.contains("poll") && completion.contains("enable"))
+        #expect(text.contains("staged into"))
+    }
+
+    @Test func aConfigWithoutFeedsIsSaidLoudly() throws {
+        let config = workspace.appendingPathComponent("empty.yaml").path
+        try Data("corpus: corpus\nstate: state.sqlite\nfeeds: []\n".utf8).write(to: URL(fileURLWithPath: config))
+        let fetch = try CLITests.run(CLITests.binary, ["fetch", "--once", "--config", config])
+        #expect(fetch.stderr.contains("lists no feeds: nothing to poll"))
+        let notify = try NotifySocket()
+        let process = try start(config: config, notify: notify)
+        let startup = try #require(notify.receive(until: { $0.hasPrefix("READY=1") }))
+        #expect(startup.last?.contains("NO FEEDS") == true, "\(startup)")
+        process.terminate()
+        process.waitUntilExit()
+    }
+
     @Test func theDeployUnitsPassSystemdAnalyzeVerify() throws {
         let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
         let analyze = ["/usr/bin/systemd-analyze", "/bin/systemd-analyze"].first { FileManager.default.isExecutableFile(atPath: $0) }
