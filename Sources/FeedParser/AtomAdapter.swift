@@ -81,7 +81,8 @@ final class AtomAdapter: FeedFormatAdapter {
         switch element.name {
         case "entry":
             if var finished = entry {
-                if finished.link == nil { finished.link = finished.links.first?.href }
+                // The entry's link is its alternate link, never an enclosure (a podcast's file).
+                if finished.link == nil { finished.link = finished.links.first(where: { $0.rel != "enclosure" && $0.rel != "self" })?.href }
                 feed.append(entry: finished)
             }
             entry = nil
@@ -103,7 +104,7 @@ final class AtomAdapter: FeedFormatAdapter {
         }
         guard let text else { return }
         let isPlain = textType == nil || textType == "text" || textType == "text/plain"
-        let markup = decodedContent(text)
+        let markup = decodedContent(text, element: element.name)
         if inEntry {
             switch element.name {
             case "id": entry?.id = Self.identifier(text, base: base)
@@ -141,11 +142,12 @@ final class AtomAdapter: FeedFormatAdapter {
     }
 
     /// Atom 0.3 allows `mode="base64"` content; in Atom 1.0 a media type that is neither text
-    /// nor XML means base64 (RFC 4287, 4.1.3.3).
-    private func decodedContent(_ text: String) -> String {
-        let isBinaryMediaType = textType.map { type in
+    /// nor XML means base64 (RFC 4287, 4.1.3.3), for `<content>` only: a title or summary with
+    /// an unknown type is read as it is.
+    private func decodedContent(_ text: String, element: String) -> String {
+        let isBinaryMediaType = element == "content" && (textType.map { type in
             type.contains("/") && !type.hasPrefix("text/") && !type.hasSuffix("+xml") && !type.hasSuffix("/xml")
-        } ?? false
+        } ?? false)
         guard contentMode == "base64" || isBinaryMediaType else { return text }
         let compact = text.filter { !$0.isWhitespace }
         guard let data = Data(base64Encoded: compact) else { return text }

@@ -96,6 +96,7 @@ public enum FeedParser {
             problems.append("the document is not well-formed XML")
         }
         if handler.truncatedText { problems.append("a text field longer than \(TextCapture.maximumBytes) bytes was cut") }
+        if feed.bozo, let reason = feed.bozoReason, !problems.contains(reason) { problems.insert(reason, at: 0) }  // the adapter's own finding
         if !problems.isEmpty {
             feed.bozo = true
             feed.bozoReason = problems.joined(separator: "; ")
@@ -180,10 +181,11 @@ enum CaptureMode {
 /// The namespaces feeds use, resolved from URI or, when a document forgot to declare it, from
 /// the conventional prefix.
 enum Namespace: Equatable {
-    case none, rss090, rss10, rdf, atom10, atom03, content, dc, media, sy, xml, other
+    case none, rss090, rss10, rdf, atom10, atom03, content, dc, media, sy, xml, itunes, xhtml, other
 
-    init(uri: String?, prefix: String?) {
-        if let uri {
+    init(uri raw: String?, prefix: String?) {
+        // A URI written with spaces around it is still that namespace.
+        if let uri = raw.map({ $0.trimmingCharacters(in: .whitespacesAndNewlines) }) {
             switch uri {
             case "http://my.netscape.com/rdf/simple/0.9/": self = .rss090
             case "http://purl.org/rss/1.0/": self = .rss10
@@ -204,6 +206,8 @@ enum Namespace: Equatable {
             case "http://search.yahoo.com/mrss/", "http://search.yahoo.com/mrss": self = .media
             case "http://purl.org/rss/1.0/modules/syndication/": self = .sy
             case "http://www.w3.org/XML/1998/namespace": self = .xml
+            case "http://www.itunes.com/dtds/podcast-1.0.dtd", "https://www.itunes.com/dtds/podcast-1.0.dtd": self = .itunes
+            case "http://www.w3.org/1999/xhtml": self = .xhtml
             default: self = .other
             }
             return
@@ -215,6 +219,8 @@ enum Namespace: Equatable {
         case "atom": self = .atom10
         case "media": self = .media
         case "sy": self = .sy
+        case "itunes": self = .itunes
+        case "xhtml": self = .xhtml
         case "rdf": self = .rdf
         case "xml": self = .xml
         default: self = .other

@@ -14,10 +14,16 @@ enum JSONFeedParser {
             throw .notXML(firstIssue: "starts with '{' but is not valid JSON (\(error.description))")
         }
         guard let root = value.object else { throw .notAFeed(rootElement: "JSON value") }
-        guard let version = root["version"]?.string, version.contains("jsonfeed.org/version/") else {
+        guard let version = root["version"]?.string?.trimmingCharacters(in: .whitespaces),
+              version.contains("jsonfeed.org/version/") || ["1", "1.0", "1.1"].contains(version) else {
             throw .notAFeed(rootElement: "JSON object without a jsonfeed.org \"version\"")
         }
         var feed = ParsedFeed(format: .jsonfeed)
+        if !version.contains("jsonfeed.org/version/") {
+            // A bare number where the spec asks for the URL: read it, and say so.
+            feed.bozo = true
+            feed.bozoReason = "\"version\": \"\(version)\" should be the URL https://jsonfeed.org/version/\(version == "1.0" ? "1" : version)"
+        }
         feed.title = root["title"]?.string.flatMap { FeedText.plain($0, isHTML: false) }
         feed.link = resolve(root["home_page_url"], url)
         feed.subtitle = FeedText.trimmed(root["description"]?.string)

@@ -22,6 +22,11 @@ final class RSSAdapter: FeedFormatAdapter {
     private var inTextInput = false
     private var inSkipHours = false
     private var inSkipDays = false
+    /// Inside an `atom:author` of an item (its `atom:name` is the author).
+    private var inAtomAuthor = false
+    /// An RDF document whose RSS elements are in a namespace this reader does not know: they are
+    /// read as RSS 1.0, and the document is flagged.
+    private var unknownNamespaceIsCore = false
 
     init(format: FeedFormat) {
         feed = ParsedFeed(format: format)
@@ -41,13 +46,21 @@ final class RSSAdapter: FeedFormatAdapter {
     private func isCore(_ element: Element) -> Bool {
         switch element.namespace {
         case .none, .rss10, .rss090: return true
+        case .other: return unknownNamespaceIsCore
         default: return false
         }
     }
 
     func start(_ element: Element, attributes: [XMLAttribute], base: String?) -> CaptureMode? {
-        if element.namespace == .rss090 && element.name == "channel" && feed.format == .rss10 {
+        // RSS 0.90 is RDF with Netscape's namespace: whichever of its elements comes first says so.
+        if element.namespace == .rss090 && feed.format == .rss10 {
             feed.format = .rss090
+        }
+        if feed.format == .rss10 && element.namespace == .other && !unknownNamespaceIsCore
+            && (element.name == "channel" || element.name == "item") {
+            unknownNamespaceIsCore = true
+            feed.bozo = true
+            feed.bozoReason = "the RDF document's <\(element.name)> is in a namespace that is neither RSS 1.0 nor 0.90; read as RSS 1.0"
         }
         if isCore(element) {
             switch element.name {
@@ -97,7 +110,21 @@ final class RSSAdapter: FeedFormatAdapter {
                     rel: attribute("rel", attributes) ?? "alternate", type: attribute("type", attributes)))
             }
             return nil
-        case .content, .dc, .sy:
+        case .atom10 where element.name == "author":
+            inAtomAuthor = true
+            return nil
+        case .atom10:
+            // Atom's text constructs inside RSS: XHTML content is serialised, the rest read as text.
+            let type = attribute("type", attributes)?.lowercased()
+            return type == "xhtml" ? .xhtml : .text
+        case .itunes where element.name == "image":
+            if let href = attribute("href", attributes), feed.image == nil, !inEntry {
+                feed.image = URLResolver.resolve(href, against: base) ?? href
+            }
+            return nil
+        case .xhtml where element.name == "body":
+            return .xhtml
+        case .content, .dc, .sy, .itunes:
             return .text
         default:
             return nil
@@ -105,6 +132,10 @@ final class RSSAdapter: FeedFormatAdapter {
     }
 
     func end(_ element: Element, text: String?, base: String?) {
+        if element.namespace == .atom10 && element.name == "author" {
+            inAtomAuthor = false
+            return
+        }
         if isCore(element) {
             switch element.name {
             case "item":
@@ -146,10 +177,33 @@ final class RSSAdapter: FeedFormatAdapter {
         }
     }
 
+    /// One field of an item. Where several elements carry one field, the core RSS element wins
+    /// (`title`, `description`, `pubDate`, `author`, `content:encoded`); the extension elements
+    /// fill only a field still empty, in document order (README, Feed parsing).
     private func entryField(_ element: Element, text: String, base: String?) {
         switch (element.namespace, element.name) {
         case (.content, "encoded"):
             entry?.content = text
+            entry?.contentIsPlainText = false
+        case (.dc, "title"), (.atom10, "title"):
+            if entry?.title == nil { entry?.title = FeedText.plain(text) }
+        case (.dc, "description"), (.atom10, "summary"):
+            if entry?.summary == nil { entry?.summary = text }
+        case (.itunes, "summary"), (.itunes, "subtitle"):
+            if entry?.summary == nil {
+                entry?.summary = text
+                entry?.summaryIsPlainText = true
+            }
+        case (.dc, "issued"), (.dc, "created"), (.atom10, "published"):
+            if entry?.published == nil, let date = FeedDate.parse(text) { entry?.published = date }
+        case (.dc, "modified"), (.atom10, "updated"):
+            if entry?.updated == nil, let date = FeedDate.parse(text) { entry?.updated = date }
+        case (.itunes, "author"):
+            if entry?.author == nil { entry?.author = FeedText.plain(text) }
+        case (.atom10, "name") where inAtomAuthor:
+            if entry?.author == nil { entry?.author = FeedText.plain(text) }
+        case (.atom10, "content"), (.xhtml, "body"):
+            if entry?.content == nil { entry?.content = text }
         case (.dc, "creator"), (.dc, "contributor"):
             if entry?.author == nil { entry?.author = FeedText.plain(text) }
         case (.dc, "date"):
@@ -160,7 +214,7 @@ final class RSSAdapter: FeedFormatAdapter {
             entryDCIdentifier = FeedText.trimmed(text)
         case (.dc, "language"):
             break
-        case let (namespace, name) where namespace == .none || namespace == .rss10 || namespace == .rss090:
+        case let (_, name) where isCore(element):
             switch name {
             case "title": entry?.title = FeedText.plain(text)
             case "link":
@@ -184,13 +238,18 @@ final class RSSAdapter: FeedFormatAdapter {
 
     private func channelField(_ element: Element, text: String, base: String?) {
         switch (element.namespace, element.name) {
+        case (.dc, "title"), (.atom10, "title"): if feed.title == nil { feed.title = FeedText.plain(text) }
+        case (.dc, "description"), (.itunes, "summary"), (.itunes, "subtitle"), (.atom10, "subtitle"):
+            if feed.subtitle == nil { feed.subtitle = FeedText.trimmed(text) }
+        case (.itunes, "author"): if feed.author == nil { feed.author = FeedText.plain(text) }
+        case (.dc, "modified"), (.atom10, "updated"): if feed.updated == nil { feed.updated = FeedDate.parse(text) }
         case (.dc, "language"): if feed.language == nil { feed.language = FeedText.trimmed(text) }
         case (.dc, "creator"): if feed.author == nil { feed.author = FeedText.plain(text) }
         case (.dc, "date"): if feed.updated == nil { feed.updated = FeedDate.parse(text) }
         case (.sy, "updatePeriod"): feed.updatePeriod = FeedText.trimmed(text)?.lowercased()
         case (.sy, "updateFrequency"): feed.updateFrequency = FeedText.trimmed(text).flatMap { Int($0) }
         case (.dc, "rights"): break
-        case let (namespace, name) where namespace == .none || namespace == .rss10 || namespace == .rss090:
+        case let (_, name) where isCore(element):
             switch name {
             case "title": feed.title = FeedText.plain(text)
             case "link": if let link = FeedText.trimmed(text) { feed.link = URLResolver.resolve(link, against: base) }

@@ -209,6 +209,17 @@ public enum XMLStreamParser {
                 context.ignoredDTDErrors += 1
                 return
             }
+            // A namespace URI written with spaces around it (`xmlns:dc=" http://… "`): the feed
+            // reader trims it and reads the namespace; that is no defect worth a bozo.
+            if error.pointee.code == Int32(XML_WAR_NS_URI.rawValue), message.hasSuffix("is not a valid URI\n") || message.hasSuffix("is not a valid URI"),
+               let open = message.firstIndex(of: "'"), let close = message.lastIndex(of: "'"), open < close {
+                let uri = message[message.index(after: open)..<close]
+                let trimmed = uri.trimmingCharacters(in: .whitespacesAndNewlines)
+                if trimmed != uri, !trimmed.isEmpty, !trimmed.contains(where: \.isWhitespace) {
+                    context.ignoredDTDErrors += 1
+                    return
+                }
+            }
             context.firstIssue = XMLIssue(
                 message: message.trimmingCharacters(in: .whitespacesAndNewlines),
                 line: Int(error.pointee.line), column: Int(error.pointee.int2))

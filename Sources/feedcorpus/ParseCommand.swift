@@ -52,7 +52,13 @@ struct ParseCommand: AsyncParsableCommand {
             }
             guard JSONOutput.writeToStandardOutput(FeedJSON.render(feed)) else { throw ExitCode(1) }
         } catch let error as FeedParseError {
+            // Still the contract on standard output (format unknown, bozo and why), so a caller
+            // reading JSON always gets JSON; the exit status says the document is no feed.
             FileHandle.standardError.write(Data("feedcorpus: \(source): \(error.description)\n".utf8))
+            if !stats {
+                let unknown = ParsedFeed(format: .unknown, bozo: true, bozoReason: error.description)
+                _ = JSONOutput.writeToStandardOutput(FeedJSON.render(unknown))
+            }
             throw ExitCode(1)
         }
     }

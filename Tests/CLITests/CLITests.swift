@@ -166,6 +166,19 @@ extension CLITests {
 
     /// The JSON is written by hand: quotes, backslashes and control characters must come back
     /// exactly through a JSON reader, and an empty list must still be a list.
+    @Test func parseOfANonFeedStillPrintsTheContract() throws {
+        let file = workspace.appendingPathComponent("nofeed.txt")
+        try Data("just some text\n".utf8).write(to: file)
+        let run = try feedcorpus(["parse", file.path])
+        #expect(run.status == 1)
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(run.stdout.utf8)) as? [String: Any], "\(run.stdout)")
+        #expect(object["format"] as? String == "unknown")
+        #expect(object["bozo"] as? Bool == true)
+        #expect((object["bozo_reason"] as? String)?.contains("not XML") == true)
+        #expect((object["entries"] as? [Any])?.isEmpty == true)
+        #expect(run.stderr.contains("not XML"))
+    }
+
     @Test func parseEscapesWhatJSONRequires() throws {
         let file = workspace.appendingPathComponent("escapes.xml")
         try Data(("<rss version=\"2.0\"><channel><title>Say \"hi\" \\ back</title><item><guid>a/b</guid>"

@@ -1,0 +1,119 @@
+import FeedModel
+import FeedParser
+import Foundation
+import Testing
+
+/// RSS items and channels that carry their fields in extension namespaces, one document each,
+/// and the precedence when several elements carry one field.
+@Suite struct ExtensionElementTests {
+    let namespaces = #"xmlns:dc="http://purl.org/dc/elements/1.1/" xmlns:dcterms="http://purl.org/dc/terms/" "#
+        + #"xmlns:itunes="http://www.itunes.com/dtds/podcast-1.0.dtd" xmlns:atom="http://www.w3.org/2005/Atom" "#
+        + #"xmlns:xhtml="http://www.w3.org/1999/xhtml" xmlns:content="http://purl.org/rss/1.0/modules/content/""#
+
+    /// One RSS 2.0 document with `channel` extra and one item made of `item`.
+    func feed(channel: String = "<title>C</title>", item: String) throws -> ParsedFeed {
+        try parse("<?xml version=\"1.0\"?><rss version=\"2.0\" \(namespaces)><channel>\(channel)<item>\(item)</item></channel></rss>")
+    }
+
+    func entry(_ item: String) throws -> FeedEntry {
+        try #require(try feed(item: item).entries.first)
+    }
+
+    @Test func dcTitle() throws { #expect(try entry("<dc:title>DC title</dc:title>").title == "DC title") }
+    @Test func dcDescription() throws { #expect(try entry("<dc:description>DC text</dc:description>").summary == "DC text") }
+    @Test func dctermsIssuedAndCreated() throws {
+        #expect(try entry("<dcterms:issued>2024-11-04T12:00:00Z</dcterms:issued>").published == date("2024-11-04T12:00:00Z"))
+        #expect(try entry("<dcterms:created>2024-11-03T12:00:00Z</dcterms:created>").published == date("2024-11-03T12:00:00Z"))
+    }
+    @Test func dctermsModified() throws { #expect(try entry("<dcterms:modified>2024-11-05T12:00:00Z</dcterms:modified>").updated == date("2024-11-05T12:00:00Z")) }
+    @Test func itunesSummary() throws {
+        let item = try entry("<itunes:summary>Episode about &lt;b&gt;bees</itunes:summary>")
+        #expect(item.summary == "Episode about <b>bees")
+        #expect(item.summaryIsPlainText)
+    }
+    @Test func itunesAuthor() throws { #expect(try entry("<itunes:author>Ann Host</itunes:author>").author == "Ann Host") }
+    @Test func itunesImageOfTheChannel() throws {
+        #expect(try feed(channel: #"<title>C</title><itunes:image href="https://p.example/cover.jpg"/>"#, item: "<title>x</title>").image == "https://p.example/cover.jpg")
+    }
+    @Test func atomContentInRSS() throws { #expect(try entry(#"<atom:content type="html">&lt;p&gt;Body&lt;/p&gt;</atom:content>"#).content == "<p>Body</p>") }
+    @Test func atomAuthorInRSS() throws {
+        #expect(try entry("<atom:author><atom:name>Bo Writer</atom:name><atom:email>bo@w.example</atom:email></atom:author>").author == "Bo Writer")
+    }
+    @Test func atomPublishedAndUpdatedInRSS() throws {
+        let item = try entry("<atom:published>2024-11-04T10:00:00Z</atom:published><atom:updated>2024-11-04T11:00:00Z</atom:updated>")
+        #expect(item.published == date("2024-11-04T10:00:00Z"))
+        #expect(item.updated == date("2024-11-04T11:00:00Z"))
+    }
+    @Test func xhtmlBody() throws {
+        #expect(try entry("<xhtml:body><xhtml:p>First <xhtml:b>bold</xhtml:b> para</xhtml:p></xhtml:body>").content?.contains("bold") == true)
+    }
+    @Test func contentEncodedBesideDescriptionKeepsBoth() throws {
+        let item = try entry("<description>Teaser</description><content:encoded>&lt;p&gt;Full&lt;/p&gt;</content:encoded>")
+        #expect(item.summary == "Teaser")
+        #expect(item.content == "<p>Full</p>")
+    }
+    @Test func channelExtensions() throws {
+        let channel = try feed(channel: "<dc:title>DC channel</dc:title><itunes:summary>About the show</itunes:summary><itunes:author>Host</itunes:author>", item: "<title>x</title>")
+        #expect(channel.title == "DC channel")
+        #expect(channel.subtitle == "About the show")
+        #expect(channel.author == "Host")
+    }
+
+    @Test func theCoreElementWinsWhereverItStands() throws {
+        // Core first or last, the core element's value is kept; extensions fill empty fields only.
+        for order in [
+            "<title>Core</title><dc:title>DC</dc:title><description>Core text</description><dc:description>DC text</dc:description><pubDate>Mon, 04 Nov 2024 12:00:00 GMT</pubDate><dcterms:issued>2020-01-01T00:00:00Z</dcterms:issued><author>core@x.example</author><itunes:author>It</itunes:author>",
+            "<dc:title>DC</dc:title><title>Core</title><itunes:summary>It text</itunes:summary><description>Core text</description><dcterms:issued>2020-01-01T00:00:00Z</dcterms:issued><pubDate>Mon, 04 Nov 2024 12:00:00 GMT</pubDate><itunes:author>It</itunes:author><author>core@x.example</author>",
+        ] {
+            let item = try entry(order)
+            #expect(item.title == "Core")
+            #expect(item.summary == "Core text")
+            #expect(item.published == date("2024-11-04T12:00:00Z"))
+            #expect(item.author == "core@x.example")
+        }
+        let content = try entry("<atom:content>Atom</atom:content><content:encoded>Encoded</content:encoded>")
+        #expect(content.content == "Encoded")
+    }
+
+    @Test func rss090IsRecognisedByItsNamespace() throws {
+        let netscape = try parse(#"<?xml version="1.0"?><rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#" xmlns="http://my.netscape.com/rdf/simple/0.9/"><item><title>N1</title><link>http://n.example/1</link></item><channel><title>N</title></channel></rdf:RDF>"#)
+        #expect(netscape.format == .rss090)
+        #expect(netscape.entries.first?.title == "N1")
+    }
+
+    @Test func anRDFDocumentInAnUnknownNamespaceIsReadAndFlagged() throws {
+        let unknown = try parse(#"<?xml version="1.0"?><rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#" xmlns="http://example.com/unknown/"><channel><title>U</title></channel><item><title>U1</title></item></rdf:RDF>"#)
+        #expect(unknown.format == .rss10)
+        #expect(unknown.bozo)
+        #expect(unknown.bozoReason?.contains("neither RSS 1.0 nor 0.90") == true)
+        #expect(unknown.title == "U")
+        #expect(unknown.entries.first?.title == "U1")
+    }
+
+    @Test func aNamespaceWithSpacesAroundItIsThatNamespace() throws {
+        let spaced = try parse(#"<?xml version="1.0"?><rss version="2.0" xmlns:dc=" http://purl.org/dc/elements/1.1/ "><channel><title>S</title><item><title>S1</title><dc:creator>Spacey</dc:creator></item></channel></rss>"#)
+        #expect(!spaced.bozo, "\(spaced.bozoReason ?? "")")
+        #expect(spaced.entries.first?.author == "Spacey")
+    }
+
+    @Test func anAtomTitleWithAnUnknownTypeIsNotBase64Decoded() throws {
+        let atom = try parse(#"<feed xmlns="http://www.w3.org/2005/Atom"><title>F</title><entry><id>x</id><title type="application/x-weird">SGVsbG8=</title><content type="application/octet-stream">SGVsbG8=</content></entry></feed>"#)
+        let entry = try #require(atom.entries.first)
+        #expect(entry.title == "SGVsbG8=")
+        #expect(entry.content == "Hello")  // content: base64, as RFC 4287 4.1.3.3 says
+    }
+
+    @Test func anAtomEntrysLinkIsNeverAnEnclosure() throws {
+        let atom = try parse(#"<feed xmlns="http://www.w3.org/2005/Atom"><title>F</title><entry><id>x</id><title>t</title><link rel="enclosure" href="http://a.example/e.mp3"/><link rel="self" href="http://a.example/self"/></entry><entry><id>y</id><title>t</title><link rel="enclosure" href="http://a.example/2.mp3"/><link href="http://a.example/2"/></entry></feed>"#)
+        #expect(atom.entries[0].link == nil)
+        #expect(atom.entries[0].enclosures.first?.url == "http://a.example/e.mp3")
+        #expect(atom.entries[1].link == "http://a.example/2")
+    }
+
+    @Test func jsonFeedWithABareVersionNumberIsReadAndFlagged() throws {
+        let json = try FeedParser.parse(Array(#"{"version": "1.1", "title": "J", "items": [{"id": "1", "content_text": "x"}]}"#.utf8))
+        #expect(json.format == .jsonfeed)
+        #expect(json.entries.count == 1)
+        #expect(json.bozo && json.bozoReason?.contains("https://jsonfeed.org/version/1.1") == true)
+    }
+}
