@@ -600,17 +600,22 @@ enum LibXML {
 /// Watches the document as it is fed to libxml2, chunk by chunk, and refuses it before a start
 /// tag with more than `maxAttributes` attributes reaches the parser (whose time is quadratic in
 /// that number). Comments, CDATA sections, processing instructions and declarations are skipped,
-/// so text that only looks like markup is never counted. Bytes outside tags are passed over
-/// with `memchr`.
+/// so text that only looks like markup is never counted. Text, CDATA and comments are passed
+/// over with `memchr`; only the inside of tags is read byte by byte.
 struct StartTagGuard {
     static let maxAttributes = 1024
 
-    private enum State {
-        case text, afterLessThan, bang(Int), comment(dashes: Int), cdata(brackets: Int), instruction(question: Bool),
-             declaration, tagName, inTag(quote: UInt8, afterSpace: Bool, afterEquals: Bool)
-    }
+    // States, as plain integers (a tight loop over every tag byte).
+    private static let text = 0, afterLessThan = 1, bang = 2, comment = 3, cdata = 4, instruction = 5,
+                        declaration = 6, tagName = 7, inTag = 8
 
-    private var state = State.text
+    private var state = StartTagGuard.text
+    /// Per state: bytes of "[CDATA[" matched (`bang`, -1 after "<!-"), dashes or brackets seen
+    /// (`comment`, `cdata`), a `?` seen (`instruction`).
+    private var progress = 0
+    private var quote: UInt8 = 0
+    private var afterSpace = false
+    private var afterEquals = false
     private var attributes = 0
     /// The line the scan has reached (1-based), for the error.
     private(set) var line = 1
@@ -620,66 +625,126 @@ struct StartTagGuard {
     mutating func admits(_ chunk: UnsafeBufferPointer<UInt8>) -> Bool {
         guard let base = chunk.baseAddress else { return true }
         let count = chunk.count
+        var state = self.state, progress = self.progress, quote = self.quote
+        var afterSpace = self.afterSpace, afterEquals = self.afterEquals, attributes = self.attributes
+        var lines = 0
+        defer {
+            self.state = state
+            self.progress = progress
+            self.quote = quote
+            self.afterSpace = afterSpace
+            self.afterEquals = afterEquals
+            self.attributes = attributes
+            self.line += lines
+        }
+        /// The index of the next `byte` at or after `from`, or nil; newlines passed are counted.
+        func find(_ byte: UInt8, from: Int) -> Int? {
+            guard from < count else { return nil }
+            guard let found = memchr(base + from, Int32(byte), count - from) else {
+                lines += Self.newlines(base + from, count - from)
+                return nil
+            }
+            let position = base.distance(to: found.assumingMemoryBound(to: UInt8.self))
+            lines += Self.newlines(base + from, position - from)
+            return position
+        }
         var i = 0
         while i < count {
-            if case .text = state {
-                guard let found = memchr(base + i, 0x3C, count - i) else {
-                    line += Self.newlines(base + i, count - i)
-                    return true
-                }
-                let position = base.distance(to: found.assumingMemoryBound(to: UInt8.self))
-                line += Self.newlines(base + i, position - i)
-                state = .afterLessThan
+            switch state {
+            case Self.text:
+                guard let position = find(0x3C, from: i) else { return true }
+                state = Self.afterLessThan
                 i = position + 1
                 continue
+            case Self.cdata:
+                // Jump to the next ']' ("]]>" ends the section; brackets are counted across chunks).
+                if progress == 0 {
+                    guard let position = find(0x5D, from: i) else { return true }
+                    i = position
+                }
+                let b = base[i]
+                if b == 0x3E && progress >= 2 { state = Self.text } else { progress = b == 0x5D ? progress + 1 : 0 }
+                i += 1
+                continue
+            case Self.comment:
+                if progress == 0 {
+                    guard let position = find(0x2D, from: i) else { return true }
+                    i = position
+                }
+                let b = base[i]
+                if b == 0x3E && progress >= 2 { state = Self.text } else { progress = b == 0x2D ? progress + 1 : 0 }
+                i += 1
+                continue
+            default:
+                break
             }
             let b = base[i]
-            if b == 0x0A { line += 1 }
+            if b == 0x0A { lines += 1 }
             switch state {
-            case .text:
-                break
-            case .afterLessThan:
-                if b == 0x21 { state = .bang(0) } else if b == 0x3F { state = .instruction(question: false) } else if (b | 0x20) >= 0x61 && (b | 0x20) <= 0x7A || b == 0x5F || b >= 0x80 {
-                    state = .tagName
+            case Self.afterLessThan:
+                if b == 0x21 {
+                    state = Self.bang
+                    progress = 0
+                } else if b == 0x3F {
+                    state = Self.instruction
+                    progress = 0
+                } else if (b | 0x20) >= 0x61 && (b | 0x20) <= 0x7A || b == 0x5F || b >= 0x80 {
+                    state = Self.tagName
                     attributes = 0
-                } else { state = .text }
-            case let .bang(matched):
-                if matched == 0 && b == 0x2D { state = .bang(-1) } else if matched == -1 {
-                    state = b == 0x2D ? .comment(dashes: 0) : .declaration
-                } else if matched >= 0 && matched < Self.cdataOpening.count && b == Self.cdataOpening[matched] {
-                    state = matched + 1 == Self.cdataOpening.count ? .cdata(brackets: 0) : .bang(matched + 1)
                 } else {
-                    state = b == 0x3E ? .text : .declaration
+                    state = Self.text
                 }
-            case let .comment(dashes):
-                if b == 0x3E && dashes >= 2 { state = .text } else { state = .comment(dashes: b == 0x2D ? dashes + 1 : 0) }
-            case let .cdata(brackets):
-                if b == 0x3E && brackets >= 2 { state = .text } else { state = .cdata(brackets: b == 0x5D ? brackets + 1 : 0) }
-            case let .instruction(question):
-                if b == 0x3E && question { state = .text } else { state = .instruction(question: b == 0x3F) }
-            case .declaration:
-                if b == 0x3E { state = .text }
-            case .tagName:
-                if b == 0x3E { state = .text } else if b == 0x20 || b == 0x09 || b == 0x0A || b == 0x0D {
-                    state = .inTag(quote: 0, afterSpace: true, afterEquals: false)
+            case Self.bang:
+                if progress == 0 && b == 0x2D {
+                    progress = -1
+                } else if progress == -1 {
+                    state = b == 0x2D ? Self.comment : Self.declaration
+                    progress = 0
+                } else if progress >= 0 && progress < Self.cdataOpening.count && b == Self.cdataOpening[progress] {
+                    progress += 1
+                    if progress == Self.cdataOpening.count {
+                        state = Self.cdata
+                        progress = 0
+                    }
+                } else {
+                    state = b == 0x3E ? Self.text : Self.declaration
                 }
-            case let .inTag(quote, afterSpace, afterEquals):
-                if quote != 0 {
-                    state = .inTag(quote: b == quote ? 0 : quote, afterSpace: false, afterEquals: false)
-                } else if b == 0x3E {
-                    state = .text
-                } else if b == 0x22 || b == 0x27 {
-                    state = .inTag(quote: b, afterSpace: false, afterEquals: false)
+            case Self.instruction:
+                if b == 0x3E && progress == 1 { state = Self.text } else { progress = b == 0x3F ? 1 : 0 }
+            case Self.declaration:
+                if b == 0x3E { state = Self.text }
+            case Self.tagName:
+                if b == 0x3E {
+                    state = Self.text
                 } else if b == 0x20 || b == 0x09 || b == 0x0A || b == 0x0D {
-                    state = .inTag(quote: 0, afterSpace: true, afterEquals: afterEquals)
+                    state = Self.inTag
+                    quote = 0
+                    afterSpace = true
+                    afterEquals = false
+                }
+            default:  // inTag
+                if quote != 0 {
+                    if b == quote { quote = 0 }
+                    afterSpace = false
+                    afterEquals = false
+                } else if b == 0x3E {
+                    state = Self.text
+                } else if b == 0x22 || b == 0x27 {
+                    quote = b
+                    afterSpace = false
+                    afterEquals = false
+                } else if b == 0x20 || b == 0x09 || b == 0x0A || b == 0x0D {
+                    afterSpace = true
                 } else if b == 0x3D {
-                    state = .inTag(quote: 0, afterSpace: false, afterEquals: true)
+                    afterEquals = true
+                    afterSpace = false
                 } else {
                     if afterSpace && !afterEquals && b != 0x2F {
                         attributes += 1
                         if attributes > Self.maxAttributes { return false }
                     }
-                    state = .inTag(quote: 0, afterSpace: false, afterEquals: false)
+                    afterSpace = false
+                    afterEquals = false
                 }
             }
             i += 1
