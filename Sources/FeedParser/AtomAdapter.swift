@@ -141,17 +141,21 @@ final class AtomAdapter: FeedFormatAdapter {
         contentMode = nil
     }
 
-    /// Atom 0.3 allows `mode="base64"` content; in Atom 1.0 a media type that is neither text
-    /// nor XML means base64 (RFC 4287, 4.1.3.3), for `<content>` only: a title or summary with
-    /// an unknown type is read as it is.
+    /// Atom 0.3 allows `mode="base64"`; in Atom 1.0 a media type that is neither text nor XML
+    /// means base64 (RFC 4287, 4.1.3.3). Publishers (and feedparser) apply that to titles and
+    /// summaries too, so those are decoded as well, but only when the text is strict base64 whose
+    /// bytes are valid UTF-8: a title that merely carries an odd type is read as it is, never
+    /// turned into garbage.
     private func decodedContent(_ text: String, element: String) -> String {
-        let isBinaryMediaType = element == "content" && (textType.map { type in
+        let isBinaryMediaType = textType.map { type in
             type.contains("/") && !type.hasPrefix("text/") && !type.hasSuffix("+xml") && !type.hasSuffix("/xml")
-        } ?? false)
+        } ?? false
         guard contentMode == "base64" || isBinaryMediaType else { return text }
         let compact = text.filter { !$0.isWhitespace }
-        guard let data = Data(base64Encoded: compact) else { return text }
-        return String(decoding: data, as: UTF8.self)
+        guard compact.count % 4 == 0, let data = Data(base64Encoded: compact), let decoded = String(data: data, encoding: .utf8) else {
+            return text
+        }
+        return decoded
     }
 
     func limitEntries(to limit: Int?) { feed.entryLimit = limit }

@@ -279,6 +279,13 @@ final class FeedDocumentHandler: XMLStreamHandler {
         self.entryLimit = entryLimit
     }
 
+    /// The root's default namespace: an RDF document of RSS 0.90 may say so only there.
+    private var rootDefault: Namespace?
+
+    func rootDefaultNamespace(_ uri: String) {
+        rootDefault = Namespace(uri: uri, prefix: nil)
+    }
+
     func startElement(_ name: XMLName, attributes: [XMLAttribute]) {
         depth += 1
         let parentBase = baseStack.last ?? nil
@@ -299,7 +306,7 @@ final class FeedDocumentHandler: XMLStreamHandler {
             rootName = name.qualified
             rootLanguage = attributes.first(where: { $0.name.localName == "lang" && Namespace(uri: $0.name.namespaceURI, prefix: $0.name.prefix) == .xml })
                 .map { $0.value.replacingOccurrences(of: "_", with: "-") }
-            adapter = Self.adapter(forRoot: element, attributes: attributes)
+            adapter = Self.adapter(forRoot: element, attributes: attributes, defaultNamespace: rootDefault)
             adapter?.limitEntries(to: entryLimit)
         }
         if let mode = adapter?.start(element, attributes: attributes, base: base) {
@@ -353,13 +360,13 @@ final class FeedDocumentHandler: XMLStreamHandler {
         }
     }
 
-    private static func adapter(forRoot root: Element, attributes: [XMLAttribute]) -> FeedFormatAdapter? {
+    private static func adapter(forRoot root: Element, attributes: [XMLAttribute], defaultNamespace: Namespace?) -> FeedFormatAdapter? {
         switch (root.namespace, root.name) {
         case (.none, "rss"), (.other, "rss"):
             let version = attributes.first(where: { $0.name.localName == "version" })?.value ?? "2.0"
             return RSSAdapter(format: RSSAdapter.format(forVersion: version))
         case (.rdf, "RDF"), (_, "RDF"):
-            return RSSAdapter(format: .rss10)
+            return RSSAdapter(format: defaultNamespace == .rss090 ? .rss090 : .rss10)
         case (.atom10, "feed"):
             return AtomAdapter(format: .atom10)
         case (.atom03, "feed"):

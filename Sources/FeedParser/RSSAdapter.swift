@@ -203,7 +203,7 @@ final class RSSAdapter: FeedFormatAdapter {
         case (.atom10, "name") where inAtomAuthor:
             if entry?.author == nil { entry?.author = FeedText.plain(text) }
         case (.atom10, "content"), (.xhtml, "body"):
-            if entry?.content == nil { entry?.content = text }
+            if entry?.content == nil { entry?.content = text.trimmingCharacters(in: .whitespacesAndNewlines) }
         case (.dc, "creator"), (.dc, "contributor"):
             if entry?.author == nil { entry?.author = FeedText.plain(text) }
         case (.dc, "date"):

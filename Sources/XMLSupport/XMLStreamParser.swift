@@ -50,6 +50,12 @@ public protocol XMLStreamHandler: AnyObject {
     func characters(_ bytes: UnsafeBufferPointer<UInt8>)
     /// A reference `&name;` to an entity that is not one of XML's five predefined ones.
     func entityReference(named name: String)
+    /// The default namespace the root element declares (`xmlns="…"`), before its start.
+    func rootDefaultNamespace(_ uri: String)
+}
+
+extension XMLStreamHandler {
+    public func rootDefaultNamespace(_ uri: String) {}
 }
 
 /// A problem libxml2 reported while reading a document, with its position.
@@ -133,11 +139,17 @@ public enum XMLStreamParser {
 
         var sax = xmlSAXHandler()
         sax.initialized = 0xDEED_BEAF  // XML_SAX2_MAGIC: use startElementNs/endElementNs.
-        sax.startElementNs = { ctx, localName, prefix, uri, _, _, attributeCount, _, attributes in
+        sax.startElementNs = { ctx, localName, prefix, uri, namespaceCount, namespaces, attributeCount, _, attributes in
             guard let ctx, let localName else { return }
             let context = Unmanaged<ParseContext>.fromOpaque(ctx).takeUnretainedValue()
             context.flushText()
             context.depth += 1
+            if context.depth == 1, namespaceCount > 0, let namespaces {
+                // (prefix, URI) pairs; the one without a prefix is the default namespace.
+                for index in 0..<Int(namespaceCount) where namespaces[2 * index] == nil {
+                    if let declared = namespaces[2 * index + 1] { context.handler.rootDefaultNamespace(String(cString: declared)) }
+                }
+            }
             if context.depth > XMLStreamParser.maximumDepth {
                 context.stopForDepth()
                 return

@@ -75,6 +75,16 @@ import Testing
         #expect(content.content == "Encoded")
     }
 
+    @Test func anEmptyRSS090DocumentIsRecognisedByTheRootsDefaultNamespace() throws {
+        let empty = try parse(#"<rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#" xmlns="http://my.netscape.com/rdf/simple/0.9/"></rdf:RDF>"#)
+        #expect(empty.format == .rss090)
+        #expect(!empty.bozo)
+    }
+
+    @Test func xhtmlBodyIsTrimmed() throws {
+        #expect(try entry(#"<body xmlns="http://www.w3.org/1999/xhtml">"# + "\n<p>Example content</p>\n</body>").content == "<p>Example content</p>")
+    }
+
     @Test func rss090IsRecognisedByItsNamespace() throws {
         let netscape = try parse(#"<?xml version="1.0"?><rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#" xmlns="http://my.netscape.com/rdf/simple/0.9/"><item><title>N1</title><link>http://n.example/1</link></item><channel><title>N</title></channel></rdf:RDF>"#)
         #expect(netscape.format == .rss090)
@@ -96,11 +106,16 @@ import Testing
         #expect(spaced.entries.first?.author == "Spacey")
     }
 
-    @Test func anAtomTitleWithAnUnknownTypeIsNotBase64Decoded() throws {
-        let atom = try parse(#"<feed xmlns="http://www.w3.org/2005/Atom"><title>F</title><entry><id>x</id><title type="application/x-weird">SGVsbG8=</title><content type="application/octet-stream">SGVsbG8=</content></entry></feed>"#)
-        let entry = try #require(atom.entries.first)
-        #expect(entry.title == "SGVsbG8=")
-        #expect(entry.content == "Hello")  // content: base64, as RFC 4287 4.1.3.3 says
+    @Test func anAtomTitleWithAnOddTypeIsNeverDecodedIntoGarbage() throws {
+        // Not base64 (or not UTF-8 once decoded): read as it is.
+        let odd = try parse(#"<feed xmlns="http://www.w3.org/2005/Atom"><title>F</title><entry><id>x</id><title type="application/x-weird">Plain title, with words</title><summary type="application/x-weird">/w==</summary></entry></feed>"#)
+        #expect(odd.entries.first?.title == "Plain title, with words")
+        #expect(odd.entries.first?.summary == "/w==")  // decodes to 0xFF, which is no UTF-8 text
+        // Real base64 of UTF-8 text is decoded, in content as RFC 4287 4.1.3.3 says and in titles
+        // as publishers (and feedparser) do.
+        let encoded = try parse(#"<feed xmlns="http://www.w3.org/2005/Atom"><title>F</title><entry><id>x</id><title type="application/octet-stream">RXhhbXBsZSA8Yj5BdG9tPC9iPg==</title><content type="application/octet-stream">SGVsbG8=</content></entry></feed>"#)
+        #expect(encoded.entries.first?.title == "Example Atom")  // titles are plain text
+        #expect(encoded.entries.first?.content == "Hello")
     }
 
     @Test func anAtomEntrysLinkIsNeverAnEnclosure() throws {
