@@ -163,6 +163,9 @@ def main():
             content_type = headers.get("Content-type") or headers.get("Content-Type")
             if content_type:
                 command += ["--content-type", content_type]
+            content_location = headers.get("Content-Location") or headers.get("Content-location")
+            if content_location:
+                command += ["--content-location", content_location]
             run = subprocess.run(command, capture_output=True, timeout=30)
             if run.returncode != 0:
                 # A document feedcorpus refuses counts as bozo with no content.

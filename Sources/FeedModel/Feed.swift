@@ -49,6 +49,10 @@ public struct FeedEntry: Sendable, Equatable {
     /// Whether `summary`/`content` hold plain text rather than HTML (Atom `type="text"`).
     public var summaryIsPlainText: Bool
     public var contentIsPlainText: Bool
+    /// The base URI in effect where `summary`/`content` stood (xml:base, else the document's):
+    /// relative links in the markup resolve against it (`parse` does, as it prints them).
+    public var summaryBase: String?
+    public var contentBase: String?
     public var links: [FeedLink]
     public var categories: [String]
     public var enclosures: [FeedEnclosure]

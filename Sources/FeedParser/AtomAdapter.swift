@@ -112,9 +112,11 @@ final class AtomAdapter: FeedFormatAdapter {
             case "summary":
                 entry?.summary = markup
                 entry?.summaryIsPlainText = isPlain && element.name != "content"
+                entry?.summaryBase = base
             case "content":
                 entry?.content = markup
                 entry?.contentIsPlainText = textType == "text" || textType == "text/plain"
+                entry?.contentBase = base
             case "published", "issued", "created":
                 // Not `entry?.published = parse ?? entry?.published`: the optional-chained write
                 // holds `entry` while the right side reads it (exclusivity trap, found by fuzzing).

@@ -185,10 +185,14 @@ final class RSSAdapter: FeedFormatAdapter {
         case (.content, "encoded"):
             entry?.content = text
             entry?.contentIsPlainText = false
+            entry?.contentBase = base
         case (.dc, "title"), (.atom10, "title"):
             if entry?.title == nil { entry?.title = FeedText.plain(text) }
         case (.dc, "description"), (.atom10, "summary"):
-            if entry?.summary == nil { entry?.summary = text }
+            if entry?.summary == nil {
+                entry?.summary = text
+                entry?.summaryBase = base
+            }
         case (.itunes, "summary"), (.itunes, "subtitle"):
             if entry?.summary == nil {
                 entry?.summary = text
@@ -203,7 +207,10 @@ final class RSSAdapter: FeedFormatAdapter {
         case (.atom10, "name") where inAtomAuthor:
             if entry?.author == nil { entry?.author = FeedText.plain(text) }
         case (.atom10, "content"), (.xhtml, "body"):
-            if entry?.content == nil { entry?.content = text.trimmingCharacters(in: .whitespacesAndNewlines) }
+            if entry?.content == nil {
+                entry?.content = text.trimmingCharacters(in: .whitespacesAndNewlines)
+                entry?.contentBase = base
+            }
         case (.dc, "creator"), (.dc, "contributor"):
             if entry?.author == nil { entry?.author = FeedText.plain(text) }
         case (.dc, "date"):
@@ -222,7 +229,9 @@ final class RSSAdapter: FeedFormatAdapter {
                     entry?.link = URLResolver.resolve(link, against: base)
                     alternatePosition = entry?.links.count
                 }
-            case "description": entry?.summary = text
+            case "description":
+                entry?.summary = text
+                entry?.summaryBase = base
             case "guid":
                 entry?.id = FeedText.trimmed(text)
                 guidIsURL = entry?.id.map { $0.hasPrefix("http://") || $0.hasPrefix("https://") } ?? false

@@ -65,6 +65,15 @@ public struct FetchResponse: Sendable, Equatable {
     public var movedToRestrictedAddress = false
 
     public var isNotModified: Bool { status == 304 }
+
+    /// The document's base URI: its `Content-Location` (resolved against the effective URL)
+    /// when the server sent one, else the effective URL (RFC 9110 8.7).
+    public var baseURL: String {
+        guard let location = headers["content-location"]?.trimmingCharacters(in: .whitespaces), !location.isEmpty,
+              let base = URL(string: effectiveURL), let resolved = URL(string: location, relativeTo: base)?.absoluteURL,
+              let scheme = resolved.scheme?.lowercased(), scheme == "http" || scheme == "https" else { return effectiveURL }
+        return resolved.absoluteString
+    }
     public var isSuccess: Bool { (200..<300).contains(status) }
 
     /// When every redirect followed was permanent (301/308), the URL the resource now lives at.

@@ -411,7 +411,7 @@ extension IngestPass {
         let parsed: ParsedFeed
         let parseStarted = ContinuousClock.now
         do {
-            let (body, url, contentType) = (response.body, response.effectiveURL, response.headers["content-type"])
+            let (body, url, contentType) = (response.body, response.baseURL, response.headers["content-type"])
             let limit = configuration.fetch.maxEntriesPerFeed
             parsed = try await OffPool.run { () -> Result<ParsedFeed, FeedParseError> in
                 Result { () throws(FeedParseError) in try FeedParser.parse(body, url: url, contentType: contentType, maxEntries: limit) }

@@ -1,4 +1,5 @@
 import FeedModel
+import FeedParser
 import Foundation
 
 /// JSON text written byte by byte: the commands print large documents, and building a
@@ -157,7 +158,8 @@ enum FeedJSON {
                     out.object { out in
                         out.member("author") { $0.string(entry.author) }
                         out.member("categories") { out in out.array(entry.categories) { $0.string($1) } }
-                        out.member("content") { $0.string(entry.content) }
+                        // Relative links in the markup resolve against the base where it stood.
+                        out.member("content") { $0.string(entry.contentIsPlainText ? entry.content : entry.content.map { MarkupLinks.resolve($0, against: entry.contentBase) }) }
                         out.member("enclosures") { out in
                             out.array(entry.enclosures) { out, enclosure in
                                 out.object { out in
@@ -179,7 +181,7 @@ enum FeedJSON {
                             }
                         }
                         out.member("published") { $0.date(entry.published) }
-                        out.member("summary") { $0.string(entry.summary) }
+                        out.member("summary") { $0.string(entry.summaryIsPlainText ? entry.summary : entry.summary.map { MarkupLinks.resolve($0, against: entry.summaryBase) }) }
                         out.member("title") { $0.string(entry.title) }
                         out.member("updated") { $0.date(entry.updated) }
                     }

@@ -20,6 +20,9 @@ struct ParseCommand: AsyncParsableCommand {
     @Option(help: "The HTTP Content-Type to assume for a file (its charset takes part in decoding).")
     var contentType: String?
 
+    @Option(help: "The HTTP Content-Location to assume (the base for relative links, resolved against the document's URL).")
+    var contentLocation: String?
+
     @Flag(help: "Print counts and parse throughput instead of the JSON (for benchmarks).")
     var stats = false
 
@@ -35,6 +38,10 @@ struct ParseCommand: AsyncParsableCommand {
         var documentURL = document.url
         let contentType = self.contentType ?? document.contentType
         if let baseURL { documentURL = baseURL }
+        if let contentLocation {
+            // As a server's Content-Location would: the base for relative links (RFC 9110 8.7).
+            documentURL = FetchResponse(status: 200, effectiveURL: documentURL ?? "", headers: ["content-location": contentLocation], body: []).baseURL
+        }
         do {
             HeapReservation.prepare(forDocumentOf: document.count)
             let started = ContinuousClock.now
@@ -165,7 +172,7 @@ struct DocumentSource: Sendable {
                 guard response.isSuccess else {
                     throw LoadError(message: "HTTP \(response.status) from \(response.effectiveURL)")
                 }
-                return DocumentSource(.memory(response.body), url: response.effectiveURL, contentType: response.headers["content-type"])
+                return DocumentSource(.memory(response.body), url: response.baseURL, contentType: response.headers["content-type"])
             } catch let error as FetchError {
                 throw LoadError(message: error.description)
             } catch let error as LoadError {

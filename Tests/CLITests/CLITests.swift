@@ -179,6 +179,15 @@ extension CLITests {
         #expect(run.stderr.contains("not XML"))
     }
 
+    @Test func parseResolvesRelativeLinksInMarkupAgainstTheBase() throws {
+        let file = workspace.appendingPathComponent("relative.xml")
+        try Data(#"<rss version="2.0"><channel><title>R</title><item><title>x</title><description>&lt;a href="/relative/uri"&gt;here&lt;/a&gt;</description></item></channel></rss>"#.utf8).write(to: file)
+        let plain = try feedcorpus(["parse", file.path, "--base-url", "http://docs.example/feeds/r.xml"])
+        #expect(plain.stdout.contains(#"<a href=\"http://docs.example/relative/uri\">here</a>"#), "\(plain.stdout)")
+        let located = try feedcorpus(["parse", file.path, "--base-url", "http://docs.example/feeds/r.xml", "--content-location", "http://elsewhere.example/x/"])
+        #expect(located.stdout.contains(#"<a href=\"http://elsewhere.example/relative/uri\">here</a>"#), "\(located.stdout)")
+    }
+
     @Test func parseEscapesWhatJSONRequires() throws {
         let file = workspace.appendingPathComponent("escapes.xml")
         try Data(("<rss version=\"2.0\"><channel><title>Say \"hi\" \\ back</title><item><guid>a/b</guid>"

@@ -132,3 +132,22 @@ import Testing
         #expect(json.bozo && json.bozoReason?.contains("https://jsonfeed.org/version/1.1") == true)
     }
 }
+
+/// Relative links in summary and content markup resolve against the base where they stood.
+@Suite struct MarkupLinkTests {
+    @Test func relativeURLAttributesResolveAndTheRestStays() {
+        let markup = ##"<p class="x"><a href="/relative/uri">here</a> <img src='img/a.png' alt="/not/a/link"> <a href="https://abs.example/">abs</a> <a href="#top">top</a> <a href=mailto:x@y.example>m</a></p>"##
+        let resolved = MarkupLinks.resolve(markup, against: "http://base.example/dir/feed.xml")
+        #expect(resolved == ##"<p class="x"><a href="http://base.example/relative/uri">here</a> <img src='http://base.example/dir/img/a.png' alt="/not/a/link"> <a href="https://abs.example/">abs</a> <a href="#top">top</a> <a href=mailto:x@y.example>m</a></p>"##)
+        #expect(MarkupLinks.resolve(markup, against: nil) == markup)
+        #expect(MarkupLinks.resolve("no tags = here", against: "http://b.example/") == "no tags = here")
+    }
+
+    @Test func theEntryRemembersTheBaseOfItsMarkup() throws {
+        let atom = try parse(#"<feed xmlns="http://www.w3.org/2005/Atom"><entry xml:base="http://entry.example/a/"><id>x</id><content type="html" xml:base="http://content.example/c/">&lt;a href="rel"&gt;x&lt;/a&gt;</content><summary type="html">&lt;a href="s"&gt;x&lt;/a&gt;</summary></entry></feed>"#)
+        let entry = try #require(atom.entries.first)
+        #expect(entry.contentBase == "http://content.example/c/")
+        #expect(entry.summaryBase == "http://entry.example/a/")
+        #expect(entry.content == #"<a href="rel">x</a>"#)  // the model keeps the markup as delivered
+    }
+}

@@ -167,6 +167,16 @@ import Testing
         #expect(HTTPDate.retryAfter("-5", now: now) == nil)
     }
 
+    @Test func contentLocationIsTheBase() {
+        func response(_ headers: [String: String]) -> FetchResponse {
+            FetchResponse(status: 200, effectiveURL: "https://a.example/feeds/rss.xml", headers: headers, body: [])
+        }
+        #expect(response([:]).baseURL == "https://a.example/feeds/rss.xml")
+        #expect(response(["content-location": "/other/feed.xml"]).baseURL == "https://a.example/other/feed.xml")
+        #expect(response(["content-location": "https://b.example/x"]).baseURL == "https://b.example/x")
+        #expect(response(["content-location": "file:///etc/passwd"]).baseURL == "https://a.example/feeds/rss.xml")  // only http(s)
+    }
+
     @Test func expiresAndNoCache() {
         func response(_ headers: [String: String]) -> FetchResponse {
             FetchResponse(status: 200, effectiveURL: "https://a.example/", headers: headers, body: [])
