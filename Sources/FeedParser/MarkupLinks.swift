@@ -3,13 +3,45 @@ import Foundation
 /// Resolves the relative URLs in HTML markup (`href`, `src` and the other attributes that hold
 /// a URL, as feedparser does) against a base URI, leaving everything else byte for byte.
 public enum MarkupLinks {
-    /// Attributes whose value is a URL.
-    static let urlAttributes: Set<String> = ["href", "src", "cite", "background", "action", "longdesc", "usemap", "codebase",
-                                             "data", "classid", "profile", "poster"]
+    /// Attributes whose value is a URL (lower case ASCII).
+    static let urlAttributes: [[UInt8]] = ["href", "src", "cite", "background", "action", "longdesc", "usemap", "codebase",
+                                           "data", "classid", "profile", "poster"].map { Array($0.utf8) }
+
+    /// Whether `name` (any case) is one of `urlAttributes`.
+    static func isURLAttribute(_ name: ArraySlice<UInt8>) -> Bool {
+        urlAttributes.contains { candidate in
+            candidate.count == name.count && zip(candidate, name).allSatisfy { $0 == ($1 | 0x20) }
+        }
+    }
+
+    /// Whether the value starts with a scheme (`http:`, `mailto:`), a fragment, or is empty:
+    /// such a value is left alone.
+    static func needsNoResolution(_ value: ArraySlice<UInt8>) -> Bool {
+        var index = value.startIndex
+        while index < value.endIndex && value[index] == 0x20 { index += 1 }
+        guard index < value.endIndex else { return true }
+        let first = value[index]
+        if first == 0x23 { return true }  // #fragment
+        guard (first | 0x20) >= 0x61 && (first | 0x20) <= 0x7A else { return false }
+        for byte in value[index...] {
+            if byte == 0x3A { return true }  // a scheme ends here
+            let isSchemeByte = (byte | 0x20) >= 0x61 && (byte | 0x20) <= 0x7A || (byte >= 0x30 && byte <= 0x39) || byte == 0x2B || byte == 0x2E || byte == 0x2D
+            if !isSchemeByte { return false }
+        }
+        return false
+    }
 
     public static func resolve(_ markup: String, against base: String?) -> String {
-        guard let base, markup.contains("="), let baseURL = URL(string: base), baseURL.scheme != nil else { return markup }
+        guard let base else { return markup }
         var bytes = Array(markup.utf8)
+        guard bytes.contains(0x3D) else { return markup }  // no attribute at all
+        var parsedBase: URL??  // parsed only when a relative link is found
+        func baseURL() -> URL? {
+            if let parsedBase { return parsedBase }
+            let url = URL(string: base).flatMap { $0.scheme == nil ? nil : $0 }
+            parsedBase = .some(url)
+            return url
+        }
         var out: [UInt8] = []
         var changed = false
         var copied = 0
@@ -28,7 +60,7 @@ public enum MarkupLinks {
                 while i < count && (isSpace(bytes[i]) || bytes[i] == 0x2F) { i += 1 }
                 let nameStart = i
                 while i < count && !isSpace(bytes[i]) && bytes[i] != 0x3D && bytes[i] != 0x3E { i += 1 }
-                let name = String(decoding: bytes[nameStart..<i], as: UTF8.self).lowercased()
+                let name = bytes[nameStart..<i]
                 while i < count && isSpace(bytes[i]) { i += 1 }
                 guard i < count, bytes[i] == 0x3D else { continue }
                 i += 1
@@ -40,12 +72,10 @@ public enum MarkupLinks {
                 while i < count && (quote != 0 ? bytes[i] != quote : !isSpace(bytes[i]) && bytes[i] != 0x3E) { i += 1 }
                 let valueEnd = i
                 if quote != 0 && i < count { i += 1 }
-                guard urlAttributes.contains(name) else { continue }
+                guard isURLAttribute(name), !needsNoResolution(bytes[valueStart..<valueEnd]) else { continue }
                 let value = String(decoding: bytes[valueStart..<valueEnd], as: UTF8.self)
                 let trimmed = value.trimmingCharacters(in: .whitespaces)
-                // Absolute (has a scheme) or a fragment: left alone.
-                if trimmed.isEmpty || trimmed.hasPrefix("#") || trimmed.range(of: "^[A-Za-z][A-Za-z0-9+.-]*:", options: .regularExpression) != nil { continue }
-                guard let resolved = URL(string: trimmed, relativeTo: baseURL)?.absoluteString, resolved != value else { continue }
+                guard let baseURL = baseURL(), let resolved = URL(string: trimmed, relativeTo: baseURL)?.absoluteString, resolved != value else { continue }
                 out.append(contentsOf: bytes[copied..<valueStart])
                 out.append(contentsOf: Array(resolved.utf8))
                 copied = valueEnd
