@@ -1,7 +1,7 @@
 import Foundation
 
 /// Resolves the relative URLs in HTML markup (`href`, `src` and the other attributes that hold
-/// a URL, as feedparser does) against a base URI, leaving everything else byte for byte.
+/// a URL, as feedparser does) against an http(s) base URI, leaving everything else byte for byte.
 public enum MarkupLinks {
     /// Attributes whose value is a URL (lower case ASCII).
     static let urlAttributes: [[UInt8]] = ["href", "src", "cite", "background", "action", "longdesc", "usemap", "codebase",
@@ -38,7 +38,8 @@ public enum MarkupLinks {
         var parsedBase: URL??  // parsed only when a relative link is found
         func baseURL() -> URL? {
             if let parsedBase { return parsedBase }
-            let url = URL(string: base).flatMap { $0.scheme == nil ? nil : $0 }
+            // Only a web base: a local file's path is no base for the links of its markup.
+            let url = URL(string: base).flatMap { ["http", "https"].contains($0.scheme?.lowercased() ?? "") ? $0 : nil }
             parsedBase = .some(url)
             return url
         }

@@ -141,6 +141,7 @@ import Testing
         #expect(resolved == ##"<p class="x"><a href="http://base.example/relative/uri">here</a> <img src='http://base.example/dir/img/a.png' alt="/not/a/link"> <a href="https://abs.example/">abs</a> <a href="#top">top</a> <a href=mailto:x@y.example>m</a></p>"##)
         #expect(MarkupLinks.resolve(markup, against: nil) == markup)
         #expect(MarkupLinks.resolve("no tags = here", against: "http://b.example/") == "no tags = here")
+        #expect(MarkupLinks.resolve(#"<a href="x">"#, against: "file:///tmp/feed.xml") == #"<a href="x">"#)  // a file is no base
     }
 
     @Test func theEntryRemembersTheBaseOfItsMarkup() throws {
