@@ -346,26 +346,10 @@ public enum TagLimits {
                 var cut: Int?
                 while i < count {
                     let b = base[i]
-                    if quote != 0 {
-                        if b == quote { quote = 0 }
-                    } else if b == 0x3E {
-                        break
-                    } else if b == 0x22 || b == 0x27 {
-                        quote = b
-                        afterSpace = false
-                        afterEquals = false
-                    } else if Self.isSpace(b) {
-                        afterSpace = true
-                    } else if b == 0x3D {
-                        afterEquals = true
-                        afterSpace = false
-                    } else {
-                        if afterSpace && !afterEquals && b != 0x2F {
-                            attributes += 1
-                            if attributes > maxAttributes { cut = i; break }
-                        }
-                        afterSpace = false
-                        afterEquals = false
+                    if quote == 0 && b == 0x3E { break }
+                    if AttributeCounter.step(b, quote: &quote, afterSpace: &afterSpace, afterEquals: &afterEquals) {
+                        attributes += 1
+                        if attributes > maxAttributes { cut = i; break }
                     }
                     if i - open >= maxTagBytes { cut = i; break }
                     i += 1

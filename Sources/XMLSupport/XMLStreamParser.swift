@@ -668,23 +668,16 @@ struct StartTagGuard {
                 state = Self.afterLessThan
                 i = position + 1
                 continue
-            case Self.cdata:
-                // Jump to the next ']' ("]]>" ends the section; brackets are counted across chunks).
+            case Self.cdata, Self.comment:
+                // Jump to the next ']' or '-': "]]>" ends a CDATA section, "-->" a comment (the
+                // closing run is counted across chunks).
+                let closer: UInt8 = state == Self.cdata ? 0x5D : 0x2D
                 if progress == 0 {
-                    guard let position = find(0x5D, from: i) else { return true }
+                    guard let position = find(closer, from: i) else { return true }
                     i = position
                 }
                 let b = base[i]
-                if b == 0x3E && progress >= 2 { state = Self.text } else { progress = b == 0x5D ? progress + 1 : 0 }
-                i += 1
-                continue
-            case Self.comment:
-                if progress == 0 {
-                    guard let position = find(0x2D, from: i) else { return true }
-                    i = position
-                }
-                let b = base[i]
-                if b == 0x3E && progress >= 2 { state = Self.text } else { progress = b == 0x2D ? progress + 1 : 0 }
+                if b == 0x3E && progress >= 2 { state = Self.text } else { progress = b == closer ? progress + 1 : 0 }
                 i += 1
                 continue
             default:
@@ -735,28 +728,11 @@ struct StartTagGuard {
                     afterEquals = false
                 }
             default:  // inTag
-                if quote != 0 {
-                    if b == quote { quote = 0 }
-                    afterSpace = false
-                    afterEquals = false
-                } else if b == 0x3E {
+                if quote == 0 && b == 0x3E {
                     state = Self.text
-                } else if b == 0x22 || b == 0x27 {
-                    quote = b
-                    afterSpace = false
-                    afterEquals = false
-                } else if b == 0x20 || b == 0x09 || b == 0x0A || b == 0x0D {
-                    afterSpace = true
-                } else if b == 0x3D {
-                    afterEquals = true
-                    afterSpace = false
-                } else {
-                    if afterSpace && !afterEquals && b != 0x2F {
-                        attributes += 1
-                        if attributes > Self.maxAttributes { return false }
-                    }
-                    afterSpace = false
-                    afterEquals = false
+                } else if AttributeCounter.step(b, quote: &quote, afterSpace: &afterSpace, afterEquals: &afterEquals) {
+                    attributes += 1
+                    if attributes > Self.maxAttributes { return false }
                 }
             }
             i += 1
@@ -775,5 +751,38 @@ struct StartTagGuard {
             pointer = UnsafePointer(next)
         }
         return lines
+    }
+}
+
+/// One byte of a start tag after its name: tracks quotes, spaces and `=`, and says when an
+/// attribute name begins (shared by the HTML tag cap and the XML start-tag guard).
+enum AttributeCounter {
+    @inline(__always)
+    static func step(_ b: UInt8, quote: inout UInt8, afterSpace: inout Bool, afterEquals: inout Bool) -> Bool {
+        if quote != 0 {
+            if b == quote { quote = 0 }
+            afterSpace = false
+            afterEquals = false
+            return false
+        }
+        switch b {
+        case 0x22, 0x27:
+            quote = b
+            afterSpace = false
+            afterEquals = false
+            return false
+        case 0x20, 0x09, 0x0A, 0x0D, 0x0C:
+            afterSpace = true
+            return false
+        case 0x3D:
+            afterEquals = true
+            afterSpace = false
+            return false
+        default:
+            let starts = afterSpace && !afterEquals && b != 0x2F
+            afterSpace = false
+            afterEquals = false
+            return starts
+        }
     }
 }
