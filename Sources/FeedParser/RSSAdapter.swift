@@ -63,21 +63,21 @@ final class RSSAdapter: FeedFormatAdapter {
             feed.bozoReason = "the RDF document's <\(element.name)> is in a namespace that is neither RSS 1.0 nor 0.90; read as RSS 1.0"
         }
         if isCore(element) {
-            switch element.name {
-            case "item":
+            switch element.key {
+            case .item:
                 entry = FeedEntry()
                 entryOpen = true
                 entryFallbackID = attributes.first(where: { $0.name.localName == "about" })?.value
                 entryDCIdentifier = nil
                 alternatePosition = nil
                 return nil
-            case "image" where !inEntry:
+            case .image where !inEntry:
                 inImage = true
                 return nil
-            case "textinput", "textInput":
+            case .textInput:
                 inTextInput = true
                 return nil
-            case "enclosure" where inEntry:
+            case .enclosure where inEntry:
                 if let url = attribute("url", attributes) {
                     let enclosure = FeedEnclosure(
                         url: URLResolver.resolve(url, against: base) ?? url,
@@ -87,16 +87,16 @@ final class RSSAdapter: FeedFormatAdapter {
                     entry?.links.append(FeedLink(href: enclosure.url, rel: "enclosure", type: enclosure.type))
                 }
                 return nil
-            case "guid":
+            case .guid:
                 guidIsPermaLink = attribute("isPermaLink", attributes)?.lowercased() != "false"
                 return .text
-            case "skipHours" where !inEntry:
+            case .skipHours where !inEntry:
                 inSkipHours = true
                 return nil
-            case "skipDays" where !inEntry:
+            case .skipDays where !inEntry:
                 inSkipDays = true
                 return nil
-            case "channel", "rss", "items", "Seq", "li":
+            case .container:
                 return nil
             default:
                 return inTextInput ? nil : .text
@@ -137,28 +137,28 @@ final class RSSAdapter: FeedFormatAdapter {
             return
         }
         if isCore(element) {
-            switch element.name {
-            case "item":
+            switch element.key {
+            case .item:
                 finishEntry(base: base)
                 return
-            case "image":
+            case .image:
                 inImage = false
                 return
-            case "textinput", "textInput":
+            case .textInput:
                 inTextInput = false
                 return
-            case "skipHours":
+            case .skipHours:
                 inSkipHours = false
                 return
-            case "skipDays":
+            case .skipDays:
                 inSkipDays = false
                 return
-            case "hour" where inSkipHours:
+            case .hour where inSkipHours:
                 if let hour = text.flatMap({ Int($0.trimmingCharacters(in: .whitespacesAndNewlines)) }), (0...24).contains(hour) {
                     feed.skipHours.append(hour % 24)
                 }
                 return
-            case "day" where inSkipDays:
+            case .day where inSkipDays:
                 if let day = FeedText.trimmed(text) { feed.skipDays.append(day) }
                 return
             default:
@@ -169,7 +169,7 @@ final class RSSAdapter: FeedFormatAdapter {
         if inEntry {
             entryField(element, text: text, base: base)
         } else if inImage {
-            if isCore(element) && element.name == "url" {
+            if isCore(element) && element.key == .url {
                 feed.image = URLResolver.resolve(text, against: base)
             }
         } else if !inTextInput {
@@ -181,6 +181,28 @@ final class RSSAdapter: FeedFormatAdapter {
     /// (`title`, `description`, `pubDate`, `author`, `content:encoded`); the extension elements
     /// fill only a field still empty, in document order (README, Feed parsing).
     private func entryField(_ element: Element, text: String, base: String?) {
+        if isCore(element) {
+            // The common case first, by key (the extension namespaces are never core).
+            switch element.key {
+            case .title: entry?.title = FeedText.plain(text)
+            case .link:
+                if let link = FeedText.trimmed(text) {
+                    entry?.link = URLResolver.resolve(link, against: base)
+                    alternatePosition = entry?.links.count
+                }
+            case .description:
+                entry?.summary = text
+                entry?.summaryBase = base
+            case .guid:
+                entry?.id = FeedText.trimmed(text)
+                guidIsURL = entry?.id.map { $0.hasPrefix("http://") || $0.hasPrefix("https://") } ?? false
+            case .pubDate: entry?.published = FeedDate.parse(text)
+            case .author: entry?.author = FeedText.plain(text)
+            case .category: if let category = FeedText.plain(text) { entry?.categories.append(category) }
+            default: break
+            }
+            return
+        }
         switch (element.namespace, element.name) {
         case (.content, "encoded"):
             entry?.content = text
@@ -221,25 +243,6 @@ final class RSSAdapter: FeedFormatAdapter {
             entryDCIdentifier = FeedText.trimmed(text)
         case (.dc, "language"):
             break
-        case let (_, name) where isCore(element):
-            switch name {
-            case "title": entry?.title = FeedText.plain(text)
-            case "link":
-                if let link = FeedText.trimmed(text) {
-                    entry?.link = URLResolver.resolve(link, against: base)
-                    alternatePosition = entry?.links.count
-                }
-            case "description":
-                entry?.summary = text
-                entry?.summaryBase = base
-            case "guid":
-                entry?.id = FeedText.trimmed(text)
-                guidIsURL = entry?.id.map { $0.hasPrefix("http://") || $0.hasPrefix("https://") } ?? false
-            case "pubDate": entry?.published = FeedDate.parse(text)
-            case "author": entry?.author = FeedText.plain(text)
-            case "category": if let category = FeedText.plain(text) { entry?.categories.append(category) }
-            default: break
-            }
         default:
             break
         }
