@@ -42,7 +42,7 @@ let package = Package(
         .target(name: "ArticleExtractor", dependencies: ["XMLSupport", "FeedParser"]),
         .target(
             name: "Fetcher",
-            dependencies: ["CCurl", "CCurlShim", .product(name: "Logging", package: "swift-log")]),
+            dependencies: ["CCurl", "CCurlShim", "FeedModel", .product(name: "Logging", package: "swift-log")]),
         .target(
             name: "Dedupe",
             dependencies: ["FeedModel", .product(name: "Crypto", package: "swift-crypto")]),
@@ -94,7 +94,7 @@ let package = Package(
         .testTarget(name: "DedupeTests", dependencies: ["Dedupe", "FeedModel"], exclude: ["Fixtures"]),
         .testTarget(name: "CorpusWriterTests", dependencies: ["CorpusWriter", "FeedModel", "Dedupe"]),
         .testTarget(name: "StateStoreTests", dependencies: ["StateStore", "FeedModel"]),
-        .testTarget(name: "FetcherTests", dependencies: ["Fetcher", "TestSupport"]),
+        .testTarget(name: "FetcherTests", dependencies: ["Fetcher", "FeedModel", "TestSupport"]),
         .testTarget(
             name: "PipelineTests",
             dependencies: ["Pipeline", "FeedConfig", "StateStore", "Fetcher", "ArticleExtractor", "TestSupport",

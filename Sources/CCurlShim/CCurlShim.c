@@ -18,9 +18,6 @@ CURLcode fc_easy_setopt_slist(CURL *handle, CURLoption option, struct curl_slist
 CURLcode fc_easy_setopt_data_callback(CURL *handle, CURLoption option, fc_data_callback callback) {
     return curl_easy_setopt(handle, option, callback);
 }
-CURLcode fc_easy_setopt_opensocket(CURL *handle, curl_opensocket_callback callback) {
-    return curl_easy_setopt(handle, CURLOPT_OPENSOCKETFUNCTION, callback);
-}
 CURLcode fc_easy_setopt_prereq(CURL *handle, fc_prereq_callback callback) {
     return curl_easy_setopt(handle, CURLOPT_PREREQFUNCTION, callback);
 }

@@ -1,3 +1,4 @@
+import FeedModel
 import FeedParser
 import Foundation
 import Yams
@@ -104,7 +105,7 @@ public enum ConfigLoader {
                 }
                 fetch.allowedAddresses = try list.map { item throws(ConfigError) in
                     let text = try reader.string(item, key: "fetch.allowed_addresses")
-                    guard Self.isAddressRange(text) else {
+                    guard AddressRange(text) != nil else {
                         throw reader.error(item, key: "fetch.allowed_addresses", "'\(text)' is not an IP address or CIDR range (write 10.0.0.5 or 10.0.0.0/8; host names are not accepted)")
                     }
                     return text
@@ -317,18 +318,6 @@ public enum ConfigLoader {
         }
         guard !trimmed.isEmpty else { throw reader.error(node, key: key, "empty; expected a feed URL") }
         return URL(fileURLWithPath: resolvePath(trimmed, folder: folder)).absoluteString
-    }
-
-    /// `a.b.c.d`, an IPv6 address, or either with `/prefix`.
-    static func isAddressRange(_ text: String) -> Bool {
-        let parts = text.split(separator: "/", maxSplits: 1).map(String.init)
-        guard let address = parts.first else { return false }
-        var v4 = in_addr(), v6 = in6_addr()
-        let bits: Int
-        if inet_pton(AF_INET, address, &v4) == 1 { bits = 32 } else if inet_pton(AF_INET6, address, &v6) == 1 { bits = 128 } else { return false }
-        guard parts.count == 2 else { return true }
-        guard let length = Int(parts[1]) else { return false }
-        return (0...bits).contains(length)
     }
 
     static func defaultName(for url: String) -> String {

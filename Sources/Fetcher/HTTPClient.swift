@@ -1,5 +1,6 @@
 import CCurl
 import CCurlShim
+import FeedModel
 import Foundation
 
 /// An HTTP client on libcurl's multi interface.

@@ -1,3 +1,4 @@
+import FeedModel
 import Fetcher
 import Foundation
 import TestSupport

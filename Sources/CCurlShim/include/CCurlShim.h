@@ -12,7 +12,6 @@ CURLcode fc_easy_setopt_pointer(CURL *handle, CURLoption option, void *value);
 CURLcode fc_easy_setopt_slist(CURL *handle, CURLoption option, struct curl_slist *value);
 CURLcode fc_easy_setopt_data_callback(CURL *handle, CURLoption option, fc_data_callback callback);
 
-CURLcode fc_easy_setopt_opensocket(CURL *handle, curl_opensocket_callback callback);
 /// Called before every request, on a new or a reused connection, with the peer's address.
 typedef int (*fc_prereq_callback)(void *clientp, char *conn_primary_ip, char *conn_local_ip,
                                   int conn_primary_port, int conn_local_port);
