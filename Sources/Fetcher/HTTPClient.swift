@@ -475,22 +475,16 @@ extension CurlEngine {
 
 extension Transfer {
     /// Decides, before a request is sent, whether its connection may be used. Through a proxy
-    /// the peer is the proxy (configured, so trusted) and the target host is resolved here.
+    /// the peer is the proxy (configured, so trusted) and the target host is resolved here, a
+    /// blocking lookup on the engine thread: for a configured feed that is done only when a
+    /// redirect comes (the first request of a feed is trusted anyway).
     func admitRequest(peer: String) -> Bool {
         requestsMade += 1
-        let addresses = proxied ? currentTargetAddresses() : [peer]
-        var restricted: (address: String, reason: String)?
-        for address in addresses {
-            guard let parsed = IPAddress(address) else {
-                restricted = (address, "not an IP address")
-                break
-            }
-            if allowedAddresses.contains(where: { $0.contains(parsed) }) { continue }
-            if let reason = AddressPolicy.restriction(of: address) {
-                restricted = (address, reason)
-                break
-            }
+        if proxied && addressCheck != .everyRequest {
+            if requestsMade == 1 { return true }
+            if requestsMade == 2 { firstRequestRestricted = restriction(among: targetAddresses(of: request.url)) != nil }
         }
+        let restricted = restriction(among: proxied ? targetAddresses(of: currentURL()) : [peer])
         if requestsMade == 1 { firstRequestRestricted = restricted != nil }
         latestRequestRestricted = restricted != nil
         guard let restricted else { return true }
@@ -503,12 +497,26 @@ extension Transfer {
         }
     }
 
-    /// Every address the host of the URL being requested resolves to (an empty host or a failed
-    /// lookup gives a placeholder that is refused).
-    private func currentTargetAddresses() -> [String] {
+    /// The first of `addresses` that is not public (and not allowed), with its range.
+    private func restriction(among addresses: [String]) -> (address: String, reason: String)? {
+        for address in addresses {
+            guard let parsed = IPAddress(address) else { return (address, "not an IP address") }
+            if allowedAddresses.contains(where: { $0.contains(parsed) }) { continue }
+            if let reason = AddressPolicy.restriction(of: address) { return (address, reason) }
+        }
+        return nil
+    }
+
+    /// The URL of the request about to be sent (after redirects).
+    private func currentURL() -> String {
         var effective: UnsafeMutablePointer<CChar>?
         if let easy { fc_easy_getinfo_string(easy, CURLINFO_EFFECTIVE_URL, &effective) }
-        let url = effective.map { String(cString: $0) } ?? request.url
+        return effective.map { String(cString: $0) } ?? request.url
+    }
+
+    /// Every address the host of `url` resolves to (an empty host or a failed lookup gives a
+    /// placeholder that is refused).
+    private func targetAddresses(of url: String) -> [String] {
         guard var host = URLComponents(string: url)?.host, !host.isEmpty else { return ["(no host)"] }
         if host.hasPrefix("[") && host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
         if IPAddress(host) != nil { return [host] }

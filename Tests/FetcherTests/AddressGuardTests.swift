@@ -135,6 +135,17 @@ import Testing
         #expect(publisher.requestedPaths().contains { $0.hasPrefix("http://127.0.0.2") && $0.hasSuffix("/files/feed.xml?allowed") })  // absolute form: through the proxy
     }
 
+    @Test func aConfiguredFeedThroughTheProxyMayNotBeRedirectedToAPrivateAddress() async throws {
+        let proxied = client { $0.proxy = self.publisher.url("") }
+        defer { proxied.shutdown() }
+        // The feed itself goes through the proxy unchecked; its redirect's target is checked.
+        #expect(try await proxied.fetch(FetchRequest(url: publisher.url("files/feed.xml?plain"))).status == 200)
+        let hop = publisher.url("goto/302/" + secret.url("files/secret.txt?proxied-hop").addingPercentEncoding(withAllowedCharacters: .alphanumerics)!)
+        await expectRefused(proxied, FetchRequest(url: hop))
+        #expect(!secret.requestedPaths().contains { $0.contains("proxied-hop") })
+        #expect(!publisher.requestedPaths().contains { $0.contains("secret.txt?proxied-hop") && !$0.contains("goto") })
+    }
+
     @Test(arguments: [
         ("127.0.0.1", "loopback"), ("10.1.2.3", "private (RFC 1918)"), ("100.64.0.1", "shared address space (100.64.0.0/10, carrier-grade NAT)"),
         ("192.0.0.8", "IETF protocol assignments (192.0.0.0/24)"), ("198.18.0.1", "benchmarking (198.18.0.0/15)"),
