@@ -62,15 +62,13 @@ struct FetchCommand: AsyncParsableCommand {
         let failuresInLog = (options.logFormat ?? LogFormat.automatic()) == .journal
         let total = pass.selectedFeeds.count
         let progress = ProgressBar(total: total)
-        let tally = PassTally(total: total)
         let stop = StopRequest()
         let grace = Duration.milliseconds(Int64(self.grace * 1000))
         let summary: PassSummary = await withTaskGroup(of: PassSummary?.self) { group in
             let running = Task {
                 await pass.run(in: session, shouldStart: { !stop.requested }) { report in
-                    tally.add(report)
                     let show = (!quiet || report.failed) && !(report.failed && failuresInLog)
-                    progress.advance(stored: report.stored, line: show ? Self.line(for: report) : nil)
+                    progress.advance(stored: report.stored, failed: report.failed, line: show ? Self.line(for: report) : nil)
                 }
             }
             group.addTask { await running.value }
@@ -92,7 +90,7 @@ struct FetchCommand: AsyncParsableCommand {
                     while !Task.isCancelled {
                         try? await Task.sleep(for: .seconds(5))
                         if Task.isCancelled { break }
-                        logger.info("progress", metadata: tally.metadata(waiting: session.client.waitingRequests))
+                        logger.info("progress", metadata: progress.metadata(waiting: session.client.waitingRequests))
                     }
                     return nil
                 }
@@ -162,38 +160,4 @@ final class StopRequest: @unchecked Sendable {
 
     var requested: Bool { lock.withLock { flag } }
     func request() { lock.withLock { flag = true } }
-}
-
-/// Counts for the progress line: feeds done, stories stored, and the time left at this pace.
-final class PassTally: @unchecked Sendable {
-    private let lock = NSLock()
-    private let total: Int
-    private let started = Date()
-    private var done = 0
-    private var stored = 0
-    private var failed = 0
-
-    init(total: Int) { self.total = total }
-
-    func add(_ report: FeedRunReport) {
-        lock.withLock {
-            done += 1
-            stored += report.stored
-            if report.failed { failed += 1 }
-        }
-    }
-
-    func metadata(waiting: Int) -> Logger.Metadata {
-        lock.withLock {
-            let elapsed = Date().timeIntervalSince(started)
-            var metadata: Logger.Metadata = [
-                "feeds_done": "\(done) of \(total)", "stories_stored": "\(stored)", "feeds_failed": "\(failed)",
-                "requests_waiting_on_hosts": "\(waiting)",
-            ]
-            if done > 0 && done < total {
-                metadata["estimated_seconds_left"] = "\(Int(elapsed / Double(done) * Double(total - done)))"
-            }
-            return metadata
-        }
-    }
 }
