@@ -24,7 +24,7 @@ struct PollCommand: ParsableCommand {
 
     func run() throws {
         let configuration = try options.loadConfiguration()
-        let selected = try ControlTarget.feeds(feeds, in: configuration)
+        let selected = try ConfiguredFeeds.named(feeds, in: configuration)
         let changed: Int
         do {
             changed = try StateStore.openReadOnly(path: configuration.statePath).markDue(urls: selected?.map(\.url), now: Date())
@@ -55,7 +55,7 @@ struct EnableCommand: ParsableCommand {
 
     func run() throws {
         let configuration = try options.loadConfiguration()
-        guard let source = try ControlTarget.feeds([feed], in: configuration)?.first else { return }
+        guard let source = try ConfiguredFeeds.named([feed], in: configuration)?.first else { return }
         do {
             let reason = try StateStore.openReadOnly(path: configuration.statePath).enable(url: source.url, now: Date())
             if let reason {
@@ -70,9 +70,9 @@ struct EnableCommand: ParsableCommand {
     }
 }
 
-enum ControlTarget {
+enum ConfiguredFeeds {
     /// The configured feeds `names` name (by name or URL); nil for an empty list (every feed).
-    static func feeds(_ names: [String], in configuration: Configuration) throws -> [FeedSource]? {
+    static func named(_ names: [String], in configuration: Configuration) throws -> [FeedSource]? {
         guard !names.isEmpty else { return nil }
         let unknown = names.filter { name in !configuration.feeds.contains { $0.name == name || $0.url == name } }
         if !unknown.isEmpty {

@@ -38,11 +38,7 @@ struct FetchCommand: AsyncParsableCommand {
         let logger = options.bootstrapLogging()
         let configuration = try options.loadConfiguration()
         let quiet = self.quiet
-        let unknown = feed.filter { wanted in !configuration.feeds.contains { $0.name == wanted || $0.url == wanted } }
-        guard unknown.isEmpty else {
-            FileHandle.standardError.write(Data("feedcorpus: no configured feed is named or has the URL \(unknown.joined(separator: ", "))\n".utf8))
-            throw ExitCode(ExitStatus.usageOrConfig)
-        }
+        _ = try ConfiguredFeeds.named(feed, in: configuration)  // every name must be a configured feed
         if configuration.feeds.isEmpty {
             FileHandle.standardError.write(Data("feedcorpus: the config \(options.config) lists no feeds: nothing to poll (add feeds under `feeds:`; feedcorpus add URL finds a site's feed)\n".utf8))
         }

@@ -24,10 +24,7 @@ struct StatusCommand: ParsableCommand {
 
     func run() throws {
         let configuration = try options.loadConfiguration()
-        let unknown = feeds.filter { wanted in !configuration.feeds.contains { $0.name == wanted || $0.url == wanted } }
-        if !unknown.isEmpty {
-            throw ValidationError("no configured feed is named or has the URL \(unknown.joined(separator: ", "))")
-        }
+        _ = try ConfiguredFeeds.named(feeds, in: configuration)  // every name must be a configured feed
         let statuses: [FeedStatus]
         let holds: [String: Date]
         do {
