@@ -302,8 +302,7 @@ public enum ConfigLoader {
                                webOnly: Bool = false) throws(ConfigError) -> String {
         let trimmed = raw.trimmingCharacters(in: .whitespaces)
         if webOnly {
-            let scheme = trimmed.range(of: "://").map { trimmed[..<$0.lowerBound].lowercased() }
-            guard scheme == "http" || scheme == "https", URL(string: trimmed)?.host?.isEmpty == false else {
+            guard isWebFeedURL(trimmed) else {
                 throw reader.error(node, key: key, "'\(trimmed)' is not an http(s) URL; an OPML file may add only http and https feeds (list local feeds in the config itself)")
             }
             return trimmed
@@ -318,6 +317,12 @@ public enum ConfigLoader {
         }
         guard !trimmed.isEmpty else { throw reader.error(node, key: key, "empty; expected a feed URL") }
         return URL(fileURLWithPath: resolvePath(trimmed, folder: folder)).absoluteString
+    }
+
+    /// Whether `url` is an http(s) URL with a host: all an OPML file may add.
+    public static func isWebFeedURL(_ url: String) -> Bool {
+        let scheme = url.range(of: "://").map { url[..<$0.lowerBound].lowercased() }
+        return (scheme == "http" || scheme == "https") && URL(string: url)?.host?.isEmpty == false
     }
 
     static func defaultName(for url: String) -> String {

@@ -46,8 +46,7 @@ struct ImportOPMLCommand: ParsableCommand {
         // would be a duplicate-key error).
         print("  # from \(file); add these lines under `feeds:`")
         for subscription in subscriptions where !known.contains(subscription.xmlURL) {
-            let scheme = subscription.xmlURL.range(of: "://").map { subscription.xmlURL[..<$0.lowerBound].lowercased() }
-            guard scheme == "http" || scheme == "https", URL(string: subscription.xmlURL)?.host?.isEmpty == false else {
+            guard ConfigLoader.isWebFeedURL(subscription.xmlURL) else {
                 FileHandle.standardError.write(Data("feedcorpus: \(file): skipped '\(LogText.escaped(subscription.xmlURL))': an OPML file may add only http and https feeds\n".utf8))
                 continue
             }
