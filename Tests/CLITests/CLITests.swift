@@ -474,6 +474,19 @@ extension CLITests {
         #expect(broken.stdout.contains("PROBLEM config: ") && broken.stdout.contains(":2: layout"))
     }
 
+    @Test func importOPMLPrintsEntriesThatAppendToAConfig() throws {
+        let opml = workspace.appendingPathComponent("subs.opml")
+        try Data(#"<opml version="2.0"><body><outline title="One" xmlUrl="https://one.example/rss"/><outline title="Local" xmlUrl="../../etc/hostname"/><outline text="Tech"><outline title="Two" xmlUrl="http://two.example/atom"/></outline></body></opml>"#.utf8).write(to: opml)
+        let run = try feedcorpus(["import-opml", opml.path])
+        #expect(run.status == 0)
+        #expect(!run.stdout.contains("feeds:\n") && !run.stdout.hasPrefix("feeds:"), "\(run.stdout)")
+        #expect(run.stderr.contains("skipped '../../etc/hostname': an OPML file may add only http and https feeds"), "\(run.stderr)")
+        // Appended to a config whose `feeds:` is last, the output loads: a duplicate key would not.
+        let path = try writeConfig("corpus: corpus\nstate: s.sqlite\nfeeds:\n  - {url: \"https://zero.example/rss\", name: zero}\n" + run.stdout)
+        let check = try feedcorpus(["check", "--config", path])
+        #expect(check.stdout.contains("ok      config: \(path): 3 feeds"), "\(check.stdout)")
+    }
+
     @Test func addFindsTheFeedOfASitesPageOrAtTheUsualPlace() throws {
         let feed = FeedFixtures.rss(title: "City News", items: [FeedFixtures.Item(guid: "1", title: "One", paragraphs: ["Body one."])])
         try server.put("feed.xml", feed)
