@@ -169,9 +169,8 @@ public struct IngestPass: Sendable {
             }
         }
         if let metrics {
-            let statuses = (try? await ingestor.feedStatuses()) ?? []
             metrics.recordPass(duration: ContinuousClock.now - started, finishedAt: clock(),
-                               feedStates: PipelineMetrics.feedStates(configured: configuration.feeds.map(\.url), statuses: statuses))
+                               feedStates: await session.feedStates(configuration.feeds))
         }
         return PassSummary(reports: reports)
     }
