@@ -137,9 +137,7 @@ public final class PipelineMetrics: @unchecked Sendable {
         passes.increment()
         passDuration.recordNanoseconds(duration.nanoseconds)
         lastPassEnd.set(finishedAt.timeIntervalSince1970)
-        lock.lock()
-        defer { lock.unlock() }
-        for state in Set(Self.feedStateNames).union(feedStates.keys) { meter(state).set(feedStates[state] ?? 0) }
+        recordFeedStates(feedStates)
     }
 
     /// How many of `feeds` (configured URLs) are in each state, from their status in the state.
