@@ -97,8 +97,11 @@ public final class CorpusWriter {
     public static let lockFileName = ".feedcorpus.lock"
 
     /// The corpus id written in the root, nil when there is none (a new or older corpus).
-    public func corpusID() -> String? {
-        let fd = open(root + "/" + Self.idFileName, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)
+    public func corpusID() -> String? { Self.corpusID(root: root) }
+
+    /// The corpus id in the corpus folder `root`, without opening a writer (which would create it).
+    public static func corpusID(root: String) -> String? {
+        let fd = open(root + "/" + idFileName, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)
         guard fd >= 0 else { return nil }
         defer { close(fd) }
         var buffer = [UInt8](repeating: 0, count: 256)

@@ -64,9 +64,8 @@ struct CheckCommand: ParsableCommand {
         if let reason = Self.unwritableFolder(corpus) {
             problem("corpus", "\(corpus): \(reason)")
         } else {
-            let id = (try? String(contentsOfFile: corpus + "/" + CorpusWriter.idFileName, encoding: .utf8))?
-                .trimmingCharacters(in: .whitespacesAndNewlines)
-            if let id, !id.isEmpty, id != stateCorpusID {
+            let id = CorpusWriter.corpusID(root: corpus)
+            if let id, id != stateCorpusID {
                 problem("corpus", "\(corpus) was written by another state file (corpus id \(id)); give this config its own `corpus:` or point `state:` at that state")
             } else {
                 ok("corpus", "\(corpus) is writable" + (id == nil ? " (not yet bound to a state)" : " and belongs to this state"))
