@@ -178,7 +178,7 @@ public struct Deduplicator: Sendable {
     public var eventGrouper: EventGrouper { events }
 
     /// Decides one story against the stored stories and the batch accepted so far.
-    public func decide(_ story: IncomingStory, lookup: some StoredStoryLookup) throws -> DedupeDecision {
+    public mutating func decide(_ story: IncomingStory, lookup: some StoredStoryLookup) throws -> DedupeDecision {
         for url in story.urls {
             if let stored = try lookup.story(url: url) { return .duplicate(reason: .sameURL, of: .stored(stored), near: nil) }
             if let index = batchURLs[url] { return .duplicate(reason: .sameURL, of: .batch(index), near: nil) }

@@ -14,45 +14,69 @@ public struct EventTerms: Sendable, Equatable {
 
     public init(story: StoryText) {
         var counts: [String: Int] = [:]
-        for line in [story.headline] + story.paragraphs {
-            var sentenceStart = true
-            var word = String.UnicodeScalarView()
-            var wordStartsWithNumber = false
-            func finish(_ next: Unicode.Scalar?) {
-                defer {
-                    word = String.UnicodeScalarView()
+        for var line in [story.headline] + story.paragraphs {
+            line.withUTF8 { bytes in
+                // A word is a run of letters and figures (with marks after its first letter and
+                // thousands separators inside a figure): a contiguous range of the line's bytes.
+                var sentenceStart = true
+                var wordStart: Int?
+                var wordStartsWithNumber = false
+                func finish(end: Int, next: UInt32?) {
+                    guard let start = wordStart else { return }
+                    wordStart = nil
+                    let word = UnsafeBufferPointer(rebasing: bytes[start..<end])
+                    if let term = EventTerms.term(word, sentenceStart: sentenceStart) { counts[term, default: 0] += 1 }
+                    sentenceStart = next.map(EventTerms.endsSentenceBeforeName) ?? false
                 }
-                guard !word.isEmpty else { return }
-                if let term = EventTerms.term(String(word), sentenceStart: sentenceStart) { counts[term, default: 0] += 1 }
-                sentenceStart = next.map { ".!?:;\"“”".unicodeScalars.contains($0) } ?? false
-            }
-            for scalar in line.unicodeScalars {
-                let kind = Self.kind(scalar)
-                if kind == .letter || kind == .number || (kind == .mark && !word.isEmpty) || (scalar == "," && wordStartsWithNumber && !word.isEmpty) {
-                    if word.isEmpty { wordStartsWithNumber = kind == .number }
-                    word.append(scalar)
-                } else if scalar == "'" || scalar == "’" {
-                    finish(nil)  // "Russia's": the possessive ends the word
-                    sentenceStart = false
-                } else {
-                    let wasEmpty = word.isEmpty
-                    finish(scalar)
-                    if wasEmpty, ".!?:;".unicodeScalars.contains(scalar) { sentenceStart = true }
+                var index = 0
+                while index < bytes.count {
+                    let (value, length) = UTF8Scalar.decode(bytes, at: index)
+                    let kind = Self.kind(value)
+                    if kind == .letter || kind == .number || (kind == .mark && wordStart != nil) || (value == 0x2C && wordStartsWithNumber && wordStart != nil) {
+                        if wordStart == nil {
+                            wordStart = index
+                            wordStartsWithNumber = kind == .number
+                        }
+                    } else if value == 0x27 || value == 0x2019 {
+                        finish(end: index, next: nil)  // "Russia's": the possessive ends the word
+                        sentenceStart = false
+                    } else {
+                        let wasEmpty = wordStart == nil
+                        finish(end: index, next: value)
+                        if wasEmpty, Self.endsSentence(value) { sentenceStart = true }
+                    }
+                    index += length
                 }
+                finish(end: bytes.count, next: nil)
             }
-            finish(nil)
         }
         self.counts = counts.filter { $0.value > 0 }
+    }
+
+    /// . ! ? : ;
+    private static func endsSentence(_ value: UInt32) -> Bool {
+        value == 0x2E || value == 0x21 || value == 0x3F || value == 0x3A || value == 0x3B
+    }
+
+    /// A sentence end or an opening or closing quote right after a word: the next word starts a
+    /// sentence (its capital says nothing).
+    private static func endsSentenceBeforeName(_ value: UInt32) -> Bool {
+        endsSentence(value) || value == 0x22 || value == 0x201C || value == 0x201D
     }
 
     private enum ScalarKind { case letter, number, mark, other }
 
     private static func kind(_ scalar: Unicode.Scalar) -> ScalarKind {
-        switch scalar.value {
+        kind(scalar.value)
+    }
+
+    private static func kind(_ value: UInt32) -> ScalarKind {
+        switch value {
         case 0x30...0x39: return .number
         case 0x41...0x5A, 0x61...0x7A: return .letter
         case 0..<0x80: return .other
         default:
+            guard let scalar = Unicode.Scalar(value) else { return .other }
             let properties = scalar.properties
             if properties.numericType != nil { return .number }
             if properties.isAlphabetic { return .letter }
@@ -61,6 +85,15 @@ public struct EventTerms: Sendable, Equatable {
             default: return .other
             }
         }
+    }
+
+    /// `term` on a word's UTF-8 bytes; most words start with a lower-case ASCII letter and are
+    /// no term, which is decided here without making a string.
+    private static func term(_ word: UnsafeBufferPointer<UInt8>, sentenceStart: Bool) -> String? {
+        guard let first = word.first else { return nil }
+        if first >= 0x61 && first <= 0x7A { return nil }
+        if first >= 0x41 && first <= 0x5A && sentenceStart { return nil }
+        return term(String(decoding: word, as: UTF8.self), sentenceStart: sentenceStart)
     }
 
     /// "putin kursk 11000 ..." (term:count pairs), for the state.
@@ -135,6 +168,8 @@ public struct EventGrouper: Sendable {
         var event: String
         var at: Double
         var norm: Float
+        /// Order of addition (ties go to the member added first; slots are reused).
+        var sequence: Int64
     }
 
     /// One member naming a term, with the term's weight in that member.
@@ -145,9 +180,18 @@ public struct EventGrouper: Sendable {
 
     public var window: TimeInterval
     public var threshold: Double
-    /// Members by slot; nil once evicted.
-    private var held: [Int32: Held] = [:]
-    private var nextSlot: Int32 = 0
+    /// Members by slot; nil once evicted. A slot is reused once the postings naming its
+    /// evicted member have been swept, so the array stays as long as the members held (plus
+    /// those evicted since the last sweep).
+    private var held: [Held?] = []
+    private var heldCount = 0
+    private var nextSequence: Int64 = 0
+    /// Slots free for a new member, and slots evicted whose postings are not swept yet.
+    private var freeSlots: [Int32] = []
+    private var retiredSlots: [Int32] = []
+    /// `assign`'s dot products by slot (all zero between calls) and the slots it touched.
+    private var dots: [Double] = []
+    private var touched: [Int32] = []
     /// Interned terms: id by text, and per id the members that name it.
     /// Terms are held by a 64-bit hash of their text, not the text: a window holds hundreds of
     /// thousands of figures and names, most named once.
@@ -173,7 +217,7 @@ public struct EventGrouper: Sendable {
     }
 
     /// Members held (for tests and diagnostics).
-    public var memberCount: Int { held.count }
+    public var memberCount: Int { heldCount }
     /// Distinct terms held (for tests and diagnostics).
     public var termCount: Int { termIDs.count }
 
@@ -181,28 +225,36 @@ public struct EventGrouper: Sendable {
     public mutating func add(_ member: Member) {
         let at = member.at.timeIntervalSince1970
         if at < newest - 2 * window { return }  // Too old to ever match again.
-        let slot = nextSlot
-        nextSlot += 1
+        let slot: Int32
+        if let free = freeSlots.popLast() {
+            slot = free
+        } else {
+            slot = Int32(held.count)
+            held.append(nil)
+            dots.append(0)
+        }
         // A long story names a hundred people, places and figures: only its most telling
         // `keptTerms` are indexed (memory is what the postings cost). The norm counts them all,
         // so a similarity is never overestimated.
         var weighted: [(text: String, hash: UInt64, weight: Float)] = []
         weighted.reserveCapacity(member.terms.counts.count)
-        var norm: Float = 0
         for (text, count) in member.terms.counts {
-            let weight = Float(weight(count: count, documentFrequency: postings(of: text)))
-            weighted.append((text, Self.hash(text), weight))
-            norm += weight * weight
+            let hash = Self.hash(text)
+            weighted.append((text, hash, Float(weight(count: count, documentFrequency: postings(ofHash: hash)))))
         }
+        weighted.sort { $0.hash < $1.hash }  // a fixed summation order: the same norm in every run
+        let norm = weighted.reduce(Float(0)) { $0 + $1.weight * $1.weight }
         if weighted.count > Self.keptTerms {
             weighted.sort { $0.weight != $1.weight ? $0.weight > $1.weight : $0.hash < $1.hash }
             weighted.removeLast(weighted.count - Self.keptTerms)
         }
         for term in weighted where term.weight > 0 {
-            let id = intern(term.text)
+            let id = intern(hash: term.hash)
             postings[Int(id)].append(Posting(slot: slot, weight: term.weight))
         }
-        held[slot] = Held(event: member.event, at: at, norm: norm.squareRoot())
+        held[Int(slot)] = Held(event: member.event, at: at, norm: norm.squareRoot(), sequence: nextSequence)
+        nextSequence += 1
+        heldCount += 1
         byHour[Self.hour(at), default: []].append(slot)
         if at > newest {
             newest = at
@@ -213,31 +265,46 @@ public struct EventGrouper: Sendable {
     /// The event for a new story at `at` with `terms`, and the similarity that decided it
     /// (nil when it starts a new event, named `newEvent`). Does not add the story. Ties go to the
     /// member added first, so the outcome does not depend on hash order.
-    public func assign(terms: EventTerms, at: Date, newEvent: String) -> (event: String, similarity: Double?) {
+    public mutating func assign(terms: EventTerms, at: Date, newEvent: String) -> (event: String, similarity: Double?) {
         let time = at.timeIntervalSince1970
-        let query = terms.counts.map { (text: $0.key, weight: weight(count: $0.value, documentFrequency: postings(of: $0.key))) }
+        var query: [(hash: UInt64, id: Int32?, weight: Double)] = []
+        query.reserveCapacity(terms.counts.count)
+        for (text, count) in terms.counts {
+            let hash = Self.hash(text)
+            let id = termIDs[hash]
+            query.append((hash, id, weight(count: count, documentFrequency: id.map { postings[Int($0)].count } ?? 0)))
+        }
+        // Sums in a fixed order (dictionary order changes from run to run), so the similarities
+        // are the same to the last bit in every run.
+        query.sort { $0.hash < $1.hash }
         let queryNorm = query.reduce(0.0) { $0 + $1.weight * $1.weight }.squareRoot()
         guard queryNorm > 0 else { return (newEvent, nil) }
         // Term at a time: each query term's postings add to their members' dot products, so the
         // cost is the postings of the query's terms, never the members as a whole. A term named
         // by more than `commonTermLimit` members says little (its IDF is low) and would make
         // every story a candidate: it is left out of the search.
-        var dots: [Int32: Double] = [:]
         for term in query where term.weight > 0 {
-            guard let id = termIDs[Self.hash(term.text)] else { continue }
+            guard let id = term.id else { continue }
             let list = postings[Int(id)]
             guard list.count <= Self.commonTermLimit else { continue }
-            for posting in list { dots[posting.slot, default: 0] += term.weight * Double(posting.weight) }
+            for posting in list {
+                let slot = Int(posting.slot)
+                if dots[slot] == 0 { touched.append(posting.slot) }  // posting weights are > 0
+                dots[slot] += term.weight * Double(posting.weight)
+            }
         }
-        var best: (slot: Int32, similarity: Double)?
-        for (slot, dot) in dots {
-            guard let member = held[slot], abs(member.at - time) <= window, member.norm > 0 else { continue }
+        var best: (slot: Int32, similarity: Double, sequence: Int64)?
+        for slot in touched {
+            let dot = dots[Int(slot)]
+            dots[Int(slot)] = 0
+            guard let member = held[Int(slot)], abs(member.at - time) <= window, member.norm > 0 else { continue }
             let similarity = dot / (queryNorm * Double(member.norm))
             guard similarity >= threshold else { continue }
-            if let current = best, similarity < current.similarity || (similarity == current.similarity && slot > current.slot) { continue }
-            best = (slot, similarity)
+            if let current = best, similarity < current.similarity || (similarity == current.similarity && member.sequence > current.sequence) { continue }
+            best = (slot, similarity, member.sequence)
         }
-        guard let best, let member = held[best.slot] else { return (newEvent, nil) }
+        touched.removeAll(keepingCapacity: true)
+        guard let best, let member = held[Int(best.slot)] else { return (newEvent, nil) }
         return (member.event, best.similarity)
     }
 
@@ -269,7 +336,10 @@ public struct EventGrouper: Sendable {
         guard cutoff.isFinite else { return }  // An infinite window keeps everything.
         let cutoffHour = Self.hour(cutoff)
         for hour in byHour.keys where hour < cutoffHour {
-            for slot in byHour[hour] ?? [] where held.removeValue(forKey: slot) != nil {
+            for slot in byHour[hour] ?? [] where held[Int(slot)] != nil {
+                held[Int(slot)] = nil
+                heldCount -= 1
+                retiredSlots.append(slot)
                 stalePostings += 1
             }
             byHour.removeValue(forKey: hour)
@@ -277,9 +347,9 @@ public struct EventGrouper: Sendable {
         // Postings of evicted members are skipped by lookups and swept out in one pass over all
         // postings once the evicted outnumber the members held (amortised: each posting is swept
         // a bounded number of times).
-        guard stalePostings > max(1_024, held.count) else { return }
+        guard stalePostings > max(1_024, heldCount) else { return }
         for id in postings.indices where !postings[id].isEmpty {
-            postings[id].removeAll { held[$0.slot] == nil }
+            postings[id].removeAll { held[Int($0.slot)] == nil }
             if postings[id].isEmpty {
                 termIDs.removeValue(forKey: termHashes[id])
                 termHashes[id] = 0
@@ -287,10 +357,12 @@ public struct EventGrouper: Sendable {
             }
         }
         stalePostings = 0
+        // No posting names an evicted slot any more: they can take new members.
+        freeSlots.append(contentsOf: retiredSlots)
+        retiredSlots.removeAll()
     }
 
-    private mutating func intern(_ text: String) -> Int32 {
-        let hash = Self.hash(text)
+    private mutating func intern(hash: UInt64) -> Int32 {
         if let id = termIDs[hash] { return id }
         let id: Int32
         if let free = freeTermIDs.popLast() {
@@ -306,7 +378,11 @@ public struct EventGrouper: Sendable {
     }
 
     private func postings(of text: String) -> Int {
-        termIDs[Self.hash(text)].map { postings[Int($0)].count } ?? 0
+        postings(ofHash: Self.hash(text))
+    }
+
+    private func postings(ofHash hash: UInt64) -> Int {
+        termIDs[hash].map { postings[Int($0)].count } ?? 0
     }
 
     /// FNV-1a over the UTF-8 bytes, finished with a mix (stable across runs, unlike `Hasher`).
@@ -321,7 +397,7 @@ public struct EventGrouper: Sendable {
 
     private func weight(count: Int, documentFrequency: Int) -> Double {
         // Smoothed IDF: with few stories held, nothing is "common" yet.
-        let total = Double(held.count + 20)
+        let total = Double(heldCount + 20)
         return (1 + log(Double(count))) * log(total / Double(documentFrequency + 1))
     }
 

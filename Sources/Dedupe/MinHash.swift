@@ -8,20 +8,47 @@ public enum Shingles {
 
     /// The distinct shingle hashes of `words` (a text shorter than `size` words is one shingle).
     public static func hashes<Words: Collection>(_ words: Words) -> [UInt64] where Words.Element: StringProtocol {
-        let wordHashes = words.map(wordHash)
+        hashes(wordHashes: words.map(wordHash))
+    }
+
+    /// The distinct shingle hashes of words given by their `wordHash`es.
+    public static func hashes<Hashes: RandomAccessCollection>(wordHashes: Hashes) -> [UInt64] where Hashes.Element == UInt64, Hashes.Index == Int {
         guard !wordHashes.isEmpty else { return [] }
         let count = max(1, wordHashes.count - size + 1)
         var result: [UInt64] = []
         result.reserveCapacity(count)
         var seen = Set<UInt64>(minimumCapacity: count)
+        let first = wordHashes.startIndex
         for start in 0..<count {
             var hash: UInt64 = 0x243F_6A88_85A3_08D3
             for index in start..<min(wordHashes.count, start + size) {
-                hash = mix(hash ^ wordHashes[index])
+                hash = mix(hash ^ wordHashes[first + index])
             }
             if seen.insert(hash).inserted { result.append(hash) }
         }
         return result
+    }
+
+    /// Appends the `wordHash` of each space-separated word of `text` (hash-normalised text: its
+    /// words are separated by single spaces), without making a string per word.
+    static func appendWordHashes(of text: String, to hashes: inout [UInt64]) {
+        var text = text
+        text.withUTF8 { bytes in
+            var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+            var inWord = false
+            for byte in bytes {
+                if byte == 0x20 {
+                    if inWord { hashes.append(hash) }
+                    hash = 0xcbf2_9ce4_8422_2325
+                    inWord = false
+                } else {
+                    hash ^= UInt64(byte)
+                    hash = hash &* 0x0000_0100_0000_01B3
+                    inWord = true
+                }
+            }
+            if inWord { hashes.append(hash) }
+        }
     }
 
     static func wordHash<Word: StringProtocol>(_ word: Word) -> UInt64 {

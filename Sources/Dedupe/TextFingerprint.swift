@@ -42,7 +42,8 @@ public enum HashNormalizer {
         return String(out)
     }
 
-    /// The same result for text of ASCII and Latin scalars (below U+0300) without Foundation's
+    /// The same result for text of ASCII and Latin scalars (below U+0300, and the punctuation,
+    /// currency and space block from U+2000 to U+20CF) without Foundation's
     /// Unicode machinery: each such scalar normalises on its own (no combining marks are in
     /// that range, and case folding is per character), so a table made with the general path
     /// gives it; nil when the text has another scalar, or one the table leaves to the general
@@ -69,6 +70,11 @@ public enum HashNormalizer {
                     let value = (Int(byte & 0x1F) << 6) | Int(bytes[index + 1] & 0x3F)
                     index += 2
                     mapped = latinTable[value - 0x80]
+                } else if byte == 0xE2, index + 2 < bytes.count, bytes[index + 1] >= 0x80, bytes[index + 1] <= 0x82 {
+                    // Three-byte UTF-8 from U+2000: quotes, dashes, spaces, currency signs.
+                    let value = 0x2000 | (Int(bytes[index + 1] & 0x3F) << 6) | Int(bytes[index + 2] & 0x3F)
+                    index += 3
+                    mapped = value < 0x2000 + punctuationTable.count ? punctuationTable[value - 0x2000] : .unknown
                 } else {
                     return nil
                 }
@@ -92,6 +98,17 @@ public enum HashNormalizer {
     /// "ab" dropped, "aXb" replaced by X; anything else is left to the general path.
     private static let latinTable: [LatinMapping] = (0x80..<0x300).map { value in
         guard let scalar = Unicode.Scalar(UInt32(value)) else { return .unknown }
+        return mapping(scalar)
+    }
+
+    /// U+2000 to U+20CF (general punctuation, super- and subscripts, currency signs: all
+    /// starters that compose with nothing), the same way.
+    private static let punctuationTable: [LatinMapping] = (0x2000..<0x20D0).map { value in
+        guard let scalar = Unicode.Scalar(UInt32(value)) else { return .unknown }
+        return mapping(scalar)
+    }
+
+    private static func mapping(_ scalar: Unicode.Scalar) -> LatinMapping {
         let result = normalizeUnicode("a" + String(Character(scalar)) + "b")
         if result == "a b" { return .space }
         if result == "ab" { return .skip }
@@ -211,7 +228,7 @@ public struct TextFingerprint: Sendable, Equatable {
     /// are made of), for the exact check.
     public static func proseShingles(of story: StoryText) -> [UInt64] {
         let (paragraphs, body) = normalizedBody(of: story)
-        return Shingles.hashes(proseWords(paragraphs: paragraphs, fallback: body))
+        return Shingles.hashes(wordHashes: proseWordHashes(paragraphs: paragraphs, fallback: body))
     }
 
     /// The hash-normalised paragraphs and body (the headline when there is no paragraph).
@@ -222,13 +239,18 @@ public struct TextFingerprint: Sendable, Equatable {
         return (paragraphs, story.paragraphs.isEmpty ? HashNormalizer.normalize(story.headline) : paragraphs.joined(separator: " "))
     }
 
-    static func proseWords(paragraphs: [String], fallback: String) -> [Substring] {
-        var proseWords: [Substring] = []
+    /// The `Shingles.wordHash` of each word of the paragraphs long enough to be prose (all the
+    /// words of `fallback` when none is).
+    static func proseWordHashes(paragraphs: [String], fallback: String) -> [UInt64] {
+        var hashes: [UInt64] = []
+        var paragraphHashes: [UInt64] = []
         for paragraph in paragraphs {
-            let words = paragraph.split(separator: " ")
-            if words.count >= Self.shortParagraphWords { proseWords.append(contentsOf: words) }
+            paragraphHashes.removeAll(keepingCapacity: true)
+            Shingles.appendWordHashes(of: paragraph, to: &paragraphHashes)
+            if paragraphHashes.count >= Self.shortParagraphWords { hashes.append(contentsOf: paragraphHashes) }
         }
-        return proseWords.isEmpty ? fallback.split(separator: " ") : proseWords
+        if hashes.isEmpty { Shingles.appendWordHashes(of: fallback, to: &hashes) }
+        return hashes
     }
 
     /// Fingerprints a story. The headline is left out of all but the SHA-256 of a short body, so
@@ -237,18 +259,20 @@ public struct TextFingerprint: Sendable, Equatable {
     public init(story: StoryText) {
         let (paragraphs, body) = Self.normalizedBody(of: story)
         self.init(sha256: Self.sha256(Self.hashedText(body: body, headline: story.headline, hasBody: !story.paragraphs.isEmpty)),
-                  proseWords: Self.proseWords(paragraphs: paragraphs, fallback: body))
+                  proseWordHashes: Self.proseWordHashes(paragraphs: paragraphs, fallback: body))
         headlineHash = Self.headlineHash(story.headline)
     }
 
     /// Fingerprints text that is already hash-normalised, all of it prose.
     public init(normalizedText: String) {
-        self.init(sha256: Self.sha256(normalizedText), proseWords: normalizedText.split(separator: " "))
+        var wordHashes: [UInt64] = []
+        Shingles.appendWordHashes(of: normalizedText, to: &wordHashes)
+        self.init(sha256: Self.sha256(normalizedText), proseWordHashes: wordHashes)
     }
 
-    private init(sha256: String, proseWords: [Substring]) {
-        let shingles = Shingles.hashes(proseWords)
-        let lead = proseWords.count > Self.leadWords ? Shingles.hashes(proseWords.prefix(Self.leadWords)) : shingles
+    private init(sha256: String, proseWordHashes: [UInt64]) {
+        let shingles = Shingles.hashes(wordHashes: proseWordHashes)
+        let lead = proseWordHashes.count > Self.leadWords ? Shingles.hashes(wordHashes: proseWordHashes.prefix(Self.leadWords)) : shingles
         self.init(sha256: sha256, simhash: SimHash.compute(shingles: shingles),
                   signature: MinHashSignature(shingles: shingles, slotCount: MinHashSignature.wholeSlots),
                   leadSignature: MinHashSignature(shingles: lead, slotCount: MinHashSignature.leadSlots))

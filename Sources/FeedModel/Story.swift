@@ -41,19 +41,16 @@ public struct StoryText: Sendable, Equatable {
     }
 
     private static func singleLine(_ text: String) -> String {
-        singleLineASCII(text) ?? singleLineUnicode(text)
+        singleLineUTF8(text)
     }
 
-    /// The general path of `singleLine` (internal so that a test can compare the two).
+    /// The reference implementation of `singleLine`, on Unicode properties (internal so that a
+    /// test can compare the fast path with it).
     static func singleLineUnicode(_ text: String) -> String {
         var result = ""
         result.reserveCapacity(text.utf8.count)
         var pendingSpace = false
-        // Text whose scalars are all below U+0300 (Latin, with precomposed letters) is already
-        // NFC: the normalisation, costly, is only needed past that.
-        var needsNFC = false
         for scalar in text.unicodeScalars {
-            if scalar.value >= 0x300 { needsNFC = true }
             if scalar.properties.isWhitespace || scalar == "\u{FEFF}" || scalar == "\u{200B}" {
                 pendingSpace = true
                 continue
@@ -64,31 +61,40 @@ public struct StoryText: Sendable, Equatable {
             pendingSpace = false
             result.unicodeScalars.append(scalar)
         }
-        return needsNFC ? result.precomposedStringWithCanonicalMapping : result
+        return result.precomposedStringWithCanonicalMapping
     }
 
-    /// The same for pure ASCII text (already NFC) without Unicode property look-ups; nil when
-    /// the text is not ASCII.
-    static func singleLineASCII(_ text: String) -> String? {
+    /// `singleLine` on the UTF-8 bytes: Unicode's White_Space and the controls (Cc) are a short,
+    /// fixed list, so no property look-up is needed; multi-byte sequences are copied as they
+    /// are. Text whose scalars are all below U+0300 (Latin, with precomposed letters) is already
+    /// NFC: the normalisation, costly, runs only when a scalar past that is seen.
+    static func singleLineUTF8(_ text: String) -> String {
         var text = text
-        return text.withUTF8 { bytes -> String? in
+        return text.withUTF8 { bytes -> String in
             var out: [UInt8] = []
             out.reserveCapacity(bytes.count)
             var pendingSpace = false
-            for byte in bytes {
-                guard byte < 0x80 else { return nil }
-                switch byte {
-                case 0x09...0x0D, 0x20:  // ASCII white space (Unicode's White_Space)
-                    pendingSpace = true
+            var needsNFC = false
+            var index = 0
+            while index < bytes.count {
+                let (value, length) = UTF8Scalar.decode(bytes, at: index)
+                defer { index += length }
+                switch value {
+                case 0x09...0x0D, 0x20, 0x85, 0xA0, 0x1680, 0x2000...0x200B, 0x2028, 0x2029, 0x202F, 0x205F, 0x3000, 0xFEFF:
+                    pendingSpace = true  // White_Space, plus the zero-width space and the BOM
                     continue
-                case 0..<0x20, 0x7F: continue  // other controls
+                case 0..<0x20, 0x7F...0x9F:
+                    continue  // other controls
                 default:
+                    if value >= 0x300 { needsNFC = true }
                     if pendingSpace && !out.isEmpty { out.append(0x20) }
                     pendingSpace = false
-                    out.append(byte)
+                    out.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[index..<(index + length)]))
                 }
             }
-            return String(decoding: out, as: UTF8.self)
+            let result = String(decoding: out, as: UTF8.self)
+            return needsNFC ? result.precomposedStringWithCanonicalMapping : result
         }
     }
+
 }

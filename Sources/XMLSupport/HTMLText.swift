@@ -9,19 +9,30 @@ import Foundation
 public enum HTMLText {
     /// The paragraphs of an HTML fragment or document, in reading order.
     public static func paragraphs(fromHTML html: String) -> [String] {
-        guard html.contains(where: { $0 == "<" || $0 == "&" }) else {
+        guard html.utf8.contains(where: { $0 == UInt8(ascii: "<") || $0 == UInt8(ascii: "&") }) else {
             // Plain text: paragraphs are separated by blank lines or single line breaks.
             return plainTextParagraphs(html)
         }
         // A fragment goes inside a body: at the top level libxml2 would wrap loose text after an
         // inline element in an implied <p>, splitting "<i>Sub</i>title" into two paragraphs.
-        let source = html.range(of: "<body", options: .caseInsensitive) == nil ? "<html><body>" + html + "</body></html>" : html
+        let source = hasBodyTag(html) ? html : "<html><body>" + html + "</body></html>"
         return HTMLDocument.parse(source).map { document in
             var collector = ParagraphCollector()
             if let root = document.root { collector.walk(root) }
             collector.flush()
             return collector.paragraphs
         } ?? []
+    }
+
+    /// True when the markup has a `<body` tag (in any case).
+    static func hasBodyTag(_ html: String) -> Bool {
+        let body: [UInt8] = Array("body".utf8)
+        var utf8 = html.utf8[...]
+        while let open = utf8.firstIndex(of: UInt8(ascii: "<")) {
+            utf8 = utf8[utf8.index(after: open)...]
+            if utf8.starts(with: body, by: { $0 | 0x20 == $1 }) { return true }
+        }
+        return false
     }
 
     /// Text with markup removed and entities decoded, on one line (for titles and names).
@@ -103,7 +114,8 @@ final class HTMLDocument {
 
 private struct ParagraphCollector {
     var paragraphs: [String] = []
-    private var current = ""
+    /// The paragraph being collected, as UTF-8.
+    private var current: [UInt8] = []
     private var pendingSpace = false
 
     private static let blockElements: Set<String> = [
@@ -129,7 +141,7 @@ private struct ParagraphCollector {
     private mutating func visit(_ node: xmlNodePtr) {
         switch node.pointee.type {
         case XML_TEXT_NODE, XML_CDATA_SECTION_NODE:
-            if let content = node.pointee.content { appendText(String(cString: content)) }
+            if let content = node.pointee.content { appendText(content) }
         case XML_ELEMENT_NODE:
             let name = node.pointee.name.map { String(cString: $0).lowercased() } ?? ""
             if Self.skippedElements.contains(name) { return }
@@ -140,7 +152,8 @@ private struct ParagraphCollector {
                 flush()
                 let text = Self.rawText(node)
                 for line in text.split(whereSeparator: { $0.isNewline }) {
-                    appendText(String(line))
+                    var line = String(line)
+                    line.withUTF8 { appendText($0) }
                     flush()
                 }
                 return
@@ -152,21 +165,27 @@ private struct ParagraphCollector {
         }
     }
 
-    private mutating func appendText(_ text: String) {
-        for scalar in text.unicodeScalars {
-            if HTMLText.isHTMLSpace(scalar) {
+    /// Appends a text node's content (NUL-terminated UTF-8). HTML's white space is ASCII, so
+    /// the bytes are read as they are.
+    private mutating func appendText(_ content: UnsafePointer<xmlChar>) {
+        appendText(UnsafeBufferPointer(start: content, count: strlen(content.withMemoryRebound(to: CChar.self, capacity: 1) { $0 })))
+    }
+
+    private mutating func appendText(_ bytes: UnsafeBufferPointer<UInt8>) {
+        for byte in bytes {
+            if byte == 0x20 || byte == 0x09 || byte == 0x0A || byte == 0x0D || byte == 0x0C {
                 pendingSpace = true
             } else {
-                if pendingSpace && !current.isEmpty { current.append(" ") }
+                if pendingSpace && !current.isEmpty { current.append(0x20) }
                 pendingSpace = false
-                current.unicodeScalars.append(scalar)
+                current.append(byte)
             }
         }
     }
 
     mutating func flush() {
-        if !current.isEmpty { paragraphs.append(current) }
-        current = ""
+        if !current.isEmpty { paragraphs.append(String(decoding: current, as: UTF8.self)) }
+        current.removeAll(keepingCapacity: true)
         pendingSpace = false
     }
 

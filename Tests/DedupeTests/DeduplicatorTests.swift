@@ -245,9 +245,10 @@ struct StoryGenerator {
 @Suite struct FastPathTests {
     @Test func asciiNormalisationMatchesTheUnicodePath() {
         var generator = StoryGenerator(seed: 21)
-        // ASCII, Latin (the table's range) and a few scalars past it that must take the general path.
-        let alphabet = (0..<0x300).compactMap { Unicode.Scalar(UInt32($0)).map { String(Character($0)) } }
-            + ["\u{301}", "\u{2014}", "\u{201C}", "\u{FB01}", "\u{2126}", "e\u{301}"]
+        // ASCII, Latin and the block from U+2000 (spaces, quotes, dashes, currency: the tables'
+        // ranges), and a few other scalars, which must take the general path.
+        let alphabet = (Array(0..<0x300) + Array(0x2000..<0x20F0)).compactMap { Unicode.Scalar(UInt32($0)).map { String(Character($0)) } }
+            + ["\u{301}", "\u{FB01}", "\u{2126}", "e\u{301}", "\u{1680}", "\u{3000}", "\u{FEFF}", "\u{FF21}", "\u{1F600}", "\u{AC00}"]
         for _ in 0..<5000 {
             let text = (0..<(1 + generator.next(40))).map { _ in
                 generator.next(3) == 0 ? alphabet[generator.next(alphabet.count)] : String(generator.word().prefix(1))
@@ -255,14 +256,14 @@ struct StoryGenerator {
             if let fast = Dedupe.HashNormalizer.normalizeLatin(text) {
                 #expect(fast == Dedupe.HashNormalizer.normalizeUnicode(text), "\(text.unicodeScalars.map(\.value))")
             }
-            if let fast = FeedModel.StoryText.singleLineASCII(text) {
-                #expect(fast == FeedModel.StoryText.singleLineUnicode(text), "\(text.unicodeScalars.map(\.value))")
-            }
-            // The general single-line path skips NFC below U+0300: compare with NFC applied.
-            #expect(FeedModel.StoryText.singleLineUnicode(text) == FeedModel.StoryText.singleLineUnicode(text).precomposedStringWithCanonicalMapping)
+            // The byte-level single-line path (which skips NFC below U+0300) gives what the
+            // reference path on Unicode properties gives.
+            #expect(FeedModel.StoryText.singleLineUTF8(text) == FeedModel.StoryText.singleLineUnicode(text), "\(text.unicodeScalars.map(\.value))")
         }
         #expect(Dedupe.HashNormalizer.normalizeLatin("Café Zürich") == "café zürich")
         #expect(Dedupe.HashNormalizer.normalizeLatin("cafe\u{301}") == nil)
+        #expect(Dedupe.HashNormalizer.normalizeLatin("\u{201C}Price\u{201D} \u{2014} 5\u{20AC}\u{2026}") == "price 5€")
+        #expect(FeedModel.StoryText.singleLineUTF8("\u{3000}a\u{A0}\u{85}b\u{1}\u{9F}c\u{200B}") == "a bc")
     }
 
     @Test func theHandWrittenManifestLineIsWhatJSONSerializationWrites() throws {

@@ -72,6 +72,18 @@ import Testing
         #expect(terms.counts["2024"] == nil)
         #expect(EventTerms(serialized: terms.serialized) == terms)
     }
+
+    @Test func wordsPastASCIIQuotesAndPossessives() {
+        let terms = EventTerms(story: StoryText(headline: "",
+                                                paragraphs: ["\u{201C}Macron\u{201D} visited the Élysée with Kierkegaard. Østergaard met Zürich\u{2019}s mayor and Ljubljana’s."]))
+        #expect(terms.counts["macron"] == nil)  // starts the line, inside quotes
+        #expect(terms.counts["elysee"] == 1)  // folded without diacritics
+        #expect(terms.counts["kierkegaard"] == 1)
+        #expect(terms.counts.keys.allSatisfy { !$0.hasSuffix("stergaard") })  // starts its sentence
+        #expect(terms.counts["zurich"] == 1)  // the possessive ends the word
+        #expect(terms.counts["ljubljana"] == 1)
+        #expect(terms.counts.count == 4)
+    }
 }
 
 /// A deterministic generator so the brute-force comparison is reproducible.
