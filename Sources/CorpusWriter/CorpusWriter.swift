@@ -172,7 +172,7 @@ public final class CorpusWriter {
 
         do throws(CorpusWriteError) {
             for story in stories {
-                let name = String(format: "%03d_%@.txt", index, story.nameTail)
+                let name = DecimalText.zeroPadded(index, width: 3) + "_" + story.nameTail + ".txt"
                 index += 1
                 let tempName = Self.temporaryPrefix + name
                 temporaries.append((tempName, name))

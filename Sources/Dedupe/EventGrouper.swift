@@ -283,14 +283,20 @@ public struct EventGrouper: Sendable {
         // cost is the postings of the query's terms, never the members as a whole. A term named
         // by more than `commonTermLimit` members says little (its IDF is low) and would make
         // every story a candidate: it is left out of the search.
-        for term in query where term.weight > 0 {
-            guard let id = term.id else { continue }
-            let list = postings[Int(id)]
-            guard list.count <= Self.commonTermLimit else { continue }
-            for posting in list {
-                let slot = Int(posting.slot)
-                if dots[slot] == 0 { touched.append(posting.slot) }  // posting weights are > 0
-                dots[slot] += term.weight * Double(posting.weight)
+        var dots: [Double] = []
+        swap(&dots, &self.dots)  // worked on locally, then put back (no copy)
+        defer { swap(&dots, &self.dots) }
+        dots.withUnsafeMutableBufferPointer { dots in
+            for term in query where term.weight > 0 {
+                guard let id = term.id else { continue }
+                postings[Int(id)].withUnsafeBufferPointer { list in
+                    guard list.count <= Self.commonTermLimit else { return }
+                    for posting in list {
+                        let slot = Int(posting.slot)
+                        if dots[slot] == 0 { touched.append(posting.slot) }  // posting weights are > 0
+                        dots[slot] += term.weight * Double(posting.weight)
+                    }
+                }
             }
         }
         var best: (slot: Int32, similarity: Double, sequence: Int64)?

@@ -61,10 +61,14 @@ public enum HashNormalizer {
                 if byte < 0x80 {
                     index += 1
                     switch asciiClass[Int(byte)] {
-                    case .space: mapped = .space
-                    case .skip: mapped = .skip
-                    case .keep: mapped = .bytes([byte >= 0x41 && byte <= 0x5A ? byte + 0x20 : byte])
+                    case .space: pendingSpace = true
+                    case .skip: break
+                    case .keep:
+                        if pendingSpace && !out.isEmpty { out.append(0x20) }
+                        pendingSpace = false
+                        out.append(byte >= 0x41 && byte <= 0x5A ? byte + 0x20 : byte)
                     }
+                    continue
                 } else if byte >= 0xC2 && byte <= 0xCB, index + 1 < bytes.count {
                     // Two-byte UTF-8: U+0080 to U+02FF.
                     let value = (Int(byte & 0x1F) << 6) | Int(bytes[index + 1] & 0x3F)
@@ -78,21 +82,46 @@ public enum HashNormalizer {
                 } else {
                     return nil
                 }
-                switch mapped {
+                switch mapped.kind {
                 case .space: pendingSpace = true
                 case .skip: break
                 case .unknown: return nil
-                case let .bytes(replacement):
+                case .bytes:
                     if pendingSpace && !out.isEmpty { out.append(0x20) }
                     pendingSpace = false
-                    out.append(contentsOf: replacement)
+                    var packed = mapped.packed
+                    for _ in 0..<mapped.count {
+                        out.append(UInt8(truncatingIfNeeded: packed))
+                        packed >>= 8
+                    }
                 }
             }
             return String(decoding: out, as: UTF8.self)
         }
     }
 
-    private enum LatinMapping { case space, skip, unknown, bytes([UInt8]) }
+    /// What one scalar becomes: a space, nothing, up to eight bytes (packed, first byte lowest),
+    /// or unknown (left to the general path). A plain value, so the loop above counts no
+    /// references.
+    private struct LatinMapping {
+        enum Kind { case space, skip, unknown, bytes }
+        var kind: Kind
+        var count: Int = 0
+        var packed: UInt64 = 0
+
+        static let space = LatinMapping(kind: .space)
+        static let skip = LatinMapping(kind: .skip)
+        static let unknown = LatinMapping(kind: .unknown)
+
+        init(kind: Kind) { self.kind = kind }
+
+        init?(bytes: [UInt8]) {
+            guard bytes.count <= 8 else { return nil }
+            kind = .bytes
+            count = bytes.count
+            for (offset, byte) in bytes.enumerated() { packed |= UInt64(byte) << UInt64(8 * offset) }
+        }
+    }
 
     /// U+0080 to U+02FF as the general path treats each between two letters: "a b" a space,
     /// "ab" dropped, "aXb" replaced by X; anything else is left to the general path.
@@ -115,7 +144,7 @@ public enum HashNormalizer {
         guard result.hasPrefix("a"), result.hasSuffix("b"), result.count > 2 else { return .unknown }
         let middle = Array(result.utf8.dropFirst().dropLast())
         guard !middle.contains(0x20) else { return .unknown }
-        return .bytes(middle)
+        return LatinMapping(bytes: middle) ?? .unknown
     }
 
     private enum ASCIIClass { case keep, space, skip }
@@ -279,10 +308,7 @@ public struct TextFingerprint: Sendable, Equatable {
     }
 
     static func sha256(_ text: String) -> String {
-        SHA256.hash(data: Array(text.utf8)).map { byte in
-            let hex = String(byte, radix: 16)
-            return byte < 16 ? "0" + hex : hex
-        }.joined()
+        DecimalText.hex(SHA256.hash(data: Array(text.utf8)))
     }
 }
 

@@ -66,8 +66,9 @@ public struct StoryText: Sendable, Equatable {
 
     /// `singleLine` on the UTF-8 bytes: Unicode's White_Space and the controls (Cc) are a short,
     /// fixed list, so no property look-up is needed; multi-byte sequences are copied as they
-    /// are. Text whose scalars are all below U+0300 (Latin, with precomposed letters) is already
-    /// NFC: the normalisation, costly, runs only when a scalar past that is seen.
+    /// are. Text whose scalars are all below U+0300 (Latin, with precomposed letters) or in the
+    /// punctuation block is already NFC: the normalisation, costly, runs only when another
+    /// scalar is seen.
     static func singleLineUTF8(_ text: String) -> String {
         var text = text
         return text.withUTF8 { bytes -> String in
@@ -86,7 +87,9 @@ public struct StoryText: Sendable, Equatable {
                 case 0..<0x20, 0x7F...0x9F:
                     continue  // other controls
                 default:
-                    if value >= 0x300 { needsNFC = true }
+                    // U+2010 to U+20CF (dashes, quotes, currency signs) are starters that NFC
+                    // leaves as they are and composes with nothing.
+                    if value >= 0x300 && !(0x2010...0x20CF).contains(value) { needsNFC = true }
                     if pendingSpace && !out.isEmpty { out.append(0x20) }
                     pendingSpace = false
                     out.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[index..<(index + length)]))

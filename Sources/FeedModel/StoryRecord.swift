@@ -144,9 +144,16 @@ public enum ISO8601 {
         let days = floorDiv(seconds, 86_400)
         let secondOfDay = seconds - days * 86_400
         let (year, month, day) = civilDate(fromDays: days)
-        return String(
-            format: "%04d-%02d-%02dT%02d:%02d:%02dZ", year, month, day,
-            Int(secondOfDay / 3600), Int(secondOfDay % 3600 / 60), Int(secondOfDay % 60))
+        guard (0...9999).contains(year) else {
+            return String(format: "%04d-%02d-%02dT%02d:%02d:%02dZ", year, month, day,
+                          Int(secondOfDay / 3600), Int(secondOfDay % 3600 / 60), Int(secondOfDay % 60))
+        }
+        var out = ""
+        out.reserveCapacity(20)
+        out += DecimalText.zeroPadded(year, width: 4) + "-" + DecimalText.zeroPadded(month, width: 2) + "-"
+        out += DecimalText.zeroPadded(day, width: 2) + "T" + DecimalText.zeroPadded(Int(secondOfDay / 3600), width: 2) + ":"
+        out += DecimalText.zeroPadded(Int(secondOfDay % 3600 / 60), width: 2) + ":" + DecimalText.zeroPadded(Int(secondOfDay % 60), width: 2) + "Z"
+        return out
     }
 
     /// Reads `2024-11-04` (midnight UTC) or `2024-11-04T12:00:00Z`.

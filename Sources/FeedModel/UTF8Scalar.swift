@@ -15,3 +15,28 @@ public enum UTF8Scalar {
                 | UInt32(bytes[index + 3] & 0x3F), 4)
     }
 }
+
+/// Numbers and bytes as text without `String(format:)` (which goes through Foundation's
+/// formatter: costly where a pass writes tens of thousands of names and dates).
+public enum DecimalText {
+    /// `value` in decimal, with leading zeros to `width` digits (`zeroPadded(7, width: 3)` is
+    /// "007"); a negative value gets its sign in front of the padded digits.
+    public static func zeroPadded(_ value: Int, width: Int) -> String {
+        let digits = String(value.magnitude)
+        let padding = String(repeating: "0", count: max(0, width - digits.count))
+        return (value < 0 ? "-" : "") + padding + digits
+    }
+
+    /// Lower-case hex of `bytes` (two digits a byte).
+    public static func hex(_ bytes: some Sequence<UInt8>) -> String {
+        var out: [UInt8] = []
+        out.reserveCapacity(64)
+        for byte in bytes {
+            out.append(hexDigits[Int(byte >> 4)])
+            out.append(hexDigits[Int(byte & 0x0F)])
+        }
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    private static let hexDigits: [UInt8] = Array("0123456789abcdef".utf8)
+}

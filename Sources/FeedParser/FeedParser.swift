@@ -452,23 +452,35 @@ final class TextCapture {
 
     var text: String {
         var decoded = single ?? bytes.withUnsafeBufferPointer { String(decoding: $0, as: UTF8.self) }
-        // C1 controls (U+0080–U+009F) never belong in text; they come from Windows-1252 bytes or
-        // character references like &#146; written by tools that meant Windows-1252.
-        let hasC2 = decoded.withUTF8 { buffer in
-            buffer.baseAddress.map { memchr($0, 0xC2, buffer.count) != nil } ?? false
-        }
-        if hasC2 {
-            var scalars = String.UnicodeScalarView()
-            for scalar in decoded.unicodeScalars {
-                if (0x80...0x9F).contains(scalar.value) {
-                    scalars.append(contentsOf: String(decoding: DocumentEncoding.windows1252ToUTF8([UInt8(scalar.value)], all: true), as: UTF8.self).unicodeScalars)
+        // C1 controls (U+0080–U+009F, C2 80 to C2 9F in UTF-8) never belong in text; they come
+        // from Windows-1252 bytes or character references like &#146; written by tools that
+        // meant Windows-1252.
+        let replaced = decoded.withUTF8 { buffer -> String? in
+            var index = 0
+            var firstC1: Int?
+            while index + 1 < buffer.count {
+                if buffer[index] == 0xC2 && buffer[index + 1] <= 0x9F {
+                    firstC1 = index
+                    break
+                }
+                index += 1
+            }
+            guard let firstC1 else { return nil }
+            var out = Array(buffer[..<firstC1])
+            out.reserveCapacity(buffer.count + 8)
+            index = firstC1
+            while index < buffer.count {
+                if buffer[index] == 0xC2, index + 1 < buffer.count, buffer[index + 1] <= 0x9F {
+                    out.append(contentsOf: DocumentEncoding.windows1252ToUTF8([buffer[index + 1]], all: true))
+                    index += 2
                 } else {
-                    scalars.append(scalar)
+                    out.append(buffer[index])
+                    index += 1
                 }
             }
-            return String(scalars)
+            return String(decoding: out, as: UTF8.self)
         }
-        return decoded
+        return replaced ?? decoded
     }
 
     func append(_ chunk: UnsafeBufferPointer<UInt8>) {

@@ -431,5 +431,5 @@ struct StateLookup: StoredStoryLookup {
 
 /// Hex SHA-256 of a byte buffer (for recognising an unchanged feed body).
 func sha256Hex(_ bytes: [UInt8]) -> String {
-    SHA256.hash(data: bytes).map { String(format: "%02x", $0) }.joined()
+    DecimalText.hex(SHA256.hash(data: bytes))
 }
