@@ -26,17 +26,24 @@ public struct IncomingStory: Sendable {
     public var at: Date
     /// The names and figures its event is decided on.
     public var terms: EventTerms
+    /// Its distinct prose shingles (`TextFingerprint.proseShingles`), for the exact check of a
+    /// near-duplicate candidate.
+    public var proseShingles: [UInt64]
 
-    /// A story with its fingerprints and event terms computed here (callers that handle many
-    /// stories compute them concurrently, before the one-at-a-time decision).
+    /// A story with its fingerprints, shingles and event terms computed here (callers that
+    /// handle many stories compute them concurrently, before the one-at-a-time decision).
     public init(text: StoryText, urls: [String], globalID: String?, at: Date) {
-        self.init(text: text, fingerprint: TextFingerprint(story: text), terms: EventTerms(story: text), urls: urls, globalID: globalID, at: at)
+        let (fingerprint, shingles) = TextFingerprint.withShingles(story: text)
+        self.init(text: text, fingerprint: fingerprint, terms: EventTerms(story: text), proseShingles: shingles,
+                  urls: urls, globalID: globalID, at: at)
     }
 
-    public init(text: StoryText, fingerprint: TextFingerprint, terms: EventTerms, urls: [String], globalID: String?, at: Date) {
+    public init(text: StoryText, fingerprint: TextFingerprint, terms: EventTerms, proseShingles: [UInt64]? = nil,
+                urls: [String], globalID: String?, at: Date) {
         self.text = text
         self.fingerprint = fingerprint
         self.terms = terms
+        self.proseShingles = proseShingles ?? TextFingerprint.proseShingles(of: text)
         self.urls = urls
         self.globalID = globalID
         self.at = at
@@ -248,7 +255,7 @@ public struct Deduplicator: Sendable {
             checks += extra.prefix(4)
         }
         guard !checks.isEmpty else { return nil }
-        let shingles = Set(TextFingerprint.proseShingles(of: story.text))
+        let shingles = Set(story.proseShingles)
         let headline = HashNormalizer.normalize(story.text.headline)
         var best: (DuplicateTarget, NearMatch)?
         for candidate in checks {

@@ -31,7 +31,7 @@ public struct EventTerms: Sendable, Equatable {
                 var index = 0
                 while index < bytes.count {
                     let (value, length) = UTF8Scalar.decode(bytes, at: index)
-                    let kind = Self.kind(value)
+                    let kind = value < 0x80 ? Self.asciiKinds[Int(value)] : Self.kind(value)
                     if kind == .letter || kind == .number || (kind == .mark && wordStart != nil) || (value == 0x2C && wordStartsWithNumber && wordStart != nil) {
                         if wordStart == nil {
                             wordStart = index
@@ -65,6 +65,8 @@ public struct EventTerms: Sendable, Equatable {
     }
 
     private enum ScalarKind { case letter, number, mark, other }
+
+    private static let asciiKinds: [ScalarKind] = (0..<0x80).map { kind(UInt32($0)) }
 
     private static func kind(_ scalar: Unicode.Scalar) -> ScalarKind {
         kind(scalar.value)

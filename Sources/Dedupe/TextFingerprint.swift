@@ -286,22 +286,30 @@ public struct TextFingerprint: Sendable, Equatable {
     /// that a syndicated copy with another headline is still a duplicate; a story without a body
     /// is hashed by its headline.
     public init(story: StoryText) {
+        self = Self.withShingles(story: story).fingerprint
+    }
+
+    /// The fingerprints of a story and its distinct prose shingles (`proseShingles`), which
+    /// they are made of.
+    public static func withShingles(story: StoryText) -> (fingerprint: TextFingerprint, shingles: [UInt64]) {
         let (paragraphs, body) = Self.normalizedBody(of: story)
-        self.init(sha256: Self.sha256(Self.hashedText(body: body, headline: story.headline, hasBody: !story.paragraphs.isEmpty)),
-                  proseWordHashes: Self.proseWordHashes(paragraphs: paragraphs, fallback: body))
-        headlineHash = Self.headlineHash(story.headline)
+        let wordHashes = Self.proseWordHashes(paragraphs: paragraphs, fallback: body)
+        let shingles = Shingles.hashes(wordHashes: wordHashes)
+        var fingerprint = TextFingerprint(sha256: Self.sha256(Self.hashedText(body: body, headline: story.headline, hasBody: !story.paragraphs.isEmpty)),
+                                          wordHashes: wordHashes, shingles: shingles)
+        fingerprint.headlineHash = Self.headlineHash(story.headline)
+        return (fingerprint, shingles)
     }
 
     /// Fingerprints text that is already hash-normalised, all of it prose.
     public init(normalizedText: String) {
         var wordHashes: [UInt64] = []
         Shingles.appendWordHashes(of: normalizedText, to: &wordHashes)
-        self.init(sha256: Self.sha256(normalizedText), proseWordHashes: wordHashes)
+        self.init(sha256: Self.sha256(normalizedText), wordHashes: wordHashes, shingles: Shingles.hashes(wordHashes: wordHashes))
     }
 
-    private init(sha256: String, proseWordHashes: [UInt64]) {
-        let shingles = Shingles.hashes(wordHashes: proseWordHashes)
-        let lead = proseWordHashes.count > Self.leadWords ? Shingles.hashes(wordHashes: proseWordHashes.prefix(Self.leadWords)) : shingles
+    private init(sha256: String, wordHashes: [UInt64], shingles: [UInt64]) {
+        let lead = wordHashes.count > Self.leadWords ? Shingles.hashes(wordHashes: wordHashes.prefix(Self.leadWords)) : shingles
         self.init(sha256: sha256, simhash: SimHash.compute(shingles: shingles),
                   signature: MinHashSignature(shingles: shingles, slotCount: MinHashSignature.wholeSlots),
                   leadSignature: MinHashSignature(shingles: lead, slotCount: MinHashSignature.leadSlots))

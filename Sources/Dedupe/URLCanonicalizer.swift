@@ -25,7 +25,9 @@ public struct URLCanonicalizer: Sendable {
 
     /// The canonical form of `url`, or `url` unchanged (trimmed) when it is not an absolute URL.
     public func canonicalize(_ url: String) -> String {
-        let trimmed = url.trimmingCharacters(in: .whitespacesAndNewlines)
+        // Most URLs have nothing to trim: only look further when an end byte may be white space.
+        let ends = [url.utf8.first, url.utf8.last].compactMap { $0 }
+        let trimmed = ends.allSatisfy({ $0 > 0x20 && $0 < 0x80 }) ? url : url.trimmingCharacters(in: .whitespacesAndNewlines)
         guard var components = URLComponents(string: trimmed), let scheme = components.scheme else {
             return trimmed
         }

@@ -420,8 +420,9 @@ struct StateLookup: StoredStoryLookup {
     func story(id: Int64) throws -> StoredStoryRef? { try state.story(id: id) }
 
     func text(of story: StoredStoryRef) -> StoryText? {
-        guard let contents = try? String(contentsOfFile: corpusRoot + "/" + story.file, encoding: .utf8) else { return nil }
-        return StoryText(fileContents: contents)
+        // Read as bytes (a string read through Foundation is bridged, and slow to walk).
+        guard let data = FileManager.default.contents(atPath: corpusRoot + "/" + story.file) else { return nil }
+        return StoryText(fileContents: String(decoding: data, as: UTF8.self))
     }
 
     func fileSize(of story: StoredStoryRef) -> Int? {
