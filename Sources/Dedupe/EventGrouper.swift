@@ -164,14 +164,17 @@ public struct EventGrouper: Sendable {
         }
     }
 
-    /// A member as held: its interned terms, and the norm of the weights they had when it was
-    /// added (the weights themselves sit in the postings).
+    /// A member as held (its event apart, so that the search touches plain values only): when
+    /// it was published (NaN once evicted) and the norm of the weights its terms had when it
+    /// was added (the weights themselves sit in the postings).
     private struct Held: Sendable {
-        var event: String
         var at: Double
         var norm: Float
         /// Order of addition (ties go to the member added first; slots are reused).
         var sequence: Int64
+
+        static let evicted = Held(at: .nan, norm: 0, sequence: 0)
+        var isEvicted: Bool { at.isNaN }
     }
 
     /// One member naming a term, with the term's weight in that member.
@@ -185,7 +188,8 @@ public struct EventGrouper: Sendable {
     /// Members by slot; nil once evicted. A slot is reused once the postings naming its
     /// evicted member have been swept, so the array stays as long as the members held (plus
     /// those evicted since the last sweep).
-    private var held: [Held?] = []
+    private var held: [Held] = []
+    private var events: [String] = []
     private var heldCount = 0
     private var nextSequence: Int64 = 0
     /// Slots free for a new member, and slots evicted whose postings are not swept yet.
@@ -232,7 +236,8 @@ public struct EventGrouper: Sendable {
             slot = free
         } else {
             slot = Int32(held.count)
-            held.append(nil)
+            held.append(.evicted)
+            events.append("")
             dots.append(0)
         }
         // A long story names a hundred people, places and figures: only its most telling
@@ -254,7 +259,8 @@ public struct EventGrouper: Sendable {
             let id = intern(hash: term.hash)
             postings[Int(id)].append(Posting(slot: slot, weight: term.weight))
         }
-        held[Int(slot)] = Held(event: member.event, at: at, norm: norm.squareRoot(), sequence: nextSequence)
+        held[Int(slot)] = Held(at: at, norm: norm.squareRoot(), sequence: nextSequence)
+        events[Int(slot)] = member.event
         nextSequence += 1
         heldCount += 1
         byHour[Self.hour(at), default: []].append(slot)
@@ -305,15 +311,16 @@ public struct EventGrouper: Sendable {
         for slot in touched {
             let dot = dots[Int(slot)]
             dots[Int(slot)] = 0
-            guard let member = held[Int(slot)], abs(member.at - time) <= window, member.norm > 0 else { continue }
+            let member = held[Int(slot)]
+            guard abs(member.at - time) <= window, member.norm > 0 else { continue }  // false for NaN (evicted)
             let similarity = dot / (queryNorm * Double(member.norm))
             guard similarity >= threshold else { continue }
             if let current = best, similarity < current.similarity || (similarity == current.similarity && member.sequence > current.sequence) { continue }
             best = (slot, similarity, member.sequence)
         }
         touched.removeAll(keepingCapacity: true)
-        guard let best, let member = held[Int(best.slot)] else { return (newEvent, nil) }
-        return (member.event, best.similarity)
+        guard let best else { return (newEvent, nil) }
+        return (events[Int(best.slot)], best.similarity)
     }
 
     /// TF-IDF cosine similarity of two term sets under the current document frequencies.
@@ -344,8 +351,9 @@ public struct EventGrouper: Sendable {
         guard cutoff.isFinite else { return }  // An infinite window keeps everything.
         let cutoffHour = Self.hour(cutoff)
         for hour in byHour.keys where hour < cutoffHour {
-            for slot in byHour[hour] ?? [] where held[Int(slot)] != nil {
-                held[Int(slot)] = nil
+            for slot in byHour[hour] ?? [] where !held[Int(slot)].isEvicted {
+                held[Int(slot)] = .evicted
+                events[Int(slot)] = ""
                 heldCount -= 1
                 retiredSlots.append(slot)
                 stalePostings += 1
@@ -357,7 +365,7 @@ public struct EventGrouper: Sendable {
         // a bounded number of times).
         guard stalePostings > max(1_024, heldCount) else { return }
         for id in postings.indices where !postings[id].isEmpty {
-            postings[id].removeAll { held[Int($0.slot)] == nil }
+            postings[id].removeAll { held[Int($0.slot)].isEvicted }
             if postings[id].isEmpty {
                 termIDs.removeValue(forKey: termHashes[id])
                 termHashes[id] = 0

@@ -34,7 +34,8 @@ public struct StoryText: Sendable, Equatable {
 
     /// Parses the contents of a corpus file back into headline and paragraphs.
     public init(fileContents: String) {
-        var lines = fileContents.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+        // Split on the newline byte (splitting the characters would segment graphemes).
+        var lines = fileContents.utf8.split(separator: 0x0A, omittingEmptySubsequences: false).map { String(Substring($0)) }
         if lines.last == "" { lines.removeLast() }
         let headline = lines.first ?? ""
         self.init(headline: headline, paragraphs: Array(lines.dropFirst()))

@@ -264,6 +264,9 @@ struct StoryGenerator {
         #expect(Dedupe.HashNormalizer.normalizeLatin("cafe\u{301}") == nil)
         #expect(Dedupe.HashNormalizer.normalizeLatin("\u{201C}Price\u{201D} \u{2014} 5\u{20AC}\u{2026}") == "price 5€")
         #expect(FeedModel.StoryText.singleLineUTF8("\u{3000}a\u{A0}\u{85}b\u{1}\u{9F}c\u{200B}") == "a bc")
+        // A corpus file read back: lines split on the newline byte, CR LF too.
+        let read = FeedModel.StoryText(fileContents: "Head line\r\nPara \u{201C}one\u{201D}\r\n\r\nPara two\n")
+        #expect(read.headline == "Head line" && read.paragraphs == ["Para \u{201C}one\u{201D}", "Para two"])
     }
 
     @Test func theHandWrittenManifestLineIsWhatJSONSerializationWrites() throws {
