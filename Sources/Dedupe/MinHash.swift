@@ -92,18 +92,25 @@ public struct MinHashSignature: Sendable, Equatable {
             slots = []
             return
         }
-        var minima = [UInt64](repeating: .max, count: slotCount)
-        minima.withUnsafeMutableBufferPointer { minima in
-            for shingle in shingles {
-                // Slot i hashes the shingle with its own odd multiplier and seed (multiply-xorshift).
-                for slot in 0..<slotCount {
-                    var value = (shingle ^ Self.seeds[slot]) &* Self.multipliers[slot]
+        var slots = [UInt16](repeating: 0, count: slotCount)
+        let seeds = Self.seeds
+        let multipliers = Self.multipliers
+        shingles.withUnsafeBufferPointer { shingles in
+            // Slot i hashes each shingle with its own odd multiplier and seed (multiply-xorshift);
+            // a slot at a time, so that its minimum stays in a register.
+            for slot in 0..<slotCount {
+                let seed = seeds[slot]
+                let multiplier = multipliers[slot]
+                var minimum = UInt64.max
+                for shingle in shingles {
+                    var value = (shingle ^ seed) &* multiplier
                     value ^= value >> 29
-                    if value < minima[slot] { minima[slot] = value }
+                    minimum = min(minimum, value)
                 }
+                slots[slot] = UInt16(truncatingIfNeeded: minimum >> 48)
             }
         }
-        slots = minima.map { UInt16(truncatingIfNeeded: $0 >> 48) }
+        self.slots = slots
     }
 
     /// Estimated Jaccard similarity: the share of equal slots, corrected for the 1-in-65,536 chance

@@ -335,20 +335,39 @@ public enum SimHash {
     /// The SimHash of a set of shingle hashes.
     public static func compute(shingles: [UInt64]) -> UInt64 {
         guard !shingles.isEmpty else { return 0 }
-        var weights = [Int32](repeating: 0, count: 64)
-        weights.withUnsafeMutableBufferPointer { weights in
-            for shingle in shingles {
-                let hash = Shingles.mix(shingle)
-                for bit in 0..<64 {
-                    weights[bit] &+= Int32((hash >> UInt64(bit)) & 1) &* 2 &- 1
-                }
+        // Bit i of the result is set when more than half the shingles' hashes have it set (the
+        // sum of +1 for a set bit and -1 for a clear one is positive). The set bits are counted a
+        // byte of the hash at a time: `spread` turns a byte into eight one-byte counters, so
+        // eight additions count 64 bits; the byte counters are emptied before they can overflow.
+        var ones = [Int](repeating: 0, count: 64)
+        var packed = [UInt64](repeating: 0, count: 8)
+        var pending = 0
+        func flush() {
+            for group in 0..<8 {
+                for bit in 0..<8 { ones[group * 8 + bit] += Int((packed[group] >> UInt64(8 * bit)) & 0xFF) }
+                packed[group] = 0
             }
+            pending = 0
         }
+        for shingle in shingles {
+            let hash = Shingles.mix(shingle)
+            for group in 0..<8 { packed[group] &+= spread[Int((hash >> UInt64(8 * group)) & 0xFF)] }
+            pending += 1
+            if pending == 255 { flush() }
+        }
+        flush()
         var result: UInt64 = 0
-        for bit in 0..<64 where weights[bit] > 0 {
+        for bit in 0..<64 where 2 * ones[bit] > shingles.count {
             result |= 1 << UInt64(bit)
         }
         return result
+    }
+
+    /// Byte value b as eight one-byte counters: byte i of the result is bit i of b.
+    private static let spread: [UInt64] = (0..<256).map { (value: Int) -> UInt64 in
+        var counters: UInt64 = 0
+        for bit in 0..<8 where (value >> bit) & 1 == 1 { counters |= 1 << UInt64(8 * bit) }
+        return counters
     }
 
     /// Number of differing bits.

@@ -93,7 +93,11 @@ public struct StoryText: Sendable, Equatable {
                     if value >= 0x300 && !(0x2010...0x20CF).contains(value) { needsNFC = true }
                     if pendingSpace && !out.isEmpty { out.append(0x20) }
                     pendingSpace = false
-                    out.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[index..<(index + length)]))
+                    if length == 1 {
+                        out.append(bytes[index])
+                    } else {
+                        out.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[index..<(index + length)]))
+                    }
                 }
             }
             let result = String(decoding: out, as: UTF8.self)

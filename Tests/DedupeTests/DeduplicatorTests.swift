@@ -269,6 +269,22 @@ struct StoryGenerator {
         #expect(read.headline == "Head line" && read.paragraphs == ["Para \u{201C}one\u{201D}", "Para two"])
     }
 
+    /// The SimHash counts bits a byte at a time in one-byte counters: it gives what counting
+    /// each bit does, also past 255 shingles (where the counters are emptied).
+    @Test func simHashByteCountersMatchTheBitByBitDefinition() {
+        var generator = SeededGenerator(seed: 5)
+        for count in [1, 2, 254, 255, 256, 511, 1_000] {
+            let shingles = (0..<count).map { _ in UInt64.random(in: .min ... .max, using: &generator) }
+            var weights = [Int](repeating: 0, count: 64)
+            for shingle in shingles {
+                let hash = Shingles.mix(shingle)
+                for bit in 0..<64 { weights[bit] += (hash >> UInt64(bit)) & 1 == 1 ? 1 : -1 }
+            }
+            let expected = (0..<64).reduce(UInt64(0)) { weights[$1] > 0 ? $0 | (1 << UInt64($1)) : $0 }
+            #expect(SimHash.compute(shingles: shingles) == expected, "\(count) shingles")
+        }
+    }
+
     @Test func theHandWrittenManifestLineIsWhatJSONSerializationWrites() throws {
         var record = StoryRecord(
             file: "2024-11-04/000_0123456789abcdef.txt", sha256: String(repeating: "a", count: 64), simhash: "00ff00ff00ff00ff",
