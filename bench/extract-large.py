@@ -4,7 +4,10 @@ with must-have / must-not-have snippets) with that set's metric (trafilatura's o
 snippet found in the body text is a true positive, one missing a false negative; a `Without`
 snippet found is a false positive. Prints precision, recall, F1 and empty pages.
 
-A development measure, not a test. Usage: bench/extract-large.py [--binary PATH] [--dataset DIR]
+A development measure, not a test.
+Usage: bench/extract-large.py [--binary PATH] [--dataset DIR] [--dump FILE]
+  --dump FILE  writes one JSON line per page (file, url, text length, the With snippets missed
+               and the Without snippets kept), to study the misses by class.
 """
 import argparse
 import gzip
@@ -21,7 +24,9 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--binary", default=os.path.join(ROOT, ".build-static/release/feedcorpus"))
     parser.add_argument("--dataset", default=os.path.join(ROOT, "..", "shared", "extraction-dev-large"))
+    parser.add_argument("--dump", help="write per-page results (JSON lines) to this file")
     args = parser.parse_args()
+    dump = open(args.dump, "w") if args.dump else None
     annotations = json.load(open(os.path.join(args.dataset, "annotations.json")))
     tp = fp = fn = empty = 0
     with tempfile.TemporaryDirectory() as work:
@@ -42,6 +47,10 @@ def main():
                 else:
                     fn += 1
             fp += sum(1 for snippet in entry.get("Without", []) if snippet in text)
+            if dump:
+                dump.write(json.dumps({"file": entry["File"], "url": entry["URL"], "length": len(text),
+                                       "missed": [s for s in entry.get("With", []) if s not in text],
+                                       "kept": [s for s in entry.get("Without", []) if s in text]}) + "\n")
     precision = tp / (tp + fp) if tp + fp else 0
     recall = tp / (tp + fn) if tp + fn else 0
     f1 = 2 * tp / (2 * tp + fp + fn) if tp else 0

@@ -456,19 +456,22 @@ final class TextCapture {
         // from Windows-1252 bytes or character references like &#146; written by tools that
         // meant Windows-1252.
         let replaced = decoded.withUTF8 { buffer -> String? in
-            var index = 0
+            // memchr finds the candidate lead bytes (rare in most text) at memory speed.
+            guard let base = buffer.baseAddress else { return nil }
             var firstC1: Int?
-            while index + 1 < buffer.count {
-                if buffer[index] == 0xC2 && buffer[index + 1] <= 0x9F {
-                    firstC1 = index
+            var from = 0
+            while from + 1 < buffer.count, let found = memchr(base + from, 0xC2, buffer.count - from - 1) {
+                let offset = base.distance(to: found.assumingMemoryBound(to: UInt8.self))
+                if buffer[offset + 1] <= 0x9F {
+                    firstC1 = offset
                     break
                 }
-                index += 1
+                from = offset + 2
             }
             guard let firstC1 else { return nil }
+            var index = firstC1
             var out = Array(buffer[..<firstC1])
             out.reserveCapacity(buffer.count + 8)
-            index = firstC1
             while index < buffer.count {
                 if buffer[index] == 0xC2, index + 1 < buffer.count, buffer[index + 1] <= 0x9F {
                     out.append(contentsOf: DocumentEncoding.windows1252ToUTF8([buffer[index + 1]], all: true))

@@ -114,6 +114,11 @@ func latin1(_ text: String) -> [UInt8] {
     @Test func characterReferencesInWindows1252RangeAreRepaired() throws {
         let feed = try parse(#"<rss version="2.0"><channel><item><title>don&#146;t &#150; stop</title></item></channel></rss>"#)
         #expect(feed.entries.first?.title == "don\u{2019}t \u{2013} stop")
+        // Other scalars from U+0080 (same lead byte in UTF-8: £, no-break space) stay as they are.
+        let mixed = try parse(#"<rss version="2.0"><channel><item><description>£5&#160;now, £6 don&#146;t £</description></item></channel></rss>"#)
+        #expect(mixed.entries.first?.summary == "£5\u{A0}now, £6 don\u{2019}t £")
+        let plain = try parse(#"<rss version="2.0"><channel><item><description>£5 and £6</description></item></channel></rss>"#)
+        #expect(plain.entries.first?.summary == "£5 and £6")
     }
 
     @Test func declaredPlainEntitiesAreUsed() throws {
