@@ -25,6 +25,8 @@ struct ContentFinder {
     /// Characters inside `p` elements on the whole page: an element holding most of them is
     /// never boilerplate.
     private var pageParagraphLength = 0
+    /// Whether a class or id word may remove an element. The fallback pass sets it to false.
+    private var trustClassNames = true
 
     struct TextStats {
         /// Characters of text (white space runs count once).
@@ -69,6 +71,30 @@ struct ContentFinder {
         let body = root.childElements.first(where: { $0.name == "body" }) ?? root
         _ = measure(body, insideLink: false, insideParagraph: false)
         pageParagraphLength = stats[body.index].paragraphLength
+        if Self.debugging {
+            for child in body.childElements { debug("body child (\(stats(of: child).length) chars, \(child.childElements.count) children)", child) }
+        }
+        let found = paragraphs(in: body)
+        // Class names are weak evidence: when they leave next to nothing of a page with a good
+        // deal of prose ("tag-…" post classes, "has-paywall", sections marked "--ads"), the
+        // page is read again without them, and the larger result is taken.
+        let foundLength = found.reduce(0) { $0 + $1.count }
+        guard foundLength < Self.fallbackBelow, pageParagraphLength >= 2 * Self.fallbackBelow else { return found }
+        debug("fallback without class names (\(foundLength) chars found)", body)
+        trustClassNames = false
+        removed = Array(repeating: false, count: removed.count)
+        scores = Array(repeating: 0, count: scores.count)
+        scored = Array(repeating: false, count: scored.count)
+        content = Array(repeating: ContentMeasure(), count: content.count)
+        let fallback = paragraphs(in: body)
+        return fallback.reduce(0) { $0 + $1.count } > foundLength ? fallback : found
+    }
+
+    /// A body shorter than this (characters) on a page with at least twice as much paragraph
+    /// text is read again without class names.
+    static let fallbackBelow = 250
+
+    private mutating func paragraphs(in body: HTMLElement) -> [String] {
         markBoilerplate(body)
         let chosen = chooseContent(body)
         for element in chosen { debug("chosen", element) }
@@ -150,6 +176,7 @@ struct ContentFinder {
         for child in element.childElements {
             if isBoilerplate(child) {
                 removed[child.index] = true
+                if Self.debugging, stats(of: child).length >= 500 { debug("removed (\(stats(of: child).length) chars)", child) }
             } else {
                 markBoilerplate(child)
             }
@@ -167,10 +194,20 @@ struct ContentFinder {
         if holdsMostText { return false }
         if kind.contains(.structuralBoilerplate) { return true }
         if let role = element.attribute("role")?.lowercased(), Vocabulary.boilerplateRoles.contains(role) { return true }
+        guard trustClassNames else { return false }
         let hints = hintCache.hints(element)
         if hints.isEmpty || name == "body" || name == "html" { return false }
         let negative = hints.contains(.strongNegative) || (hints.contains(.negative) && !hints.contains(.positive))
-        return negative && !Self.holdsEmbeddedPost(element)
+        guard negative else { return false }
+        // A block named like an article ("post", "entry", "article"...) that holds a good part
+        // of the page's prose is the story even when another of its class words sounds like
+        // boilerplate (WordPress lists the post's tags and state there: "tag-jobs", "has-paywall").
+        let elementStats = stats(of: element)
+        if hints.contains(.positive), elementStats.paragraphLength >= 1_000,
+           Double(elementStats.paragraphLength) >= 0.25 * Double(pageParagraphLength), elementStats.linkDensity < 0.3 {
+            return false
+        }
+        return !Self.holdsEmbeddedPost(element)
     }
 
     /// Visible text below an element once boilerplate is left out, and how much of it is in

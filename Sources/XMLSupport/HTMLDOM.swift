@@ -336,18 +336,17 @@ public enum TagLimits {
                 let open = base.distance(to: found.assumingMemoryBound(to: UInt8.self))
                 index = open + 1
                 guard index < count, Self.isLetter(base[index]) else { continue }
-                // Scan the tag: count attribute names outside quotes until `>`.
+                // Scan the tag as a browser tokenizes it, counting attribute names, until `>`.
                 var i = index
                 while i < count, !Self.isSpace(base[i]), base[i] != 0x3E, base[i] != 0x2F { i += 1 }
+                var state = TagState.beforeName
                 var attributes = 0
-                var quote: UInt8 = 0
-                var afterSpace = false
-                var afterEquals = false
                 var cut: Int?
                 while i < count {
-                    let b = base[i]
-                    if quote == 0 && b == 0x3E { break }
-                    if AttributeCounter.step(b, quote: &quote, afterSpace: &afterSpace, afterEquals: &afterEquals) {
+                    let step = state.advance(base[i])
+                    if step.ended { break }
+                    state = step.state
+                    if step.startsName {
                         attributes += 1
                         if attributes > maxAttributes { cut = i; break }
                     }
@@ -361,9 +360,9 @@ public enum TagLimits {
                 // Keep the tag up to the cut, close it, and skip the rest of it.
                 if output.isEmpty { output.reserveCapacity(count) }
                 output.append(contentsOf: UnsafeBufferPointer(rebasing: buffer[copied..<cut]))
-                if quote != 0 { output.append(quote) }
+                if case let .quoted(quote) = state { output.append(quote) }
                 output.append(0x3E)
-                let end = Self.tagEnd(base, count, from: cut, quote: quote)
+                let end = Self.tagEnd(base, count, from: cut, state: state)
                 copied = end
                 index = end
             }
@@ -373,20 +372,59 @@ public enum TagLimits {
         }
     }
 
-    /// The index after the `>` that ends a tag, scanning from `start` (inside the quote `quote`,
-    /// if not 0), quotes respected; `count` when the tag never ends.
-    static func tagEnd(_ base: UnsafePointer<UInt8>, _ count: Int, from start: Int, quote initial: UInt8 = 0) -> Int {
-        var i = start
-        var quote = initial
-        while i < count {
-            let b = base[i]
-            if quote != 0 {
-                if b == quote { quote = 0 }
-            } else if b == 0x22 || b == 0x27 {
-                quote = b
-            } else if b == 0x3E {
-                return i + 1
+    /// Where the tokenizer is inside a start tag, after its name. As in browsers (and libxml2),
+    /// a quote only opens a value right after `=`: a stray `"` elsewhere (`content=“abc"`, a
+    /// curly-quoted value closed by a straight quote) is text of an unquoted value or a name, so
+    /// it cannot make the rest of the page one long attribute.
+    enum TagState: Equatable {
+        case beforeName, name, afterName, beforeValue, quoted(UInt8), unquoted
+
+        /// The state after byte `b`; `ended` when `b` is the `>` that ends the tag, `startsName`
+        /// when `b` starts an attribute name.
+        @inline(__always)
+        func advance(_ b: UInt8) -> (state: TagState, ended: Bool, startsName: Bool) {
+            let space = b == 0x20 || b == 0x09 || b == 0x0A || b == 0x0D || b == 0x0C
+            switch self {
+            case let .quoted(quote):
+                return (b == quote ? .beforeName : self, false, false)
+            case .beforeName:
+                if space || b == 0x2F { return (.beforeName, false, false) }
+                if b == 0x3E { return (self, true, false) }
+                return (.name, false, true)
+            case .name:
+                if space { return (.afterName, false, false) }
+                if b == 0x3D { return (.beforeValue, false, false) }
+                if b == 0x3E { return (self, true, false) }
+                if b == 0x2F { return (.beforeName, false, false) }
+                return (.name, false, false)
+            case .afterName:
+                if space { return (.afterName, false, false) }
+                if b == 0x3D { return (.beforeValue, false, false) }
+                if b == 0x3E { return (self, true, false) }
+                if b == 0x2F { return (.beforeName, false, false) }
+                return (.name, false, true)
+            case .beforeValue:
+                if space { return (.beforeValue, false, false) }
+                if b == 0x22 || b == 0x27 { return (.quoted(b), false, false) }
+                if b == 0x3E { return (self, true, false) }
+                return (.unquoted, false, false)
+            case .unquoted:
+                if space { return (.beforeName, false, false) }
+                if b == 0x3E { return (self, true, false) }
+                return (.unquoted, false, false)
             }
+        }
+    }
+
+    /// The index after the `>` that ends a tag, scanning from `start` in tokenizer state
+    /// `state`; `count` when the tag never ends.
+    static func tagEnd(_ base: UnsafePointer<UInt8>, _ count: Int, from start: Int, state initial: TagState = .beforeName) -> Int {
+        var i = start
+        var state = initial
+        while i < count {
+            let step = state.advance(base[i])
+            if step.ended { return i + 1 }
+            state = step.state
             i += 1
         }
         return count

@@ -136,4 +136,17 @@ private final class NameRecorder: XMLStreamHandler {
         let page = Array("<p class=\"a\" data-x='1>2' hidden>text</p><img src=x alt=\"a > b\">".utf8)
         #expect(TagLimits.capped(page) == page)
     }
+
+    /// A quote opens a value only right after `=`, as browsers read it: a curly-quoted value
+    /// closed by a straight quote (seen on a real page's `<meta>`) must not swallow the page.
+    @Test func aStrayQuoteOutsideAValueDoesNotSwallowThePage() throws {
+        let filler = String(repeating: "<div class=\"x\">filler</div>", count: 4_000)  // past the 64 KiB tag cap
+        let page = "<html><head><meta name=\u{201C}verify\u{201D} content=\u{201C}abc\" /><script>var a = 'b';</script></head>"
+            + "<body>\(filler)<p title=it's>The story, still here.</p><p>After.</p></body></html>"
+        let unchanged = TagLimits.capped(Array(page.utf8)) == Array(page.utf8)  // (a Bool: no 100 KB dump on failure)
+        #expect(unchanged)
+        let root = try #require(HTMLDOM.parse(Array(page.utf8)))
+        #expect(root.textContent.contains("The story, still here.") && root.textContent.contains("After."))
+        #expect(!root.textContent.contains("var a"))
+    }
 }
