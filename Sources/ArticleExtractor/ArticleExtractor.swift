@@ -54,7 +54,7 @@ public enum ArticleExtractor {
     public static func extract(root: HTMLElement, url: String?) -> ExtractedArticle {
         let metadata = PageMetadata(root: root, url: url)
         var finder = ContentFinder(root: root)
-        var paragraphs = finder.bodyParagraphs()
+        var paragraphs = TrailingLines.trimmed(finder.bodyParagraphs())
         var method = "dom"
         if let structured = metadata.articleBody, StructuredBody.prefer(structured, over: paragraphs) {
             paragraphs = structured
@@ -79,6 +79,37 @@ enum StructuredBody {
         let domLength = dom.reduce(0) { $0 + $1.count }
         guard structuredLength >= 200 else { return false }
         return Double(structuredLength) >= Double(domLength) * 0.9
+    }
+}
+
+/// The short lines a page puts after its story, inside the same container: the heading of a
+/// links box ("Mehr zum Thema", "Zum Weiterlesen", "Auch interessant"), "Kontakt:", a time
+/// stamp, a site name. A story ends with a sentence; the lines after its last sentence that
+/// are short and end with none are dropped (a few at most).
+enum TrailingLines {
+    /// Lines at most this long (characters) can be dropped.
+    static let shortLine = 60
+    /// At most this many lines are dropped.
+    static let maximumDropped = 3
+
+    static func trimmed(_ paragraphs: [String]) -> [String] {
+        var end = paragraphs.count
+        while end > 1, paragraphs.count - end < maximumDropped, isTrailer(paragraphs[end - 1]) { end -= 1 }
+        // Only when a sentence is left before them: a body of short lines (a list, a recipe's
+        // ingredients) is kept as it is.
+        guard end < paragraphs.count, endsSentence(paragraphs[end - 1]) else { return paragraphs }
+        return Array(paragraphs[..<end])
+    }
+
+    static func isTrailer(_ line: String) -> Bool {
+        let length = line.count
+        // A short question after the story asks the reader to act ("War der Artikel nützlich?").
+        return length <= shortLine && (!endsSentence(line) || line.hasSuffix(":") || (length <= 40 && line.hasSuffix("?")))
+    }
+
+    static func endsSentence(_ line: String) -> Bool {
+        guard let last = line.unicodeScalars.last(where: { !$0.properties.isWhitespace }) else { return false }
+        return ".!?…\"”»“«'’)".unicodeScalars.contains(last)
     }
 }
 

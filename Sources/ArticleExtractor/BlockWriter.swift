@@ -60,6 +60,9 @@ struct BlockWriter {
         }
     }
 
+    /// Unicode's white space and the zero-width space and BOM, trimmed from a paragraph's ends.
+    static let spaces = CharacterSet.whitespacesAndNewlines.union(CharacterSet(charactersIn: "\u{200B}\u{FEFF}"))
+
     mutating func flush() {
         defer {
             current.removeAll(keepingCapacity: true)
@@ -69,7 +72,10 @@ struct BlockWriter {
         }
         guard !current.isEmpty else { return }
         if Double(linkCharacters) > 0.5 * Double(characters) { return }
-        let text = String(decoding: current, as: UTF8.self)
+        // Indentation and blank lines made of other spaces (no-break, ideographic, em...) go
+        // too: a line of only "&nbsp;" is no paragraph.
+        let text = String(decoding: current, as: UTF8.self).trimmingCharacters(in: Self.spaces)
+        guard !text.isEmpty else { return }
         if characters <= 40, Boilerplate.isStockLine(text) { return }
         paragraphs.append(text)
     }
@@ -96,10 +102,20 @@ enum Boilerplate {
         "view comments", "show comments", "hide caption", "toggle caption", "enlarge this image", "image", "photo",
         "video", "watch", "listen", "back to top", "top", "next", "previous", "more", "see more", "load more",
         "article continues below", "story continues below", "content continues below",
+        // The same lines in the other languages most pages come in.
+        "anzeige", "werbung", "weiterlesen", "mehr lesen", "teilen", "artikel teilen", "drucken", "kommentare",
+        "kommentar", "kommentar schreiben", "kommentare schreiben", "kommentieren", "schließen", "mehr zum thema",
+        "ähnliche artikel", "ähnliche beiträge", "verwandte artikel", "auch interessant", "das könnte sie auch interessieren",
+        "meistgelesen", "abonnieren", "anmelden", "folgen sie uns", "zurück", "nach oben", "mehr", "mehr anzeigen",
+        "publicité", "lire la suite", "lire aussi", "partager", "imprimer", "commentaires", "fermer", "articles les plus lus",
+        "à lire aussi", "sur le même sujet", "publicidad", "leer más", "compartir", "imprimir", "comentarios", "cerrar",
+        "te puede interesar", "lo más leído",
     ]
     static let stockPrefixes = [
         "read more:", "read also:", "also read:", "see also:", "related:", "more:", "click here", "sign up for",
         "subscribe to", "follow us on", "photo:", "image:", "credit:", "getty images", "copyright ©", "©",
+        "lesen sie auch", "lies auch", "mehr zum thema", "mehr zu", "zum weiterlesen", "foto:", "bild:", "quelle:",
+        "lire aussi", "à lire aussi", "photo :", "lea también", "lee también", "foto:",
     ]
 }
 

@@ -25,7 +25,12 @@ struct ContentFinder {
     /// Characters inside `p` elements on the whole page: an element holding most of them is
     /// never boilerplate.
     private var pageParagraphLength = 0
-    /// Whether a class or id word may remove an element. The fallback pass sets it to false.
+    /// The blocks named like an article ("post", "entry", "article-body"...) that hold a good
+    /// part of the page's prose (see `isArticleBlock`), found before boilerplate is marked.
+    private var articleBlocks: [HTMLElement] = []
+    /// Whether a class or id word, a role or `aria-hidden` may remove an element (weak
+    /// evidence: sites hide the story while a script loads, or mark the page behind a dialog
+    /// hidden). The fallback pass sets it to false.
     private var trustClassNames = true
 
     struct TextStats {
@@ -71,6 +76,7 @@ struct ContentFinder {
         let body = root.childElements.first(where: { $0.name == "body" }) ?? root
         _ = measure(body, insideLink: false, insideParagraph: false)
         pageParagraphLength = stats[body.index].paragraphLength
+        findArticleBlocks(body)
         if Self.debugging {
             for child in body.childElements { debug("body child (\(stats(of: child).length) chars, \(child.childElements.count) children)", child) }
         }
@@ -79,7 +85,9 @@ struct ContentFinder {
         // deal of prose ("tag-…" post classes, "has-paywall", sections marked "--ads"), the
         // page is read again without them, and the larger result is taken.
         let foundLength = found.reduce(0) { $0 + $1.count }
-        guard foundLength < Self.fallbackBelow, pageParagraphLength >= 2 * Self.fallbackBelow else { return found }
+        let bodyStats = stats[body.index]
+        let pageProse = max(pageParagraphLength, (bodyStats.length - bodyStats.linkLength) / 3)
+        guard foundLength < Self.fallbackBelow, pageProse >= 2 * Self.fallbackBelow else { return found }
         debug("fallback without class names (\(foundLength) chars found)", body)
         trustClassNames = false
         removed = Array(repeating: false, count: removed.count)
@@ -187,26 +195,27 @@ struct ContentFinder {
         let name = element.name
         let kind = kinds[element.index]
         if kind.contains(.invisible) || kind.contains(.neverContent) { return true }
-        if element.attribute("hidden") != nil || element.attribute("aria-hidden") == "true" { return true }
+        if element.attribute("hidden") != nil { return true }
+        if trustClassNames, element.attribute("aria-hidden") == "true" { return true }
         if let style = element.attribute("style")?.lowercased().filter({ $0 != " " }),
            style.contains("display:none") || style.contains("visibility:hidden") { return true }
         let holdsMostText = pageParagraphLength > 0 && Double(stats(of: element).paragraphLength) > 0.5 * Double(pageParagraphLength)
-        if holdsMostText { return false }
+        // Most of the text is no proof of being the story when the story has a block of its own
+        // beside it: a long comment thread outweighs many articles.
+        if holdsMostText, !(trustClassNames && hintCache.hints(element).contains(.strongNegative) && hasArticleBlockOutside(element)) {
+            return false
+        }
         if kind.contains(.structuralBoilerplate) { return true }
-        if let role = element.attribute("role")?.lowercased(), Vocabulary.boilerplateRoles.contains(role) { return true }
+        if trustClassNames, let role = element.attribute("role")?.lowercased(), Vocabulary.boilerplateRoles.contains(role) { return true }
         guard trustClassNames else { return false }
         let hints = hintCache.hints(element)
         if hints.isEmpty || name == "body" || name == "html" { return false }
         let negative = hints.contains(.strongNegative) || (hints.contains(.negative) && !hints.contains(.positive))
         guard negative else { return false }
-        // A block named like an article ("post", "entry", "article"...) that holds a good part
-        // of the page's prose is the story even when another of its class words sounds like
-        // boilerplate (WordPress lists the post's tags and state there: "tag-jobs", "has-paywall").
-        let elementStats = stats(of: element)
-        if hints.contains(.positive), elementStats.paragraphLength >= 1_000,
-           Double(elementStats.paragraphLength) >= 0.25 * Double(pageParagraphLength), elementStats.linkDensity < 0.3 {
-            return false
-        }
+        // A block named like an article that holds a good part of the page's prose is the story
+        // even when another of its class words sounds like boilerplate (WordPress lists the
+        // post's tags and state there: "tag-jobs", "has-paywall").
+        if articleBlocks.contains(where: { $0 === element }) { return false }
         return !Self.holdsEmbeddedPost(element)
     }
 
@@ -260,6 +269,28 @@ struct ContentFinder {
         endRun()
         content[element.index] = measure
         return measure
+    }
+
+    /// A block named like an article ("post", "entry", "article"...: a positive class word)
+    /// holding at least 1,000 characters of paragraph text, a quarter of the page's, with few
+    /// links.
+    private mutating func isArticleBlock(_ element: HTMLElement) -> Bool {
+        let elementStats = stats(of: element)
+        guard elementStats.paragraphLength >= 1_000, Double(elementStats.paragraphLength) >= 0.25 * Double(pageParagraphLength),
+              elementStats.linkDensity < 0.3, element.name != "body", element.name != "html" else { return false }
+        return hintCache.hints(element).contains(.positive)
+    }
+
+    private mutating func findArticleBlocks(_ element: HTMLElement) {
+        for child in element.childElements where !kinds[child.index].contains(.invisible) && stats(of: child).paragraphLength >= 1_000 {
+            if isArticleBlock(child) { articleBlocks.append(child) }
+            findArticleBlocks(child)
+        }
+    }
+
+    /// True when an article block lies outside `element` (neither inside it nor around it).
+    private func hasArticleBlockOutside(_ element: HTMLElement) -> Bool {
+        articleBlocks.contains { $0 !== element && !Self.isAncestor(element, of: $0) && !Self.isAncestor($0, of: element) }
     }
 
     /// Embedded social posts (tweets, Instagram posts) quoted in a story are part of it, though

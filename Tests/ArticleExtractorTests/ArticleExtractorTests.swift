@@ -1,4 +1,4 @@
-import ArticleExtractor
+@testable import ArticleExtractor
 import Foundation
 import Testing
 import XMLSupport
@@ -266,4 +266,70 @@ private func jsonString(_ text: String) -> String {
     let data = (try? JSONSerialization.data(withJSONObject: [text], options: [])) ?? Data("[\"\"]".utf8)
     let array = String(decoding: data, as: UTF8.self)
     return String(array.dropFirst().dropLast())
+}
+
+/// Class names are weak evidence: a story is not lost to a word in its wrapper's class.
+@Suite struct WeakClassEvidenceTests {
+    /// A story of a realistic length (about 1,200 characters).
+    private let story = storyParagraphs + [
+        "Engineers expect the steel deck to be delivered in sections by barge, so river traffic will be closed for two weeks next summer.",
+        "Shop owners on both banks welcomed the decision, saying that the crossing would bring customers back to streets that have emptied.",
+        "The regional government has promised to cover a third of the cost, provided that the works begin before the end of next year.",
+        "A smaller group of residents said they would appeal to the administrative court, arguing that the view of the cathedral would suffer.",
+        "The council will publish the final design in January, together with a timetable for the closures and the diversions they require.",
+    ]
+    private var html: String { story.map { "<p>\($0)</p>" }.joined() }
+
+    private let comments = (1...14).map { "<li class=\"comment\"><p>Reader \($0) wrote a long comment about the bridge, the budget, the river and the council's plans for the old town.</p></li>" }
+        .joined()
+
+    @Test func anArticleBlockWithTagClassesKeepsItsStoryBesideLongComments() {
+        let page = page(body: """
+            <main><article class="post type-post hentry tag-jobs tag-share has-paywall">\(html)</article>
+            <ol class="comment-list">\(comments)</ol></main>
+            """)
+        #expect(extract(page).paragraphs == story)
+    }
+
+    @Test func aPageWhoseClassNamesLeaveNothingIsReadAgainWithoutThem() {
+        // Every section of the story is marked as holding ad slots; nothing names it an article.
+        let sections = story.map { "<section class=\"Report__Section Report__Section--ads\"><p>\($0)</p></section>" }.joined()
+        let article = extract(page(body: "<div class=\"Report\">\(sections)</div><footer><p>Imprint and privacy policy, all rights reserved.</p></footer>"))
+        #expect(article.paragraphs == story)
+    }
+
+    @Test func aStoryUnderAnAriaHiddenWrapperIsFoundByTheFallback() {
+        let article = extract(page(body: "<div aria-hidden=\"true\" class=\"page\"><div class=\"story\">\(html)</div></div><div class=\"modal\"><p>Subscribe now.</p></div>"))
+        #expect(article.paragraphs == story)
+    }
+
+    @Test func classNamesStillRemoveBoilerplateWhenTheStoryIsFound() {
+        let article = extract(page(body: "<article>\(html)</article><div class=\"tag-cloud\"><p>Tags: bridge, council, river, budget, old town, mayor, schools.</p></div>"))
+        #expect(article.paragraphs == story)
+    }
+}
+
+/// Clean-up of the lines around the story.
+@Suite struct LineCleanupTests {
+    @Test func shortLinesAfterTheLastSentenceAreDropped() {
+        let html = page(body: "<article>\(storyHTML)<p>Mehr zum Thema</p><p>Kontakt:</p><p>War der Artikel nützlich?</p></article>")
+        #expect(extract(html).paragraphs == storyParagraphs)
+    }
+
+    @Test func aBodyOfShortLinesIsKept() {
+        let lines = ["200 g flour", "3 eggs", "100 ml milk", "1 pinch of salt"]
+        #expect(TrailingLines.trimmed(lines) == lines)
+        #expect(TrailingLines.trimmed(storyParagraphs + ["Auch interessant:", "11.04.2020, 10:27"]) == storyParagraphs)
+        #expect(TrailingLines.trimmed(storyParagraphs + ["Was meint ihr dazu, liebe Leserinnen und Leser des Blogs hier?"]) == storyParagraphs + ["Was meint ihr dazu, liebe Leserinnen und Leser des Blogs hier?"])
+    }
+
+    @Test func noBreakSpaceLinesAndIndentationGo() {
+        let html = page(body: "<article><p>\u{A0}\u{A0}\(storyParagraphs[0])</p><p>\u{A0}</p><p>\u{3000}\(storyParagraphs[1])\u{A0}</p>\(storyParagraphs[2...].map { "<p>\($0)</p>" }.joined())</article>")
+        #expect(extract(html).paragraphs == storyParagraphs)
+    }
+
+    @Test func stockLinesInOtherLanguagesGo() {
+        let html = page(body: "<article>\(storyParagraphs.map { "<p>\($0)</p><p>Anzeige</p>" }.joined())<p>Lire aussi : le pont</p></article>")
+        #expect(extract(html).paragraphs == storyParagraphs)
+    }
 }
