@@ -128,8 +128,15 @@ public enum HTMLDOM {
                 encoding = "utf-8"
             }
         }
+        // A NUL byte ends libxml2's input (browsers drop it): pages padded with NULs lost
+        // everything after them, the story too.
+        let hasNUL = input.withUnsafeBufferPointer { buffer in buffer.baseAddress.map { memchr($0, 0, buffer.count) != nil } ?? false }
+        if encoding == "utf-8", hasNUL { input.removeAll { $0 == 0 } }
         if encoding == "utf-8" { input = InertContent.strip(input) }
-        if !encoding.hasPrefix("utf-16") && !encoding.hasPrefix("utf-32") { input = TagLimits.capped(input) }
+        if !encoding.hasPrefix("utf-16") && !encoding.hasPrefix("utf-32") {
+            input = TagLimits.capped(input)
+            input = BlockEnds.balanced(input)
+        }
         guard !input.isEmpty else { return nil }
         LibXML.initialize()
         let options = Int32(HTML_PARSE_RECOVER.rawValue | HTML_PARSE_NOERROR.rawValue
@@ -320,6 +327,67 @@ enum InertContent {
 /// `maxAttributes` attributes, or longer than `maxTagBytes`, is cut there and closed; no real
 /// page comes near either limit. Works on the ASCII structure of the markup, so any
 /// ASCII-compatible encoding is safe.
+/// End tags of block elements closed as browsers close them. An HTML parser closes every element
+/// still open inside a `<nav>` at `</nav>` (and the same for `</header>`, `</section>`...);
+/// libxml2's HTML4 parser ignores such an end tag when a `<div>` inside is still open, so one
+/// unclosed `<div>` in a menu puts the rest of the page, the story too, inside the `<nav>`.
+/// This pass writes the missing `</div>` tags in front of such an end tag.
+public enum BlockEnds {
+    /// Block elements whose end tag closes what is open inside them (HTML's "special" elements
+    /// that pages use as containers).
+    static let containers: Set<[UInt8]> = Set([
+        "address", "article", "aside", "blockquote", "center", "details", "dialog", "div", "dl", "fieldset", "figcaption",
+        "figure", "footer", "header", "hgroup", "main", "menu", "nav", "ol", "section", "summary", "ul",
+    ].map { Array($0.utf8) })
+    static let div: [UInt8] = Array("div".utf8)
+
+    public static func balanced(_ input: [UInt8]) -> [UInt8] {
+        input.withUnsafeBufferPointer { buffer -> [UInt8] in
+            guard let base = buffer.baseAddress else { return input }
+            let count = buffer.count
+            var stack: [[UInt8]] = []
+            var insertions: [(position: Int, divs: Int)] = []
+            var index = 0
+            while index < count {
+                guard let found = memchr(base + index, 0x3C, count - index) else { break }
+                let open = base.distance(to: found.assumingMemoryBound(to: UInt8.self))
+                var i = open + 1
+                let closing = i < count && base[i] == 0x2F
+                if closing { i += 1 }
+                let nameStart = i
+                while i < count, Self.isNameByte(base[i]) { i += 1 }
+                index = max(i, open + 1)
+                guard i > nameStart, i - nameStart <= 10 else { continue }
+                let name = (nameStart..<i).map { base[$0] | 0x20 }
+                guard containers.contains(name) else { continue }
+                if !closing {
+                    stack.append(name)
+                    if stack.count > 4_096 { return input }  // a page nested that deep is left to the parser
+                } else if let at = stack.lastIndex(of: name) {
+                    let divs = stack[(at + 1)...].filter { $0 == div }.count
+                    if divs > 0, name != div { insertions.append((open, divs)) }
+                    stack.removeSubrange(at...)
+                }
+            }
+            guard !insertions.isEmpty else { return input }
+            var output: [UInt8] = []
+            output.reserveCapacity(count + insertions.reduce(0) { $0 + 6 * $1.divs })
+            var copied = 0
+            for insertion in insertions {
+                output.append(contentsOf: UnsafeBufferPointer(rebasing: buffer[copied..<insertion.position]))
+                for _ in 0..<insertion.divs { output.append(contentsOf: Array("</div>".utf8)) }
+                copied = insertion.position
+            }
+            output.append(contentsOf: UnsafeBufferPointer(rebasing: buffer[copied..<count]))
+            return output
+        }
+    }
+
+    private static func isNameByte(_ b: UInt8) -> Bool {
+        (b | 0x20) >= 0x61 && (b | 0x20) <= 0x7A || (b >= 0x30 && b <= 0x39)
+    }
+}
+
 public enum TagLimits {
     public static let maxAttributes = 256
     public static let maxTagBytes = 64 * 1024

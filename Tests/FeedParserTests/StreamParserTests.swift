@@ -137,6 +137,27 @@ private final class NameRecorder: XMLStreamHandler {
         #expect(TagLimits.capped(page) == page)
     }
 
+    /// An unclosed `<div>` in a menu: `</nav>` closes it, as browsers do, so the story after the
+    /// menu is not inside the `<nav>` (libxml2 alone would ignore that end tag).
+    @Test func anEndTagOfABlockClosesTheDivsLeftOpenInside() throws {
+        let page = "<html><body><header><nav><div class=\"menu\"><div><a href=\"/\">Home</a></nav></header><main><p>The story.</p></main></body></html>"
+        let root = try #require(HTMLDOM.parse(Array(page.utf8)))
+        var navs: [HTMLElement] = []
+        root.descendants { if $0.name == "nav" { navs.append($0) } }
+        let nav = try #require(navs.first)
+        #expect(!nav.textContent.contains("The story."))
+        #expect(root.textContent.contains("The story."))
+        let unchanged = Array("<div><nav><div>a</div></nav></div>".utf8)
+        #expect(BlockEnds.balanced(unchanged) == unchanged)
+    }
+
+    /// NUL bytes end libxml2's input; a page padded with them keeps what follows.
+    @Test func nulBytesDoNotEndThePage() throws {
+        let page = Array("<html><body><p>Before.</p><img src=\"x\">".utf8) + [0, 0, 0] + Array("<p>The story after the padding.</p></body></html>".utf8)
+        let root = try #require(HTMLDOM.parse(page))
+        #expect(root.textContent.contains("The story after the padding."))
+    }
+
     /// A quote opens a value only right after `=`, as browsers read it: a curly-quoted value
     /// closed by a straight quote (seen on a real page's `<meta>`) must not swallow the page.
     @Test func aStrayQuoteOutsideAValueDoesNotSwallowThePage() throws {
