@@ -87,7 +87,8 @@ struct ContentFinder {
         let foundLength = found.reduce(0) { $0 + $1.count }
         let bodyStats = stats[body.index]
         let pageProse = max(pageParagraphLength, (bodyStats.length - bodyStats.linkLength) / 3)
-        guard foundLength < Self.fallbackBelow, pageProse >= 2 * Self.fallbackBelow else { return found }
+        let tiny = foundLength < Self.fallbackBelow || Double(foundLength) < Self.fallbackShare * Double(pageParagraphLength)
+        guard tiny, pageProse >= 2 * Self.fallbackBelow else { return found }
         debug("fallback without class names (\(foundLength) chars found)", body)
         trustClassNames = false
         removed = Array(repeating: false, count: removed.count)
@@ -98,9 +99,11 @@ struct ContentFinder {
         return fallback.reduce(0) { $0 + $1.count } > foundLength ? fallback : found
     }
 
-    /// A body shorter than this (characters) on a page with at least twice as much paragraph
-    /// text is read again without class names.
+    /// A body shorter than this (characters) on a page with at least twice as much prose is read
+    /// again without class names.
     static let fallbackBelow = 250
+    /// The same for a body shorter than this share of the page's paragraph text.
+    static let fallbackShare = 0.15
 
     private mutating func paragraphs(in body: HTMLElement) -> [String] {
         markBoilerplate(body)
