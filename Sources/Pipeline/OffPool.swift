@@ -67,9 +67,15 @@ private final class WorkGate: @unchecked Sendable {
             condition.lock()
             while head == waiting.count { condition.wait() }
             let job = waiting[head]
+            // The slot lets go of the job at once: a finished job's captures (a page's bytes)
+            // must not wait in the queue until it drains, which under load it may never do.
+            waiting[head] = {}
             head += 1
             if head == waiting.count {
                 waiting.removeAll(keepingCapacity: true)
+                head = 0
+            } else if head >= 1_024, head * 2 >= waiting.count {
+                waiting.removeFirst(head)
                 head = 0
             }
             condition.unlock()
