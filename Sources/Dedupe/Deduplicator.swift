@@ -255,7 +255,7 @@ public struct Deduplicator: Sendable {
             checks += extra.prefix(4)
         }
         guard !checks.isEmpty else { return nil }
-        let shingles = Set(story.proseShingles)
+        let shingles = story.proseShingles
         let headline = HashNormalizer.normalize(story.text.headline)
         var best: (DuplicateTarget, NearMatch)?
         for candidate in checks {
@@ -272,18 +272,18 @@ public struct Deduplicator: Sendable {
     }
 
     /// The exact check of a story (its shingles and normalised headline) against another text.
-    private func exactMatch(_ shingles: Set<UInt64>, headline: String, _ other: StoryText) -> NearMatch? {
+    private func exactMatch(_ shingles: [UInt64], headline: String, _ other: StoryText) -> NearMatch? {
         let sameHeadline = !headline.isEmpty && headline == HashNormalizer.normalize(other.headline)
-        return exactMatch(shingles, Set(TextFingerprint.proseShingles(of: other)), sameHeadline: sameHeadline)
+        return exactMatch(shingles, TextFingerprint.proseShingles(of: other), sameHeadline: sameHeadline)
     }
 
     /// The exact check: the shared shingles are at least `rule.minimumShared` (or, for a short
     /// text under the same headline, at least a fifth of that), and their Jaccard reaches
     /// `rule.jaccard` or the shorter text's share in the longer `rule.containment`.
-    func exactMatch(_ a: Set<UInt64>, _ b: Set<UInt64>, sameHeadline: Bool = false) -> NearMatch? {
-        let (small, large) = a.count <= b.count ? (a, b) : (b, a)
+    func exactMatch(_ a: [UInt64], _ b: [UInt64], sameHeadline: Bool = false) -> NearMatch? {
+        let small = a.count <= b.count ? a : b
         guard !small.isEmpty else { return nil }
-        let shared = small.reduce(0) { large.contains($1) ? $0 + 1 : $0 }
+        let shared = Shingles.sharedCount(a, b)
         guard shared >= (sameHeadline ? max(1, rule.minimumShared / 5) : rule.minimumShared) else { return nil }
         let jaccard = Double(shared) / Double(a.count + b.count - shared)
         let containment = Double(shared) / Double(small.count)
@@ -352,7 +352,7 @@ public struct Deduplicator: Sendable {
     /// Whether two texts are near duplicates by the exact check `decide` applies (shared
     /// shingles, Jaccard or containment, the same-headline allowance), and how close they are.
     public func confirmedMatch(_ a: StoryText, _ b: StoryText) -> NearMatch? {
-        exactMatch(Set(TextFingerprint.proseShingles(of: a)), headline: HashNormalizer.normalize(a.headline), b)
+        exactMatch(TextFingerprint.proseShingles(of: a), headline: HashNormalizer.normalize(a.headline), b)
     }
 
     /// Bytes held by the indexes and signatures (for benchmarks).

@@ -14,6 +14,7 @@ public struct EventTerms: Sendable, Equatable {
 
     public init(story: StoryText) {
         var counts: [String: Int] = [:]
+        let asciiKinds = Self.asciiKinds  // read once, not per byte
         for var line in [story.headline] + story.paragraphs {
             line.withUTF8 { bytes in
                 // A word is a run of letters and figures (with marks after its first letter and
@@ -31,7 +32,7 @@ public struct EventTerms: Sendable, Equatable {
                 var index = 0
                 while index < bytes.count {
                     let (value, length) = UTF8Scalar.decode(bytes, at: index)
-                    let kind = value < 0x80 ? Self.asciiKinds[Int(value)] : Self.kind(value)
+                    let kind = value < 0x80 ? asciiKinds[Int(value)] : Self.kind(value)
                     if kind == .letter || kind == .number || (kind == .mark && wordStart != nil) || (value == 0x2C && wordStartsWithNumber && wordStart != nil) {
                         if wordStart == nil {
                             wordStart = index
@@ -91,11 +92,21 @@ public struct EventTerms: Sendable, Equatable {
 
     /// `term` on a word's UTF-8 bytes; most words start with a lower-case ASCII letter and are
     /// no term, which is decided here without making a string.
-    private static func term(_ word: UnsafeBufferPointer<UInt8>, sentenceStart: Bool) -> String? {
+    static func term(_ word: UnsafeBufferPointer<UInt8>, sentenceStart: Bool) -> String? {
         guard let first = word.first else { return nil }
         if first >= 0x61 && first <= 0x7A { return nil }
         if first >= 0x41 && first <= 0x5A && sentenceStart { return nil }
-        return term(String(decoding: word, as: UTF8.self), sentenceStart: sentenceStart)
+        guard word.allSatisfy({ $0 < 0x80 }) else { return term(String(decoding: word, as: UTF8.self), sentenceStart: sentenceStart) }
+        // ASCII (most words): the same rules as `term(_:sentenceStart:)` on the bytes.
+        if first >= 0x30 && first <= 0x39 {
+            let digits = String(decoding: word.lazy.filter { $0 >= 0x30 && $0 <= 0x39 }, as: UTF8.self)
+            guard digits.utf8.count >= 3, let value = Int(digits) else { return nil }
+            if digits.utf8.count == 4 && (1900...2100).contains(value) { return nil }  // years say little
+            return digits
+        }
+        guard first >= 0x41 && first <= 0x5A, word.count >= 3 else { return nil }
+        let folded = String(decoding: word.lazy.map { $0 >= 0x41 && $0 <= 0x5A ? $0 | 0x20 : $0 }, as: UTF8.self)
+        return stopNames.contains(folded) ? nil : folded
     }
 
     /// "putin kursk 11000 ..." (term:count pairs), for the state.
@@ -144,11 +155,12 @@ public struct EventTerms: Sendable, Equatable {
 /// else starts a new event.
 ///
 /// Cost follows the candidates, not the corpus: an inverted index from each salient term to the
-/// members that name it finds the stories worth comparing, a term named by a large share of the
-/// members (it says little) is not used to find candidates, and each member keeps the weights it
-/// was given when it was added. Members published more than twice the window before the newest
-/// member are evicted (they can no longer match a story of the present), so memory stays bounded
-/// however long the service runs.
+/// members that keep it (with the weight it had in that member when it was added) finds the
+/// stories worth comparing and sums their dot products. A term kept by more than
+/// `commonTermLimit` members says little and would make every story a candidate: from then on it
+/// has no list (it no longer costs memory or time) and is left out of the search. Members
+/// published more than twice the window before the newest member are evicted (they can no
+/// longer match a story of the present), so memory stays bounded however long the service runs.
 public struct EventGrouper: Sendable {
     public struct Member: Sendable {
         public var id: Int64
@@ -165,19 +177,18 @@ public struct EventGrouper: Sendable {
     }
 
     /// A member as held (its event apart, so that the search touches plain values only): when
-    /// it was published (NaN once evicted) and the norm of the weights its terms had when it
-    /// was added (the weights themselves sit in the postings).
+    /// it was published (NaN once evicted), the norm of the weights of all its terms when it was
+    /// added, and the order of addition (ties go to the member added first; slots are reused).
     private struct Held: Sendable {
         var at: Double
         var norm: Float
-        /// Order of addition (ties go to the member added first; slots are reused).
         var sequence: Int64
 
         static let evicted = Held(at: .nan, norm: 0, sequence: 0)
         var isEvicted: Bool { at.isNaN }
     }
 
-    /// One member naming a term, with the term's weight in that member.
+    /// One member keeping a term, with the term's weight in that member.
     private struct Posting: Sendable {
         var slot: Int32
         var weight: Float
@@ -185,36 +196,48 @@ public struct EventGrouper: Sendable {
 
     public var window: TimeInterval
     public var threshold: Double
-    /// Members by slot; nil once evicted. A slot is reused once the postings naming its
-    /// evicted member have been swept, so the array stays as long as the members held (plus
-    /// those evicted since the last sweep).
+    /// Members by slot. A slot is reused once the member lists naming its evicted member have
+    /// been swept, so the arrays stay as long as the members held (plus those evicted since the
+    /// last sweep).
     private var held: [Held] = []
-    private var events: [String] = []
+    /// Event names by slot: "ev-" and 16 hex digits (every name this version gives) held as the
+    /// number, any other name (an older state's) in `otherEvents`. A name as a string would
+    /// cost 40 bytes more a member.
+    private var eventCodes: [UInt64] = []
+    private var otherEvents: [Int32: String] = [:]
+    /// Each slot's kept terms: `keptTerms` places of term ids (then -1), so that eviction can
+    /// count them out of their document frequencies.
+    private var keptTermIDs: [Int32] = []
     private var heldCount = 0
     private var nextSequence: Int64 = 0
-    /// Slots free for a new member, and slots evicted whose postings are not swept yet.
+    /// Slots free for a new member, and slots evicted whose list entries are not swept yet.
     private var freeSlots: [Int32] = []
     private var retiredSlots: [Int32] = []
-    /// `assign`'s dot products by slot (all zero between calls) and the slots it touched.
+    /// `assign`'s partial dot products by slot (all zero between calls) and the slots it
+    /// touched.
     private var dots: [Double] = []
     private var touched: [Int32] = []
-    /// Interned terms: id by text, and per id the members that name it.
-    /// Terms are held by a 64-bit hash of their text, not the text: a window holds hundreds of
-    /// thousands of figures and names, most named once.
+    /// Interned terms, held by a 64-bit hash of their text (a window holds hundreds of thousands
+    /// of figures and names, most named once): id by hash, and per id the number of members held
+    /// that keep it (its document frequency), whether it has been too common to find candidates
+    /// since it was interned, and, while it is not, the slots of the members keeping it.
     private var termIDs: [UInt64: Int32] = [:]
     private var termHashes: [UInt64] = []
-    private var postings: [[Posting]] = []
+    private var documentFrequencies: [Int32] = []
+    private var saturated: [Bool] = []
+    private var members: [[Posting]] = []
     private var freeTermIDs: [Int32] = []
-    /// Members evicted since the postings were last swept.
-    private var stalePostings = 0
+    /// Members evicted since the member lists were last swept.
+    private var staleEntries = 0
     /// Members by the hour they were published in, for eviction.
     private var byHour: [Int: [Int32]] = [:]
     private var newest = -Double.infinity
 
-    /// Terms of a member that are indexed (its highest-weighted).
+    /// Terms of a member that it is found by and compared on (its highest-weighted).
     public static let keptTerms = 16
 
-    /// Terms named by more members than this are not used to find candidates.
+    /// Terms kept by more members than this are left out of the search from then on, until
+    /// no member keeps them.
     public static let commonTermLimit = 1_000
 
     public init(window: TimeInterval = 48 * 3600, threshold: Double = 0.27) {
@@ -237,30 +260,45 @@ public struct EventGrouper: Sendable {
         } else {
             slot = Int32(held.count)
             held.append(.evicted)
-            events.append("")
+            eventCodes.append(0)
             dots.append(0)
+            keptTermIDs.append(contentsOf: repeatElement(-1, count: Self.keptTerms))
         }
-        // A long story names a hundred people, places and figures: only its most telling
-        // `keptTerms` are indexed (memory is what the postings cost). The norm counts them all,
-        // so a similarity is never overestimated.
-        var weighted: [(text: String, hash: UInt64, weight: Float)] = []
+        var weighted: [(hash: UInt64, weight: Float)] = []
         weighted.reserveCapacity(member.terms.counts.count)
         for (text, count) in member.terms.counts {
             let hash = Self.hash(text)
-            weighted.append((text, hash, Float(weight(count: count, documentFrequency: postings(ofHash: hash)))))
+            weighted.append((hash, Float(weight(count: count, documentFrequency: documentFrequency(ofHash: hash)))))
         }
         weighted.sort { $0.hash < $1.hash }  // a fixed summation order: the same norm in every run
-        let norm = weighted.reduce(Float(0)) { $0 + $1.weight * $1.weight }
+        let norm = weighted.reduce(Float(0)) { $0 + $1.weight * $1.weight }.squareRoot()
         if weighted.count > Self.keptTerms {
             weighted.sort { $0.weight != $1.weight ? $0.weight > $1.weight : $0.hash < $1.hash }
             weighted.removeLast(weighted.count - Self.keptTerms)
         }
+        let base = Int(slot) * Self.keptTerms
+        var kept = 0
         for term in weighted where term.weight > 0 {
             let id = intern(hash: term.hash)
-            postings[Int(id)].append(Posting(slot: slot, weight: term.weight))
+            documentFrequencies[Int(id)] += 1
+            if !saturated[Int(id)] {
+                if documentFrequencies[Int(id)] > Self.commonTermLimit {
+                    saturated[Int(id)] = true
+                    members[Int(id)] = []
+                } else {
+                    members[Int(id)].append(Posting(slot: slot, weight: term.weight))
+                }
+            }
+            keptTermIDs[base + kept] = id
+            kept += 1
         }
-        held[Int(slot)] = Held(at: at, norm: norm.squareRoot(), sequence: nextSequence)
-        events[Int(slot)] = member.event
+        held[Int(slot)] = Held(at: at, norm: norm, sequence: nextSequence)
+        if let code = Self.eventCode(member.event) {
+            eventCodes[Int(slot)] = code
+            otherEvents.removeValue(forKey: slot)
+        } else {
+            otherEvents[slot] = member.event
+        }
         nextSequence += 1
         heldCount += 1
         byHour[Self.hour(at), default: []].append(slot)
@@ -275,52 +313,68 @@ public struct EventGrouper: Sendable {
     /// member added first, so the outcome does not depend on hash order.
     public mutating func assign(terms: EventTerms, at: Date, newEvent: String) -> (event: String, similarity: Double?) {
         let time = at.timeIntervalSince1970
-        var query: [(hash: UInt64, id: Int32?, weight: Double)] = []
+        var query: [(id: Int32, hash: UInt64, weight: Double)] = []
         query.reserveCapacity(terms.counts.count)
+        var squares: [Double] = []
+        squares.reserveCapacity(terms.counts.count)
         for (text, count) in terms.counts {
             let hash = Self.hash(text)
             let id = termIDs[hash]
-            query.append((hash, id, weight(count: count, documentFrequency: id.map { postings[Int($0)].count } ?? 0)))
+            let weight = weight(count: count, documentFrequency: id.map { Int(documentFrequencies[Int($0)]) } ?? 0)
+            // Terms no member keeps cannot add to a dot product; they count in the norm only.
+            if let id, weight > 0 { query.append((id, hash, weight)) } else { squares.append(weight * weight) }
         }
         // Sums in a fixed order (dictionary order changes from run to run), so the similarities
         // are the same to the last bit in every run.
-        query.sort { $0.hash < $1.hash }
-        let queryNorm = query.reduce(0.0) { $0 + $1.weight * $1.weight }.squareRoot()
-        guard queryNorm > 0 else { return (newEvent, nil) }
-        // Term at a time: each query term's postings add to their members' dot products, so the
-        // cost is the postings of the query's terms, never the members as a whole. A term named
-        // by more than `commonTermLimit` members says little (its IDF is low) and would make
-        // every story a candidate: it is left out of the search.
+        query.sort { $0.id < $1.id }
+        squares.append(contentsOf: query.map { $0.weight * $0.weight })
+        squares.sort()
+        let queryNorm = squares.reduce(0.0, +).squareRoot()
+        guard queryNorm > 0, !query.isEmpty else { return (newEvent, nil) }
+
+        // Term at a time: each query term's list of members adds to their dot products, so the
+        // cost is the lists of the query's terms, never the members as a whole. A term too common
+        // to find candidates (see `commonTermLimit`) has no list and adds nothing.
         var dots: [Double] = []
+        var touched: [Int32] = []
         swap(&dots, &self.dots)  // worked on locally, then put back (no copy)
-        defer { swap(&dots, &self.dots) }
+        swap(&touched, &self.touched)
+        defer {
+            swap(&dots, &self.dots)
+            swap(&touched, &self.touched)
+        }
+        var best: (slot: Int32, similarity: Double, sequence: Int64)?
         dots.withUnsafeMutableBufferPointer { dots in
-            for term in query where term.weight > 0 {
-                guard let id = term.id else { continue }
-                postings[Int(id)].withUnsafeBufferPointer { list in
-                    guard list.count <= Self.commonTermLimit else { return }
+            for term in query where !saturated[Int(term.id)] {
+                members[Int(term.id)].withUnsafeBufferPointer { list in
                     for posting in list {
                         let slot = Int(posting.slot)
-                        if dots[slot] == 0 { touched.append(posting.slot) }  // posting weights are > 0
-                        dots[slot] += term.weight * Double(posting.weight)
+                        let dot = dots[slot]
+                        if dot == 0 { touched.append(posting.slot) }  // weights are > 0
+                        dots[slot] = dot + term.weight * Double(posting.weight)
                     }
                 }
             }
-        }
-        var best: (slot: Int32, similarity: Double, sequence: Int64)?
-        for slot in touched {
-            let dot = dots[Int(slot)]
-            dots[Int(slot)] = 0
-            let member = held[Int(slot)]
-            guard abs(member.at - time) <= window, member.norm > 0 else { continue }  // false for NaN (evicted)
-            let similarity = dot / (queryNorm * Double(member.norm))
-            guard similarity >= threshold else { continue }
-            if let current = best, similarity < current.similarity || (similarity == current.similarity && member.sequence > current.sequence) { continue }
-            best = (slot, similarity, member.sequence)
+            // A member can only reach the threshold when its dot product reaches threshold x
+            // both norms (a hair below it here, so rounding never rules one out).
+            let floor = threshold * queryNorm * (1 - 1e-9)
+            held.withUnsafeBufferPointer { held in
+                for slot in touched {
+                    let dot = dots[Int(slot)]
+                    dots[Int(slot)] = 0
+                    let member = held[Int(slot)]
+                    let norm = Double(member.norm)
+                    guard norm > 0, dot >= floor * norm, abs(member.at - time) <= window else { continue }  // false for NaN (evicted)
+                    let similarity = dot / (queryNorm * norm)
+                    guard similarity >= threshold else { continue }
+                    if let current = best, similarity < current.similarity || (similarity == current.similarity && member.sequence > current.sequence) { continue }
+                    best = (slot, similarity, member.sequence)
+                }
+            }
         }
         touched.removeAll(keepingCapacity: true)
         guard let best else { return (newEvent, nil) }
-        return (events[Int(best.slot)], best.similarity)
+        return (otherEvents[best.slot] ?? Self.eventName(eventCodes[Int(best.slot)]), best.similarity)
     }
 
     /// TF-IDF cosine similarity of two term sets under the current document frequencies.
@@ -329,12 +383,12 @@ public struct EventGrouper: Sendable {
         var normA = 0.0
         var normB = 0.0
         for (term, count) in a.counts {
-            let w = weight(count: count, documentFrequency: postings(of: term))
+            let w = weight(count: count, documentFrequency: documentFrequency(ofHash: Self.hash(term)))
             normA += w * w
-            if let other = b.counts[term] { dot += w * weight(count: other, documentFrequency: postings(of: term)) }
+            if let other = b.counts[term] { dot += w * weight(count: other, documentFrequency: documentFrequency(ofHash: Self.hash(term))) }
         }
         for (term, count) in b.counts {
-            let w = weight(count: count, documentFrequency: postings(of: term))
+            let w = weight(count: count, documentFrequency: documentFrequency(ofHash: Self.hash(term)))
             normB += w * w
         }
         return normA > 0 && normB > 0 ? dot / (normA.squareRoot() * normB.squareRoot()) : 0
@@ -353,27 +407,34 @@ public struct EventGrouper: Sendable {
         for hour in byHour.keys where hour < cutoffHour {
             for slot in byHour[hour] ?? [] where !held[Int(slot)].isEvicted {
                 held[Int(slot)] = .evicted
-                events[Int(slot)] = ""
+                otherEvents.removeValue(forKey: slot)
+                let base = Int(slot) * Self.keptTerms
+                for index in base..<(base + Self.keptTerms) where keptTermIDs[index] >= 0 {
+                    documentFrequencies[Int(keptTermIDs[index])] -= 1
+                    keptTermIDs[index] = -1
+                }
                 heldCount -= 1
                 retiredSlots.append(slot)
-                stalePostings += 1
+                staleEntries += 1
             }
             byHour.removeValue(forKey: hour)
         }
-        // Postings of evicted members are skipped by lookups and swept out in one pass over all
-        // postings once the evicted outnumber the members held (amortised: each posting is swept
-        // a bounded number of times).
-        guard stalePostings > max(1_024, heldCount) else { return }
-        for id in postings.indices where !postings[id].isEmpty {
-            postings[id].removeAll { held[Int($0.slot)].isEvicted }
-            if postings[id].isEmpty {
+        // List entries of evicted members are skipped by lookups and swept out in one pass over
+        // all lists once the evicted outnumber the members held (amortised: each entry is swept
+        // a bounded number of times). Only then are their slots and unused terms reused.
+        guard staleEntries > max(1_024, heldCount) else { return }
+        for id in members.indices where termHashes[id] != 0 || documentFrequencies[id] > 0 || !members[id].isEmpty {
+            members[id].removeAll { held[Int($0.slot)].isEvicted }
+            if documentFrequencies[id] == 0 && termIDs[termHashes[id]] == Int32(id) {
                 termIDs.removeValue(forKey: termHashes[id])
                 termHashes[id] = 0
+                saturated[id] = false
+                members[id] = []
                 freeTermIDs.append(Int32(id))
             }
         }
-        stalePostings = 0
-        // No posting names an evicted slot any more: they can take new members.
+        staleEntries = 0
+        // No list names an evicted slot any more: they can take new members.
         freeSlots.append(contentsOf: retiredSlots)
         retiredSlots.removeAll()
     }
@@ -387,18 +448,41 @@ public struct EventGrouper: Sendable {
         } else {
             id = Int32(termHashes.count)
             termHashes.append(hash)
-            postings.append([])
+            documentFrequencies.append(0)
+            saturated.append(false)
+            members.append([])
         }
         termIDs[hash] = id
         return id
     }
 
-    private func postings(of text: String) -> Int {
-        postings(ofHash: Self.hash(text))
+    /// The number in an event name "ev-" + 16 lower-case hex digits; nil for any other name.
+    static func eventCode(_ name: String) -> UInt64? {
+        let bytes = Array(name.utf8)
+        guard bytes.count == 19, bytes[0] == 0x65, bytes[1] == 0x76, bytes[2] == 0x2D else { return nil }  // "ev-"
+        var code: UInt64 = 0
+        for byte in bytes[3...] {
+            let digit: UInt8
+            switch byte {
+            case 0x30...0x39: digit = byte - 0x30
+            case 0x61...0x66: digit = byte - 0x61 + 10
+            default: return nil
+            }
+            code = code << 4 | UInt64(digit)
+        }
+        return code
     }
 
-    private func postings(ofHash hash: UInt64) -> Int {
-        termIDs[hash].map { postings[Int($0)].count } ?? 0
+    /// The name `eventCode` read the number from.
+    static func eventName(_ code: UInt64) -> String {
+        let digits = Array("0123456789abcdef".utf8)
+        var bytes: [UInt8] = Array("ev-".utf8)
+        for shift in stride(from: 60, through: 0, by: -4) { bytes.append(digits[Int((code >> UInt64(shift)) & 0xF)]) }
+        return String(decoding: bytes, as: UTF8.self)
+    }
+
+    private func documentFrequency(ofHash hash: UInt64) -> Int {
+        termIDs[hash].map { Int(documentFrequencies[Int($0)]) } ?? 0
     }
 
     /// FNV-1a over the UTF-8 bytes, finished with a mix (stable across runs, unlike `Hasher`).

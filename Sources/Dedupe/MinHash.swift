@@ -11,22 +11,32 @@ public enum Shingles {
         hashes(wordHashes: words.map(wordHash))
     }
 
-    /// The distinct shingle hashes of words given by their `wordHash`es.
+    /// The distinct shingle hashes of words given by their `wordHash`es, in the order of their
+    /// first occurrence.
     public static func hashes<Hashes: RandomAccessCollection>(wordHashes: Hashes) -> [UInt64] where Hashes.Element == UInt64, Hashes.Index == Int {
         guard !wordHashes.isEmpty else { return [] }
         let count = max(1, wordHashes.count - size + 1)
         var result: [UInt64] = []
         result.reserveCapacity(count)
-        var seen = Set<UInt64>(minimumCapacity: count)
+        var seen = MixedHashSet(capacity: count)
         let first = wordHashes.startIndex
         for start in 0..<count {
             var hash: UInt64 = 0x243F_6A88_85A3_08D3
             for index in start..<min(wordHashes.count, start + size) {
                 hash = mix(hash ^ wordHashes[first + index])
             }
-            if seen.insert(hash).inserted { result.append(hash) }
+            if seen.insert(hash) { result.append(hash) }
         }
         return result
+    }
+
+    /// How many hashes two sets of distinct shingle hashes (as `hashes` returns) have in common.
+    public static func sharedCount(_ a: [UInt64], _ b: [UInt64]) -> Int {
+        let (small, large) = a.count <= b.count ? (a, b) : (b, a)
+        guard !small.isEmpty else { return 0 }
+        var set = MixedHashSet(capacity: small.count)
+        for hash in small { set.insert(hash) }
+        return large.reduce(0) { set.contains($1) ? $0 + 1 : $0 }
     }
 
     /// Appends the `wordHash` of each space-separated word of `text` (hash-normalised text: its
@@ -337,6 +347,57 @@ public struct KeyIndex: Sendable {
         table = [UInt64](repeating: 0, count: old.count * 2)
         for entry in old where entry != 0 {
             place(UInt32(truncatingIfNeeded: entry >> 32), position: Int32(truncatingIfNeeded: entry & 0xFFFF_FFFF) - 1)
+        }
+    }
+}
+
+/// A set of 64-bit values that are already well-mixed hashes (shingle hashes): open addressing
+/// on their low bits, with none of `Set`'s per-element hashing.
+struct MixedHashSet {
+    private var table: [UInt64]
+    private let mask: Int
+    /// 0 marks an empty place, so the value 0 is kept aside.
+    private var hasZero = false
+
+    init(capacity: Int) {
+        var size = 16
+        while size < 2 * capacity { size <<= 1 }
+        table = [UInt64](repeating: 0, count: size)
+        mask = size - 1
+    }
+
+    /// Adds `value`; true when it was not there yet.
+    @discardableResult
+    mutating func insert(_ value: UInt64) -> Bool {
+        if value == 0 {
+            defer { hasZero = true }
+            return !hasZero
+        }
+        let mask = self.mask
+        return table.withUnsafeMutableBufferPointer { table in
+            var place = Int(truncatingIfNeeded: value) & mask
+            while true {
+                let entry = table[place]
+                if entry == value { return false }
+                if entry == 0 {
+                    table[place] = value
+                    return true
+                }
+                place = (place + 1) & mask
+            }
+        }
+    }
+
+    func contains(_ value: UInt64) -> Bool {
+        if value == 0 { return hasZero }
+        return table.withUnsafeBufferPointer { table in
+            var place = Int(truncatingIfNeeded: value) & mask
+            while true {
+                let entry = table[place]
+                if entry == value { return true }
+                if entry == 0 { return false }
+                place = (place + 1) & mask
+            }
         }
     }
 }

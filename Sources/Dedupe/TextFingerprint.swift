@@ -50,6 +50,9 @@ public enum HashNormalizer {
     /// path.
     static func normalizeLatin(_ text: String) -> String? {
         var text = text
+        // The tables are read once here, not per byte (each read of a static checks that it
+        // was initialised).
+        let (asciiClass, latinTable, punctuationTable) = (Self.asciiClass, Self.latinTable, Self.punctuationTable)
         return text.withUTF8 { bytes -> String? in
             var out: [UInt8] = []
             out.reserveCapacity(bytes.count)

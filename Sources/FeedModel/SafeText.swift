@@ -58,3 +58,14 @@ public enum URLCredentials {
         return out + rest
     }
 }
+
+extension String {
+    /// The text without leading and trailing white space and newlines (Unicode's, as
+    /// `trimmingCharacters(in: .whitespacesAndNewlines)`), returned as is without a trip through
+    /// Foundation when both ends are visible ASCII (nearly every id, tag and header of a pass).
+    public var trimmingWhitespace: String {
+        guard let first = utf8.first, let last = utf8.last else { return self }
+        if first > 0x20 && first < 0x7F && last > 0x20 && last < 0x7F { return self }
+        return trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+}

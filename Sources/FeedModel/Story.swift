@@ -72,37 +72,52 @@ public struct StoryText: Sendable, Equatable {
     /// scalar is seen.
     static func singleLineUTF8(_ text: String) -> String {
         var text = text
-        return text.withUTF8 { bytes -> String in
-            var out: [UInt8] = []
-            out.reserveCapacity(bytes.count)
-            var pendingSpace = false
-            var needsNFC = false
-            var index = 0
-            while index < bytes.count {
-                let (value, length) = UTF8Scalar.decode(bytes, at: index)
-                defer { index += length }
-                switch value {
-                case 0x09...0x0D, 0x20, 0x85, 0xA0, 0x1680, 0x2000...0x200B, 0x2028, 0x2029, 0x202F, 0x205F, 0x3000, 0xFEFF:
-                    pendingSpace = true  // White_Space, plus the zero-width space and the BOM
-                    continue
-                case 0..<0x20, 0x7F...0x9F:
-                    continue  // other controls
-                default:
-                    // U+2010 to U+20CF (dashes, quotes, currency signs) are starters that NFC
-                    // leaves as they are and composes with nothing.
-                    if value >= 0x300 && !(0x2010...0x20CF).contains(value) { needsNFC = true }
-                    if pendingSpace && !out.isEmpty { out.append(0x20) }
-                    pendingSpace = false
-                    if length == 1 {
-                        out.append(bytes[index])
-                    } else {
-                        out.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[index..<(index + length)]))
+        var needsNFC = false
+        // The result is never longer than the text (a run of white space, one byte or more,
+        // becomes one space), so it is written straight into a string of that capacity.
+        let result = text.withUTF8 { bytes -> String in
+            String(unsafeUninitializedCapacity: bytes.count) { out -> Int in
+                var written = 0
+                var pendingSpace = false
+                var index = 0
+                while index < bytes.count {
+                    let byte = bytes[index]
+                    if byte > 0x20 && byte < 0x7F {  // visible ASCII, most of any text
+                        if pendingSpace && written > 0 {
+                            out[written] = 0x20
+                            written += 1
+                        }
+                        pendingSpace = false
+                        out[written] = byte
+                        written += 1
+                        index += 1
+                        continue
+                    }
+                    let (value, length) = UTF8Scalar.decode(bytes, at: index)
+                    defer { index += length }
+                    switch value {
+                    case 0x09...0x0D, 0x20, 0x85, 0xA0, 0x1680, 0x2000...0x200B, 0x2028, 0x2029, 0x202F, 0x205F, 0x3000, 0xFEFF:
+                        pendingSpace = true  // White_Space, plus the zero-width space and the BOM
+                        continue
+                    case 0..<0x20, 0x7F...0x9F:
+                        continue  // other controls
+                    default:
+                        // U+2010 to U+20CF (dashes, quotes, currency signs) are starters that NFC
+                        // leaves as they are and composes with nothing.
+                        if value >= 0x300 && !(0x2010...0x20CF).contains(value) { needsNFC = true }
+                        if pendingSpace && written > 0 {
+                            out[written] = 0x20
+                            written += 1
+                        }
+                        pendingSpace = false
+                        for offset in 0..<length { out[written + offset] = bytes[index + offset] }
+                        written += length
                     }
                 }
+                return written
             }
-            let result = String(decoding: out, as: UTF8.self)
-            return needsNFC ? result.precomposedStringWithCanonicalMapping : result
         }
+        return needsNFC ? result.precomposedStringWithCanonicalMapping : result
     }
 
 }

@@ -237,7 +237,10 @@ public enum LanguageTag {
     /// `tag` with `_` read as `-` and each subtag in its conventional case; nil for an empty or
     /// malformed tag (subtags of 1 to 8 letters or digits).
     public static func normalized(_ tag: String) -> String? {
-        let parts = tag.trimmingCharacters(in: .whitespaces).replacingOccurrences(of: "_", with: "-").split(separator: "-", omittingEmptySubsequences: false)
+        // Foundation's trimming and replacing only when there is something to trim or replace.
+        var text = tag.utf8.allSatisfy({ $0 > 0x20 && $0 < 0x7F }) ? tag : tag.trimmingCharacters(in: .whitespaces)
+        if text.utf8.contains(UInt8(ascii: "_")) { text = text.replacingOccurrences(of: "_", with: "-") }
+        let parts = text.split(separator: "-", omittingEmptySubsequences: false)
         guard let first = parts.first, !first.isEmpty,
               parts.allSatisfy({ (1...8).contains($0.count) && $0.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber) } }) else {
             return nil

@@ -185,7 +185,7 @@ enum Namespace: Equatable {
 
     init(uri raw: String?, prefix: String?) {
         // A URI written with spaces around it is still that namespace.
-        if let uri = raw.map({ $0.trimmingCharacters(in: .whitespacesAndNewlines) }) {
+        if let uri = raw.map(\.trimmingWhitespace) {
             switch uri {
             case "http://my.netscape.com/rdf/simple/0.9/": self = .rss090
             case "http://purl.org/rss/1.0/": self = .rss10

@@ -230,7 +230,7 @@ final class RSSAdapter: FeedFormatAdapter {
             if entry?.author == nil { entry?.author = FeedText.plain(text) }
         case (.atom10, "content"), (.xhtml, "body"):
             if entry?.content == nil {
-                entry?.content = text.trimmingCharacters(in: .whitespacesAndNewlines)
+                entry?.content = text.trimmingWhitespace
                 entry?.contentBase = base
             }
         case (.dc, "creator"), (.dc, "contributor"):

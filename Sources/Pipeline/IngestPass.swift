@@ -157,10 +157,13 @@ public struct IngestPass: Sendable {
                         logOutcome(report)
                         progress(report)
                         // The pass keeps every report to its end: not the per-story details
-                        // already logged and counted (at 130,000 stories they were ~20 MB).
+                        // already logged and counted (at 130,000 stories they were ~20 MB),
+                        // nor the stored files' names unless `on_new_stories` is to get them
+                        // (another 10 MB).
                         var kept = report
                         kept.storedNotes = []
                         kept.publishToIngestLags = []
+                        if configuration.onNewStories == nil { kept.storedFiles = [] }
                         reports.append(kept)
                     }
                 }

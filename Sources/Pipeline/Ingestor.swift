@@ -41,7 +41,8 @@ public struct FeedRunReport: Sendable, Equatable {
     public var warning: String?
     /// Every entry was new although the feed had been read before: entries may have been missed.
     public var windowOverflow = false
-    /// The story files this poll stored, relative to the corpus root.
+    /// The story files this poll stored, relative to the corpus root (kept in a pass's summary
+    /// only when `on_new_stories` is set: the hook is what needs them).
     public var storedFiles: [String] = []
     /// What the log says of each stored story: its file, headline and where its text came from.
     public var storedNotes: [StoredStoryNote] = []

@@ -61,7 +61,7 @@ public enum EntryIdentity {
     }
 
     public static func key(for entry: FeedEntry, canonicalizer: URLCanonicalizer) -> String {
-        if let id = entry.id?.trimmingCharacters(in: .whitespacesAndNewlines), !id.isEmpty {
+        if let id = entry.id?.trimmingWhitespace, !id.isEmpty {
             return "id:" + id
         }
         if let link = entry.link, !link.isEmpty {

@@ -26,13 +26,20 @@ public enum HTMLText {
 
     /// True when the markup has a `<body` tag (in any case).
     static func hasBodyTag(_ html: String) -> Bool {
-        let body: [UInt8] = Array("body".utf8)
-        var utf8 = html.utf8[...]
-        while let open = utf8.firstIndex(of: UInt8(ascii: "<")) {
-            utf8 = utf8[utf8.index(after: open)...]
-            if utf8.starts(with: body, by: { $0 | 0x20 == $1 }) { return true }
+        var html = html
+        return html.withUTF8 { bytes in
+            guard let base = bytes.baseAddress else { return false }
+            var offset = 0
+            while offset < bytes.count, let found = memchr(base + offset, 0x3C, bytes.count - offset) {  // "<"
+                let open = base.distance(to: found.assumingMemoryBound(to: UInt8.self))
+                if open + 4 < bytes.count, bytes[open + 1] | 0x20 == 0x62, bytes[open + 2] | 0x20 == 0x6F,
+                   bytes[open + 3] | 0x20 == 0x64, bytes[open + 4] | 0x20 == 0x79 {  // "body", any case
+                    return true
+                }
+                offset = open + 1
+            }
+            return false
         }
-        return false
     }
 
     /// Text with markup removed and entities decoded, on one line (for titles and names).

@@ -207,8 +207,74 @@ struct StoryGenerator {
     }
 }
 
+@Suite struct ShingleSetTests {
+    @Test func distinctShinglesKeepTheirFirstOrderAndSharedCountsMatchSets() {
+        var generator = SplitMix(seed: 7)
+        for round in 0..<200 {
+            // Values from a small range repeat; 0 is among them (the table's empty marker).
+            let range = UInt64(1 + round * 3)
+            let words = (0..<(round % 40)).map { _ in generator.next() % range }
+            let shingles = Shingles.hashes(wordHashes: words)
+            var seen = Set<UInt64>()
+            var expected: [UInt64] = []
+            for start in 0..<max(1, words.count - Shingles.size + 1) where !words.isEmpty {
+                var hash: UInt64 = 0x243F_6A88_85A3_08D3
+                for index in start..<min(words.count, start + Shingles.size) { hash = Shingles.mix(hash ^ words[index]) }
+                if seen.insert(hash).inserted { expected.append(hash) }
+            }
+            #expect(shingles == expected)
+            let a = (0..<(round % 60)).map { _ in generator.next() % range }
+            let b = (0..<(round % 23)).map { _ in generator.next() % range }
+            let (setA, setB) = (Set(a), Set(b))
+            #expect(Shingles.sharedCount(Array(setA), Array(setB)) == setA.intersection(setB).count)
+        }
+    }
+}
+
+struct SplitMix {
+    var state: UInt64
+    init(seed: UInt64) { state = seed }
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+}
+
 @Suite struct EventGrouperTests {
     let day = Date(timeIntervalSince1970: 1_730_721_600)
+
+    @Test func eventNamesAreHeldAsNumbersAndGivenBackAsTheyCame() {
+        for name in ["ev-0000000000000000", "ev-4634c8926c8a3140", "ev-ffffffffffffffff"] {
+            #expect(EventGrouper.eventCode(name).map(EventGrouper.eventName) == name)
+        }
+        for name in ["ev-summit", "ev-4634C8926C8A3140", "ev-4634c8926c8a314g", "xx-4634c8926c8a3140", "ev-4634c8926c8a31400", ""] {
+            #expect(EventGrouper.eventCode(name) == nil)
+        }
+        // Both kinds of name come back from `assign` as they were added.
+        var grouper = EventGrouper(window: 3600, threshold: 0.27)
+        for index in 0..<200 {
+            grouper.add(.init(id: Int64(index), event: "bg-\(index)", terms: terms(["x\(index)", "y\(index)"]), at: day))
+        }
+        grouper.add(.init(id: 500, event: "ev-4634c8926c8a3140", terms: terms(["kursk", "syrskyi", "8700"]), at: day))
+        grouper.add(.init(id: 501, event: "summit in warsaw", terms: terms(["scholz", "warsaw", "11400"]), at: day))
+        #expect(grouper.assign(terms: terms(["kursk", "syrskyi", "8700"]), at: day, newEvent: "new").event == "ev-4634c8926c8a3140")
+        #expect(grouper.assign(terms: terms(["scholz", "warsaw", "11400"]), at: day, newEvent: "new").event == "summit in warsaw")
+    }
+
+    @Test func theByteRulesForTermsAgreeWithTheTextRules() {
+        // The ASCII fast path of the word scan must keep exactly what the text rules keep.
+        let words = ["Putin", "PUTIN", "putin", "Ab", "Abc", "The", "Reuters", "NATO", "11,000", "1,000,000", "2024", "1899",
+                     "2101", "12", "123", "0042", "99999999999999999999999", "Kyiv", "Zelenskyy", "Mr", "X1", "A320", "Ørsted", "Écosse"]
+        for word in words {
+            for sentenceStart in [false, true] {
+                let fromBytes = Array(word.utf8).withUnsafeBufferPointer { EventTerms.term($0, sentenceStart: sentenceStart) }
+                #expect(fromBytes == EventTerms.term(word, sentenceStart: sentenceStart), "\(word) sentenceStart \(sentenceStart)")
+            }
+        }
+    }
 
     func terms(_ names: [String]) -> EventTerms {
         EventTerms(counts: Dictionary(names.map { ($0, 2) }, uniquingKeysWith: +))
