@@ -81,11 +81,13 @@ public enum Shingles {
 }
 
 /// A MinHash signature of a shingle set (Broder, 1997): for each of `slots` hash functions the
-/// smallest value over the set, of which the low 16 bits are kept (b-bit MinHash, Li and König,
-/// 2010). The share of equal slots of two signatures estimates the Jaccard similarity of the two
-/// sets; with the set sizes it also estimates how much of the smaller set the larger contains.
+/// smallest value over the set, of which 16 bits are kept in the state and the low 8 of those are
+/// compared (b-bit MinHash, Li and König, 2010: at b = 8 a chance agreement is 1 in 256, which the
+/// estimate corrects for, and an index holds a byte a slot). The share of equal slots of two
+/// signatures estimates the Jaccard similarity of the two sets; with the set sizes it also
+/// estimates how much of the smaller set the larger contains.
 public struct MinHashSignature: Sendable, Equatable {
-    /// The low 16 bits of each slot's minimum; empty for an empty set.
+    /// The high 16 bits of each slot's minimum; empty for an empty set.
     public var slots: [UInt16]
     /// Distinct shingles in the set.
     public var shingleCount: Int
@@ -123,14 +125,14 @@ public struct MinHashSignature: Sendable, Equatable {
         self.slots = slots
     }
 
-    /// Estimated Jaccard similarity: the share of equal slots, corrected for the 1-in-65,536 chance
-    /// that two different 16-bit minima are equal.
+    /// Estimated Jaccard similarity: the share of slots whose compared bits (`comparedBits`) are
+    /// equal, corrected for the 1-in-256 chance that two different minima agree on them.
     public func jaccard(_ other: MinHashSignature) -> Double {
         guard !slots.isEmpty, slots.count == other.slots.count else { return 0 }
         var equal = 0
-        for index in slots.indices where slots[index] == other.slots[index] { equal += 1 }
+        for index in slots.indices where Self.compared(slots[index]) == Self.compared(other.slots[index]) { equal += 1 }
         let raw = Double(equal) / Double(slots.count)
-        let chance = 1.0 / 65_536
+        let chance = 1.0 / 256
         return max(0, (raw - chance) / (1 - chance))
     }
 
@@ -176,6 +178,10 @@ public struct MinHashSignature: Sendable, Equatable {
     private static let seeds: [UInt64] = (0..<128).map { Shingles.mix(UInt64($0) &* 0x5851_F42D_4C95_7F2D) }
     private static let multipliers: [UInt64] = (0..<128).map { Shingles.mix(UInt64($0) &+ 0x1405_7B7E_F767_814F) | 1 }
 
+    /// The bits of a slot that estimates and band indexes compare (the low 8 of the 16 kept).
+    @inline(__always)
+    public static func compared(_ slot: UInt16) -> UInt8 { UInt8(truncatingIfNeeded: slot) }
+
     /// Slots in the whole-text signature and in the lead signature.
     public static let wholeSlots = 64
     public static let leadSlots = 24
@@ -187,10 +193,11 @@ public struct MinHashSignature: Sendable, Equatable {
 /// similarity J become candidates with probability 1 - (1 - J^rows)^bands: for 16 x 4, 0.99 at
 /// J = 0.7 and 0.0001 at J = 0.05.
 ///
-/// It keeps the signatures themselves (flat, 16 bits a slot) and one open-addressing table of
-/// 32-bit positions for all bands: a probe compares the band's slots of the stored signature, so
-/// an entry costs 4 bytes and a lookup probes `bands` short runs, never the stored signatures as
-/// a whole.
+/// It keeps the signatures themselves (flat, the compared 8 bits of each slot) and one
+/// open-addressing table of 32-bit positions for all bands: a probe compares the band's slots of
+/// the stored signature, so an entry costs 4 bytes and a lookup probes `bands` short runs, never
+/// the stored signatures as a whole. The table grows by half when it is 4/5 full (any size: a
+/// hash is mapped onto it by a multiply-shift), so it holds little empty space at any count.
 public struct BandIndex: Sendable {
     public let bands: Int
     public let rows: Int
@@ -198,7 +205,7 @@ public struct BandIndex: Sendable {
     public let slotCount: Int
     private var table: [UInt32]
     private var used = 0
-    private var slots: [UInt16] = []
+    private var slots: [UInt8] = []
     private var shingleCounts: [Int32] = []
     /// Signatures added; positions run from 0.
     public var count: Int { shingleCounts.count }
@@ -208,9 +215,7 @@ public struct BandIndex: Sendable {
         self.bands = bands
         self.rows = rows
         self.slotCount = slotCount
-        var size = 1024
-        while size * 3 < capacity * bands * 4 { size <<= 1 }
-        table = [UInt32](repeating: 0, count: size)
+        table = [UInt32](repeating: 0, count: max(1024, capacity * bands * 5 / 4 + 1))
         slots.reserveCapacity(capacity * slotCount)
         shingleCounts.reserveCapacity(capacity)
     }
@@ -221,10 +226,14 @@ public struct BandIndex: Sendable {
     public mutating func insert(_ signature: MinHashSignature) -> Int32 {
         let position = Int32(count)
         let complete = signature.slots.count == slotCount
-        slots.append(contentsOf: complete ? signature.slots : [UInt16](repeating: 0, count: slotCount))
+        if complete {
+            slots.append(contentsOf: signature.slots.lazy.map(MinHashSignature.compared))
+        } else {
+            slots.append(contentsOf: repeatElement(0, count: slotCount))
+        }
         shingleCounts.append(complete ? Int32(clamping: signature.shingleCount) : 0)
         guard complete else { return position }
-        if (used + bands) * 4 > table.count * 3 { grow() }
+        if (used + bands) * 5 > table.count * 4 { grow() }
         for band in 0..<bands { place(position, band: band) }
         used += bands
         return position
@@ -232,7 +241,7 @@ public struct BandIndex: Sendable {
 
     /// The signature stored at `position`.
     public func signature(at position: Int) -> MinHashSignature {
-        MinHashSignature(slots: Array(slots[position * slotCount..<(position + 1) * slotCount]),
+        MinHashSignature(slots: slots[position * slotCount..<(position + 1) * slotCount].map(UInt16.init),
                          shingleCount: Int(shingleCounts[position]))
     }
 
@@ -241,12 +250,13 @@ public struct BandIndex: Sendable {
     public func candidates(_ signature: MinHashSignature) -> [Int32] {
         guard signature.slots.count == slotCount else { return [] }
         var found: [Int32] = []
-        let mask = table.count - 1
-        signature.slots.withUnsafeBufferPointer { query in
+        let size = table.count
+        let compared = signature.slots.map(MinHashSignature.compared)
+        compared.withUnsafeBufferPointer { query in
             slots.withUnsafeBufferPointer { stored in
                 for band in 0..<bands {
                     let start = band * rows
-                    var slot = Int(truncatingIfNeeded: Self.key(query.baseAddress! + start, rows: rows, band: band)) & mask
+                    var slot = Self.place(of: Self.key(query.baseAddress! + start, rows: rows, band: band), size: size)
                     while true {
                         let entry = table[slot]
                         if entry == 0 { break }
@@ -259,7 +269,7 @@ public struct BandIndex: Sendable {
                             row += 1
                         }
                         if equal { found.append(Int32(position)) }
-                        slot = (slot + 1) & mask
+                        slot = slot + 1 == size ? 0 : slot + 1
                     }
                 }
             }
@@ -275,26 +285,33 @@ public struct BandIndex: Sendable {
     }
 
     /// Bytes held by the table and the signatures (for benchmarks).
-    public var memoryBytes: Int { table.count * 4 + slots.count * 2 + shingleCounts.count * 4 }
+    public var memoryBytes: Int { table.count * 4 + slots.count + shingleCounts.count * 4 }
 
-    private static func key(_ rowsStart: UnsafePointer<UInt16>, rows: Int, band: Int) -> UInt64 {
+    private static func key(_ rowsStart: UnsafePointer<UInt8>, rows: Int, band: Int) -> UInt64 {
         var hash = UInt64(band) &* 0x9E37_79B9_7F4A_7C15
         for row in 0..<rows { hash = Shingles.mix(hash ^ UInt64(rowsStart[row])) }
         return hash
     }
 
+    /// The table place a key starts probing at: the high bits of the key times the size (Lemire's
+    /// multiply-shift), so the table can have any size.
+    @inline(__always)
+    private static func place(of key: UInt64, size: Int) -> Int {
+        Int(truncatingIfNeeded: key.multipliedFullWidth(by: UInt64(size)).high)
+    }
+
     private mutating func place(_ position: Int32, band: Int) {
-        let mask = table.count - 1
+        let size = table.count
         let key = slots.withUnsafeBufferPointer { stored in
             Self.key(stored.baseAddress! + Int(position) * slotCount + band * rows, rows: rows, band: band)
         }
-        var slot = Int(truncatingIfNeeded: key) & mask
-        while table[slot] != 0 { slot = (slot + 1) & mask }
+        var slot = Self.place(of: key, size: size)
+        while table[slot] != 0 { slot = slot + 1 == size ? 0 : slot + 1 }
         table[slot] = UInt32(position) + 1
     }
 
     private mutating func grow() {
-        table = [UInt32](repeating: 0, count: table.count * 2)
+        table = [UInt32](repeating: 0, count: table.count + table.count / 2)
         for position in 0..<count where shingleCounts[position] > 0 {
             for band in 0..<bands { place(Int32(position), band: band) }
         }

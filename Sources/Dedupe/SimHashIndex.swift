@@ -7,7 +7,9 @@
 ///
 /// Layout: per block, the fingerprints loaded at start-up sit in one bucket array (counting sort
 /// on 16 bits of the block: no per-bucket allocations, a few bytes per fingerprint), and the ones
-/// inserted since in a small hash table. `build(_:)` loads a million in well under a second.
+/// inserted since in one open-addressing table of 32-bit positions for all blocks (a probe reads
+/// the stored fingerprint to compare the block, so an entry costs 4 bytes). `build(_:)` loads a
+/// million in well under a second.
 public struct SimHashIndex: Sendable {
     public let maxDistance: Int
     private let blocks: [(shift: UInt64, mask: UInt64)]
@@ -17,10 +19,10 @@ public struct SimHashIndex: Sendable {
     private var offsets: [[Int32]]
     private var bucketed: [[Int32]]
     private var bulkCount = 0
-    /// Per block: block value → positions, for fingerprints inserted after the bulk load (an
-    /// open-addressing multimap of 8-byte entries: a dictionary of arrays would cost about ten
-    /// times that per fingerprint).
-    private var recent: [KeyIndex]
+    /// Positions + 1 (0: empty) of the fingerprints inserted after the bulk load, one entry per
+    /// block, placed by a hash of (block, block value); grown by half when 4/5 full.
+    private var recent = [UInt32](repeating: 0, count: 1024)
+    private var recentUsed = 0
 
     private static let bucketBits: UInt64 = 16
 
@@ -50,7 +52,6 @@ public struct SimHashIndex: Sendable {
         self.blocks = blocks
         offsets = Array(repeating: [], count: count)
         bucketed = Array(repeating: [], count: count)
-        recent = Array(repeating: KeyIndex(), count: count)
     }
 
     /// An index over `items`, built in bulk.
@@ -84,11 +85,13 @@ public struct SimHashIndex: Sendable {
     /// Bytes held (for benchmarks).
     public var memoryBytes: Int {
         fingerprints.count * 16 + bucketed.reduce(0) { $0 + $1.count * 4 } + offsets.reduce(0) { $0 + $1.count * 4 }
-            + recent.reduce(0) { $0 + $1.memoryBytes }
+            + recent.count * 4
     }
 
-    private static func recentKey(_ blockValue: UInt64) -> UInt64 {
-        Shingles.mix(blockValue ^ 0x5EED_51A0_5EED_51A0)
+    /// Where the probe for `value` of block `block` starts in a recent table of `size` places.
+    private static func recentPlace(block: Int, value: UInt64, size: Int) -> Int {
+        let key = Shingles.mix(value ^ (UInt64(block) &* 0x9E37_79B9_7F4A_7C15) ^ 0x5EED_51A0_5EED_51A0)
+        return Int(truncatingIfNeeded: key.multipliedFullWidth(by: UInt64(size)).high)
     }
 
     /// Adds a fingerprint under an id (the same fingerprint may be added under several ids).
@@ -96,8 +99,21 @@ public struct SimHashIndex: Sendable {
         let position = Int32(fingerprints.count)
         fingerprints.append(fingerprint)
         ids.append(id)
+        if (recentUsed + blocks.count) * 5 > recent.count * 4 {
+            recent = [UInt32](repeating: 0, count: recent.count + recent.count / 2)
+            for earlier in bulkCount..<Int(position) { placeRecent(Int32(earlier)) }
+        }
+        placeRecent(position)
+        recentUsed += blocks.count
+    }
+
+    private mutating func placeRecent(_ position: Int32) {
+        let fingerprint = fingerprints[Int(position)]
+        let size = recent.count
         for (index, block) in blocks.enumerated() {
-            recent[index].insert(Self.recentKey((fingerprint >> block.shift) & block.mask), position: position)
+            var place = Self.recentPlace(block: index, value: (fingerprint >> block.shift) & block.mask, size: size)
+            while recent[place] != 0 { place = place + 1 == size ? 0 : place + 1 }
+            recent[place] = UInt32(position) + 1
         }
     }
 
@@ -140,11 +156,17 @@ public struct SimHashIndex: Sendable {
                     if distance <= maxDistance { body(position, distance) }
                 }
             }
-            for position in recent[index].positions(Self.recentKey(value)) {
+            let size = recent.count
+            var place = Self.recentPlace(block: index, value: value, size: size)
+            // The run holds entries of other blocks and values too: the stored block decides.
+            while recent[place] != 0 {
+                let position = Int32(recent[place] - 1)
                 let stored = fingerprints[Int(position)]
-                guard (stored >> block.shift) & block.mask == value else { continue }  // another key's tag
-                let distance = (stored ^ fingerprint).nonzeroBitCount
-                if distance <= maxDistance { body(position, distance) }
+                if (stored >> block.shift) & block.mask == value {
+                    let distance = (stored ^ fingerprint).nonzeroBitCount
+                    if distance <= maxDistance { body(position, distance) }
+                }
+                place = place + 1 == size ? 0 : place + 1
             }
         }
     }
