@@ -7,11 +7,15 @@
 # median < 20 µs. Also prints the quality figures of bench/dedupe-quality.py.
 #
 # Usage: bench/dedupe.sh [N]
+#   FEEDCORPUS_BIN=path  use this binary instead of building the release one
 set -euo pipefail
 cd "$(dirname "$0")/.."
 count=${1:-1000000}
-swift build -c release --product feedcorpus >/dev/null
-bin=$PWD/.build/release/feedcorpus
+if [ -z "${FEEDCORPUS_BIN:-}" ]; then
+  swift build -c release --product feedcorpus >/dev/null
+  FEEDCORPUS_BIN=$PWD/.build/release/feedcorpus
+fi
+bin=$FEEDCORPUS_BIN
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 # An empty run creates the state with the current schema.
