@@ -196,8 +196,10 @@ public struct MinHashSignature: Sendable, Equatable {
 /// It keeps the signatures themselves (flat, the compared 8 bits of each slot) and one
 /// open-addressing table of 32-bit positions for all bands: a probe compares the band's slots of
 /// the stored signature, so an entry costs 4 bytes and a lookup probes `bands` short runs, never
-/// the stored signatures as a whole. The table grows by half when it is 4/5 full (any size: a
-/// hash is mapped onto it by a multiply-shift), so it holds little empty space at any count.
+/// the stored signatures as a whole. An entry also holds 5 bits of its band's key, so a probe
+/// reads a stored signature only for 1 in 32 of the other entries of its run. The table grows by
+/// half when it is 4/5 full (any size: a hash is mapped onto it by a multiply-shift), so it holds
+/// little empty space at any count. Positions are limited to 2^27 - 1 (134 million signatures).
 public struct BandIndex: Sendable {
     public let bands: Int
     public let rows: Int
@@ -215,7 +217,8 @@ public struct BandIndex: Sendable {
         self.bands = bands
         self.rows = rows
         self.slotCount = slotCount
-        table = [UInt32](repeating: 0, count: max(1024, capacity * bands * 5 / 4 + 1))
+        // Loaded at start-up to 2/3: room to grow before the first rebuild.
+        table = [UInt32](repeating: 0, count: max(1024, capacity * bands * 3 / 2 + 1))
         slots.reserveCapacity(capacity * slotCount)
         shingleCounts.reserveCapacity(capacity)
     }
@@ -225,11 +228,16 @@ public struct BandIndex: Sendable {
     @discardableResult
     public mutating func insert(_ signature: MinHashSignature) -> Int32 {
         let position = Int32(count)
+        precondition(Int(position) < Self.positionMask, "a band index holds at most 2^27 - 1 signatures")
         let complete = signature.slots.count == slotCount
+        let start = slots.count
+        slots.append(contentsOf: repeatElement(0, count: slotCount))
         if complete {
-            slots.append(contentsOf: signature.slots.lazy.map(MinHashSignature.compared))
-        } else {
-            slots.append(contentsOf: repeatElement(0, count: slotCount))
+            signature.slots.withUnsafeBufferPointer { source in
+                slots.withUnsafeMutableBufferPointer { target in
+                    for index in 0..<slotCount { target[start + index] = MinHashSignature.compared(source[index]) }
+                }
+            }
         }
         shingleCounts.append(complete ? Int32(clamping: signature.shingleCount) : 0)
         guard complete else { return position }
@@ -256,11 +264,17 @@ public struct BandIndex: Sendable {
             slots.withUnsafeBufferPointer { stored in
                 for band in 0..<bands {
                     let start = band * rows
-                    var slot = Self.place(of: Self.key(query.baseAddress! + start, rows: rows, band: band), size: size)
+                    let key = Self.key(query.baseAddress! + start, rows: rows, band: band)
+                    let tag = Self.tag(key)
+                    var slot = Self.place(of: key, size: size)
                     while true {
                         let entry = table[slot]
                         if entry == 0 { break }
-                        let position = Int(entry) - 1
+                        guard entry >> 27 == tag else {
+                            slot = slot + 1 == size ? 0 : slot + 1
+                            continue
+                        }
+                        let position = Int(entry & Self.entryPositionMask) - 1
                         let base = position * slotCount + start
                         var equal = shingleCounts[position] > 0
                         var row = 0
@@ -293,6 +307,14 @@ public struct BandIndex: Sendable {
         return hash
     }
 
+    private static let positionMask = 1 << 27 - 1
+    private static let entryPositionMask = UInt32(positionMask)
+
+    /// The 5 bits of a key kept in its table entry (low bits: the place is taken from the high
+    /// ones).
+    @inline(__always)
+    private static func tag(_ key: UInt64) -> UInt32 { UInt32(truncatingIfNeeded: key & 31) }
+
     /// The table place a key starts probing at: the high bits of the key times the size (Lemire's
     /// multiply-shift), so the table can have any size.
     @inline(__always)
@@ -307,7 +329,7 @@ public struct BandIndex: Sendable {
         }
         var slot = Self.place(of: key, size: size)
         while table[slot] != 0 { slot = slot + 1 == size ? 0 : slot + 1 }
-        table[slot] = UInt32(position) + 1
+        table[slot] = Self.tag(key) << 27 | (UInt32(position) + 1)
     }
 
     private mutating func grow() {

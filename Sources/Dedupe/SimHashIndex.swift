@@ -20,7 +20,9 @@ public struct SimHashIndex: Sendable {
     private var bucketed: [[Int32]]
     private var bulkCount = 0
     /// Positions + 1 (0: empty) of the fingerprints inserted after the bulk load, one entry per
-    /// block, placed by a hash of (block, block value); grown by half when 4/5 full.
+    /// block, placed by a hash of (block, block value) whose low 5 bits are kept in the entry's
+    /// top bits (a probe reads a fingerprint for 1 in 32 of the other entries of its run); grown
+    /// by half when 4/5 full.
     private var recent = [UInt32](repeating: 0, count: 1024)
     private var recentUsed = 0
 
@@ -88,15 +90,17 @@ public struct SimHashIndex: Sendable {
             + recent.count * 4
     }
 
-    /// Where the probe for `value` of block `block` starts in a recent table of `size` places.
-    private static func recentPlace(block: Int, value: UInt64, size: Int) -> Int {
+    /// Where the probe for `value` of block `block` starts in a recent table of `size` places,
+    /// and the tag its entries carry.
+    private static func recentPlace(block: Int, value: UInt64, size: Int) -> (place: Int, tag: UInt32) {
         let key = Shingles.mix(value ^ (UInt64(block) &* 0x9E37_79B9_7F4A_7C15) ^ 0x5EED_51A0_5EED_51A0)
-        return Int(truncatingIfNeeded: key.multipliedFullWidth(by: UInt64(size)).high)
+        return (Int(truncatingIfNeeded: key.multipliedFullWidth(by: UInt64(size)).high), UInt32(truncatingIfNeeded: key & 31))
     }
 
     /// Adds a fingerprint under an id (the same fingerprint may be added under several ids).
     public mutating func insert(_ fingerprint: UInt64, id: Int64) {
         let position = Int32(fingerprints.count)
+        precondition(Int(position) < 1 << 27 - 1, "a SimHash index holds at most 2^27 - 1 fingerprints")
         fingerprints.append(fingerprint)
         ids.append(id)
         if (recentUsed + blocks.count) * 5 > recent.count * 4 {
@@ -111,9 +115,9 @@ public struct SimHashIndex: Sendable {
         let fingerprint = fingerprints[Int(position)]
         let size = recent.count
         for (index, block) in blocks.enumerated() {
-            var place = Self.recentPlace(block: index, value: (fingerprint >> block.shift) & block.mask, size: size)
+            var (place, tag) = Self.recentPlace(block: index, value: (fingerprint >> block.shift) & block.mask, size: size)
             while recent[place] != 0 { place = place + 1 == size ? 0 : place + 1 }
-            recent[place] = UInt32(position) + 1
+            recent[place] = tag << 27 | (UInt32(position) + 1)
         }
     }
 
@@ -157,10 +161,15 @@ public struct SimHashIndex: Sendable {
                 }
             }
             let size = recent.count
-            var place = Self.recentPlace(block: index, value: value, size: size)
-            // The run holds entries of other blocks and values too: the stored block decides.
+            var (place, tag) = Self.recentPlace(block: index, value: value, size: size)
+            // The run holds entries of other blocks and values too: the tag, then the stored
+            // block decides.
             while recent[place] != 0 {
-                let position = Int32(recent[place] - 1)
+                guard recent[place] >> 27 == tag else {
+                    place = place + 1 == size ? 0 : place + 1
+                    continue
+                }
+                let position = Int32(recent[place] & (1 << 27 - 1)) - 1
                 let stored = fingerprints[Int(position)]
                 if (stored >> block.shift) & block.mask == value {
                     let distance = (stored ^ fingerprint).nonzeroBitCount
