@@ -38,6 +38,53 @@ import Testing
     }
 }
 
+@Suite struct BandIndexTests {
+    /// The band index must agree with a brute-force comparison of the compared (low 8) bits of
+    /// every band, through several rebuilds of its table, for signatures that share bands with
+    /// stored ones, that differ only in the high bits of their slots, and that are empty.
+    @Test func agreesWithBruteForceThroughGrowth() {
+        var generator = SeededGenerator(seed: 11)
+        let bands = 16, rows = 4, slotCount = MinHashSignature.wholeSlots
+        var stored: [MinHashSignature] = []
+        var index = BandIndex(bands: bands, rows: rows, slotCount: slotCount)
+        func random() -> MinHashSignature {
+            // Few distinct values a slot, so that unrelated signatures share bands too.
+            MinHashSignature(slots: (0..<slotCount).map { _ in UInt16.random(in: 0..<4, using: &generator) << 8 | UInt16.random(in: 0..<3, using: &generator) },
+                             shingleCount: 40)
+        }
+        for round in 0..<3000 {
+            var signature = random()
+            if round % 7 == 0, let earlier = stored.randomElement(using: &generator), !earlier.slots.isEmpty {
+                signature = earlier
+                for _ in 0..<20 { signature.slots[Int.random(in: 0..<slotCount, using: &generator)] ^= 0x00FF }
+            }
+            if round % 97 == 0 { signature = MinHashSignature(slots: [], shingleCount: 0) }
+            #expect(index.insert(signature) == Int32(stored.count))
+            stored.append(signature)
+        }
+        #expect(index.count == 3000)
+        for _ in 0..<300 {
+            var query = random()
+            if Bool.random(using: &generator), let earlier = stored.randomElement(using: &generator), !earlier.slots.isEmpty {
+                query = earlier
+                // High bits are not compared: only the low 8 decide.
+                for slot in query.slots.indices where Bool.random(using: &generator) { query.slots[slot] ^= 0x0300 }
+            }
+            let expected = stored.indices.filter { position in
+                let other = stored[position]
+                guard other.slots.count == slotCount else { return false }
+                return (0..<bands).contains { band in
+                    (band * rows..<(band + 1) * rows).allSatisfy {
+                        MinHashSignature.compared(other.slots[$0]) == MinHashSignature.compared(query.slots[$0])
+                    }
+                }
+            }.map(Int32.init)
+            #expect(index.candidates(query) == expected)
+        }
+        #expect(index.candidates(MinHashSignature(slots: [], shingleCount: 0)).isEmpty)
+    }
+}
+
 @Suite struct FingerprintRobustnessTests {
     let paragraphs = (1...12).map { index in
         "Paragraph \(index) reports that officials in the capital discussed the budget, the border and the harvest on day \(index), said sources close to the talks."
