@@ -125,7 +125,7 @@ public struct MinHashSignature: Sendable, Equatable {
         self.slots = slots
     }
 
-    /// Estimated Jaccard similarity: the share of slots whose compared bits (`comparedBits`) are
+    /// Estimated Jaccard similarity: the share of slots whose compared bits (`compared(_:)`) are
     /// equal, corrected for the 1-in-256 chance that two different minima agree on them.
     public func jaccard(_ other: MinHashSignature) -> Double {
         guard !slots.isEmpty, slots.count == other.slots.count else { return 0 }
@@ -194,19 +194,16 @@ public struct MinHashSignature: Sendable, Equatable {
 /// J = 0.7 and 0.0001 at J = 0.05.
 ///
 /// It keeps the signatures themselves (flat, the compared 8 bits of each slot) and one
-/// open-addressing table of 32-bit positions for all bands: a probe compares the band's slots of
-/// the stored signature, so an entry costs 4 bytes and a lookup probes `bands` short runs, never
-/// the stored signatures as a whole. An entry also holds 5 bits of its band's key, so a probe
-/// reads a stored signature only for 1 in 32 of the other entries of its run. The table grows by
-/// half when it is 4/5 full (any size: a hash is mapped onto it by a multiply-shift), so it holds
-/// little empty space at any count. Positions are limited to 2^27 - 1 (134 million signatures).
+/// `PositionTable` for all bands, keyed by a hash of the band's slots: a probe compares the
+/// band's slots of the stored signature, so an entry costs 4 bytes and a lookup probes `bands`
+/// short runs, never the stored signatures as a whole. Positions are limited to 2^27 - 1 (134
+/// million signatures).
 public struct BandIndex: Sendable {
     public let bands: Int
     public let rows: Int
     /// Slots per signature (at least `bands * rows`).
     public let slotCount: Int
-    private var table: [UInt32]
-    private var used = 0
+    private var table: PositionTable
     private var slots: [UInt8] = []
     private var shingleCounts: [Int32] = []
     /// Signatures added; positions run from 0.
@@ -218,7 +215,7 @@ public struct BandIndex: Sendable {
         self.rows = rows
         self.slotCount = slotCount
         // Loaded at start-up to 2/3: room to grow before the first rebuild.
-        table = [UInt32](repeating: 0, count: max(1024, capacity * bands * 3 / 2 + 1))
+        table = PositionTable(size: capacity * bands * 3 / 2 + 1)
         slots.reserveCapacity(capacity * slotCount)
         shingleCounts.reserveCapacity(capacity)
     }
@@ -228,7 +225,7 @@ public struct BandIndex: Sendable {
     @discardableResult
     public mutating func insert(_ signature: MinHashSignature) -> Int32 {
         let position = Int32(count)
-        precondition(Int(position) < Self.positionMask, "a band index holds at most 2^27 - 1 signatures")
+        precondition(Int(position) < PositionTable.positionLimit, "a band index holds at most 2^27 - 1 signatures")
         let complete = signature.slots.count == slotCount
         let start = slots.count
         slots.append(contentsOf: repeatElement(0, count: slotCount))
@@ -241,9 +238,8 @@ public struct BandIndex: Sendable {
         }
         shingleCounts.append(complete ? Int32(clamping: signature.shingleCount) : 0)
         guard complete else { return position }
-        if (used + bands) * 5 > table.count * 4 { grow() }
+        if table.isFull(adding: bands) { grow() }
         for band in 0..<bands { place(position, band: band) }
-        used += bands
         return position
     }
 
@@ -258,32 +254,16 @@ public struct BandIndex: Sendable {
     public func candidates(_ signature: MinHashSignature) -> [Int32] {
         guard signature.slots.count == slotCount else { return [] }
         var found: [Int32] = []
-        let size = table.count
         let compared = signature.slots.map(MinHashSignature.compared)
         compared.withUnsafeBufferPointer { query in
             slots.withUnsafeBufferPointer { stored in
                 for band in 0..<bands {
                     let start = band * rows
-                    let key = Self.key(query.baseAddress! + start, rows: rows, band: band)
-                    let tag = Self.tag(key)
-                    var slot = Self.place(of: key, size: size)
-                    while true {
-                        let entry = table[slot]
-                        if entry == 0 { break }
-                        guard entry >> 27 == tag else {
-                            slot = slot + 1 == size ? 0 : slot + 1
-                            continue
-                        }
-                        let position = Int(entry & Self.entryPositionMask) - 1
+                    table.forEachPosition(key: Self.key(query.baseAddress! + start, rows: rows, band: band)) { position in
+                        guard shingleCounts[position] > 0 else { return }
                         let base = position * slotCount + start
-                        var equal = shingleCounts[position] > 0
-                        var row = 0
-                        while equal && row < rows {
-                            equal = stored[base + row] == query[start + row]
-                            row += 1
-                        }
-                        if equal { found.append(Int32(position)) }
-                        slot = slot + 1 == size ? 0 : slot + 1
+                        for row in 0..<rows where stored[base + row] != query[start + row] { return }
+                        found.append(Int32(position))
                     }
                 }
             }
@@ -299,7 +279,7 @@ public struct BandIndex: Sendable {
     }
 
     /// Bytes held by the table and the signatures (for benchmarks).
-    public var memoryBytes: Int { table.count * 4 + slots.count + shingleCounts.count * 4 }
+    public var memoryBytes: Int { table.memoryBytes + slots.count + shingleCounts.count * 4 }
 
     private static func key(_ rowsStart: UnsafePointer<UInt8>, rows: Int, band: Int) -> UInt64 {
         var hash = UInt64(band) &* 0x9E37_79B9_7F4A_7C15
@@ -307,33 +287,15 @@ public struct BandIndex: Sendable {
         return hash
     }
 
-    private static let positionMask = 1 << 27 - 1
-    private static let entryPositionMask = UInt32(positionMask)
-
-    /// The 5 bits of a key kept in its table entry (low bits: the place is taken from the high
-    /// ones).
-    @inline(__always)
-    private static func tag(_ key: UInt64) -> UInt32 { UInt32(truncatingIfNeeded: key & 31) }
-
-    /// The table place a key starts probing at: the high bits of the key times the size (Lemire's
-    /// multiply-shift), so the table can have any size.
-    @inline(__always)
-    private static func place(of key: UInt64, size: Int) -> Int {
-        Int(truncatingIfNeeded: key.multipliedFullWidth(by: UInt64(size)).high)
-    }
-
     private mutating func place(_ position: Int32, band: Int) {
-        let size = table.count
         let key = slots.withUnsafeBufferPointer { stored in
             Self.key(stored.baseAddress! + Int(position) * slotCount + band * rows, rows: rows, band: band)
         }
-        var slot = Self.place(of: key, size: size)
-        while table[slot] != 0 { slot = slot + 1 == size ? 0 : slot + 1 }
-        table[slot] = Self.tag(key) << 27 | (UInt32(position) + 1)
+        table.insert(position, key: key)
     }
 
     private mutating func grow() {
-        table = [UInt32](repeating: 0, count: table.count + table.count / 2)
+        table = table.grown()
         for position in 0..<count where shingleCounts[position] > 0 {
             for band in 0..<bands { place(Int32(position), band: band) }
         }

@@ -7,9 +7,9 @@
 ///
 /// Layout: per block, the fingerprints loaded at start-up sit in one bucket array (counting sort
 /// on 16 bits of the block: no per-bucket allocations, a few bytes per fingerprint), and the ones
-/// inserted since in one open-addressing table of 32-bit positions for all blocks (a probe reads
-/// the stored fingerprint to compare the block, so an entry costs 4 bytes). `build(_:)` loads a
-/// million in well under a second.
+/// inserted since in one `PositionTable` for all blocks, keyed by a hash of (block, block value)
+/// (a probe reads the stored fingerprint to compare the block, so an entry costs 4 bytes).
+/// `build(_:)` loads a million in well under a second.
 public struct SimHashIndex: Sendable {
     public let maxDistance: Int
     private let blocks: [(shift: UInt64, mask: UInt64)]
@@ -19,12 +19,8 @@ public struct SimHashIndex: Sendable {
     private var offsets: [[Int32]]
     private var bucketed: [[Int32]]
     private var bulkCount = 0
-    /// Positions + 1 (0: empty) of the fingerprints inserted after the bulk load, one entry per
-    /// block, placed by a hash of (block, block value) whose low 5 bits are kept in the entry's
-    /// top bits (a probe reads a fingerprint for 1 in 32 of the other entries of its run); grown
-    /// by half when 4/5 full.
-    private var recent = [UInt32](repeating: 0, count: 1024)
-    private var recentUsed = 0
+    /// The fingerprints inserted after the bulk load, one entry per block.
+    private var recent = PositionTable(size: 1024)
 
     private static let bucketBits: UInt64 = 16
 
@@ -87,37 +83,31 @@ public struct SimHashIndex: Sendable {
     /// Bytes held (for benchmarks).
     public var memoryBytes: Int {
         fingerprints.count * 16 + bucketed.reduce(0) { $0 + $1.count * 4 } + offsets.reduce(0) { $0 + $1.count * 4 }
-            + recent.count * 4
+            + recent.memoryBytes
     }
 
-    /// Where the probe for `value` of block `block` starts in a recent table of `size` places,
-    /// and the tag its entries carry.
-    private static func recentPlace(block: Int, value: UInt64, size: Int) -> (place: Int, tag: UInt32) {
-        let key = Shingles.mix(value ^ (UInt64(block) &* 0x9E37_79B9_7F4A_7C15) ^ 0x5EED_51A0_5EED_51A0)
-        return (Int(truncatingIfNeeded: key.multipliedFullWidth(by: UInt64(size)).high), UInt32(truncatingIfNeeded: key & 31))
+    /// The key `value` of block `block` is placed under in the recent table.
+    private static func recentKey(block: Int, value: UInt64) -> UInt64 {
+        Shingles.mix(value ^ (UInt64(block) &* 0x9E37_79B9_7F4A_7C15) ^ 0x5EED_51A0_5EED_51A0)
     }
 
     /// Adds a fingerprint under an id (the same fingerprint may be added under several ids).
     public mutating func insert(_ fingerprint: UInt64, id: Int64) {
         let position = Int32(fingerprints.count)
-        precondition(Int(position) < 1 << 27 - 1, "a SimHash index holds at most 2^27 - 1 fingerprints")
+        precondition(Int(position) < PositionTable.positionLimit, "a SimHash index holds at most 2^27 - 1 fingerprints")
         fingerprints.append(fingerprint)
         ids.append(id)
-        if (recentUsed + blocks.count) * 5 > recent.count * 4 {
-            recent = [UInt32](repeating: 0, count: recent.count + recent.count / 2)
+        if recent.isFull(adding: blocks.count) {
+            recent = recent.grown()
             for earlier in bulkCount..<Int(position) { placeRecent(Int32(earlier)) }
         }
         placeRecent(position)
-        recentUsed += blocks.count
     }
 
     private mutating func placeRecent(_ position: Int32) {
         let fingerprint = fingerprints[Int(position)]
-        let size = recent.count
         for (index, block) in blocks.enumerated() {
-            var (place, tag) = Self.recentPlace(block: index, value: (fingerprint >> block.shift) & block.mask, size: size)
-            while recent[place] != 0 { place = place + 1 == size ? 0 : place + 1 }
-            recent[place] = tag << 27 | (UInt32(position) + 1)
+            recent.insert(position, key: Self.recentKey(block: index, value: (fingerprint >> block.shift) & block.mask))
         }
     }
 
@@ -160,22 +150,11 @@ public struct SimHashIndex: Sendable {
                     if distance <= maxDistance { body(position, distance) }
                 }
             }
-            let size = recent.count
-            var (place, tag) = Self.recentPlace(block: index, value: value, size: size)
-            // The run holds entries of other blocks and values too: the tag, then the stored
-            // block decides.
-            while recent[place] != 0 {
-                guard recent[place] >> 27 == tag else {
-                    place = place + 1 == size ? 0 : place + 1
-                    continue
-                }
-                let position = Int32(recent[place] & (1 << 27 - 1)) - 1
-                let stored = fingerprints[Int(position)]
-                if (stored >> block.shift) & block.mask == value {
-                    let distance = (stored ^ fingerprint).nonzeroBitCount
-                    if distance <= maxDistance { body(position, distance) }
-                }
-                place = place + 1 == size ? 0 : place + 1
+            recent.forEachPosition(key: Self.recentKey(block: index, value: value)) { position in
+                let stored = fingerprints[position]
+                guard (stored >> block.shift) & block.mask == value else { return }  // another key's entry
+                let distance = (stored ^ fingerprint).nonzeroBitCount
+                if distance <= maxDistance { body(Int32(position), distance) }
             }
         }
     }
