@@ -6,7 +6,7 @@ import PackageDescription
 // `StateStore` links SQLite.
 let package = Package(
     name: "feedcorpus",
-    platforms: [.macOS(.v14)],
+    platforms: [.macOS(.v15)],
     products: [
         .executable(name: "feedcorpus", targets: ["feedcorpus"]),
         // The input-facing stages as a library, for the libFuzzer package in Fuzz/.
@@ -60,6 +60,14 @@ let package = Package(
                 "FeedConfig", "XMLSupport", "ArticleExtractor", "CSpawn", .product(name: "Logging", package: "swift-log"),
                 .product(name: "Crypto", package: "swift-crypto"), .product(name: "CoreMetrics", package: "swift-metrics"),
             ]),
+        // The service behind `feedcorpus run`: its loop, signals, systemd notifications, health.
+        .target(
+            name: "FeedDaemon",
+            dependencies: [
+                "Pipeline", "FeedConfig", "FeedModel", .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
+            ]),
         // The optional Prometheus listener (/metrics, /healthz) and textfile writer.
         .target(
             name: "MetricsEndpoint",
@@ -73,7 +81,7 @@ let package = Package(
         .executableTarget(
             name: "feedcorpus",
             dependencies: [
-                "Pipeline", "FeedConfig", "FeedParser", "ArticleExtractor", "Fetcher", "Dedupe", "StateStore", "FeedModel",
+                "Pipeline", "FeedDaemon", "FeedConfig", "FeedParser", "ArticleExtractor", "Fetcher", "Dedupe", "StateStore", "FeedModel",
                 "MetricsEndpoint", "CorpusWriter", "CHeapReservation", "XMLSupport",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Metrics", package: "swift-metrics"),
@@ -99,6 +107,10 @@ let package = Package(
             name: "PipelineTests",
             dependencies: ["Pipeline", "FeedConfig", "StateStore", "Fetcher", "ArticleExtractor", "TestSupport",
                            .product(name: "Prometheus", package: "swift-prometheus")]),
+        .testTarget(
+            name: "FeedDaemonTests",
+            dependencies: ["FeedDaemon", "Pipeline", "FeedConfig", "StateStore", "TestSupport",
+                           .product(name: "ServiceLifecycle", package: "swift-service-lifecycle")]),
         // Runs the built `feedcorpus` binary (the dependency makes `swift test` build it).
         .testTarget(name: "CLITests", dependencies: ["feedcorpus", "TestSupport"]),
     ],

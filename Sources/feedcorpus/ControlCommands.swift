@@ -9,10 +9,11 @@ import StateStore
 struct PollCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "poll",
-        abstract: "Make feeds due now: a running service polls them within a second (after the pass in progress).",
+        abstract: "Make feeds due now: a running service polls them at once (after the pass in progress).",
         discussion: """
             Writes the feeds' next poll time into the state (no lock needed: it works while the service \
-            runs); the service's loop checks the state every second. Without a running service, the next \
+            runs) and wakes a running service with SIGUSR2 (without permission to signal it, the service \
+            looks again within a minute). Without a running service, the next \
             `feedcorpus fetch --once` polls them. Disabled feeds (HTTP 410) stay disabled: see `enable`. \
             `kill -USR1` (or `systemctl kill -s USR1 feedcorpus`) makes the service poll every feed too.
             """)
@@ -35,7 +36,9 @@ struct PollCommand: ParsableCommand {
         let count = selected?.count ?? configuration.feeds.count
         let what = "\(count) feed\(count == 1 ? "" : "s") due now (\(changed) rescheduled; feeds never polled are due anyway)"
         if let holder = StateLock.holder(statePath: configuration.statePath) {
-            print("\(what); the running feedcorpus (\(holder)) polls them within a second, after the pass in progress if there is one")
+            let woken = RunningService.wake(statePath: configuration.statePath)
+            print("\(what); the running feedcorpus (\(holder)) polls them "
+                  + (woken ? "now, after the pass in progress if there is one" : "at its next wake-up (within a minute): it could not be signalled"))
         } else {
             print("\(what); no feedcorpus is running: `feedcorpus fetch --once` polls them")
         }
@@ -58,6 +61,7 @@ struct EnableCommand: ParsableCommand {
         guard let source = try ConfiguredFeeds.named([feed], in: configuration)?.first else { return }
         do {
             let reason = try StateStore.openReadOnly(path: configuration.statePath).enable(url: source.url, now: Date())
+            _ = RunningService.wake(statePath: configuration.statePath)
             if let reason {
                 print("\(source.name) is enabled again and due now (it was disabled: \(LogText.escaped(reason)))")
             } else {
@@ -79,5 +83,17 @@ enum ConfiguredFeeds {
             throw ValidationError("no configured feed is named or has the URL \(unknown.joined(separator: ", "))")
         }
         return configuration.feeds.filter { names.contains($0.name) || names.contains($0.url) }
+    }
+}
+
+/// The `feedcorpus run` that holds a state's lock, if one does.
+enum RunningService {
+    /// Sends SIGUSR2 (look at the schedule again) to the service holding the lock of
+    /// `statePath`; false when no service holds it or it cannot be signalled. A one-shot
+    /// `fetch` holding the lock is left alone.
+    static func wake(statePath: String) -> Bool {
+        guard let holder = StateLock.holder(statePath: statePath), holder.contains(" run ") || holder.contains(" run,"),
+              let pid = StateLock.holderPID(statePath: statePath) else { return false }
+        return kill(pid, SIGUSR2) == 0
     }
 }

@@ -1,6 +1,7 @@
 import ArgumentParser
 import CHeapReservation
 import FeedConfig
+import FeedDaemon
 import Fetcher
 import Foundation
 import Logging
@@ -47,6 +48,9 @@ struct FeedCorpusCommand: AsyncParsableCommand {
     /// "usage or configuration error"), not EX_USAGE (64).
     static func main() async {
         tuneMalloc()
+        // `poll` and `enable` send SIGUSR2 to the lock holder to wake a running service; any
+        // other feedcorpus holding the lock (a one-shot fetch) must not die of it.
+        signal(SIGUSR2, SIG_IGN)
         do {
             var command = try parseAsRoot()
             if var asyncCommand = command as? AsyncParsableCommand {

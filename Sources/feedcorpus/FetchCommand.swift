@@ -1,5 +1,6 @@
 import ArgumentParser
 import FeedConfig
+import FeedDaemon
 import FeedModel
 import Foundation
 import Logging

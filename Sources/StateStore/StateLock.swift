@@ -64,6 +64,13 @@ public final class StateLock: Sendable {
         return note.flatMap { $0.isEmpty ? nil : $0 } ?? "unknown process"
     }
 
+    /// The pid of the process holding the lock of `statePath`, or nil when nobody does (or its
+    /// note names no pid).
+    public static func holderPID(statePath: String) -> Int32? {
+        guard let note = holder(statePath: statePath), note.hasPrefix("pid ") else { return nil }
+        return Int32(note.dropFirst(4).prefix { $0.isNumber })
+    }
+
     deinit {
         flock(fd, LOCK_UN)
         close(fd)

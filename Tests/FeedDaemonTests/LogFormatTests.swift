@@ -1,7 +1,7 @@
 import FeedModel
 import Foundation
 import Logging
-import Pipeline
+import FeedDaemon
 import Testing
 
 @Suite struct LogFormatTests {
