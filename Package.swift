@@ -9,6 +9,7 @@ let package = Package(
     platforms: [.macOS(.v15)],
     products: [
         .executable(name: "feedcorpus", targets: ["feedcorpus"]),
+        .executable(name: "feedcorpus-bench", targets: ["FeedCorpusBench"]),
         // The input-facing stages as a library, for the libFuzzer package in Fuzz/.
         .library(name: "FeedCorpusKit", targets: ["FeedParser", "ArticleExtractor", "FeedConfig", "XMLSupport", "FeedModel"]),
     ],
@@ -49,7 +50,8 @@ let package = Package(
         // syncfs(2) for grouped flushes: Glibc hides it behind _GNU_SOURCE.
         .target(name: "CFileSync"),
         .target(name: "CSpawn"),
-        .target(name: "CHeapReservation"),
+        // glibc malloc settings made at start (arenas, mmap threshold).
+        .target(name: "CMallocTuning"),
         .target(name: "CorpusWriter", dependencies: ["FeedModel", "CFileSync"]),
         .target(name: "StateStore", dependencies: ["CSQLite", "FeedModel"]),
         .target(name: "FeedConfig", dependencies: ["Yams", "FeedParser"]),
@@ -82,7 +84,7 @@ let package = Package(
             name: "feedcorpus",
             dependencies: [
                 "Pipeline", "FeedDaemon", "FeedConfig", "FeedParser", "ArticleExtractor", "Fetcher", "Dedupe", "StateStore", "FeedModel",
-                "MetricsEndpoint", "CorpusWriter", "CHeapReservation", "XMLSupport",
+                "MetricsEndpoint", "CorpusWriter", "CMallocTuning", "XMLSupport", "DocumentInput",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
@@ -91,6 +93,16 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ],
             plugins: ["BuildInfo"]),
+        // A feed or page named on the command line: a mapped file or one HTTP fetch.
+        .target(name: "DocumentInput", dependencies: ["Fetcher", "FeedConfig"]),
+        // The benchmark tools (bench/), outside the shipped binary; with their heap reservation shim.
+        .target(name: "CBenchHeap"),
+        .executableTarget(
+            name: "FeedCorpusBench",
+            dependencies: [
+                "Dedupe", "FeedModel", "FeedParser", "StateStore", "DocumentInput", "CBenchHeap",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]),
         // Records the git commit for `feedcorpus --version`.
         .plugin(name: "BuildInfo", capability: .buildTool()),
 
@@ -112,7 +124,7 @@ let package = Package(
             dependencies: ["FeedDaemon", "Pipeline", "FeedConfig", "StateStore", "TestSupport",
                            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle")]),
         // Runs the built `feedcorpus` binary (the dependency makes `swift test` build it).
-        .testTarget(name: "CLITests", dependencies: ["feedcorpus", "TestSupport"]),
+        .testTarget(name: "CLITests", dependencies: ["feedcorpus", "FeedCorpusBench", "TestSupport"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -9,7 +9,7 @@ True near duplicates are made from each text by syndication-like edits (other bo
 lines, a changed headline, a paragraph added or removed, truncation, re-wrapping, typographic
 quotes). Non-duplicates are all pairs of distinct texts, same-event seed pairs included. The
 event stage is scored on the seeds (all pairs one event) against the other-event stories.
-Then `feedcorpus dedupe-eval` scores the set with the pipeline's own code and prints precision
+Then `feedcorpus-bench dedupe-eval` scores the set with the pipeline's own code and prints precision
 and recall of both stages.
 
 Usage: bench/dedupe-quality.py [--binary PATH] [--distance 3] [--event-threshold 0.27] [--show-errors]
@@ -87,13 +87,13 @@ def variants(story, rng):
 
 def main():
     parser = argparse.ArgumentParser()
-    parser.add_argument("--binary", default=os.path.join(ROOT, ".build", "release", "feedcorpus"))
+    parser.add_argument("--binary", default=os.path.join(ROOT, ".build", "release", "feedcorpus-bench"))
     parser.add_argument("--distance", type=int, default=3)
     parser.add_argument("--event-threshold", type=float, default=0.27)
     parser.add_argument("--show-errors", action="store_true")
     args = parser.parse_args()
     if not os.path.exists(args.binary):
-        args.binary = os.path.join(ROOT, ".build", "debug", "feedcorpus")
+        args.binary = os.path.join(ROOT, ".build", "debug", "feedcorpus-bench")
     rng = random.Random(42)
     base = load_texts()
     texts = dict(base)

@@ -8,14 +8,17 @@
 #
 # Usage: bench/dedupe.sh [N]
 #   FEEDCORPUS_BIN=path  use this binary instead of building the release one
+#   FEEDCORPUS_BENCH_BIN=path  the benchmark tools (default: feedcorpus-bench beside FEEDCORPUS_BIN)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 count=${1:-1000000}
 if [ -z "${FEEDCORPUS_BIN:-}" ]; then
   swift build -c release --product feedcorpus >/dev/null
+  swift build -c release --product feedcorpus-bench >/dev/null
   FEEDCORPUS_BIN=$PWD/.build/release/feedcorpus
 fi
 bin=$FEEDCORPUS_BIN
+benchbin=${FEEDCORPUS_BENCH_BIN:-$(dirname "$bin")/feedcorpus-bench}
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 # An empty run creates the state with the current schema.
@@ -40,6 +43,6 @@ db.executemany("INSERT INTO stories(id, file, sha256, simhash, feed_id, entry_ke
 db.commit()
 PY
 echo "state with $count fingerprints: $(du -h "$work/state.sqlite" | cut -f1)"
-"$bin" bench-simhash --state "$work/state.sqlite"
+"$benchbin" simhash --state "$work/state.sqlite"
 echo
-python3 bench/dedupe-quality.py --binary "$bin"
+python3 bench/dedupe-quality.py --binary "$benchbin"

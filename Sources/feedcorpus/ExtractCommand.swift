@@ -1,6 +1,7 @@
 import ArgumentParser
 import ArticleExtractor
 import FeedModel
+import DocumentInput
 import FeedParser
 import Foundation
 

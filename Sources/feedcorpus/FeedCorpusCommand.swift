@@ -1,5 +1,5 @@
 import ArgumentParser
-import CHeapReservation
+import CMallocTuning
 import FeedConfig
 import FeedDaemon
 import Fetcher
@@ -42,7 +42,7 @@ struct FeedCorpusCommand: AsyncParsableCommand {
         commandName: "feedcorpus",
         abstract: "Keeps a news corpus up to date from RSS, Atom and JSON Feed feeds.",
         version: versionText,
-        subcommands: [RunCommand.self, FetchCommand.self, StatusCommand.self, PollCommand.self, EnableCommand.self, CheckCommand.self, AddCommand.self, VerifyCommand.self, ParseCommand.self, ExtractCommand.self, ImportOPMLCommand.self, ExportOPMLCommand.self, DuplicatesCommand.self, DedupeEvalCommand.self, BenchSimHashCommand.self])
+        subcommands: [RunCommand.self, FetchCommand.self, StatusCommand.self, PollCommand.self, EnableCommand.self, CheckCommand.self, AddCommand.self, VerifyCommand.self, ParseCommand.self, ExtractCommand.self, ImportOPMLCommand.self, ExportOPMLCommand.self, DuplicatesCommand.self])
 
     /// As ArgumentParser's, except that a command-line usage error exits 2 (the README's
     /// "usage or configuration error"), not EX_USAGE (64).

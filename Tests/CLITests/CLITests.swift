@@ -20,11 +20,15 @@ import Testing
         var stderr: String
     }
 
-    static var binary: URL {
-        let besideRunner = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("feedcorpus")
+    static var binary: URL { built("feedcorpus") }
+    /// The benchmark tools (`feedcorpus-bench`), built beside `feedcorpus`.
+    static var benchBinary: URL { built("feedcorpus-bench") }
+
+    static func built(_ name: String) -> URL {
+        let besideRunner = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent(name)
         if FileManager.default.isExecutableFile(atPath: besideRunner.path) { return besideRunner }
         return URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-            .deletingLastPathComponent().appendingPathComponent(".build/debug/feedcorpus")
+            .deletingLastPathComponent().appendingPathComponent(".build/debug/\(name)")
     }
 
     func feedcorpus(_ arguments: [String]) throws -> Run {
@@ -228,7 +232,7 @@ extension CLITests {
         let file = workspace.appendingPathComponent("large.xml")
         try Data(Self.largeFeed(items: count).utf8).write(to: file)
         #expect(try FileManager.default.attributesOfItem(atPath: file.path)[.size] as? Int ?? 0 > 8 << 20)
-        let stats = try feedcorpus(["parse", "--stats", file.path])
+        let stats = try Self.run(Self.benchBinary, ["parse", file.path])
         #expect(stats.status == 0)
         #expect(stats.stdout.contains("entries=\(count) bozo=false"))
         #expect(stats.stdout.contains("model_mb="))

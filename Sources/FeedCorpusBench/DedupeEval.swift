@@ -5,11 +5,10 @@ import Foundation
 
 /// Scores the near-duplicate and event stages on a labelled set of story pairs, with the same
 /// code the pipeline uses. `bench/dedupe-quality.py` builds the set and calls this.
-struct DedupeEvalCommand: ParsableCommand {
+struct DedupeEval: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "dedupe-eval",
-        abstract: "Score near-duplicate and event detection on labelled pairs (see bench/dedupe-quality.py).",
-        shouldDisplay: false)
+        abstract: "Score near-duplicate and event detection on labelled pairs (see bench/dedupe-quality.py).")
 
     @Argument(help: "JSON: {\"texts\": {ID: {\"headline\", \"paragraphs\"}}, \"near_pairs\": [[A, B, true|false]], \"event_pairs\": [[A, B, true|false]]}")
     var file: String

@@ -7,11 +7,10 @@ import StateStore
 /// Loads the near-duplicate indexes from a state file the way `fetch` does and times the lookup
 /// and verification of one story. `bench/dedupe.sh` builds a state with a million stored
 /// fingerprints and calls this.
-struct BenchSimHashCommand: ParsableCommand {
+struct SimHashBench: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "bench-simhash",
-        abstract: "Time loading the near-duplicate indexes from a state file and lookup+verification per story.",
-        shouldDisplay: false)
+        commandName: "simhash",
+        abstract: "Time loading the near-duplicate indexes from a state file and lookup+verification per story.")
 
     @Option(help: "The state database to load.")
     var state: String

@@ -1,5 +1,5 @@
 #define _GNU_SOURCE
-#include "CHeapReservation.h"
+#include "CBenchHeap.h"
 #include <stdint.h>
 #include <stdlib.h>
 #include <sys/mman.h>
@@ -40,18 +40,6 @@ int fc_reserve_heap(size_t bytes) {
     return count > 0;
 #else
     (void)bytes;
-    return 0;
-#endif
-}
-
-int fc_tune_malloc(int arenas, size_t mmap_threshold) {
-#if defined(__GLIBC__)
-    int arenasSet = mallopt(M_ARENA_MAX, arenas);
-    int thresholdSet = mallopt(M_MMAP_THRESHOLD, (int)mmap_threshold);
-    return arenasSet == 1 && thresholdSet == 1;
-#else
-    (void)arenas;
-    (void)mmap_threshold;
     return 0;
 #endif
 }

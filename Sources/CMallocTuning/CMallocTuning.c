@@ -1,0 +1,16 @@
+#include "CMallocTuning.h"
+#if defined(__GLIBC__)
+#include <malloc.h>
+#endif
+
+int fc_tune_malloc(int arenas, size_t mmap_threshold) {
+#if defined(__GLIBC__)
+    int arenasSet = mallopt(M_ARENA_MAX, arenas);
+    int thresholdSet = mallopt(M_MMAP_THRESHOLD, (int)mmap_threshold);
+    return arenasSet == 1 && thresholdSet == 1;
+#else
+    (void)arenas;
+    (void)mmap_threshold;
+    return 0;
+#endif
+}
