@@ -2,7 +2,7 @@
 import PackageDescription
 
 // libFuzzer targets for feedcorpus's input-facing code. Not part of the main build: each target
-// has no `main` (libFuzzer supplies it), so they are built only by `fuzz/run.sh`, with
+// has no `main` (libFuzzer supplies it), so they are built only by `Fuzz/run.sh`, with
 // `swift build --sanitize=fuzzer --sanitize=address`.
 let package = Package(
     name: "feedcorpus-fuzz",

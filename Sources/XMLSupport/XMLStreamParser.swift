@@ -106,7 +106,9 @@ public enum XMLStreamError: Error, Sendable, Equatable, CustomStringConvertible 
 
 /// A SAX2 push parser over libxml2 with the safe option set: recover from errors, no network,
 /// no DTD loading, no entity substitution, and a zeroed handler so nothing but our callbacks
-/// runs (see ../shared/INTEROP-NOTES.md for why the SAX2 defaults must not be used).
+/// runs. libxml2's SAX2 defaults (`xmlSAXVersion`) must not be used: they expand entities into
+/// memory (the quadratic blowup of one large entity referenced many times gets through even with
+/// entity substitution off) and expect the user-data pointer to be the parser context.
 public enum XMLStreamParser {
     /// Parses `bytes` and reports every event to `handler`.
     ///

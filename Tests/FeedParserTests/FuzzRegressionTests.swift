@@ -2,11 +2,11 @@ import FeedParser
 import Foundation
 import Testing
 
-/// Inputs the fuzzers (fuzz/run.sh) found problems with, kept as fixtures: each must parse
+/// Inputs the fuzzers (Fuzz/run.sh) found problems with, kept as fixtures: each must parse
 /// (or fail with an error) and give the expected result. Under the sanitizers,
-/// `bash fuzz/run.sh --regress` runs the same files and also catches leaks.
+/// `bash Fuzz/run.sh --regress` runs the same files and also catches leaks.
 @Suite struct FuzzRegressionTests {
-    static let fixtures = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+    static let fixtures = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
         .appendingPathComponent("Fixtures/fuzz")
 
     static func files(_ target: String) -> [URL] {

@@ -1,16 +1,16 @@
 #!/usr/bin/env bash
 # Builds the libFuzzer targets (Fuzz/) and runs each for a given time.
 #
-#   bash fuzz/run.sh [SECONDS] [TARGET...]
-#   bash fuzz/run.sh --regress [TARGET...]   run each target once over its kept crash inputs
+#   bash Fuzz/run.sh [SECONDS] [TARGET...]
+#   bash Fuzz/run.sh --regress [TARGET...]   run each target once over its kept crash inputs
 #
 # SECONDS per target (default 600); TARGET one of FuzzFeedParser FuzzHTMLExtractor
 # FuzzDateParser FuzzConfigLoader (default: all, one after another). Each target starts from
-# its seed corpus (fuzz/seeds/TARGET plus the project's own feeds, pages and configs) and keeps
+# its seed corpus (Fuzz/seeds/TARGET plus the project's own feeds, pages and configs) and keeps
 # what it learns in .build-fuzz/corpus/TARGET. A crash, timeout or out-of-memory input is
-# written to fuzz/crashes/TARGET/ and the script exits non-zero: reproduce with
-#   .build-fuzz/debug/TARGET fuzz/crashes/TARGET/FILE
-# then fix it and move the file into Tests/Fixtures/fuzz/TARGET/ (the regression tests read every
+# written to Fuzz/crashes/TARGET/ and the script exits non-zero: reproduce with
+#   .build-fuzz/debug/TARGET Fuzz/crashes/TARGET/FILE
+# then fix it and move the file into Tests/FeedParserTests/Fixtures/fuzz/TARGET/ (the regression tests read every
 # file there).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -31,7 +31,7 @@ done
 status=0
 if $regress; then
   for t in "${targets[@]}"; do
-    fixtures=(Tests/Fixtures/fuzz/$t/*)
+    fixtures=(Tests/FeedParserTests/Fixtures/fuzz/$t/*)
     [ -e "${fixtures[0]}" ] || { echo "$t: no fixtures"; continue; }
     if "$scratch/debug/$t" "${fixtures[@]}" >"$scratch/$t.regress.log" 2>&1; then
       echo "$t: ${#fixtures[@]} fixtures pass"
@@ -43,13 +43,13 @@ if $regress; then
 fi
 for t in "${targets[@]}"; do
   corpus=$scratch/corpus/$t
-  crashes=fuzz/crashes/$t
+  crashes=Fuzz/crashes/$t
   mkdir -p "$corpus" "$crashes"
-  seeds=(fuzz/seeds/$t)
+  seeds=(Fuzz/seeds/$t)
   case $t in
-    FuzzFeedParser) seeds+=(Config/demo-feeds Tests/Fixtures/fuzz/$t) ;;
-    FuzzHTMLExtractor) seeds+=(Config/demo-feeds/pages Tests/Fixtures/fuzz/$t) ;;
-    *) seeds+=(Tests/Fixtures/fuzz/$t) ;;
+    FuzzFeedParser) seeds+=(Config/demo-feeds Tests/FeedParserTests/Fixtures/fuzz/$t) ;;
+    FuzzHTMLExtractor) seeds+=(Config/demo-feeds/pages Tests/FeedParserTests/Fixtures/fuzz/$t) ;;
+    *) seeds+=(Tests/FeedParserTests/Fixtures/fuzz/$t) ;;
   esac
   existing=()
   for s in "${seeds[@]}"; do [ -d "$s" ] && existing+=("$s"); done
