@@ -108,6 +108,12 @@ let package = Package(
 
         // Tests (Swift Testing). `TestSupport` starts the real loopback HTTP server.
         .target(name: "TestSupport", path: "Tests/TestSupport", resources: [.copy("http_server.py")]),
+        .testTarget(name: "FeedModelTests", dependencies: ["FeedModel"]),
+        .testTarget(name: "XMLSupportTests", dependencies: ["XMLSupport", "FeedModel"]),
+        .testTarget(
+            name: "MetricsEndpointTests",
+            dependencies: ["MetricsEndpoint", .product(name: "Prometheus", package: "swift-prometheus"),
+                           .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"), .product(name: "Logging", package: "swift-log")]),
         .testTarget(name: "FeedConfigTests", dependencies: ["FeedConfig", "FeedParser"]),
         .testTarget(name: "FeedParserTests", dependencies: ["FeedParser", "FeedModel", "XMLSupport", "TestSupport"], exclude: ["Fixtures"]),
         .testTarget(name: "ArticleExtractorTests", dependencies: ["ArticleExtractor", "XMLSupport"]),

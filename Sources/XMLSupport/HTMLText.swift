@@ -4,7 +4,7 @@ import Foundation
 /// Turns HTML markup into plain text paragraphs with libxml2's forgiving HTML parser.
 ///
 /// Block elements (`p`, `div`, `li`, headings, `br`, ...) end a paragraph; inline text is joined
-/// with white space collapsed; entities are decoded; scripts, styles, forms, embedded objects and
+/// with white space collapsed; entities are decoded; scripts, styles, form controls, embedded objects and
 /// figure captions are left out.
 public enum HTMLText {
     /// The paragraphs of an HTML fragment or document, in reading order.
