@@ -209,6 +209,11 @@ public final class StateStore {
         try migrate()
     }
 
+    private init(path: String, connection: SQLiteConnection) {
+        self.path = path
+        db = connection
+    }
+
     private func migrate() throws(StateStoreError) {
         let version = try db.query("PRAGMA user_version").first?.first?.int ?? 0
         if version > Self.schemaVersion {
@@ -406,7 +411,28 @@ public final class StateStore {
     /// The SQLite library the process runs with.
     public static var sqliteVersion: String { String(cString: sqlite3_libversion()) }
 
+    /// Opens an existing state for reading only (`status`, `check`, `verify`): nothing is created,
+    /// migrated or written, so it is safe beside a running service and on a read-only copy. A state
+    /// of another schema version is an error that says what to do.
     public static func openReadOnly(path: String) throws(StateStoreError) -> StateStore {
+        guard FileManager.default.fileExists(atPath: path) else {
+            throw StateStoreError(path: path, operation: "open", message: "no state file yet: nothing has been fetched with this config")
+        }
+        let connection = try SQLiteConnection(path: path, readOnly: true)
+        let version = try connection.query("PRAGMA user_version").first?.first?.int ?? 0
+        if version > schemaVersion {
+            throw StateStoreError(path: path, operation: "open", message: "schema version \(version) is newer than this feedcorpus understands (\(schemaVersion)); upgrade feedcorpus")
+        }
+        if version < schemaVersion {
+            throw StateStoreError(path: path, operation: "open", message: "schema version \(version) is older than this feedcorpus's (\(schemaVersion)); the next `feedcorpus fetch --once` or `run` upgrades it")
+        }
+        return StateStore(path: path, connection: connection)
+    }
+
+    /// Opens an existing state to change a feed's schedule without the state lock (`poll`,
+    /// `enable`): SQLite's own locking makes the small update safe beside a running service.
+    /// Nothing is created when the file is missing.
+    public static func openExisting(path: String) throws(StateStoreError) -> StateStore {
         guard FileManager.default.fileExists(atPath: path) else {
             throw StateStoreError(path: path, operation: "open", message: "no state file yet: nothing has been fetched with this config")
         }

@@ -28,7 +28,7 @@ struct PollCommand: ParsableCommand {
         let selected = try ConfiguredFeeds.named(feeds, in: configuration)
         let changed: Int
         do {
-            changed = try StateStore.openReadOnly(path: configuration.statePath).markDue(urls: selected?.map(\.url), now: Date())
+            changed = try StateStore.openExisting(path: configuration.statePath).markDue(urls: selected?.map(\.url), now: Date())
         } catch {
             FileHandle.standardError.write(Data("feedcorpus: \(error)\n".utf8))
             throw ExitCode(ExitStatus.of(stateError: error))
@@ -60,7 +60,7 @@ struct EnableCommand: ParsableCommand {
         let configuration = try options.loadConfiguration()
         guard let source = try ConfiguredFeeds.named([feed], in: configuration)?.first else { return }
         do {
-            let reason = try StateStore.openReadOnly(path: configuration.statePath).enable(url: source.url, now: Date())
+            let reason = try StateStore.openExisting(path: configuration.statePath).enable(url: source.url, now: Date())
             _ = RunningService.wake(statePath: configuration.statePath)
             if let reason {
                 print("\(source.name) is enabled again and due now (it was disabled: \(LogText.escaped(reason)))")

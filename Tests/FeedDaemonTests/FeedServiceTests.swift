@@ -104,7 +104,7 @@ import Testing
             #expect(await eventually { service.progress.passes == 1 && service.sleepsFor != nil })
             // What `feedcorpus poll` does: the state says "due now", then the service is told.
             try putFeed("a", guid: "2")
-            _ = try StateStore.openReadOnly(path: configuration.statePath).markDue(urls: nil, now: Date())
+            _ = try StateStore.openExisting(path: configuration.statePath).markDue(urls: nil, now: Date())
             service.scheduleChanged()
             #expect(await eventually { service.progress.passes == 2 })
             #expect(service.progress.stored == 2)

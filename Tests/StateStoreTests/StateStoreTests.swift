@@ -14,6 +14,41 @@ func record(_ file: String, sha: String) -> StoryRecord {
         FileManager.default.temporaryDirectory.appendingPathComponent("state-\(UUID().uuidString)/state.sqlite").path
     }
 
+    /// `status`, `check` and `verify` open the state read-only: it reads, it never writes, and a
+    /// state of an older schema is named, not migrated behind the operator's back.
+    @Test func aReadOnlyStateReadsButNeverWritesOrMigrates() throws {
+        let path = freshPath()
+        do {
+            let state = try StateStore(path: path)
+            _ = try state.feedID(url: "https://news.example/rss", name: "news")
+        }
+        let before = try Data(contentsOf: URL(fileURLWithPath: path))
+        let readOnly = try StateStore.openReadOnly(path: path)
+        #expect(try readOnly.storyCount() == 0)
+        #expect(throws: StateStoreError.self) { _ = try readOnly.markDue(urls: nil, now: Date()) }
+        #expect(try Data(contentsOf: URL(fileURLWithPath: path)) == before)
+        // The writers' way in still works beside it.
+        #expect(try StateStore.openExisting(path: path).markDue(urls: nil, now: Date()) == 1)
+
+        let missing = freshPath()
+        #expect(throws: StateStoreError.self) { _ = try StateStore.openReadOnly(path: missing) }
+        #expect(!FileManager.default.fileExists(atPath: missing))
+
+        let old = freshPath()
+        _ = try StateStore(path: old)
+        let downgrade = Process()
+        downgrade.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        downgrade.arguments = ["python3", "-c", "import sqlite3, sys; c = sqlite3.connect(sys.argv[1]); c.execute('PRAGMA user_version = 5'); c.commit()", old]
+        try downgrade.run()
+        downgrade.waitUntilExit()
+        do {
+            _ = try StateStore.openReadOnly(path: old)
+            Issue.record("an older state opened read-only")
+        } catch {
+            #expect(error.description.contains("older than this feedcorpus's") && error.description.contains("upgrades it"), "\(error)")
+        }
+    }
+
     @Test func recordsStoriesEntriesAndValidatorsAcrossReopen() throws {
         let path = freshPath()
         do {
