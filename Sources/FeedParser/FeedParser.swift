@@ -10,6 +10,8 @@ public enum FeedParseError: Error, Sendable, Equatable, CustomStringConvertible 
     case notAFeed(rootElement: String)
     /// Not XML, and not JSON Feed either.
     case notXML(firstIssue: String)
+    /// Starts like JSON (a JSON Feed) but is not valid JSON.
+    case invalidJSON(reason: String)
     /// The XML reader refused the document (entity declarations and the like).
     case refused(String)
 
@@ -23,6 +25,8 @@ public enum FeedParseError: Error, Sendable, Equatable, CustomStringConvertible 
             return "the root element is <\(root)>, not a feed (rss, rdf:RDF or feed)\(hint)"
         case let .notXML(issue):
             return "the document is not XML: \(issue)"
+        case let .invalidJSON(reason):
+            return "the document starts with '{' (a JSON Feed) but is not valid JSON: \(reason)"
         case let .refused(reason):
             return "the document was refused: \(reason)"
         }

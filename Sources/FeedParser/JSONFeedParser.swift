@@ -11,7 +11,7 @@ enum JSONFeedParser {
         do {
             value = try reader.read()
         } catch {
-            throw .notXML(firstIssue: "starts with '{' but is not valid JSON (\(error.description))")
+            throw .invalidJSON(reason: error.description)
         }
         guard let root = value.object else { throw .notAFeed(rootElement: "JSON value") }
         guard let version = root["version"]?.string?.trimmingCharacters(in: .whitespaces),

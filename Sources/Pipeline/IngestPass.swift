@@ -352,7 +352,7 @@ extension IngestPass {
             }
             var next = countsAsError ? backingOff(schedule, feed: feed, now: now) : schedule
             if let retryAfter { next.nextPollAt = max(next.nextPollAt ?? retryAfter, retryAfter) }
-            try? await ingestor.record(feedID: feedID, result: countsAsError ? "error" : "held", error: message, http: nil, schedule: next)
+            try? await ingestor.record(feedID: feedID, result: countsAsError ? .error : .held, error: message, http: nil, schedule: next)
             return report
         }
 
@@ -381,7 +381,7 @@ extension IngestPass {
             schedule.disabledReason = "HTTP 410 Gone from \(response.effectiveURL) at \(ISO8601.string(now)); remove the feed or change its URL"
             logger.error("feed disabled", metadata: ["feed": "\(feed.name)", "url": "\(feed.url)", "reason": "\(schedule.disabledReason ?? "")"])
             report.outcome = .failed("disabled: \(Self.httpFailure(response, url: feed.url))")
-            try? await ingestor.record(feedID: feedID, result: "error", error: schedule.disabledReason, http: nil, schedule: schedule)
+            try? await ingestor.record(feedID: feedID, result: .error, error: schedule.disabledReason, http: nil, schedule: schedule)
             return .finished(report)
         }
         if response.status == 429 || response.status == 503, let until = response.retryAfter(now: now) {
@@ -393,7 +393,7 @@ extension IngestPass {
         if response.isNotModified {
             report.outcome = .notModified
             schedule = scheduled(schedule, observation: nil)
-            try? await ingestor.record(feedID: feedID, result: "not_modified", error: nil, http: previous, schedule: schedule)
+            try? await ingestor.record(feedID: feedID, result: .notModified, error: nil, http: previous, schedule: schedule)
             return .finished(report)
         }
         guard response.isSuccess else {
@@ -412,7 +412,7 @@ extension IngestPass {
             // Same bytes as last time (a server without working validators): nothing to parse.
             report.outcome = .notModified
             schedule = scheduled(schedule, observation: nil)
-            try? await ingestor.record(feedID: feedID, result: "not_modified", error: nil, http: http, schedule: schedule)
+            try? await ingestor.record(feedID: feedID, result: .notModified, error: nil, http: http, schedule: schedule)
             return .finished(report)
         }
         let parsed: ParsedFeed
@@ -537,7 +537,7 @@ extension IngestPass {
         var report = poll.report
         report.outcome = .failed(message)
         logger.error("feed failed", metadata: ["feed": "\(feed.name)", "url": "\(feed.url)", "reason": "\(message)"])
-        try? await ingestor.record(feedID: poll.feedID, result: "error", error: message, http: nil,
+        try? await ingestor.record(feedID: poll.feedID, result: .error, error: message, http: nil,
                                    schedule: backingOff(poll.before, feed: feed, now: clock()))
         return report
     }

@@ -179,7 +179,7 @@ actor Ingestor {
     }
 
     /// Records a poll that stored nothing (a failure, or nothing new to parse).
-    func record(feedID: Int64, result: String, error: String?, http: FeedHTTPState?, schedule: FeedSchedule) throws {
+    func record(feedID: Int64, result: PollResult, error: String?, http: FeedHTTPState?, schedule: FeedSchedule) throws {
         try state.commit(FeedPollCommit(feedID: feedID, polledAt: clock(), result: result, error: error, http: http, schedule: schedule))
     }
 
@@ -268,7 +268,7 @@ actor Ingestor {
                                    minhash: fingerprint.signature.bytes, leadMinhash: fingerprint.leadSignature.bytes,
                                    eventTerms: accepted.story.terms.serialized, supersedes: accepted.supersedes?.id)
             }
-            commits.append(FeedPollCommit(feedID: poll.feedID, polledAt: fetched, result: "ok", http: poll.http, stored: stories,
+            commits.append(FeedPollCommit(feedID: poll.feedID, polledAt: fetched, result: .ok, http: poll.http, stored: stories,
                                           duplicates: duplicates, emptyEntryKeys: item.empty, schedule: poll.schedule(item.report.windowOverflow)))
         }
         let ids: [[Int64]]

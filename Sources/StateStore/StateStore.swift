@@ -15,6 +15,18 @@ public struct FeedHTTPState: Sendable, Equatable {
     }
 }
 
+/// How a feed's last poll ended, as the state records it (`feeds.last_result`).
+public enum PollResult: String, Sendable, Equatable {
+    /// Fetched and parsed (new stories stored or not).
+    case ok
+    /// 304, or a body byte-identical to the last one.
+    case notModified = "not_modified"
+    /// A failure: counts towards the backoff.
+    case error
+    /// Waiting for a host that asked to wait (Retry-After): not the feed's failure.
+    case held
+}
+
 /// Where and when a feed is polled next, as the fetcher's outcomes decide it.
 public struct FeedSchedule: Sendable, Equatable {
     /// The URL polled instead of the configured one after a confirmed permanent redirect.
@@ -54,7 +66,7 @@ public struct FeedStatus: Sendable, Equatable {
     public var url: String
     public var name: String
     public var lastPollAt: Date?
-    public var lastResult: String?
+    public var lastResult: PollResult?
     public var lastError: String?
     public var consecutiveErrors: Int
     public var nextPollAt: Date?
@@ -65,7 +77,7 @@ public struct FeedStatus: Sendable, Equatable {
     public var storiesStored: Int
     public var duplicatesDropped: Int
 
-    public init(url: String, name: String, lastPollAt: Date? = nil, lastResult: String? = nil, lastError: String? = nil,
+    public init(url: String, name: String, lastPollAt: Date? = nil, lastResult: PollResult? = nil, lastError: String? = nil,
                 consecutiveErrors: Int, nextPollAt: Date? = nil, pollInterval: TimeInterval? = nil, disabledReason: String? = nil,
                 fetchURL: String? = nil, windowOverflows: Int, storiesStored: Int, duplicatesDropped: Int) {
         self.url = url
@@ -86,11 +98,11 @@ public struct FeedStatus: Sendable, Equatable {
 
 /// The outcome of a feed's most recent poll.
 public struct FeedPollStatus: Sendable, Equatable {
-    public var lastResult: String?
+    public var lastResult: PollResult?
     public var lastError: String?
     public var consecutiveErrors: Int
 
-    public init(lastResult: String?, lastError: String?, consecutiveErrors: Int) {
+    public init(lastResult: PollResult?, lastError: String?, consecutiveErrors: Int) {
         self.lastResult = lastResult
         self.lastError = lastError
         self.consecutiveErrors = consecutiveErrors
@@ -161,7 +173,7 @@ public struct FeedPollCommit: Sendable {
     public var feedID: Int64
     public var polledAt: Date
     /// `ok`, `not_modified`, `error` (counts towards backoff) or `held` (the host asked to wait).
-    public var result: String
+    public var result: PollResult
     public var error: String?
     public var http: FeedHTTPState?
     public var stored: [StoryCommit]
@@ -171,7 +183,7 @@ public struct FeedPollCommit: Sendable {
     /// The feed's new schedule; nil leaves it as it is.
     public var schedule: FeedSchedule?
 
-    public init(feedID: Int64, polledAt: Date, result: String, error: String? = nil, http: FeedHTTPState? = nil,
+    public init(feedID: Int64, polledAt: Date, result: PollResult, error: String? = nil, http: FeedHTTPState? = nil,
                 stored: [StoryCommit] = [], duplicates: [DuplicateRecord] = [],
                 emptyEntryKeys: [String] = [], schedule: FeedSchedule? = nil) {
         self.schedule = schedule
@@ -362,7 +374,7 @@ public final class StateStore {
             FROM feeds f ORDER BY f.id
             """).compactMap { row in
             guard let url = row[0].string, let name = row[1].string else { return nil }
-            return FeedStatus(url: url, name: name, lastPollAt: row[2].date, lastResult: row[3].string, lastError: row[4].string,
+            return FeedStatus(url: url, name: name, lastPollAt: row[2].date, lastResult: row[3].string.flatMap(PollResult.init(rawValue:)), lastError: row[4].string,
                               consecutiveErrors: Int(row[5].int ?? 0), nextPollAt: row[6].date, pollInterval: row[7].double,
                               disabledReason: row[8].string, fetchURL: row[9].string, windowOverflows: Int(row[10].int ?? 0),
                               storiesStored: Int(row[11].int ?? 0), duplicatesDropped: Int(row[12].int ?? 0))
@@ -444,7 +456,7 @@ public final class StateStore {
         guard let row = try db.query("SELECT last_result, last_error, consecutive_errors FROM feeds WHERE id = ?", [.integer(feedID)]).first else {
             return nil
         }
-        return FeedPollStatus(lastResult: row[0].string, lastError: row[1].string, consecutiveErrors: Int(row[2].int ?? 0))
+        return FeedPollStatus(lastResult: row[0].string.flatMap(PollResult.init(rawValue:)), lastError: row[1].string, consecutiveErrors: Int(row[2].int ?? 0))
     }
 
     /// Which of `keys` this feed has already seen.
@@ -687,16 +699,16 @@ public final class StateStore {
                 try db.query("INSERT OR IGNORE INTO entries(feed_id, entry_key, first_seen_at, outcome) VALUES(?, ?, ?, 'empty')",
                              [.integer(poll.feedID), .text(key), at])
             }
-            if poll.result == "error" {
+            if poll.result == .error {
                 try db.query("UPDATE feeds SET last_poll_at = ?, last_result = ?, last_error = ?, consecutive_errors = consecutive_errors + 1 WHERE id = ?",
-                             [at, .text(poll.result), .optional(poll.error), .integer(poll.feedID)])
-            } else if poll.result == "held" {
+                             [at, .text(poll.result.rawValue), .optional(poll.error), .integer(poll.feedID)])
+            } else if poll.result == .held {
                 // Waiting for the host (Retry-After) is not the feed's failure: the error count stays.
                 try db.query("UPDATE feeds SET last_poll_at = ?, last_result = ?, last_error = ? WHERE id = ?",
-                             [at, .text(poll.result), .optional(poll.error), .integer(poll.feedID)])
+                             [at, .text(poll.result.rawValue), .optional(poll.error), .integer(poll.feedID)])
             } else {
                 try db.query("UPDATE feeds SET last_poll_at = ?, last_result = ?, last_error = NULL, consecutive_errors = 0 WHERE id = ?",
-                             [at, .text(poll.result), .integer(poll.feedID)])
+                             [at, .text(poll.result.rawValue), .integer(poll.feedID)])
             }
             if let schedule = poll.schedule {
                 try db.query("""

@@ -63,7 +63,7 @@ struct StatusCommand: ParsableCommand {
                 return [
                     "name": status.name, "url": URLCredentials.stripped(status.url), "configured": isConfigured,
                     "fetch_url": value(status.fetchURL.map(URLCredentials.stripped)),
-                    "last_poll": value(status.lastPollAt.map(ISO8601.string)), "last_result": value(status.lastResult),
+                    "last_poll": value(status.lastPollAt.map(ISO8601.string)), "last_result": value(status.lastResult?.rawValue),
                     "last_error": value(status.lastError.map(URLCredentials.strippedInText)), "consecutive_errors": status.consecutiveErrors,
                     "next_due": value(status.nextPollAt.map(ISO8601.string)), "interval_seconds": value(status.pollInterval),
                     "stories_stored": status.storiesStored, "duplicates_dropped": status.duplicatesDropped,
@@ -86,10 +86,10 @@ struct StatusCommand: ParsableCommand {
             print(LogText.escaped("host \(host) is on hold until \(ISO8601.string(until)) (it answered 429/503 with Retry-After); its feeds wait, which is not an error"))
         }
         for (status, isConfigured) in rows {
-            var state = status.lastResult ?? "never polled"
+            var state = status.lastResult?.rawValue ?? "never polled"
             if let reason = status.disabledReason { state = "DISABLED: \(reason)" } else if status.consecutiveErrors > 0 {
                 state = "FAILING (\(status.consecutiveErrors) in a row): \(status.lastError ?? "")"
-            } else if status.lastResult == "held", let wait = status.lastError {
+            } else if status.lastResult == .held, let wait = status.lastError {
                 state = "waiting: \(wait)"
             }
             func show(_ text: String) -> String { LogText.escaped(URLCredentials.strippedInText(text)) }

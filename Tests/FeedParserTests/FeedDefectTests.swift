@@ -33,6 +33,21 @@ func latin1(_ text: String) -> [UInt8] {
 }
 
 @Suite struct JSONFeedTests {
+    /// Broken JSON is said to be broken JSON, not "not XML".
+    @Test func brokenJSONIsNamedAsSuch() {
+        #expect(throws: FeedParseError.self) { _ = try parseBytes(Array("{\"version\": \"https://jsonfeed.org/version/1.1\", \"items\": [".utf8)) }
+        do {
+            _ = try FeedParser.parse(Array("{\"version\": \"https://jsonfeed.org/version/1.1\", \"items\": [".utf8), url: "https://news.example/feed")
+        } catch {
+            guard case .invalidJSON = error else {
+                Issue.record("expected invalidJSON, got \(error)")
+                return
+            }
+            #expect(error.description.contains("is not valid JSON"))
+            #expect(!error.description.contains("not XML"))
+        }
+    }
+
     @Test func readsJSONFeed11() throws {
         let feed = try parseBytes(Array("""
             {"version": "https://jsonfeed.org/version/1.1", "title": "JSON news", "home_page_url": "https://json.example/",

@@ -56,7 +56,7 @@ func record(_ file: String, sha: String) -> StoryRecord {
             let feed = try state.feedID(url: "https://news.example/rss", name: "news")
             #expect(try state.feedID(url: "https://news.example/rss", name: "news") == feed)
             try state.commit(FeedPollCommit(
-                feedID: feed, polledAt: Date(), result: "ok",
+                feedID: feed, polledAt: Date(), result: .ok,
                 http: FeedHTTPState(etag: "\"v1\"", lastModified: "Mon, 04 Nov 2024 12:00:00 GMT", bodySHA256: "abc"),
                 stored: [StoryCommit(entryKey: "id:1", record: record("2024-11-04/000_aaaaaaaaaaaaaaaa.txt", sha: "aa"))],
                 emptyEntryKeys: ["id:empty"]))
@@ -76,10 +76,10 @@ func record(_ file: String, sha: String) -> StoryRecord {
     @Test func duplicatesAreTraceableToTheStoredStory() throws {
         let state = try StateStore(path: freshPath())
         let feed = try state.feedID(url: "https://a.example/rss", name: "a")
-        try state.commit(FeedPollCommit(feedID: feed, polledAt: Date(), result: "ok",
+        try state.commit(FeedPollCommit(feedID: feed, polledAt: Date(), result: .ok,
                                         stored: [StoryCommit(entryKey: "id:1", record: record("d/000_aaaaaaaaaaaaaaaa.txt", sha: "aa"))]))
         let detected = Date(timeIntervalSince1970: 1_730_800_000)
-        try state.commit(FeedPollCommit(feedID: feed, polledAt: detected, result: "ok", duplicates: [
+        try state.commit(FeedPollCommit(feedID: feed, polledAt: detected, result: .ok, duplicates: [
             DuplicateRecord(feedURL: "https://a.example/rss", entryKey: "id:2", url: "https://a.example/2", title: "Copy",
                             reason: .sameText, duplicateOf: "d/000_aaaaaaaaaaaaaaaa.txt", detectedAt: detected),
         ]))
@@ -96,7 +96,7 @@ func record(_ file: String, sha: String) -> StoryRecord {
         let feed = try state.feedID(url: "https://a.example/rss", name: "a")
         // The same sha256 twice violates the UNIQUE constraint: the whole poll rolls back.
         #expect(throws: StateStoreError.self) {
-            try state.commit(FeedPollCommit(feedID: feed, polledAt: Date(), result: "ok", stored: [
+            try state.commit(FeedPollCommit(feedID: feed, polledAt: Date(), result: .ok, stored: [
                 StoryCommit(entryKey: "id:1", record: record("d/000_aaaaaaaaaaaaaaaa.txt", sha: "aa")),
                 StoryCommit(entryKey: "id:2", record: record("d/001_bbbbbbbbbbbbbbbb.txt", sha: "aa")),
             ]))
@@ -108,11 +108,11 @@ func record(_ file: String, sha: String) -> StoryRecord {
     @Test func failedPollsCountConsecutiveErrors() throws {
         let state = try StateStore(path: freshPath())
         let feed = try state.feedID(url: "https://a.example/rss", name: "a")
-        try state.commit(FeedPollCommit(feedID: feed, polledAt: Date(), result: "error", error: "HTTP 500"))
-        try state.commit(FeedPollCommit(feedID: feed, polledAt: Date(), result: "error", error: "HTTP 502"))
-        #expect(try state.feedStatus(feedID: feed) == FeedPollStatus(lastResult: "error", lastError: "HTTP 502", consecutiveErrors: 2))
-        try state.commit(FeedPollCommit(feedID: feed, polledAt: Date(), result: "ok"))
-        #expect(try state.feedStatus(feedID: feed) == FeedPollStatus(lastResult: "ok", lastError: nil, consecutiveErrors: 0))
+        try state.commit(FeedPollCommit(feedID: feed, polledAt: Date(), result: .error, error: "HTTP 500"))
+        try state.commit(FeedPollCommit(feedID: feed, polledAt: Date(), result: .error, error: "HTTP 502"))
+        #expect(try state.feedStatus(feedID: feed) == FeedPollStatus(lastResult: .error, lastError: "HTTP 502", consecutiveErrors: 2))
+        try state.commit(FeedPollCommit(feedID: feed, polledAt: Date(), result: .ok))
+        #expect(try state.feedStatus(feedID: feed) == FeedPollStatus(lastResult: .ok, lastError: nil, consecutiveErrors: 0))
     }
 }
 
@@ -124,10 +124,10 @@ func record(_ file: String, sha: String) -> StoryRecord {
         let a = try state.feedID(url: "https://a.example/rss", name: "a")
         let b = try state.feedID(url: "https://b.example/rss", name: "b")
         let soon = Date(timeIntervalSince1970: 2_000_000_000)
-        try state.commit(FeedPollCommit(feedID: a, polledAt: Date(), result: "ok", schedule: FeedSchedule(nextPollAt: soon.addingTimeInterval(60))))
-        try state.commit(FeedPollCommit(feedID: b, polledAt: Date(), result: "ok", schedule: FeedSchedule(nextPollAt: soon)))
+        try state.commit(FeedPollCommit(feedID: a, polledAt: Date(), result: .ok, schedule: FeedSchedule(nextPollAt: soon.addingTimeInterval(60))))
+        try state.commit(FeedPollCommit(feedID: b, polledAt: Date(), result: .ok, schedule: FeedSchedule(nextPollAt: soon)))
         #expect(try state.nextDue(feedURLs: ["https://a.example/rss", "https://b.example/rss"]) == soon)
-        try state.commit(FeedPollCommit(feedID: b, polledAt: Date(), result: "error", schedule: FeedSchedule(nextPollAt: soon, disabledReason: "HTTP 410")))
+        try state.commit(FeedPollCommit(feedID: b, polledAt: Date(), result: .error, schedule: FeedSchedule(nextPollAt: soon, disabledReason: "HTTP 410")))
         #expect(try state.nextDue(feedURLs: ["https://a.example/rss", "https://b.example/rss"]) == soon.addingTimeInterval(60))
     }
 }
@@ -136,7 +136,7 @@ func record(_ file: String, sha: String) -> StoryRecord {
     @Test func onlyTheAskedFoldersAreRead() throws {
         let state = try StateStore(path: FileManager.default.temporaryDirectory.appendingPathComponent("folders-\(UUID().uuidString).sqlite").path)
         let feed = try state.feedID(url: "https://a.example/rss", name: "a")
-        try state.commit(FeedPollCommit(feedID: feed, polledAt: Date(), result: "ok", stored: [
+        try state.commit(FeedPollCommit(feedID: feed, polledAt: Date(), result: .ok, stored: [
             StoryCommit(entryKey: "1", record: record("2024-11-03/000_aaaaaaaaaaaaaaaa.txt", sha: "a1")),
             StoryCommit(entryKey: "2", record: record("2024-11-04/000_bbbbbbbbbbbbbbbb.txt", sha: "b1")),
             StoryCommit(entryKey: "3", record: record("2024-11-040/000_cccccccccccccccc.txt", sha: "c1")),
