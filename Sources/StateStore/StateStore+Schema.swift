@@ -1,0 +1,125 @@
+import CSQLite
+import FeedModel
+import Foundation
+
+// The schema and its migrations, applied when a state is opened for writing.
+extension StateStore {
+    func migrate() throws(StateStoreError) {
+        let version = try db.query("PRAGMA user_version").first?.first?.int ?? 0
+        if version > Self.schemaVersion {
+            throw StateStoreError(path: path, operation: "open", message: "schema version \(version) is newer than this feedcorpus understands (\(Self.schemaVersion)); upgrade feedcorpus")
+        }
+        if version < 1 { try createVersion1() }
+        if version < 2 {
+            try db.transaction { () throws(StateStoreError) in
+                try db.execute("""
+                    ALTER TABLE feeds ADD COLUMN fetch_url TEXT;
+                    ALTER TABLE feeds ADD COLUMN pending_redirect TEXT;
+                    ALTER TABLE feeds ADD COLUMN pending_redirect_count INTEGER NOT NULL DEFAULT 0;
+                    ALTER TABLE feeds ADD COLUMN next_poll_at REAL;
+                    ALTER TABLE feeds ADD COLUMN disabled_reason TEXT;
+                    ALTER TABLE feeds ADD COLUMN freshness_lifetime REAL;
+                    CREATE TABLE hosts(host TEXT PRIMARY KEY, held_until REAL NOT NULL) WITHOUT ROWID;
+                    PRAGMA user_version = 2;
+                    """)
+            }
+        }
+        if version < 3 {
+            try db.transaction { () throws(StateStoreError) in
+                try db.execute("""
+                    ALTER TABLE duplicates ADD COLUMN distance INTEGER;
+                    ALTER TABLE stories ADD COLUMN entry_id TEXT;
+                    ALTER TABLE stories ADD COLUMN event TEXT;
+                    ALTER TABLE stories ADD COLUMN event_terms TEXT;
+                    ALTER TABLE stories ADD COLUMN supersedes INTEGER REFERENCES stories(id);
+                    ALTER TABLE stories ADD COLUMN lead_simhash INTEGER;
+                    CREATE INDEX stories_entry_id ON stories(entry_id);
+                    CREATE INDEX stories_fetched ON stories(fetched_at);
+                    PRAGMA user_version = 3;
+                    """)
+            }
+        }
+        if version < 4 {
+            try db.transaction { () throws(StateStoreError) in
+                try db.execute("""
+                    ALTER TABLE feeds ADD COLUMN poll_interval REAL;
+                    ALTER TABLE feeds ADD COLUMN window_overflows INTEGER NOT NULL DEFAULT 0;
+                    PRAGMA user_version = 4;
+                    """)
+            }
+        }
+        if version < 5 {
+            // MinHash signatures for verified near duplicates; the SimHash of stories stored
+            // before is recomputed from their files (see `storiesNeedingFingerprints`).
+            try db.transaction { () throws(StateStoreError) in
+                try db.execute("""
+                    ALTER TABLE stories ADD COLUMN minhash BLOB;
+                    ALTER TABLE stories ADD COLUMN lead_minhash BLOB;
+                    ALTER TABLE duplicates ADD COLUMN similarity REAL;
+                    PRAGMA user_version = 5;
+                    """)
+            }
+        }
+        if version < 6 {
+            // Facts about the state itself: the id of the corpus it writes (see `corpusID`).
+            try db.transaction { () throws(StateStoreError) in
+                try db.execute("""
+                    CREATE TABLE properties(key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
+                    PRAGMA user_version = 6;
+                    """)
+            }
+        }
+    }
+
+    func createVersion1() throws(StateStoreError) {
+        try db.transaction { () throws(StateStoreError) in
+            try db.execute("""
+                CREATE TABLE feeds(
+                    id INTEGER PRIMARY KEY,
+                    url TEXT NOT NULL UNIQUE,
+                    name TEXT NOT NULL,
+                    etag TEXT,
+                    last_modified TEXT,
+                    body_sha256 TEXT,
+                    last_poll_at REAL,
+                    last_result TEXT,
+                    last_error TEXT,
+                    consecutive_errors INTEGER NOT NULL DEFAULT 0
+                );
+                CREATE TABLE stories(
+                    id INTEGER PRIMARY KEY,
+                    file TEXT NOT NULL UNIQUE,
+                    sha256 TEXT NOT NULL UNIQUE,
+                    simhash INTEGER NOT NULL,
+                    url TEXT,
+                    feed_id INTEGER NOT NULL REFERENCES feeds(id),
+                    entry_key TEXT NOT NULL,
+                    title TEXT NOT NULL,
+                    published_at REAL,
+                    fetched_at REAL NOT NULL,
+                    manifest_line TEXT NOT NULL
+                );
+                CREATE INDEX stories_url ON stories(url);
+                CREATE TABLE entries(
+                    feed_id INTEGER NOT NULL REFERENCES feeds(id),
+                    entry_key TEXT NOT NULL,
+                    first_seen_at REAL NOT NULL,
+                    outcome TEXT NOT NULL,
+                    story_id INTEGER REFERENCES stories(id),
+                    PRIMARY KEY(feed_id, entry_key)
+                ) WITHOUT ROWID;
+                CREATE TABLE duplicates(
+                    id INTEGER PRIMARY KEY,
+                    feed_id INTEGER NOT NULL REFERENCES feeds(id),
+                    entry_key TEXT NOT NULL,
+                    url TEXT,
+                    title TEXT,
+                    reason TEXT NOT NULL,
+                    duplicate_of INTEGER NOT NULL REFERENCES stories(id),
+                    detected_at REAL NOT NULL
+                );
+                PRAGMA user_version = 1;
+                """)
+        }
+    }
+}
