@@ -11,7 +11,7 @@ let package = Package(
         .executable(name: "feedcorpus", targets: ["feedcorpus"]),
         .executable(name: "feedcorpus-bench", targets: ["FeedCorpusBench"]),
         // The input-facing stages as a library, for the libFuzzer package in Fuzz/.
-        .library(name: "FeedCorpusKit", targets: ["FeedParser", "ArticleExtractor", "FeedConfig", "XMLSupport", "FeedModel"]),
+        .library(name: "FeedCorpusKit", targets: ["FeedParser", "ArticleExtractor", "FeedConfig", "XMLSupport", "FeedModel", "DatesAndCharsets"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -37,13 +37,15 @@ let package = Package(
             providers: [.apt(["libsqlite3-dev"])]),
 
         // Pipeline stages.
-        .target(name: "FeedModel"),
-        .target(name: "XMLSupport", dependencies: ["CLibXML2"]),
-        .target(name: "FeedParser", dependencies: ["FeedModel", "XMLSupport"]),
-        .target(name: "ArticleExtractor", dependencies: ["XMLSupport", "FeedParser"]),
+        // Date and charset reading for every stage (feeds, pages, HTTP headers, the command line).
+        .target(name: "DatesAndCharsets"),
+        .target(name: "FeedModel", dependencies: ["DatesAndCharsets"]),
+        .target(name: "XMLSupport", dependencies: ["CLibXML2", "DatesAndCharsets"]),
+        .target(name: "FeedParser", dependencies: ["FeedModel", "XMLSupport", "DatesAndCharsets"]),
+        .target(name: "ArticleExtractor", dependencies: ["XMLSupport", "DatesAndCharsets"]),
         .target(
             name: "Fetcher",
-            dependencies: ["CCurl", "CCurlShim", "FeedModel", .product(name: "Logging", package: "swift-log")]),
+            dependencies: ["CCurl", "CCurlShim", "FeedModel", "DatesAndCharsets", .product(name: "Logging", package: "swift-log")]),
         .target(
             name: "Dedupe",
             dependencies: ["FeedModel", .product(name: "Crypto", package: "swift-crypto")]),
@@ -54,12 +56,12 @@ let package = Package(
         .target(name: "CMallocTuning"),
         .target(name: "CorpusWriter", dependencies: ["FeedModel", "CFileSync"]),
         .target(name: "StateStore", dependencies: ["CSQLite", "FeedModel"]),
-        .target(name: "FeedConfig", dependencies: ["Yams", "FeedParser"]),
+        .target(name: "FeedConfig", dependencies: ["Yams", "XMLSupport"]),
         .target(
             name: "Pipeline",
             dependencies: [
                 "FeedModel", "FeedParser", "Fetcher", "Dedupe", "CorpusWriter", "StateStore",
-                "FeedConfig", "XMLSupport", "ArticleExtractor", "CSpawn", .product(name: "Logging", package: "swift-log"),
+                "FeedConfig", "XMLSupport", "ArticleExtractor", "DatesAndCharsets", "CSpawn", .product(name: "Logging", package: "swift-log"),
                 .product(name: "Crypto", package: "swift-crypto"), .product(name: "CoreMetrics", package: "swift-metrics"),
             ]),
         // The service behind `feedcorpus run`: its loop, signals, systemd notifications, health.
@@ -84,7 +86,7 @@ let package = Package(
             name: "feedcorpus",
             dependencies: [
                 "Pipeline", "FeedDaemon", "FeedConfig", "FeedParser", "ArticleExtractor", "Fetcher", "Dedupe", "StateStore", "FeedModel",
-                "MetricsEndpoint", "CorpusWriter", "CMallocTuning", "XMLSupport", "DocumentInput",
+                "MetricsEndpoint", "CorpusWriter", "CMallocTuning", "XMLSupport", "DocumentInput", "DatesAndCharsets",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
@@ -109,12 +111,13 @@ let package = Package(
         // Tests (Swift Testing). `TestSupport` starts the real loopback HTTP server.
         .target(name: "TestSupport", path: "Tests/TestSupport", resources: [.copy("http_server.py")]),
         .testTarget(name: "FeedModelTests", dependencies: ["FeedModel"]),
-        .testTarget(name: "XMLSupportTests", dependencies: ["XMLSupport", "FeedModel"]),
+        .testTarget(name: "XMLSupportTests", dependencies: ["XMLSupport", "FeedModel", "DatesAndCharsets"]),
+        .testTarget(name: "DatesAndCharsetsTests", dependencies: ["DatesAndCharsets", "FeedModel"]),
         .testTarget(
             name: "MetricsEndpointTests",
             dependencies: ["MetricsEndpoint", .product(name: "Prometheus", package: "swift-prometheus"),
                            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"), .product(name: "Logging", package: "swift-log")]),
-        .testTarget(name: "FeedConfigTests", dependencies: ["FeedConfig", "FeedParser"]),
+        .testTarget(name: "FeedConfigTests", dependencies: ["FeedConfig"]),
         .testTarget(name: "FeedParserTests", dependencies: ["FeedParser", "FeedModel", "XMLSupport", "TestSupport"], exclude: ["Fixtures"]),
         .testTarget(name: "ArticleExtractorTests", dependencies: ["ArticleExtractor", "XMLSupport"]),
         .testTarget(name: "DedupeTests", dependencies: ["Dedupe", "FeedModel"], exclude: ["Fixtures"]),

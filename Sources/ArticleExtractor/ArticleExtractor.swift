@@ -1,4 +1,3 @@
-import FeedParser
 import Foundation
 import XMLSupport
 

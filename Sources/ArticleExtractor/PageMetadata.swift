@@ -1,4 +1,4 @@
-import FeedParser
+import DatesAndCharsets
 import Foundation
 import XMLSupport
 

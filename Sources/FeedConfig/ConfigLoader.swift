@@ -1,5 +1,4 @@
 import FeedModel
-import FeedParser
 import Foundation
 import Yams
 

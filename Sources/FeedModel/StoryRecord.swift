@@ -1,3 +1,4 @@
+import DatesAndCharsets
 import Foundation
 
 /// Where a story's text came from: the feed document or the fetched article page.
@@ -156,15 +157,11 @@ public enum ISO8601 {
         return out
     }
 
-    /// Reads `2024-11-04` (midnight UTC) or `2024-11-04T12:00:00Z`.
+    /// Reads `2024-11-04` (midnight UTC), `2024-11-04T12:00:00Z` or any other date `FeedDate` reads.
     public static func parse(_ text: String) -> Date? {
-        let formatter = ISO8601DateFormatter()
-        if let date = formatter.date(from: text) { return date }
-        formatter.formatOptions = [.withFullDate]
-        return formatter.date(from: text)
+        FeedDate.parse(text)
     }
 
-    /// The UTC calendar day of `date` as `2024-11-04`.
     /// An instant as an operator writes it: an ISO 8601 date or instant, or relative to `now`:
     /// `30m`, `24h`, `7d`, `2w` (that long ago), `today`, `yesterday` (the UTC day's start).
     public static func parse(relative text: String, now: Date) -> Date? {
@@ -182,6 +179,7 @@ public enum ISO8601 {
         return parse(text)
     }
 
+    /// The UTC calendar day of `date` as `2024-11-04`.
     public static func day(_ date: Date) -> String {
         String(string(date).prefix(10))
     }

@@ -1,3 +1,4 @@
+import DatesAndCharsets
 import Foundation
 import XMLSupport
 
@@ -154,19 +155,6 @@ public enum DocumentEncoding {
         rest = rest.dropFirst()
         let value = rest.prefix(while: { $0 != quote })
         return value.isEmpty ? nil : String(value)
-    }
-
-    /// The charset parameter of a Content-Type header value.
-    public static func charset(fromContentType contentType: String?) -> String? {
-        guard let contentType else { return nil }
-        for parameter in contentType.split(separator: ";").dropFirst() {
-            let pair = parameter.split(separator: "=", maxSplits: 1).map { $0.trimmingCharacters(in: .whitespaces) }
-            if pair.count == 2, pair[0].lowercased() == "charset" {
-                let value = pair[1].trimmingCharacters(in: CharacterSet(charactersIn: "\"'"))
-                return value.isEmpty ? nil : value
-            }
-        }
-        return nil
     }
 
     static func normalizedName(_ raw: String) -> String? { ByteDecoding.normalizedCharsetName(raw) }

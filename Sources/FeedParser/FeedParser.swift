@@ -1,3 +1,4 @@
+import DatesAndCharsets
 import FeedModel
 import Foundation
 import XMLSupport
@@ -44,7 +45,7 @@ public enum FeedParser {
             problems.append("served as \(mediaType), not as an XML feed type")
         }
         // libxml2 gives up on anything before the root, so `prepare` skips it (a PHP warning...).
-        let charset = DocumentEncoding.charset(fromContentType: contentType)
+        let charset = ContentType.charset(contentType)
         var prepared = DocumentEncoding.prepare(bytes, httpCharset: charset, verifyUTF8: false)
         var (feed, result, handler) = try read(prepared, input: bytes, url: url, maxEntries: maxEntries, consumed: consumed)
         if prepared.unverifiedUTF8, !result.wellFormed, result.firstIssue?.message.contains("UTF-8") == true {

@@ -1,4 +1,5 @@
 import FeedModel
+import DatesAndCharsets
 import Foundation
 import XMLSupport
 
@@ -50,13 +51,5 @@ enum FeedText {
     }
 
     /// `text` without leading and trailing XML white space (space, tab, CR, LF).
-    static func trimmedWhitespace(_ text: String) -> String {
-        let utf8 = text.utf8
-        func isSpace(_ byte: UInt8) -> Bool { byte == 0x20 || byte == 0x09 || byte == 0x0A || byte == 0x0D }
-        guard let first = utf8.firstIndex(where: { !isSpace($0) }), let last = utf8.lastIndex(where: { !isSpace($0) }) else {
-            return ""
-        }
-        if first == utf8.startIndex && utf8.index(after: last) == utf8.endIndex { return text }
-        return String(text[first...last])
-    }
+    static func trimmedWhitespace(_ text: String) -> String { XMLWhitespace.trimmed(text) }
 }

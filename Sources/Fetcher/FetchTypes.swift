@@ -1,3 +1,4 @@
+import DatesAndCharsets
 import FeedModel
 import Foundation
 

@@ -1,4 +1,5 @@
 import ArticleExtractor
+import DatesAndCharsets
 import FeedConfig
 import FeedModel
 import FeedParser
@@ -152,7 +153,7 @@ struct ArticlePageFetcher: Sendable {
         if !contentType.isEmpty, !contentType.contains("html"), !contentType.hasPrefix("text/plain") {
             return .failure(.notHTML(url, contentType.split(separator: ";").first.map(String.init) ?? contentType))
         }
-        let (body, effectiveURL, charset) = (response.body, response.effectiveURL, DocumentEncoding.charset(fromContentType: response.headers["content-type"]))
+        let (body, effectiveURL, charset) = (response.body, response.effectiveURL, ContentType.charset(response.headers["content-type"]))
         guard let article = await OffPool.run(deadline: settings.extractTimeout, {
             ArticleExtractor.extract(html: body, url: effectiveURL, httpCharset: charset)
         }) else {

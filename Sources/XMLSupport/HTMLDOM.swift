@@ -1,4 +1,5 @@
 import CLibXML2
+import DatesAndCharsets
 import Foundation
 
 /// A node of a parsed HTML page: an element or a run of text.

@@ -1,4 +1,5 @@
 import ArgumentParser
+import DatesAndCharsets
 import FeedConfig
 import FeedModel
 import FeedParser
@@ -61,7 +62,7 @@ struct AddCommand: AsyncParsableCommand {
             found = [direct]
         } else if let page {
             let base = page.effectiveURL
-            var candidates = Self.alternateLinks(in: page.body, base: base, charset: DocumentEncoding.charset(fromContentType: page.headers["content-type"]))
+            var candidates = Self.alternateLinks(in: page.body, base: base, charset: ContentType.charset(page.headers["content-type"]))
             if candidates.isEmpty, let root = URL(string: base).flatMap({ URL(string: "/", relativeTo: $0)?.absoluteURL }) {
                 candidates = Self.usualPaths.compactMap { URL(string: String($0.dropFirst()), relativeTo: root)?.absoluteString }
             }

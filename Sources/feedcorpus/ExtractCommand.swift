@@ -1,5 +1,6 @@
 import ArgumentParser
 import ArticleExtractor
+import DatesAndCharsets
 import FeedModel
 import DocumentInput
 import FeedParser
@@ -69,7 +70,7 @@ struct ExtractCommand: AsyncParsableCommand {
                     group.addTask {
                         (index, ArticleExtractor.extract(
                             html: page.bytes, url: baseURL ?? page.url,
-                            httpCharset: DocumentEncoding.charset(fromContentType: contentType ?? page.contentType)))
+                            httpCharset: ContentType.charset(contentType ?? page.contentType)))
                     }
                 }
                 while next < min(parallel, pages.count) { submit() }

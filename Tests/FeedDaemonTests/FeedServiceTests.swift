@@ -51,8 +51,10 @@ import Testing
         server.requestedPaths().filter { $0.hasSuffix("/\(name).xml") }.count
     }
 
-    /// Waits for `condition` (checked every 10 ms), at most `seconds`; the result says whether it held.
-    func eventually(_ seconds: Double = 20, _ condition: () -> Bool) async -> Bool {
+    /// Waits for `condition` (checked every 10 ms), at most `seconds`; the result says whether it
+    /// held. The bound is generous: in the full parallel run other suites can hold both of this
+    /// machine's cooperative threads for many seconds (processes waited for synchronously).
+    func eventually(_ seconds: Double = 90, _ condition: () -> Bool) async -> Bool {
         let deadline = ContinuousClock.now + .seconds(seconds)
         while ContinuousClock.now < deadline {
             if condition() { return true }
@@ -163,6 +165,7 @@ import Testing
         try await withRunningService(configuration, settings: .init(configPath: configPath, grace: .milliseconds(200), trapSignals: false)) { service in
             #expect(await eventually { server.requestedPaths().contains("/hang") })
         }
-        #expect(ContinuousClock.now - started < .seconds(25))
+        // The server never answers (it holds the request for 120 s): only the grace ended the pass.
+        #expect(ContinuousClock.now - started < .seconds(100))
     }
 }

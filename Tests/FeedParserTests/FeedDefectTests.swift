@@ -1,3 +1,4 @@
+import DatesAndCharsets
 import FeedModel
 @testable import FeedParser
 import Foundation
@@ -404,58 +405,6 @@ func latin1(_ text: String) -> [UInt8] {
         let length = feed.entries.first?.summary?.utf8.count ?? 0
         #expect(bozo)
         #expect(length <= TextCapture.maximumBytes)
-    }
-}
-
-@Suite struct MoreDateTests {
-    @Test(arguments: [
-        ("Mon Nov  4 12:00:00 2024", "2024-11-04T12:00:00Z"),           // asctime
-        ("Montag, 4. November 2024 12:00:00 +0100", "2024-11-04T11:00:00Z"),
-        ("lun., 4 nov. 2024 12:00:00 +0100", "2024-11-04T11:00:00Z"),
-        ("4 de noviembre de 2024 12:00 GMT", "2024-11-04T12:00:00Z"),
-        ("4 dicembre 2024 08:30 CET", "2024-12-04T07:30:00Z"),
-        ("04 Mär 2024 10:00:00 GMT", "2024-03-04T10:00:00Z"),
-        ("4 oktober 2024 10:00 +0200", "2024-10-04T08:00:00Z"),
-        ("Mon, 04 Nov 2024 12:00:00 GMT+1", "2024-11-04T11:00:00Z"),
-        ("Mon, 04 Nov 2024 12:00:00 -05:00", "2024-11-04T17:00:00Z"),
-        ("2024-11-04T12:00:00.123456789Z", "2024-11-04T12:00:00Z"),
-        ("20241104T120000Z", "2024-11-04T12:00:00Z"),
-        ("2024-11", "2024-11-01T00:00:00Z"),
-        ("2024", "2024-01-01T00:00:00Z"),
-    ])
-    func parses(input: String, expected: String) throws {
-        let parsed = try #require(FeedDate.parse(input), "\(input)")
-        #expect(ISO8601.string(parsed) == expected, "\(input)")
-    }
-}
-
-@Suite struct OPMLTests {
-    @Test func readsNestedOutlinesWithCategories() throws {
-        let subscriptions = try OPML.parse(Array("""
-            <?xml version="1.0"?>
-            <opml version="1.0"><head><title>Subs</title></head><body>
-              <outline text="News">
-                <outline text="World &amp; Europe" title="World" type="rss" xmlUrl="https://a.example/rss" htmlUrl="https://a.example/"/>
-                <outline text="Deeper"><outline text="Deep" xmlUrl="https://b.example/atom"/></outline>
-              </outline>
-              <outline text="Tagged" xmlUrl="https://c.example/feed" category="tech"/>
-              <outline text="No feed here"/>
-            </body></opml>
-            """.utf8))
-        #expect(subscriptions == [
-            OPMLSubscription(xmlURL: "https://a.example/rss", htmlURL: "https://a.example/", title: "World", category: "News"),
-            OPMLSubscription(xmlURL: "https://b.example/atom", title: "Deep", category: "News/Deeper"),
-            OPMLSubscription(xmlURL: "https://c.example/feed", title: "Tagged", category: "tech"),
-        ])
-    }
-
-    @Test func exportReadsBack() throws {
-        let original = [OPMLSubscription(xmlURL: "https://a.example/rss?x=1&y=2", title: "A \"quoted\" <feed>", category: "news")]
-        #expect(try OPML.parse(Array(OPML.render(original, title: "t").utf8)) == original)
-    }
-
-    @Test func notOPMLIsAnError() {
-        #expect(throws: OPMLError.self) { try OPML.parse(Array("<rss/>".utf8)) }
     }
 }
 

@@ -1,3 +1,4 @@
+import DatesAndCharsets
 import Fetcher
 import Foundation
 import TestSupport

@@ -1,3 +1,4 @@
+import DatesAndCharsets
 import Testing
 import XMLSupport
 
@@ -28,26 +29,3 @@ import XMLSupport
     }
 }
 
-@Suite struct ByteDecodingTests {
-    @Test func charsetLabelsReduceToTheDecodingTheyCallFor() {
-        #expect(ByteDecoding.normalizedCharsetName(" ISO-8859-1 ") == "windows-1252")
-        #expect(ByteDecoding.normalizedCharsetName("US-ASCII") == "windows-1252")
-        #expect(ByteDecoding.normalizedCharsetName("UTF8") == "utf-8")
-        #expect(ByteDecoding.normalizedCharsetName("utf-16") == "utf-8")
-        #expect(ByteDecoding.normalizedCharsetName("Shift_JIS") == "shift_jis")
-        #expect(ByteDecoding.normalizedCharsetName("") == nil)
-    }
-
-    @Test func windows1252BytesBecomeUTF8() {
-        // 0x93/0x94 are curly quotes in windows-1252, 0xE9 is é.
-        let bytes: [UInt8] = [0x93, 0x43, 0x61, 0x66, 0xE9, 0x94]
-        #expect(String(decoding: ByteDecoding.windows1252ToUTF8(bytes, all: true), as: UTF8.self) == "\u{201C}Café\u{201D}")
-    }
-
-    @Test func invalidUTF8IsRepairedNotReadAsLatin1() {
-        let bytes: [UInt8] = Array("ok ".utf8) + [0xC3] + Array(" end".utf8)
-        #expect(!ByteDecoding.isValidUTF8(bytes))
-        #expect(String(decoding: ByteDecoding.repairedUTF8(bytes), as: UTF8.self) == "ok \u{FFFD} end")
-        #expect(ByteDecoding.isValidUTF8(Array("café".utf8)))
-    }
-}

@@ -1,3 +1,4 @@
+import DatesAndCharsets
 import FeedParser
 import Foundation
 

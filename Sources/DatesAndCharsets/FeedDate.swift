@@ -8,7 +8,7 @@ import Foundation
 public enum FeedDate {
     /// The instant `text` names, or nil when it is not a date this parser can read with certainty.
     public static func parse(_ text: String) -> Date? {
-        let trimmed = FeedText.trimmedWhitespace(text)
+        let trimmed = XMLWhitespace.trimmed(text)
         guard !trimmed.isEmpty, trimmed.utf8.count < 80 else { return nil }
         if let first = trimmed.utf8.first, first >= UInt8(ascii: "0"), first <= UInt8(ascii: "9"),
            let date = parseISO8601(trimmed) {
