@@ -11,7 +11,7 @@ let package = Package(
         .executable(name: "feedcorpus", targets: ["feedcorpus"]),
         .executable(name: "feedcorpus-bench", targets: ["FeedCorpusBench"]),
         // The input-facing stages as a library, for the libFuzzer package in Fuzz/.
-        .library(name: "FeedCorpusKit", targets: ["FeedParser", "ArticleExtractor", "FeedConfig", "XMLSupport", "FeedModel", "DatesAndCharsets"]),
+        .library(name: "FeedCorpusKit", targets: ["FeedParser", "ArticleExtractor", "FeedConfig", "XMLSupport", "FeedModel", "DatesAndCharsets", "TextCleanup"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -42,7 +42,9 @@ let package = Package(
         .target(name: "FeedModel", dependencies: ["DatesAndCharsets"]),
         .target(name: "XMLSupport", dependencies: ["CLibXML2", "DatesAndCharsets"]),
         .target(name: "FeedParser", dependencies: ["FeedModel", "XMLSupport", "DatesAndCharsets"]),
-        .target(name: "ArticleExtractor", dependencies: ["XMLSupport", "DatesAndCharsets"]),
+        // Where markup becomes paragraphs, and the headline and "read more" rules all stages share.
+        .target(name: "TextCleanup", dependencies: ["XMLSupport"]),
+        .target(name: "ArticleExtractor", dependencies: ["XMLSupport", "DatesAndCharsets", "TextCleanup"]),
         .target(
             name: "Fetcher",
             dependencies: ["CCurl", "CCurlShim", "FeedModel", "DatesAndCharsets", .product(name: "Logging", package: "swift-log")]),
@@ -61,7 +63,7 @@ let package = Package(
             name: "Pipeline",
             dependencies: [
                 "FeedModel", "FeedParser", "Fetcher", "Dedupe", "CorpusWriter", "StateStore",
-                "FeedConfig", "XMLSupport", "ArticleExtractor", "DatesAndCharsets", "CSpawn", .product(name: "Logging", package: "swift-log"),
+                "FeedConfig", "XMLSupport", "ArticleExtractor", "DatesAndCharsets", "TextCleanup", "CSpawn", .product(name: "Logging", package: "swift-log"),
                 .product(name: "Crypto", package: "swift-crypto"), .product(name: "CoreMetrics", package: "swift-metrics"),
             ]),
         // The service behind `feedcorpus run`: its loop, signals, systemd notifications, health.
@@ -112,6 +114,7 @@ let package = Package(
         .target(name: "TestSupport", path: "Tests/TestSupport", resources: [.copy("http_server.py")]),
         .testTarget(name: "FeedModelTests", dependencies: ["FeedModel"]),
         .testTarget(name: "XMLSupportTests", dependencies: ["XMLSupport", "FeedModel", "DatesAndCharsets"]),
+        .testTarget(name: "TextCleanupTests", dependencies: ["TextCleanup"]),
         .testTarget(name: "DatesAndCharsetsTests", dependencies: ["DatesAndCharsets", "FeedModel"]),
         .testTarget(
             name: "MetricsEndpointTests",

@@ -1,4 +1,5 @@
 import Foundation
+import TextCleanup
 import XMLSupport
 
 /// What the extractor found on an article page.
@@ -109,36 +110,5 @@ enum TrailingLines {
     static func endsSentence(_ line: String) -> Bool {
         guard let last = line.unicodeScalars.last(where: { !$0.properties.isWhitespace }) else { return false }
         return ".!?…\"”»“«'’)".unicodeScalars.contains(last)
-    }
-}
-
-/// Removes a headline the body repeats at its start.
-enum Headline {
-    static func dropLeading(from paragraphs: [String], titles: [String]) -> [String] {
-        guard let first = paragraphs.first else { return paragraphs }
-        let key = comparable(first)
-        guard !key.isEmpty else { return paragraphs }
-        for title in titles where comparable(title) == key {
-            return Array(paragraphs.dropFirst())
-        }
-        return paragraphs
-    }
-
-    /// Letters and digits only, lower case: "Breaking: The Title!" and "breaking the title" match.
-    static func comparable(_ text: String) -> String {
-        var out = String.UnicodeScalarView()
-        for scalar in text.unicodeScalars {
-            if scalar.isASCII {
-                let value = scalar.value
-                if (0x30...0x39).contains(value) || (0x61...0x7A).contains(value) {
-                    out.append(scalar)
-                } else if (0x41...0x5A).contains(value), let lower = Unicode.Scalar(value | 0x20) {
-                    out.append(lower)
-                }
-            } else if scalar.properties.isAlphabetic || scalar.properties.numericType != nil {
-                out.append(contentsOf: scalar.properties.lowercaseMapping.unicodeScalars)
-            }
-        }
-        return String(out)
     }
 }

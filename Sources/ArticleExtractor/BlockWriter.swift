@@ -1,5 +1,6 @@
 import Foundation
 import XMLSupport
+import TextCleanup
 
 /// Writes the chosen part of a page as paragraphs: a block element (`p`, `li`, headings, `div`
 /// with text, `br`) ends a paragraph; inline text is joined with white space collapsed.
@@ -87,15 +88,16 @@ enum Boilerplate {
         let lower = text.lowercased()
         if lower.count <= 40 {
             let key = lower.trimmingCharacters(in: CharacterSet.alphanumerics.inverted)
-            if stockLines.contains(key) { return true }
+            if stockLines.contains(key) || ReadMore.isLinkLine(key) { return true }
             if stockPrefixes.contains(where: { key.hasPrefix($0) }) { return true }
         }
         return false
     }
 
+    /// Lines that are furniture, not story; the "read more" links are `ReadMore`'s.
     static let stockLines: Set<String> = [
         "advertisement", "advertising", "ad", "sponsored", "sponsored content", "story continues below advertisement",
-        "continue reading", "continue reading below", "read more", "read more below", "share", "share this", "share this article",
+        "share", "share this", "share this article",
         "share this story", "tweet", "email", "print", "comments", "comment", "leave a comment", "leave a review",
         "close", "close close", "skip", "skip ad", "scroll to continue", "related", "related articles", "related stories",
         "most popular", "trending", "subscribe", "sign up", "log in", "login", "follow us", "loading", "loading...",
@@ -103,12 +105,12 @@ enum Boilerplate {
         "video", "watch", "listen", "back to top", "top", "next", "previous", "more", "see more", "load more",
         "article continues below", "story continues below", "content continues below",
         // The same lines in the other languages most pages come in.
-        "anzeige", "werbung", "weiterlesen", "mehr lesen", "teilen", "artikel teilen", "drucken", "kommentare",
+        "anzeige", "werbung", "teilen", "artikel teilen", "drucken", "kommentare",
         "kommentar", "kommentar schreiben", "kommentare schreiben", "kommentieren", "schließen", "mehr zum thema",
         "ähnliche artikel", "ähnliche beiträge", "verwandte artikel", "auch interessant", "das könnte sie auch interessieren",
         "meistgelesen", "abonnieren", "anmelden", "folgen sie uns", "zurück", "nach oben", "mehr", "mehr anzeigen",
-        "publicité", "lire la suite", "lire aussi", "partager", "imprimer", "commentaires", "fermer", "articles les plus lus",
-        "à lire aussi", "sur le même sujet", "publicidad", "leer más", "compartir", "imprimir", "comentarios", "cerrar",
+        "publicité", "lire aussi", "partager", "imprimer", "commentaires", "fermer", "articles les plus lus",
+        "à lire aussi", "sur le même sujet", "publicidad", "compartir", "imprimir", "comentarios", "cerrar",
         "te puede interesar", "lo más leído",
     ]
     static let stockPrefixes = [

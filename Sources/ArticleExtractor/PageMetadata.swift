@@ -1,5 +1,6 @@
 import DatesAndCharsets
 import Foundation
+import TextCleanup
 import XMLSupport
 
 /// The metadata a page declares about its article: `<meta>` tags (Open Graph, article:*, Dublin
@@ -96,7 +97,7 @@ struct PageMetadata {
         canonicalURL = canonicalCandidates.compactMap { $0 }.lazy.compactMap { Self.absoluteURL($0, base: url) }.first
 
         if let body = article?["articleBody"] as? String {
-            let paragraphs = body.contains("<") ? HTMLText.paragraphs(fromHTML: body) : HTMLText.plainTextParagraphs(Self.decodedEntities(body))
+            let paragraphs = MarkupParagraphs.paragraphs(body, format: .detect)
             if !paragraphs.isEmpty { articleBody = paragraphs }
         }
     }
@@ -173,11 +174,5 @@ struct PageMetadata {
             let lower = type.lowercased()
             return lower.hasSuffix("article") || lower == "blogposting" || lower == "report" || lower == "liveblogposting"
         }
-    }
-
-    /// Some sites HTML-escape the JSON-LD body (`&amp;`, `&#8217;`) without any markup.
-    static func decodedEntities(_ text: String) -> String {
-        guard text.contains("&") else { return text }
-        return HTMLText.paragraphs(fromHTML: "<pre>" + text.replacingOccurrences(of: "<", with: "&lt;") + "</pre>").joined(separator: "\n")
     }
 }

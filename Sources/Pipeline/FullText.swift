@@ -5,6 +5,7 @@ import FeedModel
 import FeedParser
 import Fetcher
 import Foundation
+import TextCleanup
 
 /// Decides when an entry's feed text is only a teaser, and which text a story keeps.
 enum FullTextRules {
@@ -22,7 +23,7 @@ enum FullTextRules {
         }
         let raw = (entry.content ?? entry.summary ?? "").lowercased()
         let tail = raw.suffix(300)
-        if ["read more", "continue reading", "read the full", "weiterlesen", "lire la suite", "leer más", "leggi tutto"].contains(where: { tail.contains($0) }) {
+        if ReadMore.isMentioned(in: tail) {
             return true
         }
         return typicalLength >= 1500 && Double(length) < 0.3 * Double(typicalLength)

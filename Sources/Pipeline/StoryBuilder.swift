@@ -1,34 +1,25 @@
 import Dedupe
 import FeedModel
 import Foundation
-import XMLSupport
+import TextCleanup
 
 /// Turns a feed entry into the text of a corpus story: the headline, then the entry's content
 /// (`content:encoded` / `atom:content`, else the summary) as plain paragraphs.
 public enum StoryBuilder {
     public static func story(from entry: FeedEntry) -> StoryText {
         let headline = entry.title ?? ""
-        var paragraphs = paragraphs(entry.content, plain: entry.contentIsPlainText)
+        var paragraphs = MarkupParagraphs.paragraphs(entry.content, format: entry.contentIsPlainText ? .plainText : .html)
         if paragraphs.isEmpty {
-            paragraphs = Self.paragraphs(entry.summary, plain: entry.summaryIsPlainText)
+            paragraphs = MarkupParagraphs.paragraphs(entry.summary, format: entry.summaryIsPlainText ? .plainText : .html)
         }
         return StoryText(headline: headline, paragraphs: clean(paragraphs, headline: headline))
-    }
-
-    static func paragraphs(_ markup: String?, plain: Bool) -> [String] {
-        guard let markup, !markup.isEmpty else { return [] }
-        return plain ? HTMLText.plainTextParagraphs(markup) : HTMLText.paragraphs(fromHTML: markup)
     }
 
     /// Drops what is not the story: the headline repeated as the first paragraph, and feed
     /// boilerplate at the end ("Read more", "Continue reading", WordPress's "The post ... appeared
     /// first on ...", a lone "[…]").
     static func clean(_ paragraphs: [String], headline: String) -> [String] {
-        var result = paragraphs
-        let normalizedHeadline = HashNormalizer.normalize(headline)
-        while let first = result.first, !normalizedHeadline.isEmpty, HashNormalizer.normalize(first) == normalizedHeadline {
-            result.removeFirst()
-        }
+        var result = Headline.dropLeading(from: paragraphs, titles: [headline])
         while let last = result.last, isTrailingBoilerplate(last) {
             result.removeLast()
         }
@@ -37,10 +28,7 @@ public enum StoryBuilder {
 
     static func isTrailingBoilerplate(_ paragraph: String) -> Bool {
         let normalized = HashNormalizer.normalize(paragraph)
-        if normalized.isEmpty { return true }
-        let phrases = ["read more", "continue reading", "read the full story", "read the full article",
-                       "read full article", "read the rest", "more", "full story", "weiterlesen", "lire la suite"]
-        if phrases.contains(normalized) { return true }
+        if normalized.isEmpty || ReadMore.isLinkLine(normalized) { return true }
         if normalized.hasPrefix("the post ") && normalized.contains(" appeared first on ") { return true }
         if normalized.hasPrefix("continue reading ") && normalized.count < 120 { return true }
         return false
