@@ -62,7 +62,8 @@ public struct IngestPass: Sendable {
 
     var scheduler: PollScheduler {
         PollScheduler(minimumInterval: configuration.schedule.minInterval, maximumInterval: configuration.schedule.maxInterval,
-                      defaultInterval: configuration.schedule.defaultInterval)
+                      defaultInterval: configuration.schedule.defaultInterval, backoffBase: configuration.fetch.backoffBase,
+                      maxBackoff: configuration.fetch.maxBackoff)
     }
 
     /// The feeds this pass considers (all configured feeds, or those named in `only`).
@@ -197,10 +198,40 @@ struct ParsedPoll: Sendable {
     var http: FeedHTTPState
     var report: FeedRunReport
     var previouslyRead: Bool
-    /// The schedule before this poll (the base of an error backoff).
+    /// The schedule before this poll's outcome (the base of the next one, or of an error backoff).
     var before: FeedSchedule
-    /// The next schedule, given whether the feed's window overflowed.
-    var schedule: @Sendable (Bool) -> FeedSchedule
+    var polledAt: Date
+    var scheduler: PollScheduler
+    /// What the document tells the scheduler (its window overflow is known once it is stored).
+    var observation: PollScheduler.Observation
+
+    /// The next schedule, given whether the feed's window overflowed (every entry was new).
+    func nextSchedule(windowOverflow overflow: Bool) -> FeedSchedule {
+        var observation = self.observation
+        observation.windowOverflow = overflow
+        var next = scheduler.afterSuccess(before, feed: feed, now: polledAt, observation: observation)
+        if overflow { next.windowOverflows += 1 }
+        return next
+    }
+}
+
+/// A new entry of a polled feed with what is worked out of it once: its key, canonical link and
+/// feed text (used for the full-text decision and then for the story).
+struct NewEntry: Sendable {
+    var key: String
+    var entry: FeedEntry
+    /// The entry's canonical link.
+    var url: String?
+    var feedText: StoryText
+
+    var link: String? { entry.link }
+
+    init(key: String, entry: FeedEntry, canonicalizer: URLCanonicalizer) {
+        self.key = key
+        self.entry = entry
+        url = entry.link.map(canonicalizer.canonicalize)
+        feedText = StoryBuilder.story(from: entry)
+    }
 }
 
 /// What a run holds for its whole life: the state lock, the state and corpus (`Ingestor`), and the
@@ -298,7 +329,8 @@ public final class IngestSession: Sendable {
 
 extension IngestPass {
 
-    /// Fetches, parses and extracts one feed; everything but storing its stories.
+    /// Fetches, parses and extracts one feed; everything but storing its stories. The report is
+    /// built here, from what each stage returns.
     private func poll(_ feed: FeedSource, client: HTTPClient, pages fetcher: ArticlePageFetcher, ingestor: Ingestor) async -> PollOutcome {
         var report = FeedRunReport(name: feed.name, url: feed.url, outcome: .ok)
         let feedID: Int64
@@ -311,37 +343,13 @@ extension IngestPass {
             return .finished(report)
         }
         let now = clock()
-        if let reason = schedule.disabledReason {
-            report.outcome = .skipped("disabled: \(reason)")
-            return .finished(report)
-        }
-        if !pollAll, let due = schedule.nextPollAt, due > now {
-            let why = schedule.consecutiveErrors > 0 ? "backing off after \(schedule.consecutiveErrors) consecutive errors" : "scheduled"
-            report.outcome = .skipped("not due until \(ISO8601.string(due)) (\(why)); --all polls it anyway")
-            return .finished(report)
-        }
         let scheduler = self.scheduler
-        /// After a successful poll: the interval the feed's rhythm and hints call for.
-        @Sendable func scheduled(_ schedule: FeedSchedule, observation: PollScheduler.Observation?) -> FeedSchedule {
-            var next = schedule
-            next.consecutiveErrors = 0
-            if let observation {
-                next.pollInterval = scheduler.interval(for: observation, minimum: feed.minInterval, maximum: feed.maxInterval)
-                next.nextPollAt = scheduler.nextPoll(after: now, observation: observation, seed: feed.url,
-                                                     minimum: feed.minInterval, maximum: feed.maxInterval)
-            } else {
-                // Not modified: keep the rhythm found last time.
-                let interval = schedule.pollInterval ?? scheduler.defaultInterval
-                next.nextPollAt = scheduler.nextPoll(after: now, observation: .init(freshnessLifetime: schedule.freshnessLifetime),
-                                                     seed: feed.url, minimum: interval, maximum: interval)
-            }
-            if let until = schedule.nextPollAt, until > (next.nextPollAt ?? .distantPast), schedule.consecutiveErrors == 0 {
-                next.nextPollAt = until  // A Retry-After still in force.
-            }
-            return next
+        if let reason = scheduler.skipReason(schedule, now: now, pollAll: pollAll) {
+            report.outcome = .skipped(reason)
+            return .finished(report)
         }
         /// Records a failure and schedules the retry: exponential backoff, or the host's Retry-After.
-        func fail(_ message: String, retryAfter: Date? = nil, countsAsError: Bool = true) async -> FeedRunReport {
+        func fail(_ message: String, retryAfter: Date? = nil, countsAsError: Bool = true) async -> PollOutcome {
             if countsAsError {
                 report.outcome = .failed(message)
                 logger.error("feed failed", metadata: ["feed": "\(feed.name)", "url": "\(feed.url)", "reason": "\(message)"])
@@ -350,12 +358,19 @@ extension IngestPass {
                 report.outcome = .skipped("waiting: \(message)")
                 logger.info("feed waits for its host", metadata: ["feed": "\(feed.name)", "url": "\(feed.url)", "reason": "\(message)"])
             }
-            var next = countsAsError ? backingOff(schedule, feed: feed, now: now) : schedule
+            var next = countsAsError ? scheduler.afterError(schedule, feed: feed, now: now) : schedule
             if let retryAfter { next.nextPollAt = max(next.nextPollAt ?? retryAfter, retryAfter) }
             try? await ingestor.record(feedID: feedID, result: countsAsError ? .error : .held, error: message, http: nil, schedule: next)
-            return report
+            return .finished(report)
+        }
+        /// Records a poll that ends without new entries to decide.
+        func finish(_ outcome: FeedRunReport.Outcome, result: PollResult, error: String? = nil, http: FeedHTTPState?) async -> PollOutcome {
+            report.outcome = outcome
+            try? await ingestor.record(feedID: feedID, result: result, error: error, http: http, schedule: schedule)
+            return .finished(report)
         }
 
+        // 1. Fetch, and what the answer means.
         let requested = schedule.fetchURL ?? feed.url
         let response: FetchResponse
         let fetchStarted = ContinuousClock.now
@@ -363,58 +378,52 @@ extension IngestPass {
             response = try await client.fetch(FetchRequest(
                 url: requested, etag: previous.etag, lastModified: previous.lastModified, allowFileScheme: true))
             report.fetchDuration = ContinuousClock.now - fetchStarted
-            report.bytesFetched = response.body.count
-            report.httpStatus = response.status
-            // A 404 or 500 says nothing about the validators: only 304 and 2xx answers count.
-            if previous.etag != nil || previous.lastModified != nil, response.isNotModified || response.isSuccess {
-                report.conditionalGET = response.isNotModified ? .notModified : .modified
-            }
         } catch {
             report.fetchDuration = ContinuousClock.now - fetchStarted
             if case let .hostBackoff(until) = error.kind {
-                return .finished(await fail(error.description, retryAfter: until, countsAsError: false))
+                return await fail(error.description, retryAfter: until, countsAsError: false)
             }
-            return .finished(await fail(error.description))
+            return await fail(error.description)
+        }
+        report.bytesFetched = response.body.count
+        report.httpStatus = response.status
+        // A 404 or 500 says nothing about the validators: only 304 and 2xx answers count.
+        if previous.etag != nil || previous.lastModified != nil, response.isNotModified || response.isSuccess {
+            report.conditionalGET = response.isNotModified ? .notModified : .modified
         }
         schedule.freshnessLifetime = response.freshnessLifetime
-        if response.status == 410 {
+        switch response.feedAnswer(now: now) {
+        case let .gone(message):
             schedule.disabledReason = "HTTP 410 Gone from \(response.effectiveURL) at \(ISO8601.string(now)); remove the feed or change its URL"
             logger.error("feed disabled", metadata: ["feed": "\(feed.name)", "url": "\(feed.url)", "reason": "\(schedule.disabledReason ?? "")"])
-            report.outcome = .failed("disabled: \(Self.httpFailure(response, url: feed.url))")
-            try? await ingestor.record(feedID: feedID, result: .error, error: schedule.disabledReason, http: nil, schedule: schedule)
-            return .finished(report)
-        }
-        if response.status == 429 || response.status == 503, let until = response.retryAfter(now: now) {
-            let host = HTTPClient.hostKey(for: response.effectiveURL)
-            try? await ingestor.holdHost(host, until: until)
-            return .finished(await fail(Self.httpFailure(response, url: feed.url) + " (Retry-After: the host is left alone until \(ISO8601.string(until)))",
-                                        retryAfter: until))
-        }
-        if response.isNotModified {
-            report.outcome = .notModified
-            schedule = scheduled(schedule, observation: nil)
-            try? await ingestor.record(feedID: feedID, result: .notModified, error: nil, http: previous, schedule: schedule)
-            return .finished(report)
-        }
-        guard response.isSuccess else {
-            return .finished(await fail(Self.httpFailure(response, url: feed.url)))
+            return await finish(.failed("disabled: \(message)"), result: .error, error: schedule.disabledReason, http: nil)
+        case let .retryLater(until, message):
+            try? await ingestor.holdHost(HTTPClient.hostKey(for: response.effectiveURL), until: until)
+            return await fail(message + " (Retry-After: the host is left alone until \(ISO8601.string(until)))", retryAfter: until)
+        case .notModified:
+            schedule = scheduler.afterSuccess(schedule, feed: feed, now: now, observation: nil)
+            return await finish(.notModified, result: .notModified, http: previous)
+        case let .failed(message):
+            return await fail(message)
+        case .document:
+            break
         }
         let applied: String?
         (schedule, applied) = RedirectPolicy.update(schedule, requested: requested, response: response)
         if let applied {
             logger.notice("feed moved permanently; polling the new URL from now on", metadata: [
                 "feed": "\(feed.name)", "configured_url": "\(feed.url)", "new_url": "\(applied)"])
-            report.warning = "moved permanently to \(applied); polled there from now on (update the config to silence this)"
+            report.addWarning("moved permanently to \(applied); polled there from now on (update the config to silence this)")
         }
         let http = FeedHTTPState(etag: response.headers["etag"], lastModified: response.headers["last-modified"],
                                  bodySHA256: sha256Hex(response.body))
         if http.bodySHA256 == previous.bodySHA256 {
             // Same bytes as last time (a server without working validators): nothing to parse.
-            report.outcome = .notModified
-            schedule = scheduled(schedule, observation: nil)
-            try? await ingestor.record(feedID: feedID, result: .notModified, error: nil, http: http, schedule: schedule)
-            return .finished(report)
+            schedule = scheduler.afterSuccess(schedule, feed: feed, now: now, observation: nil)
+            return await finish(.notModified, result: .notModified, http: http)
         }
+
+        // 2. Parse.
         let parsed: ParsedFeed
         let parseStarted = ContinuousClock.now
         do {
@@ -426,45 +435,51 @@ extension IngestPass {
             report.parseDuration = ContinuousClock.now - parseStarted
         } catch {
             report.parseDuration = ContinuousClock.now - parseStarted
-            return .finished(await fail("\(response.effectiveURL): \(error.description)"))
+            return await fail("\(response.effectiveURL): \(error.description)")
         }
         if parsed.bozo {
-            let note = "malformed feed read in recovery mode: \(parsed.bozoReason ?? "unknown problem")"
-            report.warning = [report.warning, note].compactMap { $0 }.joined(separator: "; ")
+            report.addWarning("malformed feed read in recovery mode: \(parsed.bozoReason ?? "unknown problem")")
             logger.warning("malformed feed", metadata: ["feed": "\(feed.name)", "url": "\(feed.url)", "reason": "\(parsed.bozoReason ?? "")"])
         }
         if parsed.entriesOmitted > 0 {
             let note = "the feed has \(parsed.entries.count + parsed.entriesOmitted) entries; only the first \(parsed.entries.count) are read (fetch.max_entries_per_feed)"
-            report.warning = [report.warning, note].compactMap { $0 }.joined(separator: "; ")
+            report.addWarning(note)
             logger.warning("feed has too many entries", metadata: ["feed": "\(feed.name)", "url": "\(feed.url)", "reason": "\(note)"])
         }
-        let freshness = response.freshnessLifetime
-        let before = schedule
-        // The new entries, their keys and their text are worked out here, once, in this feed's
-        // own task: only the decision and the commit wait for the Ingestor.
+
+        // 3. The new entries, their keys, canonical links and feed text, worked out once here, in
+        // this feed's own task: only the decision and the commit wait for the Ingestor.
         let canonicalizer = Ingestor.canonicalizer(for: configuration.dedupe)
         let keyed = Ingestor.uniqueKeys(parsed.entries, canonicalizer: canonicalizer)
-        let fresh: [(key: String, entry: FeedEntry)]
-        let pages: [String: ExtractedArticle]
+        let fresh: [NewEntry]
+        let pages: ArticlePages
         do {
             let unseen = try await ingestor.unseenKeys(feedID: feedID, keys: keyed.map(\.key))
-            fresh = Ingestor.chronological(keyed.filter { unseen.contains($0.key) })
-            (pages, report) = try await articlePages(for: feed, parsed: parsed, fresh: fresh, canonicalizer: canonicalizer,
-                                                     fetcher: fetcher, ingestor: ingestor, report: report)
+            let new = Ingestor.chronological(keyed.filter { unseen.contains($0.key) })
+            fresh = await OffPool.run { new.map { NewEntry(key: $0.key, entry: $0.entry, canonicalizer: canonicalizer) } }
+
+            // 4. Article pages, for the new entries whose feed text is a teaser.
+            pages = try await articlePages(for: feed, fresh: fresh, seen: keyed.filter { !unseen.contains($0.key) }.map(\.entry),
+                                           fetcher: fetcher, ingestor: ingestor)
         } catch {
-            return .finished(await fail("state: \(error)"))
+            return await fail("state: \(error)")
+        }
+        report.pagesFetched = pages.articles.count
+        report.bytesFetched += pages.bytes
+        if let note = pages.capNote { report.addWarning(note) }
+        if let first = pages.failures.first {
+            for failure in pages.failures {
+                logger.warning("article page not used", metadata: ["feed": "\(feed.name)", "reason": "\(failure)"])
+            }
+            report.addWarning("\(pages.failures.count) article page(s) not used (feed text kept): \(first)" + (pages.failures.count > 1 ? "; ..." : ""))
         }
         let prepared = await OffPool.run { [fresh] in
-            fresh.map { PreparedEntry(key: $0.key, entry: $0.entry, page: pages[$0.key], canonicalizer: canonicalizer, polledAt: now) }
+            fresh.map { PreparedEntry($0, page: pages.articles[$0.key], canonicalizer: canonicalizer, polledAt: now) }
         }
         return .parsed(ParsedPoll(
             feed: feed, feedID: feedID, language: parsed.language, keys: keyed.map(\.key), entries: prepared, http: http, report: report,
-            previouslyRead: before.pollInterval != nil, before: before,
-            schedule: { overflow in
-                var next = scheduled(before, observation: .init(feed: parsed, freshnessLifetime: freshness, windowOverflow: overflow))
-                if overflow { next.windowOverflows += 1 }
-                return next
-            }))
+            previouslyRead: schedule.pollInterval != nil, before: schedule, polledAt: now, scheduler: scheduler,
+            observation: .init(feed: parsed, freshnessLifetime: response.freshnessLifetime, windowOverflow: false)))
     }
 
     /// One line per feed outcome and per stored story at info; the request's details at debug.
@@ -538,52 +553,52 @@ extension IngestPass {
         report.outcome = .failed(message)
         logger.error("feed failed", metadata: ["feed": "\(feed.name)", "url": "\(feed.url)", "reason": "\(message)"])
         try? await ingestor.record(feedID: poll.feedID, result: .error, error: message, http: nil,
-                                   schedule: backingOff(poll.before, feed: feed, now: clock()))
+                                   schedule: scheduler.afterError(poll.before, feed: feed, now: clock()))
         return report
     }
 
-    /// `schedule` after one more consecutive error: the next poll after the exponential backoff.
-    private func backingOff(_ schedule: FeedSchedule, feed: FeedSource, now: Date) -> FeedSchedule {
-        var next = schedule
-        next.consecutiveErrors += 1
-        next.nextPollAt = now.addingTimeInterval(Backoff.delay(
-            errors: next.consecutiveErrors, base: configuration.fetch.backoffBase, cap: configuration.fetch.maxBackoff, seed: feed.url))
-        return next
+    /// The article pages of a poll: the extracted articles by entry key, and what fetching them
+    /// cost and met.
+    struct ArticlePages: Sendable {
+        var articles: [String: ExtractedArticle] = [:]
+        var bytes = 0
+        /// Why pages were not used (one line each).
+        var failures: [String] = []
+        /// Set when more entries wanted their page than `fetch.max_pages_per_poll` allows.
+        var capNote: String?
     }
 
     /// Fetches the article pages of the new entries that need them (per the feed's `fulltext`
-    /// policy), a few at a time; the client spaces requests to one host. Failures are logged and
-    /// noted in the report; the entry keeps its feed text.
-    private func articlePages(for feed: FeedSource, parsed: ParsedFeed, fresh: [(key: String, entry: FeedEntry)],
-                              canonicalizer: URLCanonicalizer, fetcher: ArticlePageFetcher,
-                              ingestor: Ingestor, report: FeedRunReport) async throws -> ([String: ExtractedArticle], FeedRunReport) {
-        var report = report
-        guard feed.fullText != .never, !fresh.isEmpty else { return ([:], report) }
+    /// policy), a few at a time; the client spaces requests to one host. A page that fails is
+    /// noted; its entry keeps its feed text. `seen` (the entries read before) count towards the
+    /// feed's typical length only.
+    private func articlePages(for feed: FeedSource, fresh: [NewEntry], seen: [FeedEntry], fetcher: ArticlePageFetcher,
+                              ingestor: Ingestor) async throws -> ArticlePages {
+        var result = ArticlePages()
+        guard feed.fullText != .never, !fresh.isEmpty else { return result }
         // An entry whose link is a stored story's is a duplicate already: its page is not fetched.
-        let links = fresh.map { $0.entry.link.map(canonicalizer.canonicalize) }
-        let stored = try await ingestor.storedURLs(among: links.compactMap { $0 })
-        let candidates = zip(fresh, links).filter { _, link in link.map { !stored.contains($0) } ?? true }.map(\.0)
-        guard !candidates.isEmpty else { return ([:], report) }
-        let typical = FullTextRules.typicalLength(parsed.entries.map(StoryBuilder.story))
+        let stored = try await ingestor.storedURLs(among: fresh.compactMap(\.url))
+        let candidates = fresh.filter { $0.url.map { !stored.contains($0) } ?? true }
+        guard !candidates.isEmpty else { return result }
         var wanted: [(key: String, url: String)] = []
-        for (key, entry) in candidates {
-            guard let link = entry.link else { continue }
-            if feed.fullText == .always || FullTextRules.looksLikeSummary(entry, story: StoryBuilder.story(from: entry), typicalLength: typical) {
-                wanted.append((key, link))
+        if feed.fullText == .always {
+            wanted = candidates.compactMap { entry in entry.link.map { (entry.key, $0) } }
+        } else {
+            let seenTexts = await OffPool.run { seen.map(StoryBuilder.story) }
+            let typical = FullTextRules.typicalLength(fresh.map(\.feedText) + seenTexts)
+            for entry in candidates {
+                guard let link = entry.link else { continue }
+                if FullTextRules.looksLikeSummary(entry.entry, story: entry.feedText, typicalLength: typical) { wanted.append((entry.key, link)) }
             }
         }
-        guard !wanted.isEmpty else { return ([:], report) }
+        guard !wanted.isEmpty else { return result }
         let cap = configuration.fetch.maxPagesPerPoll
         if wanted.count > cap {
-            let note = "\(wanted.count) entries want their article page; only \(cap) are fetched per poll (fetch.max_pages_per_poll), the others keep the feed's text"
-            report.warning = [report.warning, note].compactMap { $0 }.joined(separator: "; ")
+            result.capNote = "\(wanted.count) entries want their article page; only \(cap) are fetched per poll (fetch.max_pages_per_poll), the others keep the feed's text"
             wanted.removeLast(wanted.count - cap)
         }
-        guard !wanted.isEmpty else { return ([:], report) }
+        guard !wanted.isEmpty else { return result }
         let now = clock()
-        var pages: [String: ExtractedArticle] = [:]
-        var failures: [String] = []
-        var pageBytes = 0
         await withTaskGroup(of: (String, Result<ArticlePageFetcher.Page, ArticlePageFetcher.Failure>).self) { group in
             var next = 0
             func startNext() {
@@ -593,26 +608,17 @@ extension IngestPass {
                 group.addTask { (key, await fetcher.page(url, feedURL: feed.url, now: now)) }
             }
             for _ in 0..<min(4, wanted.count) { startNext() }
-            while let (key, result) = await group.next() {
-                switch result {
+            while let (key, outcome) = await group.next() {
+                switch outcome {
                 case .success(let page):
-                    pages[key] = page.article
-                    pageBytes += page.bytes
-                case .failure(let failure): failures.append(failure.description)
+                    result.articles[key] = page.article
+                    result.bytes += page.bytes
+                case .failure(let failure): result.failures.append(failure.description)
                 }
                 startNext()
             }
         }
-        report.pagesFetched = pages.count
-        report.bytesFetched += pageBytes
-        if !failures.isEmpty {
-            for failure in failures {
-                logger.warning("article page not used", metadata: ["feed": "\(feed.name)", "reason": "\(failure)"])
-            }
-            let note = "\(failures.count) article page(s) not used (feed text kept): \(failures[0])" + (failures.count > 1 ? "; ..." : "")
-            report.warning = [report.warning, note].compactMap { $0 }.joined(separator: "; ")
-        }
-        return (pages, report)
+        return result
     }
 
     /// The HTTP client settings a configuration asks for.
@@ -624,18 +630,5 @@ extension IngestPass {
             hostDelay: settings.hostDelay, proxy: settings.proxy, caBundle: settings.caBundle,
             allowPrivateNetworks: settings.allowPrivateNetworks,
             allowedAddresses: settings.allowedAddresses.compactMap(AddressRange.init), proxyArticlePages: settings.proxyArticlePages)
-    }
-
-    static func httpFailure(_ response: FetchResponse, url: String) -> String {
-        let advice: String
-        switch response.status {
-        case 401, 403: advice = "the server refuses access; check whether the feed needs credentials or blocks this User-Agent"
-        case 404: advice = "the feed is not at this URL; check it or remove the feed"
-        case 410: advice = "the publisher says the feed is gone for good; it is no longer polled: remove it from the config or change its URL"
-        case 429: advice = "the server is rate limiting; it is tried again later"
-        case 500...599: advice = "the server has a problem; it is tried again later"
-        default: advice = "an unexpected response"
-        }
-        return "HTTP \(response.status) from \(response.effectiveURL): \(advice)"
     }
 }

@@ -67,6 +67,11 @@ public struct FeedRunReport: Sendable, Equatable {
         case modified
     }
 
+    /// Adds `note` to the report's warning ("; " between notes).
+    public mutating func addWarning(_ note: String) {
+        warning = [warning, note].compactMap { $0 }.joined(separator: "; ")
+    }
+
     public init(name: String, url: String, outcome: Outcome) {
         self.name = name
         self.url = url
@@ -269,7 +274,7 @@ actor Ingestor {
                                    eventTerms: accepted.story.terms.serialized, supersedes: accepted.supersedes?.id)
             }
             commits.append(FeedPollCommit(feedID: poll.feedID, polledAt: fetched, result: .ok, http: poll.http, stored: stories,
-                                          duplicates: duplicates, emptyEntryKeys: item.empty, schedule: poll.schedule(item.report.windowOverflow)))
+                                          duplicates: duplicates, emptyEntryKeys: item.empty, schedule: poll.nextSchedule(windowOverflow: item.report.windowOverflow)))
         }
         let ids: [[Int64]]
         do {
@@ -387,16 +392,17 @@ struct PreparedEntry: Sendable {
     var pageCanonicalURL: String?
     var story: IncomingStory
 
-    init(key: String, entry: FeedEntry, page: ExtractedArticle?, canonicalizer: URLCanonicalizer, polledAt: Date) {
-        self.key = key
+    init(_ new: NewEntry, page: ExtractedArticle?, canonicalizer: URLCanonicalizer, polledAt: Date) {
+        let entry = new.entry
+        key = new.key
         entryID = entry.id
         title = entry.title
         pageLanguage = page?.language
         pageAuthor = page?.author
         pageCanonicalURL = page?.canonicalURL
-        let url = entry.link.map(canonicalizer.canonicalize)
+        let url = new.url
         self.url = url
-        var text = StoryBuilder.story(from: entry)
+        var text = new.feedText
         var textSource = TextSource.feed
         var urls = url.map { [$0] } ?? []
         if let page {

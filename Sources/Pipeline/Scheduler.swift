@@ -1,5 +1,7 @@
+import FeedConfig
 import FeedModel
 import Foundation
+import StateStore
 
 /// When a feed is polled next: as often as it changes and no more.
 ///
@@ -16,13 +18,58 @@ public struct PollScheduler: Sendable, Equatable {
     public var defaultInterval: TimeInterval
     /// Up to this fraction of the interval is added as jitter.
     public var jitter: Double
+    /// Error backoff: the first retry after `backoffBase` seconds, doubling up to `maxBackoff`.
+    public var backoffBase: TimeInterval
+    public var maxBackoff: TimeInterval
 
     public init(minimumInterval: TimeInterval = 300, maximumInterval: TimeInterval = 14_400,
-                defaultInterval: TimeInterval = 3600, jitter: Double = 0.1) {
+                defaultInterval: TimeInterval = 3600, jitter: Double = 0.1, backoffBase: TimeInterval = 300,
+                maxBackoff: TimeInterval = 86_400) {
         self.minimumInterval = minimumInterval
         self.maximumInterval = maximumInterval
         self.defaultInterval = defaultInterval
         self.jitter = jitter
+        self.backoffBase = backoffBase
+        self.maxBackoff = maxBackoff
+    }
+
+    /// A feed's schedule after a successful poll at `now`: the interval its rhythm and hints call
+    /// for (`observation`; nil for "not modified", which keeps the rhythm found last time), the
+    /// error count cleared, and a Retry-After still in force kept.
+    public func afterSuccess(_ schedule: FeedSchedule, feed: FeedSource, now: Date, observation: Observation?) -> FeedSchedule {
+        var next = schedule
+        next.consecutiveErrors = 0
+        if let observation {
+            next.pollInterval = interval(for: observation, minimum: feed.minInterval, maximum: feed.maxInterval)
+            next.nextPollAt = nextPoll(after: now, observation: observation, seed: feed.url, minimum: feed.minInterval, maximum: feed.maxInterval)
+        } else {
+            let interval = schedule.pollInterval ?? defaultInterval
+            next.nextPollAt = nextPoll(after: now, observation: .init(freshnessLifetime: schedule.freshnessLifetime),
+                                       seed: feed.url, minimum: interval, maximum: interval)
+        }
+        if let until = schedule.nextPollAt, until > (next.nextPollAt ?? .distantPast), schedule.consecutiveErrors == 0 {
+            next.nextPollAt = until  // A Retry-After still in force.
+        }
+        return next
+    }
+
+    /// A feed's schedule after one more consecutive error at `now`: the next poll after the
+    /// exponential backoff (see `Backoff`).
+    public func afterError(_ schedule: FeedSchedule, feed: FeedSource, now: Date) -> FeedSchedule {
+        var next = schedule
+        next.consecutiveErrors += 1
+        next.nextPollAt = now.addingTimeInterval(Backoff.delay(errors: next.consecutiveErrors, base: backoffBase, cap: maxBackoff, seed: feed.url))
+        return next
+    }
+
+    /// Why a feed is not polled now (disabled, or not due and `pollAll` is off), or nil.
+    public func skipReason(_ schedule: FeedSchedule, now: Date, pollAll: Bool) -> String? {
+        if let reason = schedule.disabledReason { return "disabled: \(reason)" }
+        if !pollAll, let due = schedule.nextPollAt, due > now {
+            let why = schedule.consecutiveErrors > 0 ? "backing off after \(schedule.consecutiveErrors) consecutive errors" : "scheduled"
+            return "not due until \(ISO8601.string(due)) (\(why)); --all polls it anyway"
+        }
+        return nil
     }
 
     /// What a successful poll tells the scheduler.

@@ -29,6 +29,32 @@ import Testing
         #expect(response.effectiveURL == server.url("files/feed.xml"))
     }
 
+    /// What each answer means for a feed poll is the fetcher's to say (FeedAnswer).
+    @Test func eachAnswerMeansOneThingForAFeedPoll() async throws {
+        let now = Date()
+        let ok = try await client.fetch(FetchRequest(url: server.url("files/feed.xml")))
+        #expect(ok.feedAnswer(now: now) == .document)
+        let again = try await client.fetch(FetchRequest(url: server.url("files/feed.xml"), etag: ok.headers["etag"]))
+        #expect(again.feedAnswer(now: now) == .notModified)
+        let gone = try await client.fetch(FetchRequest(url: server.url("status/410")))
+        guard case let .gone(message) = gone.feedAnswer(now: now) else { Issue.record("410: \(gone.feedAnswer(now: now))"); return }
+        #expect(message.hasPrefix("HTTP 410 from \(server.url("status/410"))") && message.contains("gone for good"))
+        let missing = try await client.fetch(FetchRequest(url: server.url("files/missing.xml")))
+        #expect(missing.feedAnswer(now: now) == .failed(message: "HTTP 404 from \(server.url("files/missing.xml")): the feed is not at this URL; check it or remove the feed"))
+        // A 503 without Retry-After is an ordinary failure; with one, the host is to be left alone.
+        let broken = try await client.fetch(FetchRequest(url: server.url("status/503")))
+        #expect(broken.feedAnswer(now: now) == .failed(message: broken.failureMessage))
+        let slow = HTTPClient(settings: HTTPClientSettings(userAgent: "feedcorpus-test/1.0 (+https://example.org)", timeout: 10))
+        defer { slow.shutdown() }
+        let limited = try await slow.fetch(FetchRequest(url: server.url("retry/429/120")))
+        guard case let .retryLater(until, limitedMessage) = limited.feedAnswer(now: now) else {
+            Issue.record("429 with Retry-After: \(limited.feedAnswer(now: now))")
+            return
+        }
+        #expect(until == now.addingTimeInterval(120))
+        #expect(limitedMessage.contains("HTTP 429") && limitedMessage.contains("rate limiting"))
+    }
+
     @Test func conditionalRequestGets304() async throws {
         let first = try await client.fetch(FetchRequest(url: server.url("files/feed.xml")))
         let second = try await client.fetch(FetchRequest(url: server.url("files/feed.xml"), etag: first.headers["etag"]))

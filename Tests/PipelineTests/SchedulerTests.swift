@@ -1,6 +1,8 @@
 import FeedModel
+import FeedConfig
 import Foundation
 import Pipeline
+import StateStore
 import Testing
 
 @Suite struct SchedulerTests {
@@ -66,5 +68,33 @@ import Testing
         #expect(PollScheduler.syndicationPeriod("weekly", frequency: 7) == 86_400)
         #expect(PollScheduler.syndicationPeriod("fortnightly", frequency: 1) == nil)
         #expect(PollScheduler.syndicationPeriod(nil, frequency: 3) == nil)
+    }
+
+    /// The schedule changes of a poll's outcomes, decided by the scheduler (not by the pass).
+    @Test func successErrorsAndSkipsChangeTheScheduleInOnePlace() {
+        let feed = FeedSource(url: "https://news.example/rss", name: "news")
+        let erring = FeedSchedule(consecutiveErrors: 2)
+        let errored = scheduler.afterError(erring, feed: feed, now: start)
+        #expect(errored.consecutiveErrors == 3)
+        #expect(errored.nextPollAt == start.addingTimeInterval(Backoff.delay(errors: 3, base: 300, cap: 86_400, seed: feed.url)))
+
+        let recovered = scheduler.afterSuccess(errored, feed: feed, now: start, observation: .init(entryDates: dates(every: 3600, count: 10)))
+        #expect(recovered.consecutiveErrors == 0)
+        #expect(recovered.pollInterval == 1800)
+        let next = recovered.nextPollAt ?? .distantPast
+        #expect(next >= start.addingTimeInterval(1800) && next <= start.addingTimeInterval(1800 * 1.1))
+
+        // Not modified keeps the rhythm; a Retry-After still in force is kept.
+        var held = FeedSchedule(nextPollAt: start.addingTimeInterval(7200), pollInterval: 600)
+        let unchanged = scheduler.afterSuccess(held, feed: feed, now: start, observation: nil)
+        #expect(unchanged.pollInterval == 600 && unchanged.nextPollAt == start.addingTimeInterval(7200))
+        held.nextPollAt = nil
+        let rhythm = scheduler.afterSuccess(held, feed: feed, now: start, observation: nil).nextPollAt ?? .distantPast
+        #expect(rhythm >= start.addingTimeInterval(600) && rhythm <= start.addingTimeInterval(660))
+
+        #expect(scheduler.skipReason(FeedSchedule(disabledReason: "HTTP 410"), now: start, pollAll: true) == "disabled: HTTP 410")
+        let later = FeedSchedule(nextPollAt: start.addingTimeInterval(60), consecutiveErrors: 1)
+        #expect(scheduler.skipReason(later, now: start, pollAll: false)?.hasPrefix("not due until 2024-11-04T12:01:00Z (backing off after 1 consecutive errors)") == true)
+        #expect(scheduler.skipReason(later, now: start, pollAll: true) == nil)
     }
 }
