@@ -12,18 +12,22 @@ enum FullTextRules {
     /// Below this many characters of body a feed text counts as a summary.
     static let shortBody = 600
 
-    /// Whether the feed's text for `entry` looks like a summary of the article: short, ending in
-    /// an ellipsis or a "read more" link, or much shorter than the feed's typical entry.
-    static func looksLikeSummary(_ entry: FeedEntry, story: StoryText, typicalLength: Int) -> Bool {
+    /// The last characters of an entry's markup, lower-cased: where a "read more" link sits.
+    static func markupTail(of entry: FeedEntry) -> String {
+        String((entry.content ?? entry.summary ?? "").suffix(300)).lowercased()
+    }
+
+    /// Whether an entry's feed text (`story`) looks like a summary of the article: short, ending
+    /// in an ellipsis or a "read more" link (in `tail`, see `markupTail(of:)`), or much shorter
+    /// than the feed's typical entry.
+    static func looksLikeSummary(markupTail tail: String, story: StoryText, typicalLength: Int) -> Bool {
         let length = story.body.count
         if length < shortBody { return true }
         if let last = story.paragraphs.last?.trimmingCharacters(in: .whitespaces),
            last.hasSuffix("…") || last.hasSuffix("...") || last.hasSuffix("[…]") || last.hasSuffix("[...]") {
             return true
         }
-        let raw = (entry.content ?? entry.summary ?? "").lowercased()
-        let tail = raw.suffix(300)
-        if ReadMore.isMentioned(in: tail) {
+        if ReadMore.isMentioned(in: Substring(tail)) {
             return true
         }
         return typicalLength >= 1500 && Double(length) < 0.3 * Double(typicalLength)

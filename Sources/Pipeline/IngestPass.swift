@@ -215,22 +215,30 @@ struct ParsedPoll: Sendable {
     }
 }
 
-/// A new entry of a polled feed with what is worked out of it once: its key, canonical link and
-/// feed text (used for the full-text decision and then for the story).
+/// A new entry of a polled feed with what is worked out of it once (its key, canonical link and
+/// feed text), and only what the rest of the poll needs of the entry: the parsed document and its
+/// markup are let go before the article pages are fetched.
 struct NewEntry: Sendable {
     var key: String
-    var entry: FeedEntry
+    var entryID: String?
+    var title: String?
+    var link: String?
     /// The entry's canonical link.
     var url: String?
+    var published: Date?
     var feedText: StoryText
-
-    var link: String? { entry.link }
+    /// The end of the entry's markup, for the full-text decision (`FullTextRules.markupTail`).
+    var markupTail: String
 
     init(key: String, entry: FeedEntry, canonicalizer: URLCanonicalizer) {
         self.key = key
-        self.entry = entry
+        entryID = entry.id
+        title = entry.title
+        link = entry.link
         url = entry.link.map(canonicalizer.canonicalize)
+        published = entry.published ?? entry.updated
         feedText = StoryBuilder.story(from: entry)
+        markupTail = FullTextRules.markupTail(of: entry)
     }
 }
 
@@ -423,44 +431,25 @@ extension IngestPass {
             return await finish(.notModified, result: .notModified, http: http)
         }
 
-        // 2. Parse.
-        let parsed: ParsedFeed
-        let parseStarted = ContinuousClock.now
+        // 2. Parse, and 3. the new entries with their keys, canonical links and feed text, worked
+        // out once, in this feed's own task (only the decision and the commit wait for the
+        // Ingestor); the parsed document is let go before the article pages are fetched.
+        let read: FeedRead
         do {
-            let (body, url, contentType) = (response.body, response.baseURL, response.headers["content-type"])
-            let limit = configuration.fetch.maxEntriesPerFeed
-            parsed = try await OffPool.run { () -> Result<ParsedFeed, FeedParseError> in
-                Result { () throws(FeedParseError) in try FeedParser.parse(body, url: url, contentType: contentType, maxEntries: limit) }
-            }.get()
-            report.parseDuration = ContinuousClock.now - parseStarted
+            read = try await readFeed(response, feed: feed, feedID: feedID, ingestor: ingestor)
+        } catch let failure as ReadFailure {
+            report.parseDuration = failure.parseDuration
+            return await fail(failure.message)
         } catch {
-            report.parseDuration = ContinuousClock.now - parseStarted
-            return await fail("\(response.effectiveURL): \(error.description)")
+            return await fail("state: \(error)")
         }
-        if parsed.bozo {
-            report.addWarning("malformed feed read in recovery mode: \(parsed.bozoReason ?? "unknown problem")")
-            logger.warning("malformed feed", metadata: ["feed": "\(feed.name)", "url": "\(feed.url)", "reason": "\(parsed.bozoReason ?? "")"])
-        }
-        if parsed.entriesOmitted > 0 {
-            let note = "the feed has \(parsed.entries.count + parsed.entriesOmitted) entries; only the first \(parsed.entries.count) are read (fetch.max_entries_per_feed)"
-            report.addWarning(note)
-            logger.warning("feed has too many entries", metadata: ["feed": "\(feed.name)", "url": "\(feed.url)", "reason": "\(note)"])
-        }
+        report.parseDuration = read.parseDuration
+        for warning in read.warnings { report.addWarning(warning) }
 
-        // 3. The new entries, their keys, canonical links and feed text, worked out once here, in
-        // this feed's own task: only the decision and the commit wait for the Ingestor.
-        let canonicalizer = Ingestor.canonicalizer(for: configuration.dedupe)
-        let keyed = Ingestor.uniqueKeys(parsed.entries, canonicalizer: canonicalizer)
-        let fresh: [NewEntry]
+        // 4. Article pages, for the new entries whose feed text is a teaser.
         let pages: ArticlePages
         do {
-            let unseen = try await ingestor.unseenKeys(feedID: feedID, keys: keyed.map(\.key))
-            let new = Ingestor.chronological(keyed.filter { unseen.contains($0.key) })
-            fresh = await OffPool.run { new.map { NewEntry(key: $0.key, entry: $0.entry, canonicalizer: canonicalizer) } }
-
-            // 4. Article pages, for the new entries whose feed text is a teaser.
-            pages = try await articlePages(for: feed, fresh: fresh, seen: keyed.filter { !unseen.contains($0.key) }.map(\.entry),
-                                           fetcher: fetcher, ingestor: ingestor)
+            pages = try await articlePages(for: feed, fresh: read.fresh, typicalLength: read.typicalLength, fetcher: fetcher, ingestor: ingestor)
         } catch {
             return await fail("state: \(error)")
         }
@@ -473,13 +462,75 @@ extension IngestPass {
             }
             report.addWarning("\(pages.failures.count) article page(s) not used (feed text kept): \(first)" + (pages.failures.count > 1 ? "; ..." : ""))
         }
-        let prepared = await OffPool.run { [fresh] in
+        let canonicalizer = Ingestor.canonicalizer(for: configuration.dedupe)
+        let prepared = await OffPool.run { [fresh = read.fresh] in
             fresh.map { PreparedEntry($0, page: pages.articles[$0.key], canonicalizer: canonicalizer, polledAt: now) }
         }
         return .parsed(ParsedPoll(
-            feed: feed, feedID: feedID, language: parsed.language, keys: keyed.map(\.key), entries: prepared, http: http, report: report,
+            feed: feed, feedID: feedID, language: read.language, keys: read.keys, entries: prepared, http: http, report: report,
             previouslyRead: schedule.pollInterval != nil, before: schedule, polledAt: now, scheduler: scheduler,
-            observation: .init(feed: parsed, freshnessLifetime: response.freshnessLifetime, windowOverflow: false)))
+            observation: read.observation))
+    }
+
+    /// What a poll keeps of its parsed document.
+    struct FeedRead: Sendable {
+        var language: String?
+        var observation: PollScheduler.Observation
+        /// Every entry's key, in document order.
+        var keys: [String]
+        /// The entries not seen before, oldest first.
+        var fresh: [NewEntry]
+        /// The feed's median text length (for the teaser rule).
+        var typicalLength: Int
+        var warnings: [String]
+        var parseDuration: Duration
+    }
+
+    /// A document that is no feed.
+    struct ReadFailure: Error {
+        var message: String
+        var parseDuration: Duration
+    }
+
+    /// Parses the feed document and works out its new entries. The parsed document lives only
+    /// here: what the rest of the poll needs is in the `FeedRead`.
+    private func readFeed(_ response: FetchResponse, feed: FeedSource, feedID: Int64, ingestor: Ingestor) async throws -> FeedRead {
+        let parsed: ParsedFeed
+        let parseStarted = ContinuousClock.now
+        do {
+            let (body, url, contentType) = (response.body, response.baseURL, response.headers["content-type"])
+            let limit = configuration.fetch.maxEntriesPerFeed
+            parsed = try await OffPool.run { () -> Result<ParsedFeed, FeedParseError> in
+                Result { () throws(FeedParseError) in try FeedParser.parse(body, url: url, contentType: contentType, maxEntries: limit) }
+            }.get()
+        } catch {
+            throw ReadFailure(message: "\(response.effectiveURL): \(error.description)", parseDuration: ContinuousClock.now - parseStarted)
+        }
+        let parseDuration = ContinuousClock.now - parseStarted
+        var warnings: [String] = []
+        if parsed.bozo {
+            warnings.append("malformed feed read in recovery mode: \(parsed.bozoReason ?? "unknown problem")")
+            logger.warning("malformed feed", metadata: ["feed": "\(feed.name)", "url": "\(feed.url)", "reason": "\(parsed.bozoReason ?? "")"])
+        }
+        if parsed.entriesOmitted > 0 {
+            let note = "the feed has \(parsed.entries.count + parsed.entriesOmitted) entries; only the first \(parsed.entries.count) are read (fetch.max_entries_per_feed)"
+            warnings.append(note)
+            logger.warning("feed has too many entries", metadata: ["feed": "\(feed.name)", "url": "\(feed.url)", "reason": "\(note)"])
+        }
+        let canonicalizer = Ingestor.canonicalizer(for: configuration.dedupe)
+        let keyed = Ingestor.uniqueKeys(parsed.entries, canonicalizer: canonicalizer)
+        let keys = keyed.map(\.key)
+        let unseen = try await ingestor.unseenKeys(feedID: feedID, keys: keys)
+        let new = Ingestor.chronological(keyed.filter { unseen.contains($0.key) })
+        // The entries read before count towards the feed's typical length (for the teaser rule).
+        let seen = feed.fullText == .auto && !new.isEmpty ? keyed.filter { !unseen.contains($0.key) }.map(\.entry) : []
+        let (fresh, typicalLength) = await OffPool.run {
+            let fresh = new.map { NewEntry(key: $0.key, entry: $0.entry, canonicalizer: canonicalizer) }
+            return (fresh, FullTextRules.typicalLength(fresh.map(\.feedText) + seen.map(StoryBuilder.story)))
+        }
+        return FeedRead(language: parsed.language,
+                        observation: .init(feed: parsed, freshnessLifetime: response.freshnessLifetime, windowOverflow: false),
+                        keys: keys, fresh: fresh, typicalLength: typicalLength, warnings: warnings, parseDuration: parseDuration)
     }
 
     /// One line per feed outcome and per stored story at info; the request's details at debug.
@@ -569,26 +620,21 @@ extension IngestPass {
     }
 
     /// Fetches the article pages of the new entries that need them (per the feed's `fulltext`
-    /// policy), a few at a time; the client spaces requests to one host. A page that fails is
-    /// noted; its entry keeps its feed text. `seen` (the entries read before) count towards the
-    /// feed's typical length only.
-    private func articlePages(for feed: FeedSource, fresh: [NewEntry], seen: [FeedEntry], fetcher: ArticlePageFetcher,
+    /// policy; `typicalLength` is the feed's median text length), a few at a time; the client
+    /// spaces requests to one host. A page that fails is noted; its entry keeps its feed text.
+    private func articlePages(for feed: FeedSource, fresh: [NewEntry], typicalLength: Int, fetcher: ArticlePageFetcher,
                               ingestor: Ingestor) async throws -> ArticlePages {
         var result = ArticlePages()
         guard feed.fullText != .never, !fresh.isEmpty else { return result }
         // An entry whose link is a stored story's is a duplicate already: its page is not fetched.
         let stored = try await ingestor.storedURLs(among: fresh.compactMap(\.url))
         let candidates = fresh.filter { $0.url.map { !stored.contains($0) } ?? true }
-        guard !candidates.isEmpty else { return result }
         var wanted: [(key: String, url: String)] = []
-        if feed.fullText == .always {
-            wanted = candidates.compactMap { entry in entry.link.map { (entry.key, $0) } }
-        } else {
-            let seenTexts = await OffPool.run { seen.map(StoryBuilder.story) }
-            let typical = FullTextRules.typicalLength(fresh.map(\.feedText) + seenTexts)
-            for entry in candidates {
-                guard let link = entry.link else { continue }
-                if FullTextRules.looksLikeSummary(entry.entry, story: entry.feedText, typicalLength: typical) { wanted.append((entry.key, link)) }
+        for entry in candidates {
+            guard let link = entry.link else { continue }
+            if feed.fullText == .always
+                || FullTextRules.looksLikeSummary(markupTail: entry.markupTail, story: entry.feedText, typicalLength: typicalLength) {
+                wanted.append((entry.key, link))
             }
         }
         guard !wanted.isEmpty else { return result }

@@ -393,10 +393,9 @@ struct PreparedEntry: Sendable {
     var story: IncomingStory
 
     init(_ new: NewEntry, page: ExtractedArticle?, canonicalizer: URLCanonicalizer, polledAt: Date) {
-        let entry = new.entry
         key = new.key
-        entryID = entry.id
-        title = entry.title
+        entryID = new.entryID
+        title = new.title
         pageLanguage = page?.language
         pageAuthor = page?.author
         pageCanonicalURL = page?.canonicalURL
@@ -410,8 +409,8 @@ struct PreparedEntry: Sendable {
             (text, textSource) = FullTextRules.choose(feed: text, page: page)
         }
         self.textSource = textSource
-        published = entry.published ?? entry.updated ?? page?.published
-        story = IncomingStory(text: text, urls: urls, globalID: entry.id.flatMap { EntryIdentity.isGloballyUnique($0) ? $0 : nil },
+        published = new.published ?? page?.published
+        story = IncomingStory(text: text, urls: urls, globalID: new.entryID.flatMap { EntryIdentity.isGloballyUnique($0) ? $0 : nil },
                               at: published ?? polledAt)
     }
 }
