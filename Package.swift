@@ -115,6 +115,7 @@ let package = Package(
         .testTarget(name: "FeedModelTests", dependencies: ["FeedModel"]),
         .testTarget(name: "XMLSupportTests", dependencies: ["XMLSupport", "FeedModel", "DatesAndCharsets"]),
         .testTarget(name: "TextCleanupTests", dependencies: ["TextCleanup"]),
+        .testTarget(name: "CMallocTuningTests", dependencies: ["CMallocTuning"]),
         .testTarget(name: "DatesAndCharsetsTests", dependencies: ["DatesAndCharsets", "FeedModel"]),
         .testTarget(
             name: "MetricsEndpointTests",

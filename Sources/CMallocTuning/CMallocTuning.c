@@ -1,4 +1,6 @@
 #include "CMallocTuning.h"
+// stdlib.h brings in features.h, which defines __GLIBC__: without it the check below is false.
+#include <stdlib.h>
 #if defined(__GLIBC__)
 #include <malloc.h>
 #endif
