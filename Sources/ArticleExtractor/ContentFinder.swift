@@ -32,6 +32,10 @@ struct ContentFinder {
     /// evidence: sites hide the story while a script loads, or mark the page behind a dialog
     /// hidden). The fallback pass sets it to false.
     private var trustClassNames = true
+    /// The elements that hold an `itemprop="articleBody"` element with prose: the publisher's own
+    /// statement of where the story is, so a container around it (an `aside` some templates wrap
+    /// the whole article in) is never removed as boilerplate.
+    private var holdsMicrodataBody: [Bool]
 
     struct TextStats {
         /// Characters of text (white space runs count once).
@@ -58,6 +62,7 @@ struct ContentFinder {
         scored = Array(repeating: false, count: count)
         content = Array(repeating: ContentMeasure(), count: count)
         kinds = Array(repeating: [], count: count)
+        holdsMicrodataBody = Array(repeating: false, count: count)
         var kindOfName: [String: TagKind] = [:]
         func classify(_ element: HTMLElement) {
             if let known = kindOfName[element.name] {
@@ -70,7 +75,24 @@ struct ContentFinder {
             for child in element.childElements { classify(child) }
         }
         classify(root)
+        var marks = holdsMicrodataBody
+        func markBodies(_ element: HTMLElement) {
+            if element.attribute("itemprop")?.lowercased().split(separator: " ").contains("articlebody") == true,
+               element.textContent.count >= Self.microdataBodyMinimum {
+                var node: HTMLElement? = element.parent
+                while let current = node {
+                    marks[current.index] = true
+                    node = current.parent
+                }
+            }
+            for child in element.childElements { markBodies(child) }
+        }
+        markBodies(root)
+        holdsMicrodataBody = marks
     }
+
+    /// Characters an `itemprop="articleBody"` element must hold to protect its containers.
+    static let microdataBodyMinimum = 200
 
     mutating func bodyParagraphs() -> [String] {
         let body = root.childElements.first(where: { $0.name == "body" }) ?? root
@@ -197,11 +219,13 @@ struct ContentFinder {
     private mutating func isBoilerplate(_ element: HTMLElement) -> Bool {
         let name = element.name
         let kind = kinds[element.index]
-        if kind.contains(.invisible) || kind.contains(.neverContent) { return true }
+        if kind.contains(.invisible) { return true }
         if element.attribute("hidden") != nil { return true }
         if trustClassNames, element.attribute("aria-hidden") == "true" { return true }
         if let style = element.attribute("style")?.lowercased().filter({ $0 != " " }),
            style.contains("display:none") || style.contains("visibility:hidden") { return true }
+        if holdsMicrodataBody[element.index] { return false }
+        if kind.contains(.neverContent) { return true }
         let holdsMostText = pageParagraphLength > 0 && Double(stats(of: element).paragraphLength) > 0.5 * Double(pageParagraphLength)
         // Most of the text is no proof of being the story when the story has a block of its own
         // beside it: a long comment thread outweighs many articles.

@@ -174,6 +174,24 @@ private let storyHTML = storyParagraphs.map { "<p>\($0)</p>" }.joined(separator:
         #expect(ArticleExtractor.extract(html: bytes).text == "Zürich liegt am See und hat viele Brücken.")
     }
 
+    /// Some templates wrap the whole article in an `aside`; the publisher's microdata
+    /// (`itemprop="articleBody"`) says where the story is, so its containers stay.
+    @Test func anAsideHoldingTheMicrodataArticleBodyIsNotBoilerplate() {
+        let html = page(body: """
+            <nav><a href="/">Home</a> <a href="/politics">Politics</a></nav>
+            <main><aside class="pa-direct-content"><section itemscope itemtype="http://schema.org/Article">
+              <h1 itemprop="headline">Storm hits the coast</h1>
+              <div class="text-detail" itemprop="articleBody">\(storyHTML)</div>
+            </section></aside>
+            <aside class="service"><p>Weather: sunny. Traffic: light. Horoscope and more in our service corner today.</p></aside></main>
+            """)
+        let article = extract(html)
+        #expect(article.paragraphs == storyParagraphs)
+        // Without the microdata the aside is boilerplate, as before.
+        let plain = extract(html.replacingOccurrences(of: " itemprop=\"articleBody\"", with: ""))
+        #expect(plain.paragraphs != storyParagraphs)
+    }
+
     @Test func scriptsStylesAndCommentsNeverBecomeText() {
         let html = page(body: "<article><!-- <p>hidden comment paragraph that is long enough to count</p> --><script>var s = '</div><p>not text at all, a script string</p>';</script><style>p { color: red }</style>\(storyHTML)<noscript><p>Please enable JavaScript to view the comments powered by Disqus.</p></noscript></article>")
         #expect(extract(html).paragraphs == storyParagraphs)
