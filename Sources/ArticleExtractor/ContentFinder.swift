@@ -64,6 +64,7 @@ struct ContentFinder {
         kinds = Array(repeating: [], count: count)
         holdsMicrodataBody = Array(repeating: false, count: count)
         var kindOfName: [String: TagKind] = [:]
+        var microdataBodies: [HTMLElement] = []
         func classify(_ element: HTMLElement) {
             if let known = kindOfName[element.name] {
                 kinds[element.index] = known
@@ -72,23 +73,19 @@ struct ContentFinder {
                 kindOfName[element.name] = kind
                 kinds[element.index] = kind
             }
+            if let itemprop = element.attribute("itemprop"), itemprop.lowercased().split(separator: " ").contains("articlebody") {
+                microdataBodies.append(element)
+            }
             for child in element.childElements { classify(child) }
         }
         classify(root)
-        var marks = holdsMicrodataBody
-        func markBodies(_ element: HTMLElement) {
-            if element.attribute("itemprop")?.lowercased().split(separator: " ").contains("articlebody") == true,
-               element.textContent.count >= Self.microdataBodyMinimum {
-                var node: HTMLElement? = element.parent
-                while let current = node {
-                    marks[current.index] = true
-                    node = current.parent
-                }
+        for body in microdataBodies where body.textContent.count >= Self.microdataBodyMinimum {
+            var node = body.parent
+            while let current = node, !holdsMicrodataBody[current.index] {
+                holdsMicrodataBody[current.index] = true
+                node = current.parent
             }
-            for child in element.childElements { markBodies(child) }
         }
-        markBodies(root)
-        holdsMicrodataBody = marks
     }
 
     /// Characters an `itemprop="articleBody"` element must hold to protect its containers.

@@ -52,8 +52,8 @@ public final class FeedService: Service, Sendable {
         var pollAllRequested = false
         var finishedPass: PassSummary?
         var sessionOpen = false
-        var everStarted = false
-        /// When the loop last woke, and until when it then went to sleep (nil while awake).
+        /// When the loop last woke (nil: it has not started), and until when it then went to
+        /// sleep (nil while awake).
         var lastWake: ContinuousClock.Instant?
         var sleepingUntil: ContinuousClock.Instant?
         var lastPass: (finished: Date, summary: PassSummary)?
@@ -112,10 +112,7 @@ public final class FeedService: Service, Sendable {
             state.withLock { $0.sessionOpen = false }
             session.close()
         }
-        state.withLock {
-            $0.sessionOpen = true
-            $0.everStarted = true
-        }
+        state.withLock { $0.sessionOpen = true }
         // Right from the first scrape, not only after the first pass.
         metrics?.recordFeedStates(await session.feedStates(initial.feeds))
         if initial.feeds.isEmpty {
@@ -274,7 +271,7 @@ public final class FeedService: Service, Sendable {
             } else {
                 alive = state.lastWake.map { now - $0 < .seconds(30) } ?? false
             }
-            let status = !state.sessionOpen ? (state.everStarted ? "stopped" : "starting") : alive ? "ok" : "stalled"
+            let status = !state.sessionOpen ? (state.lastWake == nil ? "starting" : "stopped") : alive ? "ok" : "stalled"
             let object: [String: Any] = [
                 "status": status,
                 "passes": state.passes,

@@ -297,7 +297,7 @@ extension IngestPass {
         var keys: [String]
         /// The entries not seen before, oldest first.
         var fresh: [NewEntry]
-        /// The feed's median text length (for the teaser rule).
+        /// The feed's median text length, for the teaser rule (0 when the policy does not ask it).
         var typicalLength: Int
         var warnings: [String]
         var parseDuration: Duration
@@ -339,11 +339,13 @@ extension IngestPass {
         let keys = keyed.map(\.key)
         let unseen = try await ingestor.unseenKeys(feedID: feedID, keys: keys)
         let new = Ingestor.chronological(keyed.filter { unseen.contains($0.key) })
-        // The entries read before count towards the feed's typical length (for the teaser rule).
-        let seen = feed.fullText == .auto && !new.isEmpty ? keyed.filter { !unseen.contains($0.key) }.map(\.entry) : []
+        // Only `fulltext: auto` asks the teaser rule, and only then do the entries read before
+        // count, towards the feed's typical length.
+        let teaserRule = feed.fullText == .auto && !new.isEmpty
+        let seen = teaserRule ? keyed.filter { !unseen.contains($0.key) }.map(\.entry) : []
         let (fresh, typicalLength) = await OffPool.run {
-            let fresh = new.map { NewEntry(key: $0.key, entry: $0.entry, canonicalizer: canonicalizer) }
-            return (fresh, FullTextRules.typicalLength(fresh.map(\.feedText) + seen.map(StoryBuilder.story)))
+            let fresh = new.map { NewEntry(key: $0.key, entry: $0.entry, canonicalizer: canonicalizer, forTeaserRule: teaserRule) }
+            return (fresh, teaserRule ? FullTextRules.typicalLength(fresh.map(\.feedText) + seen.map(StoryBuilder.story)) : 0)
         }
         return FeedRead(language: parsed.language,
                         observation: .init(feed: parsed, freshnessLifetime: response.freshnessLifetime, windowOverflow: false),

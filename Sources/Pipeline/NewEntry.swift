@@ -1,13 +1,6 @@
-import ArticleExtractor
-import CorpusWriter
 import Dedupe
-import FeedConfig
 import FeedModel
-import FeedParser
-import Fetcher
 import Foundation
-import Logging
-import StateStore
 
 /// A new entry of a polled feed with what is worked out of it once (its key, canonical link and
 /// feed text), and only what the rest of the poll needs of the entry: the parsed document and its
@@ -21,10 +14,11 @@ struct NewEntry: Sendable {
     var url: String?
     var published: Date?
     var feedText: StoryText
-    /// The end of the entry's markup, for the full-text decision (`FullTextRules.markupTail`).
+    /// The end of the entry's markup, for the teaser rule (`FullTextRules.markupTail`); empty
+    /// when the feed's `fulltext` policy does not ask the rule.
     var markupTail: String
 
-    init(key: String, entry: FeedEntry, canonicalizer: URLCanonicalizer) {
+    init(key: String, entry: FeedEntry, canonicalizer: URLCanonicalizer, forTeaserRule: Bool) {
         self.key = key
         entryID = entry.id
         title = entry.title
@@ -32,6 +26,6 @@ struct NewEntry: Sendable {
         url = entry.link.map(canonicalizer.canonicalize)
         published = entry.published ?? entry.updated
         feedText = StoryBuilder.story(from: entry)
-        markupTail = FullTextRules.markupTail(of: entry)
+        markupTail = forTeaserRule ? FullTextRules.markupTail(of: entry) : ""
     }
 }
