@@ -1,6 +1,4 @@
-import FeedModel
 import Foundation
-import XMLSupport
 
 /// Why a document could not be read as a feed at all. A document that is merely malformed is
 /// not an error: it is parsed in recovery mode and flagged `bozo`.

@@ -1,4 +1,3 @@
-import FeedModel
 import DatesAndCharsets
 import Foundation
 import XMLSupport

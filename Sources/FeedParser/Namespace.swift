@@ -1,6 +1,4 @@
-import FeedModel
 import Foundation
-import XMLSupport
 
 /// The namespaces feeds use, resolved from URI or, when a document forgot to declare it, from
 /// the conventional prefix.

@@ -1,6 +1,4 @@
-import FeedModel
 import Foundation
-import XMLSupport
 
 /// Resolves relative references against a base URL.
 enum URLResolver {

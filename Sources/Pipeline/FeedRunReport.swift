@@ -1,12 +1,4 @@
-import ArticleExtractor
-import CorpusWriter
-import FeedConfig
-import Crypto
-import Dedupe
-import FeedModel
-import FeedParser
 import Foundation
-import StateStore
 
 /// What happened to one feed in one pass.
 /// One stored story as the log line names it.

@@ -1,9 +1,5 @@
-import ArticleExtractor
 import CorpusWriter
-import Dedupe
 import FeedConfig
-import FeedModel
-import FeedParser
 import Fetcher
 import Foundation
 import Logging

@@ -1,12 +1,5 @@
-import ArticleExtractor
-import CorpusWriter
-import Dedupe
 import FeedConfig
-import FeedModel
-import FeedParser
-import Fetcher
 import Foundation
-import Logging
 import StateStore
 
 /// A poll either ends before storing anything (a failure, not modified, not due) or has a

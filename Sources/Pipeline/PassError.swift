@@ -1,12 +1,4 @@
-import ArticleExtractor
-import CorpusWriter
-import Dedupe
-import FeedConfig
-import FeedModel
-import FeedParser
-import Fetcher
 import Foundation
-import Logging
 import StateStore
 
 /// Errors that stop a pass before any feed is polled.

@@ -1,13 +1,4 @@
-import ArticleExtractor
-import CorpusWriter
-import Dedupe
-import FeedConfig
-import FeedModel
-import FeedParser
-import Fetcher
 import Foundation
-import Logging
-import StateStore
 
 /// Totals of one pass over the feeds.
 public struct PassSummary: Sendable, Equatable {

@@ -1,12 +1,7 @@
 import ArticleExtractor
-import CorpusWriter
-import FeedConfig
-import Crypto
 import Dedupe
 import FeedModel
-import FeedParser
 import Foundation
-import StateStore
 
 /// A new entry of a polled feed, made ready off the `Ingestor` (the pass's tasks run
 /// concurrently): its text (the feed's, or the better article page's), fingerprints and terms.

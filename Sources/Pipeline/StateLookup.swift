@@ -1,10 +1,5 @@
-import ArticleExtractor
-import CorpusWriter
-import FeedConfig
-import Crypto
 import Dedupe
 import FeedModel
-import FeedParser
 import Foundation
 import StateStore
 

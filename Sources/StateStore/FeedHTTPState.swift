@@ -1,5 +1,3 @@
-import CSQLite
-import FeedModel
 import Foundation
 
 /// HTTP validators and the last body hash of a feed, for conditional requests.

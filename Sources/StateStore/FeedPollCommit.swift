@@ -1,5 +1,3 @@
-import CSQLite
-import FeedModel
 import Foundation
 
 /// What one poll of one feed changes in the state, committed in one transaction after the

@@ -1,5 +1,3 @@
-import CSQLite
-import FeedModel
 import Foundation
 
 /// Where and when a feed is polled next, as the fetcher's outcomes decide it.

@@ -1,5 +1,3 @@
-import CSQLite
-import FeedModel
 import Foundation
 
 /// Everything `feedcorpus status` shows about one feed.

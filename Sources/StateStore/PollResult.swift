@@ -1,5 +1,3 @@
-import CSQLite
-import FeedModel
 import Foundation
 
 /// How a feed's last poll ended, as the state records it (`feeds.last_result`).

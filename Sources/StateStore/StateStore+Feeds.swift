@@ -1,5 +1,3 @@
-import CSQLite
-import FeedModel
 import Foundation
 
 // Feeds: ids, schedules, poll outcomes, host holds.

@@ -1,5 +1,3 @@
-import CSQLite
-import FeedModel
 import Foundation
 
 // The schema and its migrations, applied when a state is opened for writing.

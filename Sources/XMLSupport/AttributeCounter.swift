@@ -1,5 +1,4 @@
 import Foundation
-import CLibXML2
 
 /// One byte of a start tag after its name: tracks quotes, spaces and `=`, and says when an
 /// attribute name begins (shared by the HTML tag cap and the XML start-tag guard).

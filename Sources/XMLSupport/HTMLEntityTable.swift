@@ -1,5 +1,5 @@
-import Foundation
 import CLibXML2
+import Foundation
 
 /// libxml2 entity records for HTML's named character references, made once per name and kept
 /// for the life of the process (there are about 250 names).

@@ -1,5 +1,5 @@
-import Foundation
 import CLibXML2
+import Foundation
 
 /// The `XMLName`s of one parse, each made once.
 ///

@@ -1,5 +1,5 @@
-import Foundation
 import CLibXML2
+import Foundation
 
 /// Process-wide libxml2 set-up and small conversions shared by the XML and HTML readers.
 /// The libxml2 the process runs with.

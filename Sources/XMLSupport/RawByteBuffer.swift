@@ -1,5 +1,4 @@
 import Foundation
-import CLibXML2
 
 /// A growable byte buffer on manually managed memory, for the hottest callback.
 struct RawByteBuffer {

@@ -1,5 +1,4 @@
 import Foundation
-import CLibXML2
 
 /// Watches the document as it is fed to libxml2, chunk by chunk, and refuses it before a start
 /// tag with more than `maxAttributes` attributes reaches the parser (whose time is quadratic in

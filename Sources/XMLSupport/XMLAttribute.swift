@@ -1,5 +1,4 @@
 import Foundation
-import CLibXML2
 
 /// An attribute of a start tag; entity references other than the XML predefined ones are left
 /// as written.

@@ -1,5 +1,4 @@
 import Foundation
-import CLibXML2
 
 /// A problem libxml2 reported while reading a document, with its position.
 public struct XMLIssue: Sendable, Equatable, CustomStringConvertible {

@@ -1,5 +1,4 @@
 import Foundation
-import CLibXML2
 
 /// A namespaced element or attribute name as reported by the streaming parser.
 public struct XMLName: Sendable, Equatable {

@@ -1,5 +1,4 @@
 import Foundation
-import CLibXML2
 
 /// Decodes the references libxml2 leaves in attribute values when it does not substitute
 /// entities (`&#38;`, `&amp;`, `&eacute;`); anything else stays as written.

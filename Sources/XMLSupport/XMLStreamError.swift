@@ -1,5 +1,4 @@
 import Foundation
-import CLibXML2
 
 /// Why a document could not be read at all.
 public enum XMLStreamError: Error, Sendable, Equatable, CustomStringConvertible {

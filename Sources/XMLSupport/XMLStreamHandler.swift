@@ -1,5 +1,4 @@
 import Foundation
-import CLibXML2
 
 /// Receives the events of `XMLStreamParser` in document order.
 ///

@@ -1,5 +1,4 @@
 import Foundation
-import CLibXML2
 
 /// The outcome of a streaming parse.
 public struct XMLStreamResult: Sendable {
