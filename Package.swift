@@ -58,7 +58,7 @@ let package = Package(
         .target(name: "CMallocTuning"),
         .target(name: "CorpusWriter", dependencies: ["FeedModel", "CFileSync"]),
         .target(name: "StateStore", dependencies: ["CSQLite", "FeedModel"]),
-        .target(name: "FeedConfig", dependencies: ["Yams", "XMLSupport"]),
+        .target(name: "FeedConfig", dependencies: ["Yams", "XMLSupport", "DatesAndCharsets"]),
         .target(
             name: "Pipeline",
             dependencies: [

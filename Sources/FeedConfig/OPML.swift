@@ -1,3 +1,4 @@
+import DatesAndCharsets
 import Foundation
 import XMLSupport
 
@@ -48,7 +49,7 @@ public enum OPML {
             <opml version="2.0">
               <head>
                 <title>\(escape(title))</title>
-                <dateCreated>\(rfc822(Date()))</dateCreated>
+                <dateCreated>\(HTTPDate.format(Date()))</dateCreated>
               </head>
               <body>
 
@@ -76,14 +77,6 @@ public enum OPML {
             }
         }
         return out
-    }
-
-    private static func rfc822(_ date: Date) -> String {
-        let formatter = DateFormatter()
-        formatter.locale = Locale(identifier: "en_US_POSIX")
-        formatter.timeZone = TimeZone(identifier: "GMT")
-        formatter.dateFormat = "EEE, dd MMM yyyy HH:mm:ss 'GMT'"
-        return formatter.string(from: date)
     }
 }
 
