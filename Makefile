@@ -5,7 +5,7 @@
 # install).
 
 SWIFT ?= swift
-APT_PACKAGES := libcurl4-openssl-dev libxml2-dev libsqlite3-dev pkg-config python3 systemd util-linux mount openssl
+APT_PACKAGES := libcurl4-openssl-dev libxml2-dev libsqlite3-dev zlib1g-dev pkg-config python3 systemd util-linux mount openssl
 BIN := .build/debug/feedcorpus
 
 .PHONY: demo test deps build release clean-demo

@@ -35,6 +35,9 @@ let package = Package(
         .systemLibrary(
             name: "CSQLite", pkgConfig: "sqlite3",
             providers: [.apt(["libsqlite3-dev"])]),
+        .systemLibrary(
+            name: "CZlib", pkgConfig: "zlib",
+            providers: [.apt(["zlib1g-dev"])]),
 
         // Pipeline stages.
         // Date and charset reading for every stage (feeds, pages, HTTP headers, the command line).
@@ -47,7 +50,7 @@ let package = Package(
         .target(name: "ArticleExtractor", dependencies: ["XMLSupport", "DatesAndCharsets", "TextCleanup"]),
         .target(
             name: "Fetcher",
-            dependencies: ["CCurl", "CCurlShim", "FeedModel", "DatesAndCharsets", .product(name: "Logging", package: "swift-log")]),
+            dependencies: ["CCurl", "CCurlShim", "CZlib", "FeedModel", "DatesAndCharsets", .product(name: "Logging", package: "swift-log")]),
         .target(
             name: "Dedupe",
             dependencies: ["FeedModel", .product(name: "Crypto", package: "swift-crypto")]),
@@ -130,7 +133,7 @@ let package = Package(
         .testTarget(name: "FetcherTests", dependencies: ["Fetcher", "FeedModel", "TestSupport"]),
         .testTarget(
             name: "PipelineTests",
-            dependencies: ["Pipeline", "FeedConfig", "StateStore", "Fetcher", "ArticleExtractor", "TestSupport",
+            dependencies: ["Pipeline", "FeedConfig", "StateStore", "Fetcher", "ArticleExtractor", "TestSupport", "DatesAndCharsets",
                            .product(name: "Prometheus", package: "swift-prometheus")]),
         .testTarget(
             name: "FeedDaemonTests",

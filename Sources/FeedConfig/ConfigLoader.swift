@@ -58,7 +58,7 @@ public enum ConfigLoader {
         }
         let reader = NodeReader(file: path)
         let top = try reader.mapping(root, key: nil, allowed: ["corpus", "layout", "state", "fetch", "dedupe", "schedule", "feeds", "opml",
-                                                                      "on_new_stories", "on_new_stories_timeout", "metrics"])
+                                                                      "on_new_stories", "on_new_stories_timeout", "metrics", "backfill"])
 
         let corpus = try top["corpus"].map { node throws(ConfigError) in try reader.string(node, key: "corpus") } ?? "corpus"
         let layoutText = try top["layout"].map { node throws(ConfigError) in try reader.string(node, key: "layout") } ?? "daily"
@@ -167,6 +167,14 @@ public enum ConfigLoader {
             }
         }
 
+        var backfill = BackfillSettings()
+        var backfillPerPass = BackfillPassLimits()
+        if let node = top["backfill"] {
+            let read = try backfillSettings(node, key: "backfill", base: backfill, passLimits: backfillPerPass, reader: reader)
+            backfill = read.0
+            backfillPerPass = read.1 ?? backfillPerPass
+        }
+
         var feeds: [FeedSource] = []
         var seenURLs: [String: String] = [:]
         var seenNames: [String: String] = [:]
@@ -183,7 +191,7 @@ public enum ConfigLoader {
                 if case .scalar = item {
                     feed = ["url": item]  // `- https://example.org/rss` is accepted as a shorthand.
                 } else {
-                    feed = try reader.mapping(item, key: key, allowed: ["url", "name", "category", "min_interval", "max_interval", "fulltext"])
+                    feed = try reader.mapping(item, key: key, allowed: ["url", "name", "category", "min_interval", "max_interval", "fulltext", "backfill"])
                 }
                 guard let urlNode = feed["url"] else { throw reader.error(item, key: key, "missing `url:`") }
                 let rawURL = try reader.string(urlNode, key: "\(key).url")
@@ -208,8 +216,11 @@ public enum ConfigLoader {
                     }
                     fullText = policy
                 }
+                let feedBackfill = try feed["backfill"].map { node throws(ConfigError) in
+                    try backfillSettings(node, key: "\(key).backfill", base: backfill, passLimits: nil, reader: reader).0
+                }
                 feeds.append(FeedSource(url: url, name: name, category: category, minInterval: minInterval, maxInterval: maxInterval,
-                                        fullText: fullText))
+                                        fullText: fullText, backfill: feedBackfill))
             }
         }
         if let opmlNode = top["opml"] {
@@ -239,6 +250,8 @@ public enum ConfigLoader {
         var configuration = Configuration(
             path: path, corpusDirectory: resolvePath(corpus, folder: folder), layout: layout,
             statePath: resolvePath(state, folder: folder), fetch: fetch, dedupe: dedupe, schedule: schedule, feeds: feeds)
+        configuration.backfill = backfill
+        configuration.backfillPerPass = backfillPerPass
         if let node = top["on_new_stories"] {
             let command = try reader.string(node, key: "on_new_stories")
             guard !command.trimmingCharacters(in: .whitespaces).isEmpty else {
@@ -269,6 +282,38 @@ public enum ConfigLoader {
 
     /// `PORT` (on 127.0.0.1: loopback unless an address is named), `HOST:PORT`, `[IPv6]:PORT`.
     /// Port 0 asks the system for a free port (the service logs the one it got).
+    /// Reads a `backfill:` value: true/false (enabled or not, the rest as `base`) or a mapping;
+    /// the per-pass caps only globally (`passLimits` non-nil).
+    static func backfillSettings(_ node: Node, key: String, base: BackfillSettings, passLimits: BackfillPassLimits?,
+                                 reader: NodeReader) throws(ConfigError) -> (BackfillSettings, BackfillPassLimits?) {
+        var settings = base
+        if case .scalar = node {
+            settings.enabled = try reader.bool(node, key: key)
+            return (settings, passLimits)
+        }
+        var allowed = ["enabled", "seed", "max_pages", "max_urls", "window_hours"]
+        if passLimits != nil { allowed += ["max_pages_per_pass", "max_urls_per_pass"] }
+        let values = try reader.mapping(node, key: key, allowed: allowed)
+        if let value = values["enabled"] { settings.enabled = try reader.bool(value, key: "\(key).enabled") }
+        if let value = values["seed"] { settings.seed = try reader.bool(value, key: "\(key).seed") }
+        if let value = values["max_pages"] { settings.maxPages = try reader.integer(value, key: "\(key).max_pages", range: 0...10_000) }
+        if let value = values["max_urls"] { settings.maxURLs = try reader.integer(value, key: "\(key).max_urls", range: 0...100_000) }
+        if let value = values["window_hours"] {
+            guard case .scalar = value, let hours = value.float, (1...8760).contains(hours) else {
+                throw reader.error(value, key: "\(key).window_hours", "expected a number of hours between 1 and 8760, got '\(value.string ?? "?")'")
+            }
+            settings.windowHours = hours
+        }
+        guard var limits = passLimits else { return (settings, nil) }
+        if let value = values["max_pages_per_pass"] {
+            limits.maxPages = try reader.integer(value, key: "\(key).max_pages_per_pass", range: 0...100_000)
+        }
+        if let value = values["max_urls_per_pass"] {
+            limits.maxURLs = try reader.integer(value, key: "\(key).max_urls_per_pass", range: 0...1_000_000)
+        }
+        return (settings, limits)
+    }
+
     static func listenAddress(_ text: String) -> (String, Int)? {
         let trimmed = text.trimmingCharacters(in: .whitespaces)
         let host: String

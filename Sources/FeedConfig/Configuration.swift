@@ -18,10 +18,14 @@ public struct FeedSource: Sendable, Equatable {
     public var maxInterval: Double?
     /// When to fetch the article page for the full text (`fulltext:`).
     public var fullText: FullTextPolicy = .auto
+    /// This feed's backfill settings (`backfill:` on the feed over the global `backfill:`); nil:
+    /// the global ones.
+    public var backfill: BackfillSettings?
 
     public init(url: String, name: String, category: String? = nil, minInterval: Double? = nil, maxInterval: Double? = nil,
-                fullText: FullTextPolicy = .auto) {
+                fullText: FullTextPolicy = .auto, backfill: BackfillSettings? = nil) {
         self.fullText = fullText
+        self.backfill = backfill
         self.minInterval = minInterval
         self.maxInterval = maxInterval
         self.url = url
@@ -102,6 +106,41 @@ public enum NearDuplicatePolicy: String, Sendable, CaseIterable {
     case keepLonger = "keep_longer"
 }
 
+/// Recovering the entries that fell out of a feed's window (`backfill:` in the config, globally
+/// and per feed): RFC 5005 archive / paged-feed links first, then the site's news sitemaps.
+public struct BackfillSettings: Sendable, Equatable {
+    /// Backfill after a window overflow.
+    public var enabled = true
+    /// Also backfill on a feed's first poll (`window_hours` back), to seed its corpus.
+    public var seed = false
+    /// Documents fetched per backfill: archive pages, robots.txt-listed sitemaps and indexes.
+    public var maxPages = 20
+    /// Article pages fetched per backfill for sitemap URLs.
+    public var maxURLs = 200
+    /// How far back a backfill looks, hours: never before the feed's previous poll, nor before
+    /// this many hours ago.
+    public var windowHours = 72.0
+
+    public init(enabled: Bool = true, seed: Bool = false, maxPages: Int = 20, maxURLs: Int = 200, windowHours: Double = 72) {
+        self.enabled = enabled
+        self.seed = seed
+        self.maxPages = maxPages
+        self.maxURLs = maxURLs
+        self.windowHours = windowHours
+    }
+}
+
+/// Caps on all backfills of one pass (`backfill.max_pages_per_pass`, `backfill.max_urls_per_pass`).
+public struct BackfillPassLimits: Sendable, Equatable {
+    public var maxPages = 100
+    public var maxURLs = 500
+
+    public init(maxPages: Int = 100, maxURLs: Int = 500) {
+        self.maxPages = maxPages
+        self.maxURLs = maxURLs
+    }
+}
+
 /// Polling schedule bounds (`schedule:` in the config), seconds.
 public struct ScheduleSettings: Sendable, Equatable {
     public var minInterval = 300.0
@@ -165,6 +204,14 @@ public struct Configuration: Sendable, Equatable {
     /// Seconds the hook may run before it is stopped.
     public var onNewStoriesTimeout: Double = 60
     public var metrics = MetricsSettings()
+    /// The global backfill settings (a feed's own `backfill:` replaces them for that feed).
+    public var backfill = BackfillSettings()
+    public var backfillPerPass = BackfillPassLimits()
+
+    /// The backfill settings that apply to `feed`.
+    public func backfill(for feed: FeedSource) -> BackfillSettings {
+        feed.backfill ?? backfill
+    }
 
     public init(path: String, corpusDirectory: String, layout: LayoutSetting = .daily, statePath: String,
                 fetch: FetchSettings = FetchSettings(), dedupe: DedupeSettings = DedupeSettings(),

@@ -99,6 +99,12 @@ public struct ParsedFeed: Sendable, Equatable {
     public var updateFrequency: Int?
     public var skipHours: [Int] = []
     public var skipDays: [String] = []
+    /// RFC 5005 links to older entries: an archived feed's `prev-archive` document and a paged
+    /// feed's `next` page (JSON Feed's `next_url`), resolved; what backfill walks.
+    public var previousArchive: String?
+    public var nextPage: String?
+    /// The older-entries document backfill follows: the archive, else the next page.
+    public var olderEntriesURL: String? { previousArchive ?? nextPage }
     /// True when the document was not well-formed and was read in recovery mode.
     public var bozo: Bool
     /// What made the document not well-formed, with its line, when `bozo` is true.

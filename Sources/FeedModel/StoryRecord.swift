@@ -7,6 +7,14 @@ public enum TextSource: String, Sendable, Codable {
     case page
 }
 
+/// How a story that was not in its feed's current document was found (`via` in the manifest).
+public enum StoryVia: String, Sendable, Codable {
+    /// An RFC 5005 archive or paged-feed document of the feed.
+    case archive
+    /// The site's (news) sitemap.
+    case sitemap
+}
+
 /// Everything known about one stored story: one line of `manifest.jsonl` and one row of state.
 public struct StoryRecord: Sendable, Equatable, Codable {
     /// Path of the story file relative to the corpus root, e.g. `2024-11-04/000_7e39f8ebbce6b66f.txt`.
@@ -41,13 +49,16 @@ public struct StoryRecord: Sendable, Equatable, Codable {
     public var author: String?
     /// The page's own canonical URL (link rel=canonical / og:url), when the page was fetched.
     public var canonicalURL: String?
+    /// Set when backfill found the story (nil: it was in the feed's document when polled).
+    public var via: StoryVia?
 
     public init(
         file: String, sha256: String, simhash: String, url: String?, feed: String, feedURL: String,
         entryID: String?, title: String, published: Date?, fetched: Date, language: String?,
         textSource: TextSource, duplicateOf: String? = nil, supersedes: String? = nil, nearDistance: Int? = nil, event: String? = nil,
-        author: String? = nil, canonicalURL: String? = nil
+        author: String? = nil, canonicalURL: String? = nil, via: StoryVia? = nil
     ) {
+        self.via = via
         self.author = author
         self.canonicalURL = canonicalURL
         self.supersedes = supersedes
@@ -80,6 +91,7 @@ public struct StoryRecord: Sendable, Equatable, Codable {
         case event
         case author
         case canonicalURL = "canonical_url"
+        case via
     }
 
     /// Encodes the record as one compact JSON line (no trailing newline), keys sorted, dates as
@@ -92,6 +104,7 @@ public struct StoryRecord: Sendable, Equatable, Codable {
             (.event, event), (.feed, feed), (.feedURL, feedURL), (.fetched, ISO8601.string(fetched)), (.file, file),
             (.language, language), (.nearDistance, nil), (.published, published.map(ISO8601.string)), (.sha256, sha256),
             (.simhash, simhash), (.supersedes, supersedes), (.textSource, textSource.rawValue), (.title, title), (.url, url),
+            (.via, via?.rawValue),
         ]
         var out: [UInt8] = [UInt8(ascii: "{")]
         out.reserveCapacity(512)

@@ -56,6 +56,8 @@ final class AtomAdapter: FeedFormatAdapter {
                 }
             } else if link.rel == "alternate" && feed.link == nil {
                 feed.link = link.href
+            } else {
+                feed.notePagingLink(link)
             }
             return nil
         case "category":

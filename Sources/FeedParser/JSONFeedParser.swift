@@ -32,6 +32,7 @@ enum JSONFeedParser {
         feed.author = author(root)
         feed.id = FeedText.trimmed(root["feed_url"]?.string)
         feed.image = resolve(root["icon"], url) ?? resolve(root["favicon"], url)
+        feed.nextPage = resolve(root["next_url"], url)
         for case let .object(item) in root["items"]?.array ?? [] {
             var entry = FeedEntry()
             switch item["id"] {

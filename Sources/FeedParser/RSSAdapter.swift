@@ -111,6 +111,13 @@ final class RSSAdapter: FeedFormatAdapter {
                     rel: attribute("rel", attributes) ?? "alternate", type: attribute("type", attributes)))
             }
             return nil
+        case .atom10 where element.name == "link":
+            // The channel's atom:link: RFC 5005 paging and archive links (self and hub are not needed).
+            if let href = attribute("href", attributes) {
+                feed.notePagingLink(FeedLink(href: URLResolver.resolve(href, against: base) ?? href,
+                                             rel: attribute("rel", attributes) ?? "alternate", type: nil))
+            }
+            return nil
         case .atom10 where element.name == "author":
             inAtomAuthor = true
             return nil

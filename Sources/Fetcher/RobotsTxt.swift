@@ -12,6 +12,8 @@ public struct RobotsTxt: Sendable, Equatable {
     }
 
     let rules: [Rule]
+    /// The `Sitemap:` lines (absolute URLs, in file order); they belong to no group.
+    public private(set) var sitemaps: [String] = []
 
     /// Everything allowed: no robots.txt (404 and other 4xx answers), or no group for us.
     public static let allowAll = RobotsTxt(rules: [])
@@ -41,8 +43,10 @@ public struct RobotsTxt: Sendable, Equatable {
                 // An empty Disallow allows everything: no rule.
                 if value.isEmpty { continue }
                 groups[groups.count - 1].rules.append(Rule(allow: field == "allow", pattern: value))
+            case "sitemap":
+                if !value.isEmpty, !sitemaps.contains(value) { sitemaps.append(value) }
             default:
-                continue  // Sitemap, Crawl-delay and unknown lines do not end a group's agents.
+                continue  // Crawl-delay and unknown lines do not end a group's agents.
             }
         }
         var best: (length: Int, rules: [Rule])?

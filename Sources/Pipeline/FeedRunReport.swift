@@ -1,4 +1,5 @@
 import Foundation
+import StateStore
 
 /// What happened to one feed in one pass.
 /// One stored story as the log line names it.
@@ -33,6 +34,8 @@ public struct FeedRunReport: Sendable, Equatable {
     public var warning: String?
     /// Every entry was new although the feed had been read before: entries may have been missed.
     public var windowOverflow = false
+    /// Set when this poll started a backfill of the feed (after an overflow, or to seed it).
+    public var backfillScheduled: BackfillJob.Reason?
     /// The story files this poll stored, relative to the corpus root (kept in a pass's summary
     /// only when `on_new_stories` is set: the hook is what needs them).
     public var storedFiles: [String] = []

@@ -70,17 +70,22 @@ actor RobotsCache {
         guard let components = URLComponents(string: url), let scheme = components.scheme?.lowercased(),
               scheme == "http" || scheme == "https", let host = components.host?.lowercased() else { return .success(true) }
         let origin = "\(scheme)://\(host)" + (components.port.map { ":\($0)" } ?? "")
+        return await robots(origin: origin, client: client, now: now).map { $0.allows(url) }
+    }
+
+    /// The robots.txt of `origin` (`scheme://host[:port]`), fetched or cached.
+    func robots(origin: String, client: HTTPClient, now: Date) async -> Result<RobotsTxt, FetchError> {
         if let cached = rules[origin], now.timeIntervalSince(cached.fetched) < lifetime {
-            return cached.robots.map { $0.allows(url) }
+            return cached.robots
         }
-        if let fetching = pending[origin] { return await fetching.value.map { $0.allows(url) } }
+        if let fetching = pending[origin] { return await fetching.value }
         let token = productToken
         let fetching = Task { await Self.fetch(origin: origin, client: client, productToken: token) }
         pending[origin] = fetching
         let robots = await fetching.value
         pending[origin] = nil
         rules[origin] = (robots, now)
-        return robots.map { $0.allows(url) }
+        return robots
     }
 
     private static func fetch(origin: String, client: HTTPClient, productToken: String) async -> Result<RobotsTxt, FetchError> {

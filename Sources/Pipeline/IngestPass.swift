@@ -57,7 +57,7 @@ public struct IngestPass: Sendable {
     @discardableResult
     public func runHook(after summary: PassSummary) async -> NewStoryHook.Outcome? {
         guard let command = configuration.onNewStories else { return nil }
-        let files = summary.reports.flatMap(\.storedFiles).map { configuration.corpusDirectory + "/" + $0 }
+        let files = summary.storedFiles.map { configuration.corpusDirectory + "/" + $0 }
         guard !files.isEmpty else { return nil }
         // Relative paths in the command start at the config's folder, like every path of the config.
         return await NewStoryHook.run(command: command, files: files, timeout: configuration.onNewStoriesTimeout, logger: logger,
@@ -144,11 +144,18 @@ public struct IngestPass: Sendable {
                 startMore()
             }
         }
+        // Backfills come after every poll of the pass, so they never hold one up.
+        var backfills = await backfill(in: session, pages: pages, shouldStart: shouldStart)
+        for index in backfills.indices {
+            metrics?.record(backfills[index])
+            logBackfill(backfills[index])
+            if configuration.onNewStories == nil { backfills[index].storedFiles = [] }
+        }
         if let metrics {
             metrics.recordPass(duration: ContinuousClock.now - started, finishedAt: clock(),
                                feedStates: await session.feedStates(configuration.feeds))
         }
-        return PassSummary(reports: reports)
+        return PassSummary(reports: reports, backfills: backfills)
     }
 }
 
@@ -283,10 +290,13 @@ extension IngestPass {
         let prepared = await OffPool.run { [fresh = read.fresh] in
             fresh.map { PreparedEntry($0, page: pages.articles[$0.key], canonicalizer: canonicalizer, polledAt: now) }
         }
+        let backfill = configuration.backfill(for: feed)
+        let start = backfill.enabled ? BackfillStart(settings: backfill, olderEntriesURL: read.olderEntriesURL,
+                                                     scope: BackfillScope.of(links: read.links), oldestEntry: read.oldestEntry) : nil
         return .parsed(ParsedPoll(
             feed: feed, feedID: feedID, language: read.language, keys: read.keys, entries: prepared, http: http, report: report,
             previouslyRead: schedule.pollInterval != nil, before: schedule, polledAt: now, scheduler: scheduler,
-            observation: read.observation))
+            observation: read.observation, backfillStart: start))
     }
 
     /// What a poll keeps of its parsed document.
@@ -301,6 +311,11 @@ extension IngestPass {
         var typicalLength: Int
         var warnings: [String]
         var parseDuration: Duration
+        /// What a backfill would start from: the link to older entries, every entry's link and
+        /// the oldest entry date.
+        var olderEntriesURL: String?
+        var links: [String] = []
+        var oldestEntry: Date?
     }
 
     /// A document that is no feed.
@@ -311,7 +326,7 @@ extension IngestPass {
 
     /// Parses the feed document and works out its new entries. The parsed document lives only
     /// here: what the rest of the poll needs is in the `FeedRead`.
-    private func readFeed(_ response: FetchResponse, feed: FeedSource, feedID: Int64, ingestor: Ingestor) async throws -> FeedRead {
+    func readFeed(_ response: FetchResponse, feed: FeedSource, feedID: Int64, ingestor: Ingestor) async throws -> FeedRead {
         let parsed: ParsedFeed
         let parseStarted = ContinuousClock.now
         do {
@@ -349,7 +364,9 @@ extension IngestPass {
         }
         return FeedRead(language: parsed.language,
                         observation: .init(feed: parsed, freshnessLifetime: response.freshnessLifetime, windowOverflow: false),
-                        keys: keys, fresh: fresh, typicalLength: typicalLength, warnings: warnings, parseDuration: parseDuration)
+                        keys: keys, fresh: fresh, typicalLength: typicalLength, warnings: warnings, parseDuration: parseDuration,
+                        olderEntriesURL: parsed.olderEntriesURL, links: parsed.entries.compactMap(\.link),
+                        oldestEntry: parsed.entries.compactMap { $0.published ?? $0.updated }.min())
     }
 
     /// One line per feed outcome and per stored story at info; the request's details at debug.
@@ -406,7 +423,8 @@ extension IngestPass {
             case let .parsed(poll):
                 let report = storedReports.next() ?? poll.report
                 if report.windowOverflow {
-                    logger.warning("window overflow: every entry was new, some may have been missed; polling this feed sooner", metadata: [
+                    let recovery = report.backfillScheduled != nil ? "a backfill will look for them" : "backfill is off for this feed"
+                    logger.warning("window overflow: every entry was new, some may have been missed; polling this feed sooner; \(recovery)", metadata: [
                         "feed": "\(poll.feed.name)", "url": "\(poll.feed.url)", "entries": "\(poll.keys.count)"])
                 }
                 reports.append(report)
@@ -441,7 +459,7 @@ extension IngestPass {
     /// Fetches the article pages of the new entries that need them (per the feed's `fulltext`
     /// policy; `typicalLength` is the feed's median text length), a few at a time; the client
     /// spaces requests to one host. A page that fails is noted; its entry keeps its feed text.
-    private func articlePages(for feed: FeedSource, fresh: [NewEntry], typicalLength: Int, fetcher: ArticlePageFetcher,
+    func articlePages(for feed: FeedSource, fresh: [NewEntry], typicalLength: Int, fetcher: ArticlePageFetcher,
                               ingestor: Ingestor) async throws -> ArticlePages {
         var result = ArticlePages()
         guard feed.fullText != .never, !fresh.isEmpty else { return result }

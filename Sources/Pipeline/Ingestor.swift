@@ -192,8 +192,25 @@ actor Ingestor {
                                    minhash: fingerprint.signature.bytes, leadMinhash: fingerprint.leadSignature.bytes,
                                    eventTerms: accepted.story.terms.serialized, supersedes: accepted.supersedes?.id)
             }
-            commits.append(FeedPollCommit(feedID: poll.feedID, polledAt: fetched, result: .ok, http: poll.http, stored: stories,
-                                          duplicates: duplicates, emptyEntryKeys: item.empty, schedule: poll.nextSchedule(windowOverflow: item.report.windowOverflow)))
+            var commit = FeedPollCommit(feedID: poll.feedID, polledAt: fetched, result: .ok, http: poll.http, stored: stories,
+                                        duplicates: duplicates, emptyEntryKeys: item.empty)
+            if let batch = poll.backfillBatch {
+                // A backfill's entries: the feed's poll record stays as it is; the job moves on with them.
+                commit.recordsPoll = false
+                var job = batch.job
+                switch batch.via {
+                case .archive: job.storedViaArchive += stories.count
+                case .sitemap: job.storedViaSitemap += stories.count
+                }
+                job.duplicates += duplicates.count
+                commit.backfill = .progress(job)
+            } else {
+                commit.schedule = poll.nextSchedule(windowOverflow: item.report.windowOverflow)
+                if let start = poll.backfillStart, let job = (try? backfillToStart(poll, start: start, overflow: item.report.windowOverflow)) ?? nil {
+                    commit.backfill = .start(job)
+                }
+            }
+            commits.append(commit)
         }
         let ids: [[Int64]]
         do {
@@ -214,8 +231,63 @@ actor Ingestor {
             report.duplicates = commit.duplicates.count
             for duplicate in commit.duplicates { report.duplicatesByReason[duplicate.reason.rawValue, default: 0] += 1 }
             report.publishToIngestLags = files.compactMap { record in record.published.map { max(0, fetched.timeIntervalSince($0)) } }
+            if case let .start(job) = commit.backfill { report.backfillScheduled = job.reason }
             return report
         }
+    }
+
+    /// The backfill a stored poll starts: after a window overflow, from the newest entry known
+    /// before (less an hour, dates are loose) to the oldest entry in the document; or, on a
+    /// feed's first poll with `seed`, `window_hours` back. Never further back than
+    /// `window_hours`; a backfill under way for the feed is widened, not lost.
+    private func backfillToStart(_ poll: ParsedPoll, start: BackfillStart, overflow: Bool) throws -> BackfillJob? {
+        let settings = start.settings
+        let now = poll.polledAt
+        let earliest = now.addingTimeInterval(-settings.windowHours * 3600)
+        let reason: BackfillJob.Reason
+        let gapStart: Date
+        if overflow {
+            reason = .overflow
+            gapStart = max(earliest, (try state.newestKnownDate(feedID: poll.feedID) ?? earliest).addingTimeInterval(-3600))
+        } else if !poll.previouslyRead, settings.seed, !poll.keys.isEmpty {
+            reason = .seed
+            gapStart = earliest
+        } else {
+            return nil
+        }
+        let gapEnd = max(gapStart, (start.oldestEntry ?? now).addingTimeInterval(60))
+        var job = BackfillJob(reason: reason, createdAt: now, gapStart: gapStart, gapEnd: gapEnd, nextArchivePage: start.olderEntriesURL,
+                              siteOrigin: start.scope?.origin, pathPrefix: start.scope?.pathPrefix ?? "/")
+        if let running = try state.backfillJob(feedID: poll.feedID) {
+            job.gapStart = min(job.gapStart, running.gapStart)
+            job.gapEnd = max(job.gapEnd, running.gapEnd)
+        }
+        return job
+    }
+
+    /// The backfills under way, by feed id, and every feed's id by URL.
+    func backfillJobs() throws -> (jobs: [Int64: BackfillJob], feedIDs: [String: Int64]) {
+        (try state.backfillJobs(), try state.feedIDs())
+    }
+
+    /// The backfill under way for one feed.
+    func backfillJob(feedID: Int64) throws -> BackfillJob? {
+        try state.backfillJob(feedID: feedID)
+    }
+
+    /// Saves a backfill's progress that stored nothing (a sitemap read, a page that led nowhere).
+    func saveBackfill(feedID: Int64, job: BackfillJob) throws {
+        try state.commit(FeedPollCommit(feedID: feedID, polledAt: clock(), result: .ok, recordsPoll: false, backfill: .progress(job)))
+    }
+
+    /// Ends a feed's backfill with the line `status` shows of it.
+    func finishBackfill(feedID: Int64, result: String) throws {
+        try state.commit(FeedPollCommit(feedID: feedID, polledAt: clock(), result: .ok, recordsPoll: false, backfill: .finish(result: result)))
+    }
+
+    /// The keys among `keys` that the feed has seen, and the URLs among `urls` that are stored stories'.
+    func known(feedID: Int64, keys: [String], urls: [String]) throws -> Set<String> {
+        try state.seenEntryKeys(feedID: feedID, among: keys).union(storedURLs(among: urls))
     }
 
     /// One poll's entries as decided: stored (with their index in the group's pending stories),
@@ -234,7 +306,7 @@ actor Ingestor {
         let seen = try state.seenEntryKeys(feedID: poll.feedID, among: poll.keys)
         let fresh = poll.entries.filter { !seen.contains($0.key) }
         report.newEntries = fresh.count
-        report.windowOverflow = poll.previouslyRead && poll.keys.count >= 2 && seen.isEmpty
+        report.windowOverflow = poll.backfillBatch == nil && poll.previouslyRead && poll.keys.count >= 2 && seen.isEmpty
         var decided = DecidedPoll(poll: poll, report: report)
         for prepared in fresh {
             let (key, incoming) = (prepared.key, prepared.story)
@@ -254,7 +326,7 @@ actor Ingestor {
                     fetched: fetched, language: (fromPage ? prepared.pageLanguage : nil) ?? poll.language ?? prepared.pageLanguage,
                     textSource: prepared.textSource, supersedes: supersedes?.0.file,
                     nearDistance: supersedes?.1.distance, event: event,
-                    author: fromPage ? prepared.pageAuthor : nil, canonicalURL: prepared.pageCanonicalURL)
+                    author: fromPage ? prepared.pageAuthor : nil, canonicalURL: prepared.pageCanonicalURL, via: poll.backfillBatch?.via)
                 decided.accepted.append((key, pending.count, incoming, supersedes?.0))
                 pending.append(PendingStory(text: text, record: record, nameTail: fingerprint.nameTail))
             }

@@ -1,4 +1,5 @@
 import FeedConfig
+import FeedModel
 import Foundation
 import StateStore
 
@@ -26,6 +27,10 @@ struct ParsedPoll: Sendable {
     var scheduler: PollScheduler
     /// What the document tells the scheduler (its window overflow is known once it is stored).
     var observation: PollScheduler.Observation
+    /// A regular poll's starting points for a backfill, should the poll overflow (or seed one).
+    var backfillStart: BackfillStart?
+    /// Set when these entries come from a backfill, not from a poll of the feed's document.
+    var backfillBatch: BackfillBatch?
 
     /// The next schedule, given whether the feed's window overflowed (every entry was new).
     func nextSchedule(windowOverflow overflow: Bool) -> FeedSchedule {
@@ -35,4 +40,21 @@ struct ParsedPoll: Sendable {
         if overflow { next.windowOverflows += 1 }
         return next
     }
+}
+
+/// What a poll's document offers a backfill: its link to older entries and the site its
+/// entries are on.
+struct BackfillStart: Sendable {
+    var settings: BackfillSettings
+    /// The document's RFC 5005 `prev-archive` (else `next`) link.
+    var olderEntriesURL: String?
+    var scope: BackfillScope?
+    /// The oldest entry date in the document: later stories of the site not in it are not the feed's.
+    var oldestEntry: Date?
+}
+
+/// A backfill's batch of entries: how they were found, and the job's state once they are stored.
+struct BackfillBatch: Sendable {
+    var via: StoryVia
+    var job: BackfillJob
 }

@@ -26,6 +26,12 @@ public final class PipelineMetrics: @unchecked Sendable {
     private let passes: Counter
     private let passDuration: CoreMetrics.Timer
     private let lastPassEnd: Meter
+    private let windowOverflows: Counter
+    private let backfillArchive: Counter
+    private let backfillSitemap: Counter
+    private let backfillDocuments: Counter
+    private let backfillPages: Counter
+    private let backfillsFinished: Counter
 
     /// Buckets (seconds) for the publish-to-ingest lag histogram: a minute to a week.
     public static let lagBuckets: [Double] = [60, 300, 900, 1800, 3600, 7200, 14_400, 43_200, 86_400, 259_200, 604_800]
@@ -51,6 +57,12 @@ public final class PipelineMetrics: @unchecked Sendable {
         passes = Counter(label: "feedcorpus_passes_total", dimensions: [], factory: factory)
         passDuration = CoreMetrics.Timer(label: "feedcorpus_pass_duration_seconds", dimensions: [], factory: factory)
         lastPassEnd = Meter(label: "feedcorpus_last_pass_end_timestamp_seconds", dimensions: [], factory: factory)
+        windowOverflows = Counter(label: "feedcorpus_window_overflows_total", dimensions: [], factory: factory)
+        backfillArchive = Counter(label: "feedcorpus_backfill_stories_total", dimensions: [("via", "archive")], factory: factory)
+        backfillSitemap = Counter(label: "feedcorpus_backfill_stories_total", dimensions: [("via", "sitemap")], factory: factory)
+        backfillDocuments = Counter(label: "feedcorpus_backfill_requests_total", dimensions: [("kind", "document")], factory: factory)
+        backfillPages = Counter(label: "feedcorpus_backfill_requests_total", dimensions: [("kind", "article_page")], factory: factory)
+        backfillsFinished = Counter(label: "feedcorpus_backfills_finished_total", dimensions: [], factory: factory)
         // Every labelled series exists from the start (at 0), so rates and absent() behave.
         for result in ["ok", "not_modified", "failed"] { _ = counter(&polls, "feedcorpus_polls_total", "result", result) }
         for reason in ["same_url", "same_id", "same_text", "near_text"] {
@@ -99,12 +111,23 @@ public final class PipelineMetrics: @unchecked Sendable {
         if report.bytesFetched > 0 { bytes.increment(by: Int64(report.bytesFetched)) }
         if report.stored > 0 { storiesStored.increment(by: Int64(report.stored)) }
         if report.pagesFetched > 0 { pagesFetched.increment(by: Int64(report.pagesFetched)) }
+        if report.windowOverflow { windowOverflows.increment() }
         for lag in report.publishToIngestLags { publishLag.record(lag) }
         switch report.conditionalGET {
         case .notModified?: conditionalNotModified.increment()
         case .modified?: conditionalModified.increment()
         case nil: break
         }
+    }
+
+    /// Records what a pass did of one feed's backfill (its stories count as stored too).
+    public func record(_ report: BackfillReport) {
+        if report.stored > 0 { storiesStored.increment(by: Int64(report.stored)) }
+        if report.storedViaArchive > 0 { backfillArchive.increment(by: Int64(report.storedViaArchive)) }
+        if report.storedViaSitemap > 0 { backfillSitemap.increment(by: Int64(report.storedViaSitemap)) }
+        if report.documentsFetched > 0 { backfillDocuments.increment(by: Int64(report.documentsFetched)) }
+        if report.urlsFetched > 0 { backfillPages.increment(by: Int64(report.urlsFetched)) }
+        if report.result != nil { backfillsFinished.increment() }
     }
 
     /// Sets `feedcorpus_feeds{state}` (at start, from the state, so it is right before the first pass).
@@ -121,6 +144,10 @@ public final class PipelineMetrics: @unchecked Sendable {
         "feedcorpus_parse_duration_seconds": "Feed parse time.",
         "feedcorpus_fetched_bytes_total": "Body bytes received, feeds and article pages.",
         "feedcorpus_article_pages_fetched_total": "Article pages fetched and extracted.",
+        "feedcorpus_window_overflows_total": "Polls whose every entry was new (entries may have been missed; a backfill looks for them).",
+        "feedcorpus_backfill_stories_total": "Stories stored by backfill, by where they were found (archive, sitemap).",
+        "feedcorpus_backfill_requests_total": "Backfill requests: archive pages and sitemaps (document), sitemap URLs' pages (article_page).",
+        "feedcorpus_backfills_finished_total": "Backfills that ended (whatever they recovered).",
         "feedcorpus_stories_stored_total": "Stories written to the corpus.",
         "feedcorpus_duplicates_total": "Duplicates dropped, by reason.",
         "feedcorpus_feeds": "Configured feeds by state (from the state at start, then after each pass).",

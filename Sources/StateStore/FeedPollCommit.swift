@@ -15,10 +15,17 @@ public struct FeedPollCommit: Sendable {
     public var emptyEntryKeys: [String]
     /// The feed's new schedule; nil leaves it as it is.
     public var schedule: FeedSchedule?
+    /// False for a backfill's commit: its stories and entries are recorded, the feed's poll
+    /// outcome, validators and schedule are left as they are, and its stored stories are
+    /// counted as backfilled.
+    public var recordsPoll = true
+    public var backfill: BackfillChange?
 
     public init(feedID: Int64, polledAt: Date, result: PollResult, error: String? = nil, http: FeedHTTPState? = nil,
                 stored: [StoryCommit] = [], duplicates: [DuplicateRecord] = [],
-                emptyEntryKeys: [String] = [], schedule: FeedSchedule? = nil) {
+                emptyEntryKeys: [String] = [], schedule: FeedSchedule? = nil, recordsPoll: Bool = true, backfill: BackfillChange? = nil) {
+        self.recordsPoll = recordsPoll
+        self.backfill = backfill
         self.schedule = schedule
         self.feedID = feedID
         self.polledAt = polledAt

@@ -15,6 +15,12 @@ public struct FeedStatus: Sendable, Equatable {
     public var windowOverflows: Int
     public var storiesStored: Int
     public var duplicatesDropped: Int
+    /// Stories recovered by backfill (included in `storiesStored`).
+    public var backfilledStories = 0
+    /// When the last backfill ended and what it found; whether one is under way.
+    public var lastBackfillAt: Date?
+    public var lastBackfill: String?
+    public var backfillPending = false
 
     public init(url: String, name: String, lastPollAt: Date? = nil, lastResult: PollResult? = nil, lastError: String? = nil,
                 consecutiveErrors: Int, nextPollAt: Date? = nil, pollInterval: TimeInterval? = nil, disabledReason: String? = nil,

@@ -60,6 +60,10 @@ extension StateStore {
                 try db.query("INSERT OR IGNORE INTO entries(feed_id, entry_key, first_seen_at, outcome) VALUES(?, ?, ?, 'empty')",
                              [.integer(poll.feedID), .text(key), at])
             }
+            try recordBackfill(poll, at: at)
+            if !poll.recordsPoll {
+                return ids
+            }
             if poll.result == .error {
                 try db.query("UPDATE feeds SET last_poll_at = ?, last_result = ?, last_error = ?, consecutive_errors = consecutive_errors + 1 WHERE id = ?",
                              [at, .text(poll.result.rawValue), .optional(poll.error), .integer(poll.feedID)])
@@ -85,6 +89,33 @@ extension StateStore {
                              [.optional(http.etag), .optional(http.lastModified), .optional(http.bodySHA256), .integer(poll.feedID)])
             }
             return ids
+        }
+    }
+
+    /// A backfill's part of a commit: its job row, its result and its count of stories.
+    private func recordBackfill(_ poll: FeedPollCommit, at: SQLValue) throws(StateStoreError) {
+        if !poll.recordsPoll, !poll.stored.isEmpty {
+            try db.query("UPDATE feeds SET backfilled_stories = backfilled_stories + ? WHERE id = ?",
+                         [.integer(Int64(poll.stored.count)), .integer(poll.feedID)])
+        }
+        switch poll.backfill {
+        case nil:
+            break
+        case let .start(job), let .progress(job):
+            try db.query("INSERT OR REPLACE INTO backfills(feed_id, job) VALUES(?, ?)", [.integer(poll.feedID), .text(try Self.encode(job, path: path))])
+        case let .finish(result):
+            try db.query("DELETE FROM backfills WHERE feed_id = ?", [.integer(poll.feedID)])
+            try db.query("UPDATE feeds SET last_backfill_at = ?, last_backfill = ? WHERE id = ?", [at, .text(result), .integer(poll.feedID)])
+        }
+    }
+
+    static func encode(_ job: BackfillJob, path: String) throws(StateStoreError) -> String {
+        let encoder = JSONEncoder()
+        encoder.dateEncodingStrategy = .secondsSince1970
+        do {
+            return String(decoding: try encoder.encode(job), as: UTF8.self)
+        } catch {
+            throw StateStoreError(path: path, operation: "save a backfill", message: "\(error)")
         }
     }
 

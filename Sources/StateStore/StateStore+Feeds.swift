@@ -27,14 +27,21 @@ extension StateStore {
             SELECT f.url, f.name, f.last_poll_at, f.last_result, f.last_error, f.consecutive_errors, f.next_poll_at,
                    f.poll_interval, f.disabled_reason, f.fetch_url, f.window_overflows,
                    (SELECT count(*) FROM stories s WHERE s.feed_id = f.id),
-                   (SELECT count(*) FROM duplicates d WHERE d.feed_id = f.id)
+                   (SELECT count(*) FROM duplicates d WHERE d.feed_id = f.id),
+                   f.backfilled_stories, f.last_backfill_at, f.last_backfill,
+                   EXISTS(SELECT 1 FROM backfills b WHERE b.feed_id = f.id)
             FROM feeds f ORDER BY f.id
             """).compactMap { row in
             guard let url = row[0].string, let name = row[1].string else { return nil }
-            return FeedStatus(url: url, name: name, lastPollAt: row[2].date, lastResult: row[3].string.flatMap(PollResult.init(rawValue:)), lastError: row[4].string,
-                              consecutiveErrors: Int(row[5].int ?? 0), nextPollAt: row[6].date, pollInterval: row[7].double,
-                              disabledReason: row[8].string, fetchURL: row[9].string, windowOverflows: Int(row[10].int ?? 0),
-                              storiesStored: Int(row[11].int ?? 0), duplicatesDropped: Int(row[12].int ?? 0))
+            var status = FeedStatus(url: url, name: name, lastPollAt: row[2].date, lastResult: row[3].string.flatMap(PollResult.init(rawValue:)), lastError: row[4].string,
+                                    consecutiveErrors: Int(row[5].int ?? 0), nextPollAt: row[6].date, pollInterval: row[7].double,
+                                    disabledReason: row[8].string, fetchURL: row[9].string, windowOverflows: Int(row[10].int ?? 0),
+                                    storiesStored: Int(row[11].int ?? 0), duplicatesDropped: Int(row[12].int ?? 0))
+            status.backfilledStories = Int(row[13].int ?? 0)
+            status.lastBackfillAt = row[14].date
+            status.lastBackfill = row[15].string
+            status.backfillPending = (row[16].int ?? 0) != 0
+            return status
         }
     }
 
@@ -132,5 +139,51 @@ extension StateStore {
     public func holdHost(_ host: String, until: Date) throws(StateStoreError) {
         try db.query("INSERT INTO hosts(host, held_until) VALUES(?, ?) ON CONFLICT(host) DO UPDATE SET held_until = max(held_until, excluded.held_until)",
                      [.text(host), .real(until.timeIntervalSince1970)])
+    }
+}
+
+// Backfill jobs.
+extension StateStore {
+    /// The backfills under way, by feed id.
+    public func backfillJobs() throws(StateStoreError) -> [Int64: BackfillJob] {
+        let decoder = JSONDecoder()
+        decoder.dateDecodingStrategy = .secondsSince1970
+        var jobs: [Int64: BackfillJob] = [:]
+        for row in try db.query("SELECT feed_id, job FROM backfills") {
+            guard let id = row[0].int, let text = row[1].string else { continue }
+            do {
+                jobs[id] = try decoder.decode(BackfillJob.self, from: Data(text.utf8))
+            } catch {
+                // A job this version cannot read is dropped, not fatal: the next overflow starts another.
+                try db.query("DELETE FROM backfills WHERE feed_id = ?", [.integer(id)])
+            }
+        }
+        return jobs
+    }
+
+    /// The backfill under way for one feed, if any.
+    public func backfillJob(feedID: Int64) throws(StateStoreError) -> BackfillJob? {
+        guard let text = try db.query("SELECT job FROM backfills WHERE feed_id = ?", [.integer(feedID)]).first?.first?.string else { return nil }
+        let decoder = JSONDecoder()
+        decoder.dateDecodingStrategy = .secondsSince1970
+        return try? decoder.decode(BackfillJob.self, from: Data(text.utf8))
+    }
+
+    /// Every feed's id by its configured URL.
+    public func feedIDs() throws(StateStoreError) -> [String: Int64] {
+        var ids: [String: Int64] = [:]
+        for row in try db.query("SELECT url, id FROM feeds") {
+            if let url = row[0].string, let id = row[1].int { ids[url] = id }
+        }
+        return ids
+    }
+
+    /// Where a feed's known entries end in time: the newest publication date of its stored
+    /// stories, else its last poll; nil for a feed never read.
+    public func newestKnownDate(feedID: Int64) throws(StateStoreError) -> Date? {
+        if let newest = try db.query("SELECT max(published_at) FROM stories WHERE feed_id = ?", [.integer(feedID)]).first?.first?.date {
+            return newest
+        }
+        return try db.query("SELECT last_poll_at FROM feeds WHERE id = ?", [.integer(feedID)]).first?.first?.date
     }
 }

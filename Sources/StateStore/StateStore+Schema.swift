@@ -67,6 +67,19 @@ extension StateStore {
                     """)
             }
         }
+        if version < 7 {
+            // Backfill: the jobs under way and, per feed, what backfills recovered.
+            try db.transaction { () throws(StateStoreError) in
+                try db.execute("""
+                    ALTER TABLE feeds ADD COLUMN backfilled_stories INTEGER NOT NULL DEFAULT 0;
+                    ALTER TABLE feeds ADD COLUMN last_backfill_at REAL;
+                    ALTER TABLE feeds ADD COLUMN last_backfill TEXT;
+                    CREATE TABLE backfills(feed_id INTEGER PRIMARY KEY REFERENCES feeds(id), job TEXT NOT NULL);
+                    CREATE INDEX stories_feed ON stories(feed_id, published_at);
+                    PRAGMA user_version = 7;
+                    """)
+            }
+        }
     }
 
     func createVersion1() throws(StateStoreError) {

@@ -5,7 +5,7 @@ import Foundation
 /// The persistent state: feeds, seen entries, stored stories and dropped duplicates, in one
 /// SQLite file in WAL mode. One owner at a time (the process holds the state lock).
 public final class StateStore {
-    static let schemaVersion: Int64 = 6
+    static let schemaVersion: Int64 = 7
     let db: SQLiteConnection
     public let path: String
 
