@@ -80,6 +80,10 @@ public enum SitemapParser {
         private var current: (loc: String?, lastmod: String?, published: String?, title: String?)?
         private var field: String?
         private var text: [UInt8] = []
+        /// Element depth, and the depth of the open <url>/<sitemap>: its own loc and lastmod
+        /// are its children (an image's or a video's <loc> sits deeper).
+        private var depth = 0
+        private var itemDepth = 0
 
         init(url: String?, limit: Int) {
             self.url = url
@@ -87,6 +91,7 @@ public enum SitemapParser {
         }
 
         func startElement(_ name: XMLName, attributes: [XMLAttribute]) {
+            depth += 1
             let local = name.localName
             if root == nil {
                 root = name.qualified
@@ -99,14 +104,18 @@ public enum SitemapParser {
             }
             guard let kind else { return }
             if current == nil {
-                if (kind == .urlset && local == "url") || (kind == .index && local == "sitemap") { current = (nil, nil, nil, nil) }
+                if (kind == .urlset && local == "url") || (kind == .index && local == "sitemap") {
+                    current = (nil, nil, nil, nil)
+                    itemDepth = depth
+                }
                 return
             }
             switch local {
             case "loc", "lastmod", "publication_date", "title":
+                if (local == "loc" || local == "lastmod") && depth != itemDepth + 1 { return }
                 // news:title and news:publication_date sit in <news:news>; a title elsewhere (an
                 // image's) is not the page's.
-                if local == "title" && name.namespaceURI?.contains("sitemap-news") != true { return }
+                if (local == "title" || local == "publication_date") && name.namespaceURI?.contains("sitemap-news") != true { return }
                 field = local
                 text.removeAll(keepingCapacity: true)
             default:
@@ -115,6 +124,7 @@ public enum SitemapParser {
         }
 
         func endElement(_ name: XMLName) {
+            defer { depth -= 1 }
             let local = name.localName
             if let field, field == local {
                 let value = String(decoding: text, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
@@ -127,7 +137,7 @@ public enum SitemapParser {
                 self.field = nil
                 return
             }
-            guard let item = current, local == "url" || local == "sitemap" else { return }
+            guard let item = current, depth == itemDepth, local == "url" || local == "sitemap" else { return }
             current = nil
             guard let loc = item.loc, !loc.isEmpty, let absolute = URLResolver.resolve(loc, against: url) else { return }
             guard entries.count < limit else {

@@ -30,11 +30,10 @@ extension IngestPass {
         guard let (jobs, ids) = try? await ingestor.backfillJobs(), !jobs.isEmpty else { return [] }
         var budget = BackfillBudget(documents: configuration.backfillPerPass.maxPages, urls: configuration.backfillPerPass.maxURLs)
         let feeds = selectedFeeds
-        let urls = feeds.map(\.url)
+        // No poll runs while backfills do, so the first regular poll due stays where it is now.
+        let firstDue = await ingestor.nextDue(feeds.map(\.url)) ?? .distantFuture
         let canContinue: @Sendable () async -> Bool = { [clock] in
-            guard shouldStart() else { return false }
-            guard let due = await ingestor.nextDue(urls) else { return true }
-            return due > clock()
+            shouldStart() && clock() < firstDue
         }
         var reports: [BackfillReport] = []
         for feed in feeds {

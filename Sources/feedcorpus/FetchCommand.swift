@@ -104,6 +104,7 @@ struct FetchCommand: AsyncParsableCommand {
             return await running.value
         }
         progress.finish()
+        for backfill in summary.backfills { print(Self.line(for: backfill)) }
         let hook = await pass.runHook(after: summary)
         metrics?.writeTextfile(logger: logger)
         print(Self.total(summary) + (stop.requested ? " (stopped by a signal; the remaining feeds are polled next time)" : ""))
@@ -127,6 +128,9 @@ struct FetchCommand: AsyncParsableCommand {
         switch report.outcome {
         case .ok:
             var line = "ok         \(report.name): \(report.entriesSeen) entries, \(report.newEntries) new, \(report.stored) stored, \(plural(report.duplicates, "duplicate")) dropped"
+            if report.windowOverflow {
+                line += report.backfillScheduled != nil ? " (window overflow: a backfill follows)" : " (window overflow: entries may have been missed; backfill is off)"
+            }
             if let warning = report.warning { line += " (warning: \(warning))" }
             return line
         case .notModified:
@@ -138,11 +142,25 @@ struct FetchCommand: AsyncParsableCommand {
         }
     }
 
+    /// The stdout line of a backfill the pass worked on.
+    static func line(for report: BackfillReport) -> String {
+        var line = "backfill   \(report.name): \(plural(report.stored, "story", "stories")) recovered (\(report.storedViaArchive) via archive, "
+            + "\(report.storedViaSitemap) via sitemap), \(plural(report.duplicates, "duplicate")) dropped, "
+            + "\(plural(report.documentsFetched, "document")) and \(plural(report.urlsFetched, "page")) fetched; "
+        if let result = report.result {
+            line += "finished: \(result)"
+        } else {
+            line += "continues at the next pass (\(report.paused ?? ""))"
+        }
+        return LogText.escaped(URLCredentials.strippedInText(line))
+    }
+
     static func total(_ summary: PassSummary) -> String {
         "total: \(plural(summary.reports.count, "feed")) (\(summary.feedsOK) ok, \(summary.feedsFailed) failed"
             + (summary.feedsSkipped > 0 ? ", \(summary.feedsSkipped) skipped" : "") + "), "
             + "\(plural(summary.entriesSeen, "entry", "entries")) seen, \(plural(summary.stored, "story", "stories")) stored, "
             + "\(plural(summary.duplicates, "duplicate")) dropped"
+            + (summary.backfilled > 0 ? " (\(summary.backfilled) of the stories recovered by backfill)" : "")
     }
 
     static func plural(_ count: Int, _ singular: String, _ pluralForm: String? = nil) -> String {

@@ -68,6 +68,9 @@ struct StatusCommand: ParsableCommand {
                     "next_due": value(status.nextPollAt.map(ISO8601.string)), "interval_seconds": value(status.pollInterval),
                     "stories_stored": status.storiesStored, "duplicates_dropped": status.duplicatesDropped,
                     "window_overflows": status.windowOverflows, "disabled": value(status.disabledReason),
+                    "backfilled_stories": status.backfilledStories, "backfill_pending": status.backfillPending,
+                    "last_backfill": value(status.lastBackfill.map(URLCredentials.strippedInText)),
+                    "last_backfill_at": value(status.lastBackfillAt.map(ISO8601.string)),
                 ]
             }
             let object: [String: Any] = ["feeds": feedObjects, "totals": [
@@ -100,7 +103,14 @@ struct StatusCommand: ParsableCommand {
             print(show("    last poll \(last) (\(state)); next due \(next); interval \(interval)"))
             print(show("    \(status.storiesStored) stored, \(status.duplicatesDropped) duplicates dropped"
                   + (status.windowOverflows > 0 ? ", \(status.windowOverflows) window overflows" : "")
+                  + (status.backfilledStories > 0 ? ", \(status.backfilledStories) recovered by backfill" : "")
                   + (status.fetchURL.map { ", polled at \($0) (moved permanently)" } ?? "")))
+            if status.backfillPending {
+                print(show("    backfill under way (it continues at the next pass)"))
+            }
+            if let result = status.lastBackfill {
+                print(show("    last backfill \(status.lastBackfillAt.map(ISO8601.string) ?? "-"): \(result)"))
+            }
         }
         print("total: \(total) feeds, \(stored) stories stored, \(dropped) duplicates dropped, \(failingCount) failing, \(disabled) disabled")
     }

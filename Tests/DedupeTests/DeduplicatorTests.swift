@@ -358,13 +358,15 @@ struct SplitMix {
             title: "Tab\tnew\nline \u{01}\u{1F}\u{7F} é \u{2028} 😀 / slash", published: Date(timeIntervalSince1970: 1_730_721_600),
             fetched: Date(timeIntervalSince1970: 1_730_725_200), language: "en", textSource: .page, supersedes: "f.txt",
             nearDistance: 4, event: "ev-1", author: nil, canonicalURL: nil)
-        for distance in [4, nil] as [Int?] {
+        for (distance, via) in [(4, nil), (nil, StoryVia.sitemap)] as [(Int?, StoryVia?)] {
             record.nearDistance = distance
+            record.via = via
             let line = try record.jsonLine()
             let object = try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
             let reference = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes])
             #expect(line == String(decoding: reference, as: UTF8.self))
-            #expect(object.count == 18)
+            #expect(object.count == 19)
+            #expect(object["via"] as? String == via?.rawValue)
         }
     }
 }

@@ -42,3 +42,19 @@ import Testing
         #expect(RobotsTxt.allowAll.allows("https://a.example/anything"))
     }
 }
+
+@Suite struct RobotsSitemapTests {
+    @Test func sitemapLinesAreKeptWithoutEndingAGroup() {
+        let robots = RobotsTxt(parsing: """
+            User-agent: feedcorpus
+            Sitemap: https://news.example/news-sitemap.xml
+            User-agent: other
+            Disallow: /private/
+            sitemap: https://news.example/sitemap_index.xml
+            Sitemap: https://news.example/news-sitemap.xml
+            """, productToken: "feedcorpus")
+        #expect(robots.sitemaps == ["https://news.example/news-sitemap.xml", "https://news.example/sitemap_index.xml"])
+        // The Sitemap line between the two User-agent lines did not split the group.
+        #expect(!robots.allows("https://news.example/private/a"))
+    }
+}

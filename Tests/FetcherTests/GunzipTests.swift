@@ -1,0 +1,43 @@
+import Fetcher
+import Foundation
+import Testing
+
+@Suite struct GunzipTests {
+    /// gzip's own output for `text` (the test does not compress with the code under test).
+    func gzip(_ data: Data) throws -> [UInt8] {
+        let input = FileManager.default.temporaryDirectory.appendingPathComponent("gunzip-\(UUID().uuidString)")
+        try data.write(to: input)
+        defer { try? FileManager.default.removeItem(at: input) }
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/bin/sh")
+        process.arguments = ["-c", "gzip -c < '\(input.path)'"]
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        try process.run()
+        let output = pipe.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return [UInt8](output)
+    }
+
+    @Test func decompressesWhatGzipWrote() throws {
+        let text = String(repeating: "<url><loc>https://news.example/a</loc></url>\n", count: 5000)
+        let compressed = try gzip(Data(text.utf8))
+        #expect(Gunzip.isGzip(compressed))
+        #expect(compressed.count < text.utf8.count / 10)
+        #expect(try Gunzip.decompress(compressed, limit: 1 << 20) == Array(text.utf8))
+        // Two members one after the other are one file.
+        let second = try gzip(Data("tail".utf8))
+        #expect(try Gunzip.decompress(compressed + second, limit: 1 << 20) == Array((text + "tail").utf8))
+    }
+
+    @Test func refusesABombAndCorruptData() throws {
+        let zeros = try gzip(Data(count: 4 << 20))
+        #expect(throws: Gunzip.Failure.tooLarge(limit: 1 << 20)) { try Gunzip.decompress(zeros, limit: 1 << 20) }
+        let compressed = try gzip(Data(String(repeating: "news ", count: 1000).utf8))
+        #expect(throws: Gunzip.Failure.self) { try Gunzip.decompress(Array(compressed.prefix(compressed.count / 2)), limit: 1 << 20) }
+        var flipped = compressed
+        flipped[12] ^= 0xFF
+        #expect(throws: Gunzip.Failure.self) { try Gunzip.decompress(flipped, limit: 1 << 20) }
+        #expect(!Gunzip.isGzip(Array("<urlset>".utf8)))
+    }
+}
