@@ -105,7 +105,11 @@ extension IngestPass {
             parts.append("nothing recovered \(why), gap \(gap)")
         }
         var sources: [String] = []
-        sources.append(job.archivePages > 0 ? "\(job.archivePages) archive page\(job.archivePages == 1 ? "" : "s") read" : "no archive link in the feed")
+        if !job.archiveLinked {
+            sources.append("no archive link in the feed")
+        } else {
+            sources.append("\(job.archivePages) archive page\(job.archivePages == 1 ? "" : "s") read")
+        }
         if !job.archiveReachedKnown {
             if job.siteOrigin == nil {
                 sources.append("no web site to look for a sitemap on")

@@ -45,6 +45,8 @@ public struct BackfillJob: Sendable, Equatable, Codable {
     public var phase: Phase
     /// The next archive or paged-feed document to read.
     public var nextArchivePage: String?
+    /// Whether the overflowing document linked to older entries at all.
+    public var archiveLinked: Bool
     /// Where the site's sitemaps are (`scheme://host[:port]`), and the path that sitemap URLs
     /// must start with to belong to this feed ("/" when the feed's links share no section).
     public var siteOrigin: String?
@@ -76,6 +78,7 @@ public struct BackfillJob: Sendable, Equatable, Codable {
         self.gapStart = gapStart
         self.gapEnd = gapEnd
         self.nextArchivePage = nextArchivePage
+        archiveLinked = nextArchivePage != nil
         self.siteOrigin = siteOrigin
         self.pathPrefix = pathPrefix
         phase = nextArchivePage == nil ? .sitemaps : .archive

@@ -74,6 +74,55 @@ import Testing
         return path
     }
 
+    /// A feed whose window overflows, with an RFC 5005 archive: `fetch` says what the backfill
+    /// recovered and `status` (text and JSON) shows it per feed.
+    @Test func fetchAndStatusShowABackfill() throws {
+        func item(_ n: Int, at date: Date) -> String {
+            let words = (0..<60).map { "w\(n)x\($0 * 7 % 13)y\($0)" }.joined(separator: " ")
+            return "<item><title>Story \(n)</title><link>https://news.example/s/\(n)</link><guid>https://news.example/s/\(n)</guid>"
+                + "<pubDate>\(Self.rfc822(date))</pubDate><description>&lt;p&gt;\(words).&lt;/p&gt;</description></item>"
+        }
+        func rss(_ items: [String], archive: String? = nil) -> String {
+            "<?xml version=\"1.0\"?><rss version=\"2.0\" xmlns:atom=\"http://www.w3.org/2005/Atom\"><channel><title>t</title>"
+                + (archive.map { "<atom:link rel=\"prev-archive\" href=\"\($0)\"/>" } ?? "") + items.joined() + "</channel></rss>"
+        }
+        let now = Date()
+        let date = { (n: Int) in now.addingTimeInterval(Double(n - 20) * 60) }
+        try server.put("bf.xml", rss((1...3).reversed().map { item($0, at: date($0)) }))
+        let path = try writeConfig("""
+            corpus: corpus
+            state: state/feedcorpus.sqlite
+            fetch: {host_delay: 0, allow_private_networks: true}
+            feeds: [{url: "\(server.url("files/bf.xml"))", name: busy, fulltext: never}]
+            """)
+        #expect(try feedcorpus(["fetch", "--once", "--config", path]).status == 0)
+        try server.put("bf.xml", rss((7...9).reversed().map { item($0, at: date($0)) }, archive: server.url("files/bf-archive.xml")))
+        try server.put("bf-archive.xml", rss((1...6).reversed().map { item($0, at: date($0)) }))
+        let run = try feedcorpus(["fetch", "--once", "--all", "--config", path])
+        #expect(run.status == 0, "\(run.stderr)")
+        #expect(run.stdout.contains("ok         busy: 3 entries, 3 new, 3 stored, 0 duplicates dropped (window overflow: a backfill follows)"), "\(run.stdout)")
+        #expect(run.stdout.contains("backfill   busy: 3 stories recovered (3 via archive, 0 via sitemap), 0 duplicates dropped, 1 document and 0 pages fetched; finished: recovered 3 stories"), "\(run.stdout)")
+        #expect(run.stdout.contains("6 stories stored, 0 duplicates dropped (3 of the stories recovered by backfill)"), "\(run.stdout)")
+
+        let text = try feedcorpus(["status", "--config", path])
+        #expect(text.stdout.contains("9 stored, 0 duplicates dropped, 1 window overflows, 3 recovered by backfill"), "\(text.stdout)")
+        #expect(text.stdout.contains("    last backfill "), "\(text.stdout)")
+        let json = try feedcorpus(["status", "--json", "--config", path])
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [String: Any])
+        let feed = try #require((object["feeds"] as? [[String: Any]])?.first)
+        #expect(feed["backfilled_stories"] as? Int == 3)
+        #expect(feed["backfill_pending"] as? Bool == false)
+        #expect((feed["last_backfill"] as? String)?.hasPrefix("recovered 3 stories after a window overflow (3 via archive") == true)
+    }
+
+    static func rfc822(_ date: Date) -> String {
+        let formatter = DateFormatter()
+        formatter.locale = Locale(identifier: "en_US_POSIX")
+        formatter.timeZone = TimeZone(identifier: "GMT")
+        formatter.dateFormat = "EEE, dd MMM yyyy HH:mm:ss 'GMT'"
+        return formatter.string(from: date)
+    }
+
     @Test func configErrorExitsWith2AndNamesFileKeyAndLine() throws {
         let path = try writeConfig("""
             corpus: corpus
