@@ -349,6 +349,41 @@ import Testing
         #expect(Set(server.requestedPaths()) == ["/feed.xml"])
     }
 
+    @Test func seedingAFeedReadsItsArchiveBackToTheWindowOnly() async throws {
+        try serve("feed.xml", rssFeed(51...60, prevArchive: server.url("archive/5.xml")))
+        for page in 1...5 {
+            try serve("archive/\(page).xml", atomArchive((page * 10 - 9)...(page * 10), prevArchive: page > 1 ? server.url("archive/\(page - 1).xml") : nil))
+        }
+        // Two hours back from 5 minutes after story 60: stories 49 and later (ten minutes apart).
+        let config = configuration(backfill: BackfillSettings(seed: true, windowHours: 2))
+        let first = try await pass(config, at: published(60).addingTimeInterval(300))
+        #expect(first.reports.first?.backfillScheduled == .seed)
+        #expect(first.reports.first?.windowOverflow == false)
+        #expect(first.backfills.first?.storedViaArchive == 2)
+        #expect(try storedStories() == Array(49...60))
+        // The first archive document already reaches before the window: the walk ends there.
+        #expect(server.requestedPaths().filter { $0.hasPrefix("/archive/") } == ["/archive/5.xml"])
+        #expect(first.backfills.first?.result?.contains("to seed the feed") == true)
+    }
+
+    @Test func aRetryAfterDuringABackfillHoldsTheHostAndPausesIt() async throws {
+        try serve("feed.xml", rssFeed(1...10))
+        let config = configuration(fullText: .auto)
+        _ = try await pass(config, at: published(10).addingTimeInterval(300))
+        try serve("feed.xml", rssFeed(51...60))
+        try serve("robots.txt", "User-agent: *\nSitemap: \(server.url("retry/503/3600"))\n")
+        let second = try await pass(config, at: published(60).addingTimeInterval(300))
+        let backfill = try #require(second.backfills.first)
+        #expect(backfill.result == nil)
+        #expect(backfill.paused?.contains("asked to wait") == true, "\(backfill.paused ?? "")")
+        let paths = server.requestedPaths()
+        // Nothing after the 503: not /sitemap.xml, no page.
+        #expect(paths.last == "/retry/503/3600", "\(paths)")
+        let state = try StateStore.openReadOnly(path: workspace.appendingPathComponent("state.sqlite").path)
+        #expect(try state.hostHolds(now: clock.now).count == 1)
+        #expect(try status().backfillPending)
+    }
+
     /// gzip's own output, so the test does not decompress with the code under test.
     func gzip(_ data: Data) throws -> Data {
         let process = Process()
