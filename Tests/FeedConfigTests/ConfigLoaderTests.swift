@@ -192,6 +192,39 @@ import Testing
             #expect(FileManager.default.fileExists(atPath: URL(string: feed.url)!.path), "\(feed.url)")
         }
     }
+
+    @Test func backfillIsOnByDefaultAndSetGloballyOrPerFeed() throws {
+        let defaults = try parse("feeds: [https://a.example/rss]")
+        #expect(defaults.backfill == BackfillSettings())
+        #expect(defaults.backfill.enabled && !defaults.backfill.seed)
+        let config = try parse("""
+            backfill: {max_pages: 5, max_urls: 50, window_hours: 24, seed: true, max_pages_per_pass: 40, max_urls_per_pass: 300}
+            feeds:
+              - url: https://a.example/rss
+              - url: https://b.example/rss
+                backfill: false
+              - url: https://c.example/rss
+                backfill: {max_urls: 10}
+            """)
+        #expect(config.backfill == BackfillSettings(enabled: true, seed: true, maxPages: 5, maxURLs: 50, windowHours: 24))
+        #expect(config.backfillPerPass == BackfillPassLimits(maxPages: 40, maxURLs: 300))
+        #expect(config.backfill(for: config.feeds[0]) == config.backfill)
+        #expect(config.backfill(for: config.feeds[1]).enabled == false)
+        #expect(config.backfill(for: config.feeds[1]).maxPages == 5)
+        // A feed's mapping starts from the global settings.
+        #expect(config.backfill(for: config.feeds[2]) == BackfillSettings(enabled: true, seed: true, maxPages: 5, maxURLs: 10, windowHours: 24))
+    }
+
+    @Test func badBackfillSettingsNameTheKeyAndLine() throws {
+        let hours = try #require(error("backfill: {window_hours: 0}\nfeeds: [https://a.example/rss]"))
+        #expect(hours.key == "backfill.window_hours")
+        #expect(hours.message.contains("hours between 1 and 8760"))
+        let perFeed = try #require(error("feeds:\n  - url: https://a.example/rss\n    backfill: {max_pages_per_pass: 3}"))
+        #expect(perFeed.key == "feeds[0].backfill.max_pages_per_pass")
+        #expect(perFeed.line == 3)
+        #expect(perFeed.message.contains("unknown key"))
+        #expect(error("backfill: sometimes\nfeeds: [https://a.example/rss]")?.key == "backfill")
+    }
 }
 
 @Suite struct ConfigOPMLTests {
@@ -310,53 +343,5 @@ import Testing
             #expect(error.key == "dedupe.near_duplicates")
             #expect(error.message.contains("keep_first or keep_longer"))
         }
-    }
-}
-
-@Suite struct BackfillConfigTests {
-    func parse(_ yaml: String) throws(ConfigError) -> Configuration {
-        try ConfigLoader.parse(yaml: yaml, path: "/srv/c.yaml")
-    }
-
-    func error(_ yaml: String) -> ConfigError? {
-        do {
-            _ = try parse(yaml)
-            return nil
-        } catch {
-            return error
-        }
-    }
-
-    @Test func backfillIsOnByDefaultAndSetGloballyOrPerFeed() throws {
-        let defaults = try parse("feeds: [https://a.example/rss]")
-        #expect(defaults.backfill == BackfillSettings())
-        #expect(defaults.backfill.enabled && !defaults.backfill.seed)
-        let config = try parse("""
-            backfill: {max_pages: 5, max_urls: 50, window_hours: 24, seed: true, max_pages_per_pass: 40, max_urls_per_pass: 300}
-            feeds:
-              - url: https://a.example/rss
-              - url: https://b.example/rss
-                backfill: false
-              - url: https://c.example/rss
-                backfill: {max_urls: 10}
-            """)
-        #expect(config.backfill == BackfillSettings(enabled: true, seed: true, maxPages: 5, maxURLs: 50, windowHours: 24))
-        #expect(config.backfillPerPass == BackfillPassLimits(maxPages: 40, maxURLs: 300))
-        #expect(config.backfill(for: config.feeds[0]) == config.backfill)
-        #expect(config.backfill(for: config.feeds[1]).enabled == false)
-        #expect(config.backfill(for: config.feeds[1]).maxPages == 5)
-        // A feed's mapping starts from the global settings.
-        #expect(config.backfill(for: config.feeds[2]) == BackfillSettings(enabled: true, seed: true, maxPages: 5, maxURLs: 10, windowHours: 24))
-    }
-
-    @Test func badBackfillSettingsNameTheKeyAndLine() throws {
-        let hours = try #require(error("backfill: {window_hours: 0}\nfeeds: [https://a.example/rss]"))
-        #expect(hours.key == "backfill.window_hours")
-        #expect(hours.message.contains("hours between 1 and 8760"))
-        let perFeed = try #require(error("feeds:\n  - url: https://a.example/rss\n    backfill: {max_pages_per_pass: 3}"))
-        #expect(perFeed.key == "feeds[0].backfill.max_pages_per_pass")
-        #expect(perFeed.line == 3)
-        #expect(perFeed.message.contains("unknown key"))
-        #expect(error("backfill: sometimes\nfeeds: [https://a.example/rss]")?.key == "backfill")
     }
 }

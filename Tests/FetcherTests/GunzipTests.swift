@@ -1,22 +1,11 @@
 import Fetcher
 import Foundation
+import TestSupport
 import Testing
 
 @Suite struct GunzipTests {
-    /// gzip's own output for `text` (the test does not compress with the code under test).
     func gzip(_ data: Data) throws -> [UInt8] {
-        let input = FileManager.default.temporaryDirectory.appendingPathComponent("gunzip-\(UUID().uuidString)")
-        try data.write(to: input)
-        defer { try? FileManager.default.removeItem(at: input) }
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/bin/sh")
-        process.arguments = ["-c", "gzip -c < '\(input.path)'"]
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        try process.run()
-        let output = pipe.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return [UInt8](output)
+        [UInt8](try GzipTool.compress(data))
     }
 
     @Test func decompressesWhatGzipWrote() throws {

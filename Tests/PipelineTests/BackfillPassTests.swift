@@ -289,7 +289,7 @@ import Testing
             \(urls.joined(separator: "\n"))
             </urlset>
             """
-        try serve("sitemaps/news.xml.gz", try gzip(Data(sitemap.utf8)))
+        try serve("sitemaps/news.xml.gz", try GzipTool.compress(Data(sitemap.utf8)))
         try serve("sitemaps/old.xml", "<urlset xmlns=\"http://www.sitemaps.org/schemas/sitemap/0.9\"></urlset>")
 
         let second = try await pass(config, at: published(60).addingTimeInterval(300))
@@ -382,22 +382,6 @@ import Testing
         let state = try StateStore.openReadOnly(path: workspace.appendingPathComponent("state.sqlite").path)
         #expect(try state.hostHolds(now: clock.now).count == 1)
         #expect(try status().backfillPending)
-    }
-
-    /// gzip's own output, so the test does not decompress with the code under test.
-    func gzip(_ data: Data) throws -> Data {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/bin/sh")
-        let input = workspace.appendingPathComponent("gzip-input")
-        try data.write(to: input)
-        process.arguments = ["-c", "gzip -c < '\(input.path)'"]
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        try process.run()
-        let output = pipe.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        guard process.terminationStatus == 0 else { throw SupportError("gzip failed") }
-        return output
     }
 }
 

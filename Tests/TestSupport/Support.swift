@@ -151,3 +151,22 @@ public enum FeedFixtures {
             """
     }
 }
+
+/// gzip's own output for `data` (tests do not compress with the code they test).
+public enum GzipTool {
+    public static func compress(_ data: Data) throws -> Data {
+        let input = FileManager.default.temporaryDirectory.appendingPathComponent("gzip-input-\(UUID().uuidString)")
+        try data.write(to: input)
+        defer { try? FileManager.default.removeItem(at: input) }
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/bin/sh")
+        process.arguments = ["-c", "gzip -c < '\(input.path)'"]
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        try process.run()
+        let output = pipe.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        guard process.terminationStatus == 0 else { throw SupportError("gzip exited with \(process.terminationStatus)") }
+        return output
+    }
+}
