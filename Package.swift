@@ -22,6 +22,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-metrics", from: "2.5.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.1.0"),
         .package(url: "https://github.com/apple/swift-nio", from: "2.80.0"),
+        .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.0"),
     ],
     targets: [
         // C libraries, behind thin system-library targets.
@@ -69,6 +70,10 @@ let package = Package(
                 "FeedConfig", "XMLSupport", "ArticleExtractor", "DatesAndCharsets", "TextCleanup", "CSpawn", .product(name: "Logging", package: "swift-log"),
                 .product(name: "Crypto", package: "swift-crypto"), .product(name: "CoreMetrics", package: "swift-metrics"),
             ]),
+        // Cluster mode's shared state: PostgreSQL (leases, host slots, the commit lock).
+        .target(
+            name: "ClusterState",
+            dependencies: [.product(name: "PostgresNIO", package: "postgres-nio"), .product(name: "Logging", package: "swift-log")]),
         // The service behind `feedcorpus run`: its loop, signals, systemd notifications, health.
         .target(
             name: "FeedDaemon",
@@ -130,6 +135,8 @@ let package = Package(
         .testTarget(name: "DedupeTests", dependencies: ["Dedupe", "FeedModel"], exclude: ["Fixtures"]),
         .testTarget(name: "CorpusWriterTests", dependencies: ["CorpusWriter", "FeedModel", "Dedupe"]),
         .testTarget(name: "StateStoreTests", dependencies: ["StateStore", "FeedModel"]),
+        .testTarget(name: "ClusterStateTests", dependencies: ["ClusterState", "TestSupport", .product(name: "PostgresNIO", package: "postgres-nio"),
+                                                              .product(name: "Logging", package: "swift-log")]),
         .testTarget(name: "FetcherTests", dependencies: ["Fetcher", "FeedModel", "TestSupport"]),
         .testTarget(
             name: "PipelineTests",

@@ -1,0 +1,133 @@
+import Foundation
+import Logging
+import PostgresNIO
+
+/// Where the cluster state lives: a `postgres://user[:password]@host[:port]/database` URL (the
+/// `state:` of a cluster configuration).
+public struct ClusterDatabaseURL: Sendable, Equatable, CustomStringConvertible {
+    public var host: String
+    public var port: Int
+    public var user: String
+    public var password: String?
+    public var database: String
+
+    /// Parses `text`; nil when it is not a `postgres://` (or `postgresql://`) URL.
+    public init?(_ text: String) {
+        guard let components = URLComponents(string: text), let scheme = components.scheme?.lowercased(),
+              scheme == "postgres" || scheme == "postgresql", let host = components.host, !host.isEmpty,
+              let user = components.user, !user.isEmpty else { return nil }
+        let database = String(components.path.drop(while: { $0 == "/" }))
+        guard !database.isEmpty, !database.contains("/") else { return nil }
+        self.host = host
+        port = components.port ?? 5432
+        self.user = user.removingPercentEncoding ?? user
+        password = components.password.map { $0.removingPercentEncoding ?? $0 }
+        self.database = database
+    }
+
+    /// Whether a `state:` value selects cluster mode.
+    public static func isCluster(_ state: String) -> Bool {
+        let lower = state.lowercased()
+        return lower.hasPrefix("postgres://") || lower.hasPrefix("postgresql://")
+    }
+
+    /// The URL without its password, for messages.
+    public var description: String { "postgres://\(user)@\(host):\(port)/\(database)" }
+}
+
+/// The cluster state: one PostgreSQL database that every worker and materializer shares. All
+/// times that decide anything (leases, host slots, holds) are the database's, never a worker's.
+public final class ClusterDatabase: Sendable {
+    public let url: ClusterDatabaseURL
+    let client: PostgresClient
+    let logger: Logger
+
+    public init(url: ClusterDatabaseURL, logger: Logger, maxConnections: Int = 8) {
+        self.url = url
+        self.logger = logger
+        var configuration = PostgresClient.Configuration(host: url.host, port: url.port, username: url.user, password: url.password,
+                                                         database: url.database, tls: .disable)
+        configuration.options.maximumConnections = maxConnections
+        client = PostgresClient(configuration: configuration, backgroundLogger: logger)
+    }
+
+    /// Runs the connection pool until the task is cancelled (call it in a task of its own first).
+    public func run() async {
+        await client.run()
+    }
+
+    /// Creates the schema (idempotent; every worker may run it at start).
+    public func migrate() async throws(ClusterStateError) {
+        try await perform("create the schema") {
+            try await client.withTransaction(logger: logger) { connection in
+                // Serialised: two workers starting at once must not both create the tables.
+                try await connection.query("SELECT pg_advisory_xact_lock(\(Self.lockSpace), 0)", logger: logger)
+                for statement in Self.schema {
+                    try await connection.query(PostgresQuery(unsafeSQL: statement), logger: logger)
+                }
+            }
+        }
+    }
+
+    /// The advisory-lock key space of feedcorpus (first key); the second key says what is locked.
+    static let lockSpace: Int32 = 0x6663_0001
+    static let commitLockKey: Int32 = 1
+
+    static let schema = [
+        """
+        CREATE TABLE IF NOT EXISTS feeds(
+            id BIGSERIAL PRIMARY KEY,
+            url TEXT NOT NULL UNIQUE,
+            name TEXT NOT NULL,
+            host TEXT NOT NULL,
+            next_poll_at TIMESTAMPTZ NOT NULL DEFAULT now(),
+            disabled_reason TEXT,
+            lease_owner TEXT,
+            lease_expires TIMESTAMPTZ,
+            fence BIGINT NOT NULL DEFAULT 0,
+            last_poll_at TIMESTAMPTZ,
+            last_result TEXT,
+            last_error TEXT
+        )
+        """,
+        "CREATE INDEX IF NOT EXISTS feeds_due ON feeds(next_poll_at) WHERE disabled_reason IS NULL",
+        "CREATE INDEX IF NOT EXISTS feeds_leased ON feeds(host) WHERE lease_owner IS NOT NULL",
+        "CREATE TABLE IF NOT EXISTS hosts(host TEXT PRIMARY KEY, next_slot TIMESTAMPTZ NOT NULL, held_until TIMESTAMPTZ)",
+        "CREATE TABLE IF NOT EXISTS robots(origin TEXT PRIMARY KEY, status INTEGER NOT NULL, body TEXT NOT NULL, fetched_at TIMESTAMPTZ NOT NULL)",
+    ]
+
+    /// Runs `body`, turning any failure into a `ClusterStateError` that names `operation`.
+    @discardableResult
+    func perform<T>(_ operation: String, _ body: () async throws -> T) async throws(ClusterStateError) -> T {
+        do {
+            return try await body()
+        } catch {
+            throw classify(error, operation: operation)
+        }
+    }
+
+    /// A failure as a `ClusterStateError`: a transaction's own failure is the error its body
+    /// threw (or its BEGIN's, or its COMMIT's).
+    private func classify(_ error: any Error, operation: String) -> ClusterStateError {
+        switch error {
+        case let error as ClusterStateError:
+            return error
+        case let error as PostgresTransactionError:
+            if let inner = error.closureError ?? error.beginError ?? error.commitError { return classify(inner, operation: operation) }
+            return ClusterStateError(.query, operation: operation, message: "\(error) (\(url))")
+        case let error as PSQLError:
+            let kind: ClusterStateError.Kind = error.code == .server ? .query : .connection
+            return ClusterStateError(kind, operation: operation, message: Self.describe(error) + " (\(url))")
+        default:
+            return ClusterStateError(.connection, operation: operation, message: "\(error) (\(url))")
+        }
+    }
+
+    /// The server's message for a query error, or the client's reason.
+    static func describe(_ error: PSQLError) -> String {
+        if let message = error.serverInfo?[.message] {
+            return message + (error.serverInfo?[.sqlState].map { " [SQLSTATE \($0)]" } ?? "")
+        }
+        return "\(error.code)" + (error.underlying.map { ": \($0)" } ?? "")
+    }
+}

@@ -1,0 +1,208 @@
+import ClusterState
+import Foundation
+import Logging
+import PostgresNIO
+import TestSupport
+import Testing
+
+private let log = Logger(label: "cluster-test")
+
+@Suite struct ClusterDatabaseURLTests {
+    @Test func postgresURLsSelectClusterMode() throws {
+        let url = try #require(ClusterDatabaseURL("postgres://corpus:s%40cret@db.internal:6432/news"))
+        #expect(url.host == "db.internal" && url.port == 6432 && url.user == "corpus" && url.password == "s@cret" && url.database == "news")
+        #expect(url.description == "postgres://corpus@db.internal:6432/news")  // no password in messages
+        #expect(ClusterDatabaseURL("postgresql://u@h/d")?.port == 5432)
+        #expect(ClusterDatabaseURL("postgres://h/d") == nil)  // no user
+        #expect(ClusterDatabaseURL("postgres://u@h/") == nil)  // no database
+        #expect(ClusterDatabaseURL("state/feedcorpus.sqlite") == nil)
+        #expect(ClusterDatabaseURL.isCluster("POSTGRES://u@h/d"))
+        #expect(!ClusterDatabaseURL.isCluster("feedcorpus.sqlite"))
+    }
+}
+
+/// Leases, host slots and the commit lock against a real PostgreSQL server on 127.0.0.1.
+@Suite(.serialized) final class ClusterStateTests {
+    let server: TestPostgres
+
+    init() throws {
+        server = try TestPostgres()
+    }
+
+    deinit { server.stop() }
+
+    /// Runs `body` with a migrated database whose pool runs for the body's duration.
+    func withDatabase<T: Sendable>(connections: Int = 8, _ body: (ClusterDatabase) async throws -> T) async throws -> T {
+        let url = try #require(ClusterDatabaseURL(server.url))
+        let database = ClusterDatabase(url: url, logger: Logger(label: "test"), maxConnections: connections)
+        let pool = Task { await database.run() }
+        defer { pool.cancel() }
+        try await database.migrate()
+        return try await body(database)
+    }
+
+    func feeds(_ count: Int, hosts: Int) -> [ClusterFeed] {
+        (0..<count).map { ClusterFeed(url: "https://h\($0 % hosts).example/feed/\($0)", name: "feed \($0)", host: "h\($0 % hosts).example") }
+    }
+
+    @Test func concurrentWorkersNeverClaimOneFeedTwice() async throws {
+        let claimed = try await withDatabase { database in
+            try await database.migrate()  // A second worker starting: idempotent.
+            try await database.register(feeds(200, hosts: 50))
+            return try await withThrowingTaskGroup(of: [FeedLease].self) { group in
+                for worker in 0..<4 {
+                    group.addTask {
+                        var mine: [FeedLease] = []
+                        while true {
+                            let leases = try await database.claim(worker: "w\(worker)", limit: 7, perHost: 10, lease: .seconds(60))
+                            if leases.isEmpty { return mine }
+                            mine += leases
+                        }
+                    }
+                }
+                var all: [FeedLease] = []
+                for try await leases in group { all += leases }
+                return all
+            }
+        }
+        #expect(claimed.count == 200)
+        #expect(Set(claimed.map(\.feedID)).count == 200)
+        #expect(claimed.allSatisfy { $0.fence == 1 })
+        #expect(Set(claimed.map(\.worker)).count > 1)
+    }
+
+    @Test func noHostGetsMoreLeasesThanItsLimit() async throws {
+        try await withDatabase { database in
+            try await database.register(feeds(12, hosts: 1) + [ClusterFeed(url: "https://b.example/1", name: "b1", host: "b.example")])
+            let leases = try await withThrowingTaskGroup(of: [FeedLease].self) { group in
+                for worker in 0..<4 {
+                    group.addTask { try await database.claim(worker: "w\(worker)", limit: 10, perHost: 2, lease: .seconds(60)) }
+                }
+                var all: [FeedLease] = []
+                for try await leases in group { all += leases }
+                return all
+            }
+            #expect(leases.filter { $0.host == "h0.example" }.count == 2)
+            #expect(leases.filter { $0.host == "b.example" }.count == 1)
+            // Finishing one frees one place on its host.
+            let done = try #require(leases.first { $0.host == "h0.example" })
+            try await database.finish(done, nextPollAt: Date().addingTimeInterval(3600), result: "ok") { _ in }
+            let next = try await database.claim(worker: "w9", limit: 10, perHost: 2, lease: .seconds(60))
+            #expect(next.map(\.host) == ["h0.example"])
+        }
+    }
+
+    @Test func aDeadWorkersFeedsComeBackAfterTheLeaseAndItsCommitIsRolledBack() async throws {
+        try await withDatabase { database in
+            try await database.register(feeds(3, hosts: 3))
+            _ = try await database.withCommitLock { connection in
+                try await connection.query("CREATE TABLE results(feed BIGINT, worker TEXT)", logger: log)
+            }
+            let started = ContinuousClock.now
+            let dead = try await database.claim(worker: "dead", limit: 10, perHost: 5, lease: .seconds(1))
+            #expect(dead.count == 3)
+            #expect(try await database.claim(worker: "alive", limit: 10, perHost: 5, lease: .seconds(60)).isEmpty)
+            // The live worker keeps asking, as its loop does; the feeds come back once the lease
+            // has expired by the database's clock.
+            var taken: [FeedLease] = []
+            while taken.isEmpty, ContinuousClock.now - started < .seconds(10) {
+                taken = try await database.claim(worker: "alive", limit: 10, perHost: 5, lease: .seconds(60))
+                if taken.isEmpty { try await Task.sleep(for: .milliseconds(50)) }
+            }
+            let back = ContinuousClock.now - started
+            #expect(taken.count == 3)
+            #expect(back >= .milliseconds(900) && back <= .seconds(6), "came back after \(back)")
+            #expect(taken.allSatisfy { $0.fence == 2 })
+            // The dead worker wakes up: its renewal and its commit are refused, its rows are not there.
+            let stale = dead[0]
+            await #expect(throws: ClusterStateError.self) { _ = try await database.renew(stale, for: .seconds(60)) }
+            do {
+                try await database.finish(stale, nextPollAt: Date(), result: "ok") { connection in
+                    try await connection.query("INSERT INTO results VALUES(\(stale.feedID), 'dead')", logger: log)
+                }
+                Issue.record("a commit under a lost lease was accepted")
+            } catch let error as ClusterStateError {
+                #expect(error.kind == .leaseLost)
+            }
+            let mine = try #require(taken.first { $0.feedID == stale.feedID })
+            try await database.finish(mine, nextPollAt: Date().addingTimeInterval(600), result: "ok") { connection in
+                try await connection.query("INSERT INTO results VALUES(\(mine.feedID), 'alive')", logger: log)
+            }
+            #expect(try server.psql("SELECT worker FROM results") == "alive\n")
+            #expect(try server.psql("SELECT count(*) FROM feeds WHERE lease_owner IS NULL AND next_poll_at > now()") == "1\n")
+        }
+    }
+
+    @Test func requestSlotsOfAHostAreSpacedAcrossWorkersAndHoldsStopThem() async throws {
+        try await withDatabase(connections: 8) { database in
+            let delay = 0.05
+            let starts = try await withThrowingTaskGroup(of: [ContinuousClock.Instant].self) { group in
+                for _ in 0..<4 {
+                    group.addTask {
+                        var mine: [ContinuousClock.Instant] = []
+                        for _ in 0..<10 {
+                            guard case let .wait(seconds) = try await database.reserveSlot(host: "slow.example", delay: delay) else {
+                                throw SupportError("an unheld host was held")
+                            }
+                            mine.append(ContinuousClock.now + .seconds(seconds))
+                        }
+                        return mine
+                    }
+                }
+                var all: [ContinuousClock.Instant] = []
+                for try await mine in group { all += mine }
+                return all.sorted()
+            }
+            #expect(starts.count == 40)
+            let gaps = zip(starts.dropFirst(), starts).map { $0 - $1 }
+            // The slots are the database's; what the workers compute from them differs by the
+            // time an answer takes to arrive (well under 10 ms on loopback).
+            #expect(gaps.allSatisfy { $0 >= .milliseconds(40) }, "closest \(gaps.min() ?? .zero)")
+            let until = Date().addingTimeInterval(120)
+            try await database.hold(host: "slow.example", until: until)
+            guard case let .held(heldUntil) = try await database.reserveSlot(host: "slow.example", delay: delay) else {
+                Issue.record("a held host got a slot")
+                return
+            }
+            #expect(abs(heldUntil.timeIntervalSince(until)) < 0.01)
+            #expect(try await database.reserveSlot(host: "other.example", delay: delay) == .wait(0))
+        }
+    }
+
+    @Test func theCommitLockLetsOneCommitAtATime() async throws {
+        try await withDatabase { database in
+            _ = try await database.withCommitLock { connection in
+                try await connection.query("CREATE TABLE counter(n BIGINT NOT NULL)", logger: log)
+                try await connection.query("INSERT INTO counter VALUES(0)", logger: log)
+            }
+            // Read, wait, write: without the lock the writers overwrite each other.
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for _ in 0..<4 {
+                    group.addTask {
+                        for _ in 0..<5 {
+                            _ = try await database.withCommitLock { connection in
+                                var value: Int64 = 0
+                                for try await n in try await connection.query("SELECT n FROM counter", logger: log).decode(Int64.self) { value = n }
+                                try await Task.sleep(for: .milliseconds(5))
+                                try await connection.query("UPDATE counter SET n = \(value + 1)", logger: log)
+                            }
+                        }
+                    }
+                }
+                try await group.waitForAll()
+            }
+            #expect(try server.psql("SELECT n FROM counter") == "20\n")
+        }
+    }
+
+    @Test func robotsTxtIsSharedForItsLifetime() async throws {
+        try await withDatabase { database in
+            #expect(try await database.cachedRobots(origin: "https://a.example", maxAge: 86_400) == nil)
+            try await database.storeRobots(origin: "https://a.example", status: 200, body: "User-agent: *\nDisallow: /x\n")
+            let cached = try #require(try await database.cachedRobots(origin: "https://a.example", maxAge: 86_400))
+            #expect(cached.status == 200 && cached.body.contains("Disallow: /x"))
+            _ = try server.psql("UPDATE robots SET fetched_at = now() - interval '2 days'")
+            #expect(try await database.cachedRobots(origin: "https://a.example", maxAge: 86_400) == nil)
+        }
+    }
+}
