@@ -112,8 +112,9 @@ let package = Package(
         .executableTarget(
             name: "FeedCorpusBench",
             dependencies: [
-                "Dedupe", "FeedModel", "FeedParser", "StateStore", "DocumentInput", "CBenchHeap",
+                "Dedupe", "FeedModel", "FeedParser", "StateStore", "DocumentInput", "CBenchHeap", "ClusterState",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "PostgresNIO", package: "postgres-nio"), .product(name: "Logging", package: "swift-log"),
             ]),
         // Records the git commit for `feedcorpus --version`.
         .plugin(name: "BuildInfo", capability: .buildTool()),

@@ -67,9 +67,10 @@ extension ClusterDatabase {
                 let hosts = Array(Set(candidates.map(\.host))).sorted()
                 // In a fixed order, so two claimers cannot deadlock; the count below then sees
                 // every lease committed before.
-                for host in hosts {
-                    try await connection.query("SELECT pg_advisory_xact_lock(\(Self.lockSpace), hashtext(\(host)))", logger: logger)
-                }
+                try await connection.query("""
+                    SELECT pg_advisory_xact_lock(\(Self.lockSpace), hashtext(h))
+                    FROM (SELECT h FROM unnest(\(hosts)::text[]) AS h ORDER BY h) AS sorted
+                    """, logger: logger)
                 var live: [String: Int] = [:]
                 let counts = try await connection.query("""
                     SELECT host, count(*) FROM feeds
@@ -147,5 +148,43 @@ extension ClusterDatabase {
     static func lost(_ lease: FeedLease) -> ClusterStateError {
         ClusterStateError(.leaseLost, operation: "commit the poll of \(lease.url)",
                           message: "worker \(lease.worker) no longer holds the lease (fence \(lease.fence)): it expired or another worker claimed the feed; this poll's results are discarded")
+    }
+}
+
+extension ClusterDatabase {
+    /// Adds many new feeds at once with `COPY` (a first registration of a large list; feeds
+    /// already known make it fail, nothing is added then). All are due now.
+    public func copyNewFeeds(_ feeds: [ClusterFeed]) async throws(ClusterStateError) {
+        try await perform("copy \(feeds.count) feeds") {
+            try await client.withConnection { connection in
+                try await connection.copyFrom(table: "feeds", columns: ["url", "name", "host"], logger: logger) { writer in
+                    var buffer = ByteBuffer()
+                    for (index, feed) in feeds.enumerated() {
+                        buffer.writeString(Self.copyField(feed.url) + "\t" + Self.copyField(feed.name) + "\t" + Self.copyField(feed.host) + "\n")
+                        if index % 10_000 == 9_999 {
+                            try await writer.write(buffer)
+                            buffer.clear()
+                        }
+                    }
+                    if buffer.readableBytes > 0 { try await writer.write(buffer) }
+                }
+            }
+        }
+    }
+
+    /// A value in COPY's text format: backslash, tab, newline and carriage return escaped.
+    static func copyField(_ text: String) -> String {
+        var out = ""
+        out.reserveCapacity(text.utf8.count)
+        for character in text {
+            switch character {
+            case "\\": out += "\\\\"
+            case "\t": out += "\\t"
+            case "\n": out += "\\n"
+            case "\r": out += "\\r"
+            default: out.append(character)
+            }
+        }
+        return out
     }
 }

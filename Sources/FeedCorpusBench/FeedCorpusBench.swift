@@ -7,5 +7,5 @@ struct FeedCorpusBench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "feedcorpus-bench",
         abstract: "feedcorpus's benchmark tools (see bench/).",
-        subcommands: [SimHashBench.self, DedupeEval.self, ParseBench.self])
+        subcommands: [SimHashBench.self, DedupeEval.self, ParseBench.self, ClusterClaimBench.self])
 }

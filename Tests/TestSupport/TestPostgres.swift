@@ -24,6 +24,13 @@ public final class TestPostgres: @unchecked Sendable {
         return FileManager.default.isExecutableFile(atPath: folder.appendingPathComponent("initdb").path) ? folder : nil
     }
 
+    /// Whether tests that need a PostgreSQL server run: when its programs are installed, or when
+    /// `FEEDCORPUS_REQUIRE_POSTGRES=1` says they must (CI), so that a missing server fails them
+    /// there instead of skipping them.
+    public static var available: Bool {
+        binaries() != nil || ProcessInfo.processInfo.environment["FEEDCORPUS_REQUIRE_POSTGRES"] == "1"
+    }
+
     public init() throws {
         guard let binaries = Self.binaries() else {
             throw SupportError("PostgreSQL's server programs are not installed (apt-get install postgresql; or set PG_BIN)")
