@@ -66,6 +66,13 @@ public enum ConfigLoader {
             throw reader.error(top["layout"], key: "layout", "expected one of daily, flat; got '\(layoutText)'")
         }
         let state = try top["state"].map { node throws(ConfigError) in try reader.string(node, key: "state") } ?? "feedcorpus.sqlite"
+        if let scheme = state.split(separator: ":", maxSplits: 1).first?.lowercased(), state.contains("://"),
+           scheme == "postgres" || scheme == "postgresql" {
+            // Cluster mode's state is being built (its leases, host slots and commit lock exist);
+            // until workers can use it, say so instead of taking the URL for a file name.
+            throw reader.error(top["state"], key: "state",
+                               "cluster mode (a postgres:// state shared by several workers) is not available in this version yet; give the path of a SQLite file")
+        }
 
         var fetch = FetchSettings()
         if let node = top["fetch"] {

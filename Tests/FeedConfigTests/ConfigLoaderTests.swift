@@ -193,6 +193,14 @@ import Testing
         }
     }
 
+    @Test func aPostgresStateIsRefusedUntilClusterModeIsAvailable() throws {
+        let refused = try #require(error("state: postgres://corpus@db.internal/news\nfeeds: [https://a.example/rss]"))
+        #expect(refused.key == "state")
+        #expect(refused.line == 1)
+        #expect(refused.message.contains("cluster mode"))
+        #expect(try parse("state: state/postgres.sqlite\nfeeds: [https://a.example/rss]").statePath.hasSuffix("state/postgres.sqlite"))
+    }
+
     @Test func backfillIsOnByDefaultAndSetGloballyOrPerFeed() throws {
         let defaults = try parse("feeds: [https://a.example/rss]")
         #expect(defaults.backfill == BackfillSettings())
