@@ -73,7 +73,7 @@ let package = Package(
         // Cluster mode's shared state: PostgreSQL (leases, host slots, the commit lock).
         .target(
             name: "ClusterState",
-            dependencies: [.product(name: "PostgresNIO", package: "postgres-nio"), .product(name: "Logging", package: "swift-log")]),
+            dependencies: ["Fetcher", .product(name: "PostgresNIO", package: "postgres-nio"), .product(name: "Logging", package: "swift-log")]),
         // The service behind `feedcorpus run`: its loop, signals, systemd notifications, health.
         .target(
             name: "FeedDaemon",
@@ -136,7 +136,7 @@ let package = Package(
         .testTarget(name: "DedupeTests", dependencies: ["Dedupe", "FeedModel"], exclude: ["Fixtures"]),
         .testTarget(name: "CorpusWriterTests", dependencies: ["CorpusWriter", "FeedModel", "Dedupe"]),
         .testTarget(name: "StateStoreTests", dependencies: ["StateStore", "FeedModel"]),
-        .testTarget(name: "ClusterStateTests", dependencies: ["ClusterState", "TestSupport", .product(name: "PostgresNIO", package: "postgres-nio"),
+        .testTarget(name: "ClusterStateTests", dependencies: ["ClusterState", "Fetcher", "TestSupport", .product(name: "PostgresNIO", package: "postgres-nio"),
                                                               .product(name: "Logging", package: "swift-log")]),
         .testTarget(name: "FetcherTests", dependencies: ["Fetcher", "FeedModel", "TestSupport"]),
         .testTarget(

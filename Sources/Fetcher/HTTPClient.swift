@@ -12,15 +12,19 @@ import Foundation
 /// transfer's timeouts do not start ticking while it waits.
 public final class HTTPClient: Sendable {
     private let engine: CurlEngine
+    private let gate: (any HostGate)?
 
-    public init(settings: HTTPClientSettings) {
+    /// - Parameter gate: asked before every request to a host (cluster mode's shared politeness).
+    public init(settings: HTTPClientSettings, gate: (any HostGate)? = nil) {
         engine = CurlEngine(settings: settings)
+        self.gate = gate
     }
 
     deinit { engine.shutdown() }
 
     /// Performs a GET. Any HTTP status is returned as a response; transport failures throw.
     public func fetch(_ request: FetchRequest) async throws(FetchError) -> FetchResponse {
+        if let gate { try await Self.pass(gate, for: request) }
         let transfer = Transfer(request: request, settings: engine.settings)
         do {
             return try await withTaskCancellationHandler {

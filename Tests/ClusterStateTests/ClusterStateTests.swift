@@ -1,4 +1,5 @@
 import ClusterState
+import Fetcher
 import Foundation
 import Logging
 import PostgresNIO
@@ -205,6 +206,46 @@ final class ClusterStateTests {
             #expect(cached.status == 200 && cached.body.contains("Disallow: /x"))
             _ = try server.psql("UPDATE robots SET fetched_at = now() - interval '2 days'")
             #expect(try await database.cachedRobots(origin: "https://a.example", maxAge: 86_400) == nil)
+        }
+    }
+
+    @Test func twoWorkersClientsKeepTheHostDelayBetweenThemAndHonourAHold() async throws {
+        let web = try TestHTTPServer()
+        defer { web.stop() }
+        try web.put("feed.xml", "<rss version=\"2.0\"><channel><title>t</title></channel></rss>")
+        let delay = 0.2
+        try await withDatabase { database in
+            // Each worker's client has no delay of its own: the spacing is the database's.
+            let settings = HTTPClientSettings(userAgent: "feedcorpus-test", hostDelay: 0, allowPrivateNetworks: true)
+            let workers = (0..<2).map { _ in HTTPClient(settings: settings, gate: ClusterHostGate(database: database, delay: delay)) }
+            defer { workers.forEach { $0.shutdown() } }
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for client in workers {
+                    for _ in 0..<4 {
+                        group.addTask {
+                            let response = try await client.fetch(FetchRequest(url: web.url("files/feed.xml")))
+                            #expect(response.status == 200)
+                        }
+                    }
+                }
+                try await group.waitForAll()
+            }
+            let starts = web.requests().map(\.time).sorted()
+            #expect(starts.count == 8)
+            let gaps = zip(starts.dropFirst(), starts).map { $0 - $1 }
+            #expect(gaps.allSatisfy { $0 >= delay * 0.9 }, "closest requests \(gaps.min() ?? 0) s apart")
+            // A hold one worker learned stops the other worker's requests before they are sent.
+            try await database.hold(host: "127.0.0.1", until: Date().addingTimeInterval(600))
+            do {
+                _ = try await workers[1].fetch(FetchRequest(url: web.url("files/feed.xml")))
+                Issue.record("a request to a held host was sent")
+            } catch let error as FetchError {
+                guard case .hostBackoff = error.kind else {
+                    Issue.record("unexpected error \(error)")
+                    return
+                }
+            }
+            #expect(web.requests().count == 8)
         }
     }
 }
