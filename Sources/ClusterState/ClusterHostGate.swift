@@ -15,7 +15,7 @@ public struct ClusterHostGate: HostGate {
 
     public func admit(host: String) async throws -> HostAdmission {
         switch try await database.reserveSlot(host: host, delay: delay) {
-        case let .wait(seconds): .after(.nanoseconds(Int64((seconds * 1e9).rounded(.up))))
+        case let .wait(seconds, _): .after(.nanoseconds(Int64((seconds * 1e9).rounded(.up))))
         case let .held(until): .held(until: until)
         }
     }

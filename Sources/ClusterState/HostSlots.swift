@@ -4,8 +4,8 @@ import PostgresNIO
 
 /// When a request to a host may start, as the cluster state decides it for every worker.
 public enum HostSlot: Sendable, Equatable {
-    /// Start after waiting this many seconds (0 or more).
-    case wait(Double)
+    /// Start after waiting this many seconds (0 or more), at `slot` by the database's clock.
+    case wait(Double, slot: Date)
     /// The host asked to be left alone (Retry-After, errors) until then: no request.
     case held(until: Date)
 }
@@ -20,12 +20,13 @@ extension ClusterDatabase {
                 INSERT INTO hosts(host, next_slot) VALUES(\(host), clock_timestamp() + \(delay) * interval '1 second')
                 ON CONFLICT(host) DO UPDATE SET next_slot = greatest(hosts.next_slot, clock_timestamp()) + \(delay) * interval '1 second'
                     WHERE hosts.held_until IS NULL OR hosts.held_until <= clock_timestamp()
-                RETURNING greatest(0, extract(epoch FROM (next_slot - \(delay) * interval '1 second' - clock_timestamp())))::float8
+                RETURNING greatest(0, extract(epoch FROM (next_slot - \(delay) * interval '1 second' - clock_timestamp())))::float8,
+                          next_slot - \(delay) * interval '1 second'
                 """, logger: logger)
-            for try await wait in rows.decode(Double.self) { return HostSlot.wait(wait) }
+            for try await (wait, slot) in rows.decode((Double, Date).self) { return HostSlot.wait(wait, slot: slot) }
             let held = try await client.query("SELECT held_until FROM hosts WHERE host = \(host)", logger: logger)
             for try await until in held.decode(Date?.self) { return HostSlot.held(until: until ?? Date()) }
-            return HostSlot.wait(0)
+            return HostSlot.wait(0, slot: Date())
         }
     }
 

@@ -7,6 +7,8 @@ public struct BackfillReport: Sendable, Equatable {
     public var storedViaArchive = 0
     public var storedViaSitemap = 0
     public var duplicates = 0
+    /// The dropped duplicates by reason (`same_url`, `same_id`, `same_text`, `near_text`).
+    public var duplicatesByReason: [String: Int] = [:]
     /// Documents fetched: archive pages and sitemaps.
     public var documentsFetched = 0
     /// Article pages fetched for sitemap URLs.

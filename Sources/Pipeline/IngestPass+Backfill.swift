@@ -429,6 +429,7 @@ extension IngestPass {
             case .sitemap: report.storedViaSitemap += item.stored
             }
             report.duplicates += item.duplicates
+            report.duplicatesByReason.merge(item.duplicatesByReason, uniquingKeysWith: +)
             report.storedFiles += item.storedFiles
         }
     }

@@ -123,6 +123,11 @@ public final class PipelineMetrics: @unchecked Sendable {
     /// Records what a pass did of one feed's backfill (its stories count as stored too).
     public func record(_ report: BackfillReport) {
         if report.stored > 0 { storiesStored.increment(by: Int64(report.stored)) }
+        lock.lock()
+        for (reason, count) in report.duplicatesByReason {
+            counter(&duplicates, "feedcorpus_duplicates_total", "reason", reason).increment(by: Int64(count))
+        }
+        lock.unlock()
         if report.storedViaArchive > 0 { backfillArchive.increment(by: Int64(report.storedViaArchive)) }
         if report.storedViaSitemap > 0 { backfillSitemap.increment(by: Int64(report.storedViaSitemap)) }
         if report.documentsFetched > 0 { backfillDocuments.increment(by: Int64(report.documentsFetched)) }

@@ -139,28 +139,28 @@ final class ClusterStateTests {
     @Test func requestSlotsOfAHostAreSpacedAcrossWorkersAndHoldsStopThem() async throws {
         try await withDatabase(connections: 8) { database in
             let delay = 0.05
-            let starts = try await withThrowingTaskGroup(of: [ContinuousClock.Instant].self) { group in
+            let starts = try await withThrowingTaskGroup(of: [Date].self) { group in
                 for _ in 0..<4 {
                     group.addTask {
-                        var mine: [ContinuousClock.Instant] = []
+                        var mine: [Date] = []
                         for _ in 0..<10 {
-                            guard case let .wait(seconds) = try await database.reserveSlot(host: "slow.example", delay: delay) else {
+                            guard case let .wait(seconds, slot) = try await database.reserveSlot(host: "slow.example", delay: delay) else {
                                 throw SupportError("an unheld host was held")
                             }
-                            mine.append(ContinuousClock.now + .seconds(seconds))
+                            #expect(seconds >= 0 && seconds <= 2.5)
+                            mine.append(slot)
                         }
                         return mine
                     }
                 }
-                var all: [ContinuousClock.Instant] = []
+                var all: [Date] = []
                 for try await mine in group { all += mine }
                 return all.sorted()
             }
             #expect(starts.count == 40)
-            let gaps = zip(starts.dropFirst(), starts).map { $0 - $1 }
-            // The slots are the database's; what the workers compute from them differs by the
-            // time an answer takes to arrive (well under 10 ms on loopback).
-            #expect(gaps.allSatisfy { $0 >= .milliseconds(40) }, "closest \(gaps.min() ?? .zero)")
+            // The slots the database handed out (its clock, microseconds): never closer than the delay.
+            let gaps = zip(starts.dropFirst(), starts).map { $0.timeIntervalSince($1) }
+            #expect(gaps.allSatisfy { $0 >= delay - 0.000_002 }, "closest \(gaps.min() ?? 0) s")
             let until = Date().addingTimeInterval(120)
             try await database.hold(host: "slow.example", until: until)
             guard case let .held(heldUntil) = try await database.reserveSlot(host: "slow.example", delay: delay) else {
@@ -168,7 +168,11 @@ final class ClusterStateTests {
                 return
             }
             #expect(abs(heldUntil.timeIntervalSince(until)) < 0.01)
-            #expect(try await database.reserveSlot(host: "other.example", delay: delay) == .wait(0))
+            guard case let .wait(seconds, _) = try await database.reserveSlot(host: "other.example", delay: delay) else {
+                Issue.record("an unheld host was held")
+                return
+            }
+            #expect(seconds == 0)
         }
     }
 
@@ -232,8 +236,12 @@ final class ClusterStateTests {
             }
             let starts = web.requests().map(\.time).sorted()
             #expect(starts.count == 8)
+            // The slots are exactly `delay` apart (previous test); when a request arrives also
+            // depends on how fast each worker hears of its slot and wakes up, which a loaded
+            // machine stretches by some tens of milliseconds.
             let gaps = zip(starts.dropFirst(), starts).map { $0 - $1 }
-            #expect(gaps.allSatisfy { $0 >= delay * 0.9 }, "closest requests \(gaps.min() ?? 0) s apart")
+            #expect(gaps.allSatisfy { $0 >= delay * 0.6 }, "closest requests \(gaps.min() ?? 0) s apart")
+            #expect((starts.last ?? 0) - (starts.first ?? 0) >= 7 * delay * 0.95)
             // A hold one worker learned stops the other worker's requests before they are sent.
             try await database.hold(host: "127.0.0.1", until: Date().addingTimeInterval(600))
             do {

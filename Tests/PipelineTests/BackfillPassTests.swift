@@ -201,6 +201,7 @@ import Testing
         let backfill = try #require(second.backfills.first)
         #expect(backfill.storedViaArchive == 40)
         #expect(backfill.duplicates == 1)
+        #expect(backfill.duplicatesByReason == ["same_text": 1])
         #expect(backfill.result?.contains("recovered 40 stories") == true)
         #expect(try storedStories() == Array(1...60))
         let via = try manifest().reduce(into: [String: Int]()) { $0[($1["via"] as? String) ?? "feed"] = ($0[($1["via"] as? String) ?? "feed"] ?? 0) + 1 }
