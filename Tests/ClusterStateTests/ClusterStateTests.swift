@@ -257,4 +257,18 @@ final class ClusterStateTests {
             #expect(web.requests().count == 8)
         }
     }
+
+    @Test func copiedFeedsArriveExactlyAndALiveLeaseRenews() async throws {
+        try await withDatabase { database in
+            let odd = ClusterFeed(url: "https://a.example/feed?x=1\\2", name: "tab\there, newline\nthere, back\\slash é", host: "a.example")
+            try await database.copyNewFeeds([odd] + feeds(999, hosts: 10))
+            #expect(try server.psql("SELECT count(*) FROM feeds") == "1000\n")
+            #expect(try server.psql("SELECT name = E'tab\\there, newline\\nthere, back\\\\slash é' AND url = E'https://a.example/feed?x=1\\\\2' FROM feeds WHERE host = 'a.example'") == "t\n")
+            let lease = try #require(try await database.claim(worker: "w", limit: 1, perHost: 1, lease: .seconds(2)).first)
+            let renewed = try await database.renew(lease, for: .seconds(600))
+            #expect(renewed.fence == lease.fence)
+            #expect(renewed.expires.timeIntervalSince(lease.expires) > 500)
+            try await database.finish(renewed, nextPollAt: Date().addingTimeInterval(60), result: "ok") { _ in }
+        }
+    }
 }
