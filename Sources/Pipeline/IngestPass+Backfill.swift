@@ -310,8 +310,15 @@ extension IngestPass {
             let children = document.entries
                 .filter { ($0.lastModified ?? job.gapStart) >= job.gapStart }
                 .sorted { ($0.lastModified ?? .distantPast) > ($1.lastModified ?? .distantPast) }
+            // The queue never holds more than the backfill may still read (an index may list
+            // tens of thousands of sitemaps, and the job is saved at every step).
+            let room = max(0, settings.maxPages - job.pagesUsed)
+            var skipped = 0
             for child in children where !job.documentsRead.contains(child.url) && !job.sitemapQueue.contains(child.url) {
-                job.sitemapQueue.append(child.url)
+                if job.sitemapQueue.count < room { job.sitemapQueue.append(child.url) } else { skipped += 1 }
+            }
+            if skipped > 0 {
+                job.note("\(skipped) sitemap\(skipped == 1 ? "" : "s") of \(url) not read: backfill.max_pages (\(settings.maxPages)) reached")
             }
         case .urlset:
             let scope = BackfillScope(origin: origin, pathPrefix: job.pathPrefix)

@@ -316,6 +316,25 @@ import Testing
         #expect(status.lastBackfill?.contains("40 via sitemap") == true)
     }
 
+    @Test func aHugeSitemapIndexIsReadOnlyWithinTheCaps() async throws {
+        try serve("feed.xml", rssFeed(1...10))
+        var settings = BackfillSettings()
+        settings.maxPages = 4
+        let config = configuration(fullText: .auto, backfill: settings)
+        _ = try await pass(config, at: published(10).addingTimeInterval(300))
+        try serve("feed.xml", rssFeed(51...60))
+        try serve("robots.txt", "User-agent: *\nSitemap: \(server.url("index.xml"))\n")
+        let children = (1...2000).map { "<sitemap><loc>\(server.url("maps/\($0).xml"))</loc><lastmod>\(ISO8601.string(published(60)))</lastmod></sitemap>" }
+        try serve("index.xml", "<sitemapindex xmlns=\"http://www.sitemaps.org/schemas/sitemap/0.9\">\(children.joined())</sitemapindex>")
+        let second = try await pass(config, at: published(60).addingTimeInterval(300))
+        let backfill = try #require(second.backfills.first)
+        // The index, /sitemap.xml (already queued) and two of the index's sitemaps (all 404
+        // here): four documents, no more, and the job never queued the other 1998.
+        #expect(backfill.documentsFetched == 4)
+        #expect(server.requestedPaths().filter { $0.hasPrefix("/maps/") }.count == 2)
+        #expect(backfill.result?.contains("1998 sitemaps of") == true, "\(backfill.result ?? "")")
+    }
+
     @Test func aSiteWithNeitherArchiveNorSitemapKeepsTheOverflowReported() async throws {
         try serve("feed.xml", rssFeed(1...10))
         let config = configuration(fullText: .auto)
