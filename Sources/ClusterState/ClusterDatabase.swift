@@ -94,6 +94,24 @@ public final class ClusterDatabase: Sendable {
         "CREATE INDEX IF NOT EXISTS feeds_leased ON feeds(host) WHERE lease_owner IS NOT NULL",
         "CREATE TABLE IF NOT EXISTS hosts(host TEXT PRIMARY KEY, next_slot TIMESTAMPTZ NOT NULL, held_until TIMESTAMPTZ)",
         "CREATE TABLE IF NOT EXISTS robots(origin TEXT PRIMARY KEY, status INTEGER NOT NULL, body TEXT NOT NULL, fetched_at TIMESTAMPTZ NOT NULL)",
+        // Stories in commit order (`seq`; story-bearing commits hold the commit lock, so insert
+        // order is commit order). The unique constraints make a dedupe bug a failed commit,
+        // never a second copy. `text` is emptied once every registered corpus copy has it.
+        """
+        CREATE TABLE IF NOT EXISTS stories(
+            seq BIGSERIAL PRIMARY KEY,
+            feed_id BIGINT NOT NULL REFERENCES feeds(id),
+            entry_key TEXT NOT NULL,
+            sha256 TEXT NOT NULL UNIQUE,
+            url TEXT UNIQUE,
+            entry_id TEXT UNIQUE,
+            record TEXT NOT NULL,
+            text TEXT,
+            committed_at TIMESTAMPTZ NOT NULL DEFAULT clock_timestamp(),
+            UNIQUE(feed_id, entry_key)
+        )
+        """,
+        "CREATE TABLE IF NOT EXISTS corpus_copies(name TEXT PRIMARY KEY, position BIGINT NOT NULL DEFAULT 0, updated_at TIMESTAMPTZ)",
     ]
 
     /// Runs `body`, turning any failure into a `ClusterStateError` that names `operation`.

@@ -271,4 +271,55 @@ final class ClusterStateTests {
             try await database.finish(renewed, nextPollAt: Date().addingTimeInterval(60), result: "ok") { _ in }
         }
     }
+
+    func story(_ n: Int, sha: String? = nil, url: String? = nil, id: String? = nil) -> ClusterStory {
+        ClusterStory(entryKey: "entry-\(n)", sha256: sha ?? "sha-\(n)", url: url ?? "https://a.example/\(n)", entryID: id,
+                     record: "{\"title\":\"story \(n)\"}", text: "Story \(n)\n\nIts text.\n")
+    }
+
+    @Test func storiesCommitInOrderAndAUniqueKeyTakenFailsTheWholeCommit() async throws {
+        try await withDatabase { database in
+            try await database.register(feeds(2, hosts: 2))
+            let leases = try await database.claim(worker: "w", limit: 2, perHost: 1, lease: .seconds(60))
+            #expect(leases.count == 2)
+            let first = try await database.commitStories([story(1), story(2, id: "urn:x:2")], under: leases[0], nextPollAt: Date())
+            #expect(first.seqs == [1, 2])
+            // Another worker's commit that repeats story 2's text, URL or global id is refused as a
+            // whole: nothing of it is stored, and its lease is still held (the worker may retry
+            // after catching up).
+            for repeated in [story(3, sha: "sha-2"), story(3, url: "https://a.example/2"), story(3, id: "urn:x:2")] {
+                do {
+                    _ = try await database.commitStories([story(4), repeated], under: leases[1], nextPollAt: Date())
+                    Issue.record("a repeated key was committed")
+                } catch let error as ClusterStateError {
+                    #expect(error.kind == .query)
+                    #expect(error.message.contains("unique"), "\(error.message)")
+                }
+            }
+            #expect(try server.psql("SELECT count(*) FROM stories") == "2\n")
+            let second = try await database.commitStories([story(4)], under: leases[1], nextPollAt: Date())
+            #expect(second.seqs.count == 1 && second.seqs[0] > 2)
+            let all = try await database.stories(after: 0, limit: 10)
+            #expect(all.map(\.record) == [story(1).record, story(2).record, story(4).record])
+            #expect(try await database.stories(after: 2, limit: 10).map(\.seq) == second.seqs)
+        }
+    }
+
+    @Test func textsArePrunedOnlyOnceEveryCopyHasThem() async throws {
+        try await withDatabase { database in
+            try await database.register(feeds(1, hosts: 1))
+            let lease = try #require(try await database.claim(worker: "w", limit: 1, perHost: 1, lease: .seconds(60)).first)
+            _ = try await database.commitStories((1...5).map { story($0) }, under: lease, nextPollAt: Date())
+            #expect(try await database.pruneTexts() == 0)  // no copy registered: nothing is pruned
+            #expect(try await database.registerCopy("a") == 0)
+            #expect(try await database.registerCopy("b") == 0)
+            try await database.advance(copy: "a", to: 5)
+            try await database.advance(copy: "b", to: 2)
+            try await database.advance(copy: "b", to: 1)  // never moves back
+            #expect(try await database.registerCopy("b") == 2)
+            #expect(try await database.pruneTexts() == 2)
+            let texts = try await database.stories(after: 0, limit: 10).map(\.text)
+            #expect(texts.map { $0 == nil } == [true, true, false, false, false])
+        }
+    }
 }
