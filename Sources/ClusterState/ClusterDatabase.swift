@@ -112,6 +112,31 @@ public final class ClusterDatabase: Sendable {
         )
         """,
         "CREATE TABLE IF NOT EXISTS corpus_copies(name TEXT PRIMARY KEY, position BIGINT NOT NULL DEFAULT 0, updated_at TIMESTAMPTZ)",
+        // Every entry a feed has shown, and what became of it (stored, duplicate, empty).
+        """
+        CREATE TABLE IF NOT EXISTS entries(
+            feed_id BIGINT NOT NULL REFERENCES feeds(id),
+            entry_key TEXT NOT NULL,
+            outcome TEXT NOT NULL,
+            story_seq BIGINT REFERENCES stories(seq),
+            first_seen_at TIMESTAMPTZ NOT NULL DEFAULT clock_timestamp(),
+            PRIMARY KEY(feed_id, entry_key)
+        )
+        """,
+        """
+        CREATE TABLE IF NOT EXISTS duplicates(
+            id BIGSERIAL PRIMARY KEY,
+            feed_id BIGINT NOT NULL REFERENCES feeds(id),
+            entry_key TEXT NOT NULL,
+            url TEXT,
+            title TEXT,
+            reason TEXT NOT NULL,
+            duplicate_of BIGINT NOT NULL REFERENCES stories(seq),
+            distance INTEGER,
+            similarity DOUBLE PRECISION,
+            detected_at TIMESTAMPTZ NOT NULL DEFAULT clock_timestamp()
+        )
+        """,
     ]
 
     /// Runs `body`, turning any failure into a `ClusterStateError` that names `operation`.

@@ -37,27 +37,6 @@ public struct CommittedStory: Sendable, Equatable {
 }
 
 extension ClusterDatabase {
-    /// Commits a poll's stories under `lease` and the commit lock, in one transaction with the
-    /// lease check and the feed's next schedule; returns their commit sequence numbers. A unique
-    /// key already taken (same text, URL, global id or entry) fails the whole commit.
-    public func commitStories(_ stories: [ClusterStory], under lease: FeedLease, nextPollAt: Date,
-                              result: String = "ok") async throws(ClusterStateError) -> (seqs: [Int64], lockHeld: Duration) {
-        try await finish(lease, nextPollAt: nextPollAt, result: result) { connection in
-            try await connection.query("SELECT pg_advisory_xact_lock(\(Self.lockSpace), \(Self.commitLockKey))", logger: logger)
-            let locked = ContinuousClock.now
-            var seqs: [Int64] = []
-            for story in stories {
-                let rows = try await connection.query("""
-                    INSERT INTO stories(feed_id, entry_key, sha256, url, entry_id, record, text)
-                    VALUES(\(lease.feedID), \(story.entryKey), \(story.sha256), \(story.url), \(story.entryID), \(story.record), \(story.text))
-                    RETURNING seq
-                    """, logger: logger)
-                for try await seq in rows.decode(Int64.self) { seqs.append(seq) }
-            }
-            return (seqs, ContinuousClock.now - locked)
-        }
-    }
-
     /// Committed stories after `seq`, in commit order (a materializer's next batch, or the
     /// stories a worker's dedupe indexes have not seen yet).
     public func stories(after seq: Int64, limit: Int) async throws(ClusterStateError) -> [CommittedStory] {
@@ -106,6 +85,112 @@ extension ClusterDatabase {
             var count = 0
             for try await _ in rows.decode(Int64.self) { count += 1 }
             return count
+        }
+    }
+}
+
+/// A dropped duplicate as a poll's commit records it: the stored story it repeats is named by
+/// that story's text hash (it may be stored in the same commit).
+public struct ClusterDuplicate: Sendable, Equatable {
+    public var entryKey: String
+    public var url: String?
+    public var title: String?
+    /// `same_url`, `same_id`, `same_text`, `near_text`.
+    public var reason: String
+    public var duplicateOfSHA256: String
+    public var distance: Int?
+    public var similarity: Double?
+
+    public init(entryKey: String, url: String?, title: String?, reason: String, duplicateOfSHA256: String,
+                distance: Int? = nil, similarity: Double? = nil) {
+        self.entryKey = entryKey
+        self.url = url
+        self.title = title
+        self.reason = reason
+        self.duplicateOfSHA256 = duplicateOfSHA256
+        self.distance = distance
+        self.similarity = similarity
+    }
+}
+
+/// Everything one poll of one feed commits.
+public struct ClusterPollCommit: Sendable, Equatable {
+    public var stories: [ClusterStory]
+    public var duplicates: [ClusterDuplicate]
+    /// Entries that gave no text: remembered so they are not reconsidered.
+    public var emptyEntryKeys: [String]
+    public var nextPollAt: Date
+    public var result: String
+
+    public init(stories: [ClusterStory] = [], duplicates: [ClusterDuplicate] = [], emptyEntryKeys: [String] = [],
+                nextPollAt: Date, result: String = "ok") {
+        self.stories = stories
+        self.duplicates = duplicates
+        self.emptyEntryKeys = emptyEntryKeys
+        self.nextPollAt = nextPollAt
+        self.result = result
+    }
+}
+
+extension ClusterDatabase {
+    /// Commits a whole poll under `lease`: its stories (under the commit lock, when there are
+    /// any), its duplicates, every new entry with its outcome, and the feed's next poll, in one
+    /// transaction that first checks the lease. Returns the stories' sequence numbers.
+    public func commitPoll(_ poll: ClusterPollCommit, under lease: FeedLease) async throws(ClusterStateError) -> [Int64] {
+        try await finish(lease, nextPollAt: poll.nextPollAt, result: poll.result) { connection in
+            var seqs: [Int64] = []
+            if !poll.stories.isEmpty || !poll.duplicates.isEmpty {
+                try await connection.query("SELECT pg_advisory_xact_lock(\(Self.lockSpace), \(Self.commitLockKey))", logger: logger)
+            }
+            for story in poll.stories {
+                let rows = try await connection.query("""
+                    INSERT INTO stories(feed_id, entry_key, sha256, url, entry_id, record, text)
+                    VALUES(\(lease.feedID), \(story.entryKey), \(story.sha256), \(story.url), \(story.entryID), \(story.record), \(story.text))
+                    RETURNING seq
+                    """, logger: logger)
+                for try await seq in rows.decode(Int64.self) { seqs.append(seq) }
+                try await connection.query("""
+                    INSERT INTO entries(feed_id, entry_key, outcome, story_seq) VALUES(\(lease.feedID), \(story.entryKey), 'stored', \(seqs.last))
+                    """, logger: logger)
+            }
+            for duplicate in poll.duplicates {
+                let rows = try await connection.query("""
+                    INSERT INTO duplicates(feed_id, entry_key, url, title, reason, duplicate_of, distance, similarity)
+                    SELECT \(lease.feedID), \(duplicate.entryKey), \(duplicate.url), \(duplicate.title), \(duplicate.reason), seq,
+                           \(duplicate.distance.map(Int32.init(clamping:))), \(duplicate.similarity)
+                    FROM stories WHERE sha256 = \(duplicate.duplicateOfSHA256)
+                    RETURNING duplicate_of
+                    """, logger: logger)
+                var original: Int64?
+                for try await seq in rows.decode(Int64.self) { original = seq }
+                guard let original else {
+                    throw ClusterStateError(.query, operation: "commit the poll of \(lease.url)",
+                                            message: "duplicate \(duplicate.entryKey) names a story that is not stored (sha256 \(duplicate.duplicateOfSHA256))")
+                }
+                try await connection.query("""
+                    INSERT INTO entries(feed_id, entry_key, outcome, story_seq) VALUES(\(lease.feedID), \(duplicate.entryKey), 'duplicate', \(original))
+                    ON CONFLICT(feed_id, entry_key) DO UPDATE SET outcome = excluded.outcome, story_seq = excluded.story_seq
+                    """, logger: logger)
+            }
+            for key in poll.emptyEntryKeys {
+                try await connection.query("""
+                    INSERT INTO entries(feed_id, entry_key, outcome) VALUES(\(lease.feedID), \(key), 'empty') ON CONFLICT DO NOTHING
+                    """, logger: logger)
+            }
+            return seqs
+        }
+    }
+
+    /// The keys among `keys` that the feed has shown before.
+    public func seenEntryKeys(feedID: Int64, among keys: [String]) async throws(ClusterStateError) -> Set<String> {
+        guard !keys.isEmpty else { return [] }
+        return try await perform("read the seen entries of feed \(feedID)") {
+            var seen = Set<String>()
+            let rows = try await client.query("""
+                SELECT entry_key FROM entries WHERE feed_id = \(feedID) AND entry_key = ANY(\(keys))
+                """, logger: logger)
+            for try await key in rows.decode(String.self) { seen.insert(key) }
+            return seen
         }
     }
 }

@@ -282,14 +282,14 @@ final class ClusterStateTests {
             try await database.register(feeds(2, hosts: 2))
             let leases = try await database.claim(worker: "w", limit: 2, perHost: 1, lease: .seconds(60))
             #expect(leases.count == 2)
-            let first = try await database.commitStories([story(1), story(2, id: "urn:x:2")], under: leases[0], nextPollAt: Date())
-            #expect(first.seqs == [1, 2])
+            let first = try await database.commitPoll(ClusterPollCommit(stories: [story(1), story(2, id: "urn:x:2")], nextPollAt: Date()), under: leases[0])
+            #expect(first == [1, 2])
             // Another worker's commit that repeats story 2's text, URL or global id is refused as a
             // whole: nothing of it is stored, and its lease is still held (the worker may retry
             // after catching up).
             for repeated in [story(3, sha: "sha-2"), story(3, url: "https://a.example/2"), story(3, id: "urn:x:2")] {
                 do {
-                    _ = try await database.commitStories([story(4), repeated], under: leases[1], nextPollAt: Date())
+                    _ = try await database.commitPoll(ClusterPollCommit(stories: [story(4), repeated], nextPollAt: Date()), under: leases[1])
                     Issue.record("a repeated key was committed")
                 } catch let error as ClusterStateError {
                     #expect(error.kind == .query)
@@ -297,11 +297,11 @@ final class ClusterStateTests {
                 }
             }
             #expect(try server.psql("SELECT count(*) FROM stories") == "2\n")
-            let second = try await database.commitStories([story(4)], under: leases[1], nextPollAt: Date())
-            #expect(second.seqs.count == 1 && second.seqs[0] > 2)
+            let second = try await database.commitPoll(ClusterPollCommit(stories: [story(4)], nextPollAt: Date()), under: leases[1])
+            #expect(second.count == 1 && (second.first ?? 0) > 2)
             let all = try await database.stories(after: 0, limit: 10)
             #expect(all.map(\.record) == [story(1).record, story(2).record, story(4).record])
-            #expect(try await database.stories(after: 2, limit: 10).map(\.seq) == second.seqs)
+            #expect(try await database.stories(after: 2, limit: 10).map(\.seq) == second)
         }
     }
 
@@ -309,7 +309,7 @@ final class ClusterStateTests {
         try await withDatabase { database in
             try await database.register(feeds(1, hosts: 1))
             let lease = try #require(try await database.claim(worker: "w", limit: 1, perHost: 1, lease: .seconds(60)).first)
-            _ = try await database.commitStories((1...5).map { story($0) }, under: lease, nextPollAt: Date())
+            _ = try await database.commitPoll(ClusterPollCommit(stories: (1...5).map { story($0) }, nextPollAt: Date()), under: lease)
             #expect(try await database.pruneTexts() == 0)  // no copy registered: nothing is pruned
             #expect(try await database.registerCopy("a") == 0)
             #expect(try await database.registerCopy("b") == 0)
@@ -320,6 +320,35 @@ final class ClusterStateTests {
             #expect(try await database.pruneTexts() == 2)
             let texts = try await database.stories(after: 0, limit: 10).map(\.text)
             #expect(texts.map { $0 == nil } == [true, true, false, false, false])
+        }
+    }
+
+    @Test func aPollCommitRecordsItsEntriesDuplicatesAndEmptyOnes() async throws {
+        try await withDatabase { database in
+            try await database.register(feeds(1, hosts: 1))
+            let lease = try #require(try await database.claim(worker: "w", limit: 1, perHost: 1, lease: .seconds(60)).first)
+            let copy = ClusterDuplicate(entryKey: "entry-9", url: "https://b.example/9", title: "copy", reason: "same_text",
+                                        duplicateOfSHA256: "sha-2", distance: nil, similarity: nil)
+            let near = ClusterDuplicate(entryKey: "entry-8", url: nil, title: "near", reason: "near_text", duplicateOfSHA256: "sha-1",
+                                        distance: 2, similarity: 0.87)
+            let seqs = try await database.commitPoll(ClusterPollCommit(stories: [story(1), story(2)], duplicates: [copy, near],
+                                                                       emptyEntryKeys: ["entry-7"], nextPollAt: Date().addingTimeInterval(900)),
+                                                     under: lease)
+            #expect(seqs.count == 2)
+            #expect(try await database.seenEntryKeys(feedID: lease.feedID, among: ["entry-1", "entry-2", "entry-7", "entry-8", "entry-9", "entry-10"])
+                    == ["entry-1", "entry-2", "entry-7", "entry-8", "entry-9"])
+            #expect(try server.psql("SELECT entry_key || ':' || outcome || ':' || coalesce(story_seq::text, '-') FROM entries ORDER BY entry_key")
+                    == "entry-1:stored:\(seqs[0])\nentry-2:stored:\(seqs[1])\nentry-7:empty:-\nentry-8:duplicate:\(seqs[0])\nentry-9:duplicate:\(seqs[1])\n")
+            #expect(try server.psql("SELECT reason || ':' || coalesce(distance::text, '-') || ':' || coalesce(round(similarity::numeric, 2)::text, '-') FROM duplicates ORDER BY id")
+                    == "same_text:-:-\nnear_text:2:0.87\n")
+            // A duplicate of a story that is not stored fails the commit (and the lease is finished only by a good one).
+            try await database.register([ClusterFeed(url: "https://c.example/f", name: "c", host: "c.example")])
+            let other = try #require(try await database.claim(worker: "w", limit: 1, perHost: 1, lease: .seconds(60)).first)
+            let orphan = ClusterDuplicate(entryKey: "x", url: nil, title: nil, reason: "same_text", duplicateOfSHA256: "no-such-story")
+            await #expect(throws: ClusterStateError.self) {
+                _ = try await database.commitPoll(ClusterPollCommit(duplicates: [orphan], nextPollAt: Date()), under: other)
+            }
+            #expect(try await database.seenEntryKeys(feedID: other.feedID, among: ["x"]).isEmpty)
         }
     }
 }
