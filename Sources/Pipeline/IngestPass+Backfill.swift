@@ -15,10 +15,10 @@ extension IngestPass {
         var urls: Int
     }
 
-    /// Why a backfill step stopped the backfill for this pass.
+    /// Why a backfill step stopped the backfill for this pass: it is to continue later (a cap
+    /// reached, a host asking to wait, a poll due), or the state failed (logged as an error).
     enum BackfillPause: Error {
-        case budget(String)
-        case host(String)
+        case later(String)
         case state(String)
     }
 
@@ -57,7 +57,7 @@ extension IngestPass {
         }
         do {
             while job.phase != .done {
-                guard await canContinue() else { throw BackfillPause.budget("a regular poll is due, or the pass is stopping") }
+                guard await canContinue() else { throw BackfillPause.later("a regular poll is due, or the pass is stopping") }
                 switch job.phase {
                 case .archive:
                     try await archiveStep(feed, feedID: feedID, job: &job, settings: settings, session: session, pages: pages,
@@ -73,7 +73,7 @@ extension IngestPass {
             }
         } catch let pause as BackfillPause {
             switch pause {
-            case let .budget(why), let .host(why): report.paused = why
+            case let .later(why): report.paused = why
             case let .state(why):
                 report.paused = why
                 logger.error("backfill not saved", metadata: ["feed": "\(feed.name)", "reason": "\(why)"])
@@ -146,7 +146,7 @@ extension IngestPass {
             leaveArchive("stopped after backfill.max_pages (\(settings.maxPages)) documents")
             return try await save(feedID, job, session)
         }
-        guard budget.documents > 0 else { throw BackfillPause.budget("backfill.max_pages_per_pass is spent") }
+        guard budget.documents > 0 else { throw BackfillPause.later("backfill.max_pages_per_pass is spent") }
         let isFile = feed.url.lowercased().hasPrefix("file:")
         if isFile, let refusal = ArticlePageFetcher.localPageRefusal(url, feedURL: feed.url, allowed: true) {
             leaveArchive("archive link not followed: \(refusal)")
@@ -155,26 +155,15 @@ extension IngestPass {
         budget.documents -= 1
         job.pagesUsed += 1
         report.documentsFetched += 1
-        let now = clock()
         let response: FetchResponse
-        do {
-            response = try await session.client.fetch(FetchRequest(url: url, allowFileScheme: isFile, fromContent: !isFile))
-        } catch {
-            if case let .hostBackoff(until) = error.kind {
-                throw BackfillPause.host("the host asked to wait until \(ISO8601.string(until))")
-            }
-            leaveArchive("archive page \(url): \(error.description)")
+        switch try await fetchDocument(FetchRequest(url: url, allowFileScheme: isFile, fromContent: !isFile), session: session) {
+        case let .success(answer) where answer.isSuccess:
+            response = answer
+        case let .success(answer):
+            leaveArchive("archive page: \(answer.failureMessage)")
             return try await save(feedID, job, session)
-        }
-        switch response.feedAnswer(now: now) {
-        case let .retryLater(until, _):
-            try? await session.ingestor.holdHost(HTTPClient.hostKey(for: response.effectiveURL), until: until)
-            job.pagesUsed -= 1  // Asked again at the next pass.
-            throw BackfillPause.host("archive page \(url): the host asked to wait until \(ISO8601.string(until))")
-        case .document:
-            break
-        case .notModified, .gone, .failed:
-            leaveArchive("archive page: \(response.failureMessage)")
+        case let .failure(error):
+            leaveArchive("archive page \(url): \(error.description)")
             return try await save(feedID, job, session)
         }
         let read: FeedRead
@@ -202,9 +191,27 @@ extension IngestPass {
             leaveArchive(nil)
         }
         try await store(inGap, typicalLength: read.typicalLength, language: read.language, observation: read.observation, via: .archive,
-                        feed: feed, feedID: feedID, job: job, session: session, pages: pages, report: &report)
-        // What the stored batch counted is the job's now too (the commit saved the same).
-        job = try await currentJob(feedID, fallback: job, session)
+                        feed: feed, feedID: feedID, job: &job, session: session, pages: pages, report: &report)
+    }
+
+    /// Fetches a document of a backfill. A host that asks to wait (a Retry-After now, or a hold
+    /// from before) pauses the backfill, its hold kept in the state: the job stays as it was last
+    /// saved, so this document is asked for again at the next pass. Other failures are returned.
+    private func fetchDocument(_ request: FetchRequest, session: IngestSession) async throws -> Result<FetchResponse, FetchError> {
+        let response: FetchResponse
+        do {
+            response = try await session.client.fetch(request)
+        } catch {
+            if case let .hostBackoff(until) = error.kind {
+                throw BackfillPause.later("\(request.url): the host asked to wait until \(ISO8601.string(until))")
+            }
+            return .failure(error)
+        }
+        if case let .retryLater(until, _) = response.feedAnswer(now: clock()) {
+            try? await session.ingestor.holdHost(HTTPClient.hostKey(for: response.effectiveURL), until: until)
+            throw BackfillPause.later("\(request.url): the host asked to wait until \(ISO8601.string(until))")
+        }
+        return .success(response)
     }
 
     // MARK: Sitemaps
@@ -240,7 +247,7 @@ extension IngestPass {
             job.sitemapQueue = []
             return try await chooseCandidates(feedID: feedID, job: &job, settings: settings, session: session)
         }
-        guard budget.documents > 0 else { throw BackfillPause.budget("backfill.max_pages_per_pass is spent") }
+        guard budget.documents > 0 else { throw BackfillPause.later("backfill.max_pages_per_pass is spent") }
         job.sitemapQueue.removeFirst()
         job.documentsRead.append(url)
         let isFallback = url == origin + "/sitemap.xml"
@@ -256,27 +263,12 @@ extension IngestPass {
         job.pagesUsed += 1
         report.documentsFetched += 1
         let response: FetchResponse
-        do {
-            response = try await session.client.fetch(FetchRequest(
-                url: url, fromContent: true, accept: "application/xml, text/xml;q=0.9, */*;q=0.5", maxBodyBytes: configuration.fetch.maxBodyBytes))
-        } catch {
-            if case let .hostBackoff(until) = error.kind {
-                job.sitemapQueue.insert(url, at: 0)
-                job.documentsRead.removeLast()
-                job.pagesUsed -= 1
-                try await save(feedID, job, session)
-                throw BackfillPause.host("the host asked to wait until \(ISO8601.string(until))")
-            }
+        switch try await fetchDocument(FetchRequest(url: url, fromContent: true, accept: "application/xml, text/xml;q=0.9, */*;q=0.5",
+                                                    maxBodyBytes: configuration.fetch.maxBodyBytes), session: session) {
+        case let .success(answer): response = answer
+        case let .failure(error):
             job.note("sitemap \(url): \(error.description)")
             return try await save(feedID, job, session)
-        }
-        if case let .retryLater(until, _) = response.feedAnswer(now: now) {
-            try? await session.ingestor.holdHost(HTTPClient.hostKey(for: response.effectiveURL), until: until)
-            job.sitemapQueue.insert(url, at: 0)
-            job.documentsRead.removeLast()
-            job.pagesUsed -= 1
-            try await save(feedID, job, session)
-            throw BackfillPause.host("sitemap \(url): the host asked to wait until \(ISO8601.string(until))")
         }
         guard response.isSuccess else {
             // No /sitemap.xml is common and says nothing; a listed sitemap that fails is worth a note.
@@ -339,15 +331,15 @@ extension IngestPass {
     private func chooseCandidates(feedID: Int64, job: inout BackfillJob, settings: BackfillSettings, session: IngestSession) async throws {
         let canonicalizer = Ingestor.canonicalizer(for: configuration.dedupe)
         var seen = Set<String>()
-        var candidates = job.candidates.filter { seen.insert(canonicalizer.canonicalize($0.url)).inserted }
-        let canonical = candidates.map { canonicalizer.canonicalize($0.url) }
+        let unique = job.candidates.map { ($0, canonicalizer.canonicalize($0.url)) }.filter { seen.insert($0.1).inserted }
+        let canonical = unique.map(\.1)
         let known: Set<String>
         do {
             known = try await session.ingestor.known(feedID: feedID, keys: canonical, urls: canonical)
         } catch {
             throw BackfillPause.state("state: \(error)")
         }
-        candidates = zip(candidates, canonical).filter { !known.contains($0.1) }.map(\.0)
+        var candidates = unique.filter { !known.contains($0.1) }.map(\.0)
         candidates.sort { ($0.published ?? .distantPast) < ($1.published ?? .distantPast) }
         let room = max(0, settings.maxURLs - job.urlsUsed)
         if candidates.count > room {
@@ -367,7 +359,7 @@ extension IngestPass {
             job.phase = .done
             return
         }
-        guard budget.urls > 0 else { throw BackfillPause.budget("backfill.max_urls_per_pass is spent") }
+        guard budget.urls > 0 else { throw BackfillPause.later("backfill.max_urls_per_pass is spent") }
         let count = min(8, room, budget.urls)
         let chunk = job.candidates.prefix(count)
         job.candidates.removeFirst(count)
@@ -393,16 +385,16 @@ extension IngestPass {
         for failure in fetched.failures.prefix(2) { job.note("sitemap URL: \(failure)") }
         let withPages = fresh.filter { fetched.articles[$0.key] != nil }
         try await store(withPages, fetchedPages: fetched, typicalLength: 0, language: nil, observation: nil, via: .sitemap, feed: feed,
-                        feedID: feedID, job: job, session: session, pages: pages, report: &report)
-        job = try await currentJob(feedID, fallback: job, session)
+                        feedID: feedID, job: &job, session: session, pages: pages, report: &report)
     }
 
     // MARK: Storing
 
     /// Stores a batch of backfilled entries through the same decisions as a poll's (the article
-    /// pages the feed's policy asks for, then the `Ingestor`), saving `job` with them.
+    /// pages the feed's policy asks for, then the `Ingestor`), saving `job` with them; `job` then
+    /// counts the batch as the commit saved it (`BackfillJob.count`).
     private func store(_ entries: [NewEntry], fetchedPages given: ArticlePages? = nil, typicalLength: Int, language: String?,
-                       observation: PollScheduler.Observation?, via: StoryVia, feed: FeedSource, feedID: Int64, job: BackfillJob,
+                       observation: PollScheduler.Observation?, via: StoryVia, feed: FeedSource, feedID: Int64, job: inout BackfillJob,
                        session: IngestSession, pages fetcher: ArticlePageFetcher, report: inout BackfillReport) async throws {
         guard !entries.isEmpty else { return try await save(feedID, job, session) }
         let ingestor = session.ingestor
@@ -438,6 +430,7 @@ extension IngestPass {
             report.duplicates += item.duplicates
             report.duplicatesByReason.merge(item.duplicatesByReason, uniquingKeysWith: +)
             report.storedFiles += item.storedFiles
+            job.count(stored: item.stored, duplicates: item.duplicates, via: via)
         }
     }
 
@@ -447,11 +440,6 @@ extension IngestPass {
         } catch {
             throw BackfillPause.state("saving the backfill's progress failed: \(error)")
         }
-    }
-
-    /// The job as the state has it after a commit (its counts include the batch just stored).
-    private func currentJob(_ feedID: Int64, fallback: BackfillJob, _ session: IngestSession) async throws -> BackfillJob {
-        (try? await session.ingestor.backfillJob(feedID: feedID)) ?? fallback
     }
 
     /// One log line per backfill worked on in the pass.

@@ -198,11 +198,7 @@ actor Ingestor {
                 // A backfill's entries: the feed's poll record stays as it is; the job moves on with them.
                 commit.recordsPoll = false
                 var job = batch.job
-                switch batch.via {
-                case .archive: job.storedViaArchive += stories.count
-                case .sitemap: job.storedViaSitemap += stories.count
-                }
-                job.duplicates += duplicates.count
+                job.count(stored: stories.count, duplicates: duplicates.count, via: batch.via)
                 commit.backfill = .progress(job)
             } else {
                 commit.schedule = poll.nextSchedule(windowOverflow: item.report.windowOverflow)
@@ -267,12 +263,8 @@ actor Ingestor {
 
     /// The backfills under way, by feed id, and every feed's id by URL.
     func backfillJobs() throws -> (jobs: [Int64: BackfillJob], feedIDs: [String: Int64]) {
-        (try state.backfillJobs(), try state.feedIDs())
-    }
-
-    /// The backfill under way for one feed.
-    func backfillJob(feedID: Int64) throws -> BackfillJob? {
-        try state.backfillJob(feedID: feedID)
+        let jobs = try state.backfillJobs()
+        return (jobs, jobs.isEmpty ? [:] : try state.feedIDs())
     }
 
     /// Saves a backfill's progress that stored nothing (a sitemap read, a page that led nowhere).

@@ -1,3 +1,4 @@
+import FeedModel
 import Foundation
 
 /// A backfill under way for one feed: the gap it recovers, where it has got to, and what it has
@@ -90,6 +91,15 @@ public struct BackfillJob: Sendable, Equatable, Codable {
     }
 
     public var stored: Int { storedViaArchive + storedViaSitemap }
+
+    /// Counts a stored batch: its stories (by where they were found) and its dropped duplicates.
+    public mutating func count(stored: Int, duplicates: Int, via: StoryVia) {
+        switch via {
+        case .archive: storedViaArchive += stored
+        case .sitemap: storedViaSitemap += stored
+        }
+        self.duplicates += duplicates
+    }
 }
 
 /// What a commit changes of a feed's backfill.

@@ -146,14 +146,12 @@ extension StateStore {
 extension StateStore {
     /// The backfills under way, by feed id.
     public func backfillJobs() throws(StateStoreError) -> [Int64: BackfillJob] {
-        let decoder = JSONDecoder()
-        decoder.dateDecodingStrategy = .secondsSince1970
         var jobs: [Int64: BackfillJob] = [:]
         for row in try db.query("SELECT feed_id, job FROM backfills") {
             guard let id = row[0].int, let text = row[1].string else { continue }
-            do {
-                jobs[id] = try decoder.decode(BackfillJob.self, from: Data(text.utf8))
-            } catch {
+            if let job = Self.decodeJob(text) {
+                jobs[id] = job
+            } else {
                 // A job this version cannot read is dropped, not fatal: the next overflow starts another.
                 try db.query("DELETE FROM backfills WHERE feed_id = ?", [.integer(id)])
             }
@@ -164,6 +162,11 @@ extension StateStore {
     /// The backfill under way for one feed, if any.
     public func backfillJob(feedID: Int64) throws(StateStoreError) -> BackfillJob? {
         guard let text = try db.query("SELECT job FROM backfills WHERE feed_id = ?", [.integer(feedID)]).first?.first?.string else { return nil }
+        return Self.decodeJob(text)
+    }
+
+    /// A saved job, or nil when this version cannot read it.
+    static func decodeJob(_ text: String) -> BackfillJob? {
         let decoder = JSONDecoder()
         decoder.dateDecodingStrategy = .secondsSince1970
         return try? decoder.decode(BackfillJob.self, from: Data(text.utf8))
