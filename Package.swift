@@ -3,7 +3,7 @@ import PackageDescription
 
 // One module per pipeline stage (README, "Architecture"). Only `Fetcher` links libcurl,
 // only `XMLSupport` links libxml2 (feeds and the HTML tree `ArticleExtractor` works on), only
-// `StateStore` links SQLite.
+// `StateStore` links SQLite, only `ClusterState` links PostgreSQL's client.
 let package = Package(
     name: "feedcorpus",
     platforms: [.macOS(.v15)],
@@ -74,6 +74,8 @@ let package = Package(
         .target(
             name: "ClusterState",
             dependencies: ["Fetcher", .product(name: "PostgresNIO", package: "postgres-nio"), .product(name: "Logging", package: "swift-log")]),
+        // Cluster mode's corpus copies: the corpus folder written from the shared state.
+        .target(name: "Materializer", dependencies: ["ClusterState", "CorpusWriter", "FeedModel"]),
         // The service behind `feedcorpus run`: its loop, signals, systemd notifications, health.
         .target(
             name: "FeedDaemon",
@@ -97,6 +99,7 @@ let package = Package(
             dependencies: [
                 "Pipeline", "FeedDaemon", "FeedConfig", "FeedParser", "ArticleExtractor", "Fetcher", "Dedupe", "StateStore", "FeedModel",
                 "MetricsEndpoint", "CorpusWriter", "CMallocTuning", "XMLSupport", "DocumentInput", "DatesAndCharsets",
+                "ClusterState", "Materializer",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
@@ -137,6 +140,8 @@ let package = Package(
         .testTarget(name: "CorpusWriterTests", dependencies: ["CorpusWriter", "FeedModel", "Dedupe"]),
         .testTarget(name: "StateStoreTests", dependencies: ["StateStore", "FeedModel"]),
         .testTarget(name: "ClusterStateTests", dependencies: ["ClusterState", "Fetcher", "TestSupport", .product(name: "PostgresNIO", package: "postgres-nio"),
+                                                              .product(name: "Logging", package: "swift-log")]),
+        .testTarget(name: "MaterializerTests", dependencies: ["Materializer", "ClusterState", "CorpusWriter", "FeedModel", "TestSupport",
                                                               .product(name: "Logging", package: "swift-log")]),
         .testTarget(name: "FetcherTests", dependencies: ["Fetcher", "FeedModel", "TestSupport"]),
         .testTarget(

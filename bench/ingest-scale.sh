@@ -14,6 +14,10 @@
 # Usage: bench/ingest-scale.sh [N] [--keep DIR]
 #   FEEDCORPUS_BIN=path  use this binary instead of building the release one
 #   NO_FEEDS_ONLY=1      skip the feeds-only pass
+#   NO_FULL=1            skip the full (fulltext auto) pass and its score
+#   KEEP_RUNS=1          leave earlier runs' folders in DIR/.trash-* (repeated runs: no deletions
+#                        between them, see below; delete them by hand afterwards)
+#   WRAP="cmd args"      run feedcorpus under this command (e.g. "perf record -g -o F"): profiling only
 #   NO_NEWSBOAT=1        skip the newsboat reference runs
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -40,7 +44,7 @@ chmod 755 "$work"  # nginx's workers (another user) must read the site below it
 nginx_pid=""
 cleanup() {
   if [ -n "$nginx_pid" ]; then kill "$nginx_pid" 2>/dev/null || true; fi
-  rm -rf "$work"/.trash-*
+  [ -n "${KEEP_RUNS:-}" ] || rm -rf "$work"/.trash-*
   if [ -z "$keep" ]; then rm -rf "$work"; fi
 }
 trap cleanup EXIT
@@ -130,16 +134,18 @@ done
 run_pass() {  # $1 folder, $2 fulltext policy -> prints "wall cpu rss_kb"
   mkdir -p "$1"
   write_config "$1" "$2"
-  /usr/bin/time -f "%e %U %S %M" -o "$1/time.txt" "$bin" fetch --once --all --quiet --config "$1/config.yaml" \
+  /usr/bin/time -f "%e %U %S %M" -o "$1/time.txt" ${WRAP:-} "$bin" fetch --once --all --quiet --config "$1/config.yaml" \
     > "$1/stdout.txt" 2> "$1/stderr.txt" || { echo "feedcorpus failed: $(tail -5 "$1/stderr.txt")" >&2; exit 1; }
   awk '{ printf "%.1f %.1f %d\n", $1, $2 + $3, $4 }' "$1/time.txt"
 }
 
 echo "feedcorpus $("$bin" --version 2>/dev/null || echo '?'): $count feeds, $(wc -l < "$site/truth.jsonl") items"
-read -r wall cpu rss < <(run_pass "$work/full" auto)
-echo "cold pass (fulltext auto): wall ${wall} s, CPU ${cpu} s, peak RSS $((rss / 1024)) MB"
-tail -1 "$work/full/stdout.txt" | sed 's/^/  /'
-python3 "$root/bench/ingest-score.py" --truth "$site/truth.jsonl" --corpus "$work/full/corpus" --state "$work/full/state/state.sqlite"
+if [ -z "${NO_FULL:-}" ]; then
+  read -r wall cpu rss < <(run_pass "$work/full" auto)
+  echo "cold pass (fulltext auto): wall ${wall} s, CPU ${cpu} s, peak RSS $((rss / 1024)) MB"
+  tail -1 "$work/full/stdout.txt" | sed 's/^/  /'
+  python3 "$root/bench/ingest-score.py" --truth "$site/truth.jsonl" --corpus "$work/full/corpus" --state "$work/full/state/state.sqlite"
+fi
 
 if [ -z "${NO_FEEDS_ONLY:-}" ]; then
   read -r fwall fcpu frss < <(run_pass "$work/feeds-only" never)
@@ -164,7 +170,7 @@ elif command -v newsboat >/dev/null; then
   echo "newsboat cold reload (its default, 1 reload thread): wall ${nwall} s, CPU ${ncpu} s, peak RSS $((nrss / 1024)) MB"
   read -r pwall pcpu prss < <(newsboat_reload "$connections")
   echo "newsboat cold reload ($connections reload threads): wall ${pwall} s, CPU ${pcpu} s, peak RSS $((prss / 1024)) MB"
-  echo "ratio feedcorpus fulltext / newsboat default: $(echo "scale=2; $wall / $nwall" | bc)"
+  [ -n "${NO_FULL:-}" ] || echo "ratio feedcorpus fulltext / newsboat default: $(echo "scale=2; $wall / $nwall" | bc)"
   if [ -z "${NO_FEEDS_ONLY:-}" ]; then
     echo "ratio feedcorpus feeds-only / newsboat default: $(echo "scale=2; $fwall / $nwall" | bc)"
     echo "ratio feedcorpus feeds-only / newsboat $connections threads: $(echo "scale=2; $fwall / $pwall" | bc)"

@@ -56,8 +56,15 @@ public final class ClusterDatabase: Sendable {
         await client.run()
     }
 
-    /// Creates the schema (idempotent; every worker may run it at start).
+    /// Creates the schema (idempotent; every worker may run it at start). Fails at once when the
+    /// server cannot be reached or refuses us (the pool would retry for a minute first).
     public func migrate() async throws(ClusterStateError) {
+        try await perform("connect") {
+            let configuration = PostgresConnection.Configuration(host: url.host, port: url.port, username: url.user, password: url.password,
+                                                                 database: url.database, tls: .disable)
+            let connection = try await PostgresConnection.connect(configuration: configuration, id: 0, logger: logger)
+            try await connection.close()
+        }
         try await perform("create the schema") {
             try await client.withTransaction(logger: logger) { connection in
                 // Serialised: two workers starting at once must not both create the tables.
@@ -160,9 +167,11 @@ public final class ClusterDatabase: Sendable {
             return ClusterStateError(.query, operation: operation, message: "\(error) (\(url))")
         case let error as PSQLError:
             let kind: ClusterStateError.Kind = error.code == .server ? .query : .connection
-            return ClusterStateError(kind, operation: operation, message: Self.describe(error) + " (\(url))")
+            return ClusterStateError(kind, operation: operation, message: Self.describe(error) + " (\(url)"
+                                     + (kind == .connection ? "; is the server running, and are the host, port, user and database of `state:` right?)" : ")"))
         default:
-            return ClusterStateError(.connection, operation: operation, message: "\(error) (\(url))")
+            return ClusterStateError(.connection, operation: operation,
+                                     message: "\(error) (\(url); is the server running, and are the host, port, user and database of `state:` right?)")
         }
     }
 

@@ -52,6 +52,27 @@ extension ClusterDatabase {
         }
     }
 
+    /// The sequence number of the last committed story (0 when none).
+    public func latestStorySeq() async throws(ClusterStateError) -> Int64 {
+        try await perform("read the last story's sequence number") {
+            for try await seq in try await client.query("SELECT coalesce(max(seq), 0) FROM stories", logger: logger).decode(Int64.self) {
+                return seq
+            }
+            return 0
+        }
+    }
+
+    /// Every registered corpus copy and how far it got, by name.
+    public func copies() async throws(ClusterStateError) -> [String: Int64] {
+        try await perform("read the corpus copies") {
+            var copies: [String: Int64] = [:]
+            for try await (name, position) in try await client.query("SELECT name, position FROM corpus_copies", logger: logger).decode((String, Int64).self) {
+                copies[name] = position
+            }
+            return copies
+        }
+    }
+
     /// Registers a corpus copy (a materializer's) at position 0 if it is new; returns its position.
     public func registerCopy(_ name: String) async throws(ClusterStateError) -> Int64 {
         try await perform("register corpus copy \(name)") {

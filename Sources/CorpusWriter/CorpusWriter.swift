@@ -95,13 +95,36 @@ public final class CorpusWriter {
     public static let idFileName = ".feedcorpus-id"
     /// The lock file in the corpus root, held by the one process writing the corpus.
     public static let lockFileName = ".feedcorpus.lock"
+    /// Cluster mode: how far this copy's materializer got (see `materializedPosition`).
+    public static let materializedFileName = ".feedcorpus-materialized"
 
     /// The corpus id written in the root, nil when there is none (a new or older corpus).
     public func corpusID() -> String? { Self.corpusID(root: root) }
 
     /// The corpus id in the corpus folder `root`, without opening a writer (which would create it).
     public static func corpusID(root: String) -> String? {
-        let fd = open(root + "/" + idFileName, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)
+        readRootFile(root: root, name: idFileName)
+    }
+
+    /// Writes the corpus id into the root, durably.
+    public func writeCorpusID(_ id: String) throws(CorpusWriteError) {
+        try writeRootFile(name: Self.idFileName, contents: id)
+    }
+
+    /// A materializer's position (cluster mode): the commit sequence number of the last story it
+    /// wrote into this copy, kept in the copy itself (nil: none written yet).
+    public func materializedPosition() -> Int64? {
+        Self.readRootFile(root: root, name: Self.materializedFileName).flatMap { Int64($0) }
+    }
+
+    /// Records, durably, that every story up to commit sequence number `seq` is in this copy.
+    public func recordMaterializedPosition(_ seq: Int64) throws(CorpusWriteError) {
+        try writeRootFile(name: Self.materializedFileName, contents: String(seq))
+    }
+
+    /// The first line of a small file of the root (nil when missing or empty).
+    private static func readRootFile(root: String, name: String) -> String? {
+        let fd = open(root + "/" + name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)
         guard fd >= 0 else { return nil }
         defer { close(fd) }
         var buffer = [UInt8](repeating: 0, count: 256)
@@ -111,16 +134,17 @@ public final class CorpusWriter {
         return text.isEmpty ? nil : text
     }
 
-    /// Writes the corpus id into the root, durably.
-    public func writeCorpusID(_ id: String) throws(CorpusWriteError) {
+    /// Replaces a small file of the root with `contents` and a newline: written aside, flushed,
+    /// renamed into place, the folder flushed.
+    private func writeRootFile(name: String, contents: String) throws(CorpusWriteError) {
         let dir = try openFolder("")
         defer { close(dir) }
-        let temp = Self.temporaryPrefix + Self.idFileName
+        let temp = Self.temporaryPrefix + name
         unlinkat(dir, temp, 0)
-        try Self.writeNewFile(in: dir, name: temp, shownAs: root + "/" + temp, contents: Array((id + "\n").utf8), sync: true)
-        guard renameat(dir, temp, dir, Self.idFileName) == 0 else {
+        try Self.writeNewFile(in: dir, name: temp, shownAs: root + "/" + temp, contents: Array((contents + "\n").utf8), sync: true)
+        guard renameat(dir, temp, dir, name) == 0 else {
             unlinkat(dir, temp, 0)
-            throw CorpusWriteError("rename into place", root + "/" + Self.idFileName)
+            throw CorpusWriteError("rename into place", root + "/" + name)
         }
         fsync(dir)
     }

@@ -66,12 +66,11 @@ public enum ConfigLoader {
             throw reader.error(top["layout"], key: "layout", "expected one of daily, flat; got '\(layoutText)'")
         }
         let state = try top["state"].map { node throws(ConfigError) in try reader.string(node, key: "state") } ?? "feedcorpus.sqlite"
+        // A postgres:// URL selects cluster mode: the state is shared by several machines.
+        var clusterState: String?
         if let scheme = state.split(separator: ":", maxSplits: 1).first?.lowercased(), state.contains("://"),
            scheme == "postgres" || scheme == "postgresql" {
-            // Cluster mode's state is being built (its leases, host slots and commit lock exist);
-            // until workers can use it, say so instead of taking the URL for a file name.
-            throw reader.error(top["state"], key: "state",
-                               "cluster mode (a postgres:// state shared by several workers) is not available in this version yet; give the path of a SQLite file")
+            clusterState = state
         }
 
         var fetch = FetchSettings()
@@ -256,7 +255,8 @@ public enum ConfigLoader {
         }
         var configuration = Configuration(
             path: path, corpusDirectory: resolvePath(corpus, folder: folder), layout: layout,
-            statePath: resolvePath(state, folder: folder), fetch: fetch, dedupe: dedupe, schedule: schedule, feeds: feeds)
+            statePath: clusterState == nil ? resolvePath(state, folder: folder) : "", fetch: fetch, dedupe: dedupe, schedule: schedule, feeds: feeds)
+        configuration.clusterState = clusterState
         configuration.backfill = backfill
         configuration.backfillPerPass = backfillPerPass
         if let node = top["on_new_stories"] {

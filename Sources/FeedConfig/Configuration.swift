@@ -194,7 +194,10 @@ public struct Configuration: Sendable, Equatable {
     public var path: String
     public var corpusDirectory: String
     public var layout: LayoutSetting
+    /// The SQLite state file (empty in cluster mode).
     public var statePath: String
+    /// Cluster mode: the `postgres://` URL of the state several machines share (nil: SQLite).
+    public var clusterState: String?
     public var fetch: FetchSettings
     public var dedupe: DedupeSettings
     public var schedule: ScheduleSettings

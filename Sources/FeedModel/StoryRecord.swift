@@ -125,6 +125,31 @@ public struct StoryRecord: Sendable, Equatable, Codable {
     }
 }
 
+/// A manifest line that is not a story record.
+public struct StoryRecordLineError: Error, Sendable, CustomStringConvertible {
+    public var message: String
+    public var description: String { "not a story record line: \(message)" }
+}
+
+extension StoryRecord {
+    /// Reads one manifest line as `jsonLine()` writes it (dates as ISO 8601 UTC).
+    public init(jsonLine line: String) throws(StoryRecordLineError) {
+        let decoder = JSONDecoder()
+        decoder.dateDecodingStrategy = .custom { decoder in
+            let text = try decoder.singleValueContainer().decode(String.self)
+            guard let date = ISO8601.parse(text) else {
+                throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath, debugDescription: "not a date: \(text)"))
+            }
+            return date
+        }
+        do {
+            self = try decoder.decode(StoryRecord.self, from: Data(line.utf8))
+        } catch {
+            throw StoryRecordLineError(message: "\(error)")
+        }
+    }
+}
+
 /// JSON string escaping as `JSONSerialization` does it with unescaped slashes: `"` and `\\`
 /// escaped, control characters as `\n`, `\t`... or `\u00xx`, everything else as UTF-8.
 public enum JSONText {

@@ -42,7 +42,7 @@ struct FeedCorpusCommand: AsyncParsableCommand {
         commandName: "feedcorpus",
         abstract: "Keeps a news corpus up to date from RSS, Atom and JSON Feed feeds.",
         version: versionText,
-        subcommands: [RunCommand.self, FetchCommand.self, StatusCommand.self, PollCommand.self, EnableCommand.self, CheckCommand.self, AddCommand.self, VerifyCommand.self, ParseCommand.self, ExtractCommand.self, ImportOPMLCommand.self, ExportOPMLCommand.self, DuplicatesCommand.self])
+        subcommands: [RunCommand.self, FetchCommand.self, StatusCommand.self, PollCommand.self, EnableCommand.self, CheckCommand.self, AddCommand.self, VerifyCommand.self, ParseCommand.self, ExtractCommand.self, ImportOPMLCommand.self, ExportOPMLCommand.self, DuplicatesCommand.self, MaterializeCommand.self])
 
     /// As ArgumentParser's, except that a command-line usage error exits 2 (the README's
     /// "usage or configuration error"), not EX_USAGE (64).
@@ -97,13 +97,23 @@ struct CommonOptions: ParsableArguments {
         return Logger(label: "feedcorpus")
     }
 
-    func loadConfiguration() throws -> Configuration {
+    /// The configuration; a cluster-mode one (`state: postgres://…`) only for the commands that
+    /// work on it (`allowCluster`), the others say so and exit with the config status.
+    func loadConfiguration(allowCluster: Bool = false) throws -> Configuration {
+        let configuration: Configuration
         do {
-            return try ConfigLoader.load(path: config)
+            configuration = try ConfigLoader.load(path: config)
         } catch {
             FileHandle.standardError.write(Data("feedcorpus: config error: \(error.description)\n".utf8))
             throw ExitCode(ExitStatus.usageOrConfig)
         }
+        if configuration.clusterState != nil, !allowCluster {
+            FileHandle.standardError.write(Data(("feedcorpus: config error: \(config): state is a postgres:// URL (cluster mode); this command "
+                + "works on a local SQLite state only. In cluster mode this version has `feedcorpus materialize` (it writes the "
+                + "corpus folder from the shared state); the workers that poll into it are not built yet.\n").utf8))
+            throw ExitCode(ExitStatus.usageOrConfig)
+        }
+        return configuration
     }
 }
 

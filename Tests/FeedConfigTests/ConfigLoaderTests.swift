@@ -193,12 +193,14 @@ import Testing
         }
     }
 
-    @Test func aPostgresStateIsRefusedUntilClusterModeIsAvailable() throws {
-        let refused = try #require(error("state: postgres://corpus@db.internal/news\nfeeds: [https://a.example/rss]"))
-        #expect(refused.key == "state")
-        #expect(refused.line == 1)
-        #expect(refused.message.contains("cluster mode"))
-        #expect(try parse("state: state/postgres.sqlite\nfeeds: [https://a.example/rss]").statePath.hasSuffix("state/postgres.sqlite"))
+    @Test func aPostgresStateSelectsClusterModeAndAPathKeepsSQLite() throws {
+        let cluster = try parse("state: postgres://corpus@db.internal/news\nfeeds: [https://a.example/rss]")
+        #expect(cluster.clusterState == "postgres://corpus@db.internal/news")
+        #expect(cluster.statePath.isEmpty)
+        #expect(try parse("state: postgresql://db.internal/news\nfeeds: [https://a.example/rss]").clusterState == "postgresql://db.internal/news")
+        let local = try parse("state: state/postgres.sqlite\nfeeds: [https://a.example/rss]")
+        #expect(local.statePath.hasSuffix("state/postgres.sqlite"))
+        #expect(local.clusterState == nil)
     }
 
     @Test func backfillIsOnByDefaultAndSetGloballyOrPerFeed() throws {

@@ -101,7 +101,7 @@ public final class TestPostgres: @unchecked Sendable {
     }
 
     /// A port nothing listens on now (bound to 0, read, released).
-    static func freePort() throws -> Int {
+    public static func freePort() throws -> Int {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         guard fd >= 0 else { throw SupportError("socket() failed") }
         defer { close(fd) }

@@ -1,0 +1,102 @@
+import Foundation
+import TestSupport
+import Testing
+
+/// The commands in cluster mode (`state: postgres://…`): `materialize` writes the corpus folder
+/// from the shared state; the commands that work on a local state say so instead.
+@Suite struct ClusterModeRefusalTests {
+    @Test func localStateCommandsRefuseAPostgresStateAndMaterializeRefusesASQLiteOne() throws {
+        let workspace = try TemporaryFolder.make(prefix: "cluster-cli")
+        let cluster = workspace.appendingPathComponent("cluster.yaml").path
+        try Data("corpus: corpus\nstate: postgres://corpus@127.0.0.1:1/news\nfeeds: [https://a.example/rss]\n".utf8).write(to: URL(fileURLWithPath: cluster))
+        for command in [["fetch", "--once"], ["status"], ["verify"], ["duplicates"]] {
+            let run = try CLITests.run(CLITests.binary, command + ["--config", cluster])
+            #expect(run.status == 2, "\(command): \(run.stderr)")
+            #expect(run.stderr.contains("cluster mode") && run.stderr.contains("feedcorpus materialize"), "\(command): \(run.stderr)")
+        }
+        let local = workspace.appendingPathComponent("local.yaml").path
+        try Data("corpus: corpus\nstate: feedcorpus.sqlite\nfeeds: [https://a.example/rss]\n".utf8).write(to: URL(fileURLWithPath: local))
+        let run = try CLITests.run(CLITests.binary, ["materialize", "--once", "--config", local])
+        #expect(run.status == 2)
+        #expect(run.stderr.contains("cluster mode only"), "\(run.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: workspace.appendingPathComponent("corpus").path))
+    }
+}
+
+@Suite(.serialized, .enabled(if: TestPostgres.available, "PostgreSQL's server programs are not installed (apt-get install postgresql)"))
+final class MaterializeCommandTests {
+    let server: TestPostgres
+    let workspace: URL
+
+    init() throws {
+        server = try TestPostgres()
+        workspace = try TemporaryFolder.make(prefix: "materialize-cli")
+    }
+
+    deinit { server.stop() }
+
+    func config(corpus: String, hook: String? = nil) throws -> String {
+        let path = workspace.appendingPathComponent("\(corpus).yaml").path
+        var yaml = "corpus: \(corpus)\nstate: \(server.url)\nfeeds: [https://a.example/rss]\n"
+        if let hook { yaml += "on_new_stories: \"\(hook)\"\n" }
+        try Data(yaml.utf8).write(to: URL(fileURLWithPath: path))
+        return path
+    }
+
+    /// A committed story as a worker leaves it in the state (set up with psql: not the code under test).
+    func commit(_ number: Int) throws {
+        let sha = String(repeating: String(format: "%02x", number), count: 32)
+        let record = """
+            {"author":null,"canonical_url":null,"duplicate_of":null,"entry_id":null,"event":null,"feed":"a","feed_url":"https://a.example/rss",\
+            "fetched":"2026-12-02T10:00:0\(number)Z","file":"","language":"en","near_distance":null,"published":null,"sha256":"\(sha)",\
+            "simhash":"00000000000000\(String(format: "%02x", number))","supersedes":null,"text_source":"feed","title":"Story \(number)",\
+            "url":"https://a.example/\(number)","via":null}
+            """
+        _ = try server.psql("""
+            INSERT INTO feeds(url, name, host) VALUES('https://a.example/rss', 'a', 'a.example') ON CONFLICT DO NOTHING;
+            INSERT INTO stories(feed_id, entry_key, sha256, url, record, text)
+            SELECT id, 'k\(number)', '\(sha)', 'https://a.example/\(number)', '\(record)', E'Story \(number)\\nThe text of story \(number).\\n'
+            FROM feeds WHERE url = 'https://a.example/rss';
+            """)
+    }
+
+    @Test func materializeOnceWritesTheCommittedStoriesRunsTheHookAndCatchesUpLater() throws {
+        let hookOutput = workspace.appendingPathComponent("hook.txt").path
+        let path = try config(corpus: "copy", hook: "cat >> \(hookOutput)")
+        // First start on an empty state: the schema is made, nothing to write.
+        var run = try CLITests.run(CLITests.binary, ["materialize", "--once", "--config", path])
+        #expect(run.status == 0, "\(run.stderr)")
+        #expect(run.stdout.contains("0 stories written") && run.stdout.contains("up to date"), "\(run.stdout)")
+
+        try commit(1)
+        try commit(2)
+        run = try CLITests.run(CLITests.binary, ["materialize", "--once", "--config", path])
+        #expect(run.status == 0, "\(run.stderr)")
+        #expect(run.stdout.contains("materialized 2 stories up to 2"), "\(run.stdout)")
+        let folder = workspace.appendingPathComponent("copy/2026-12-02")
+        let names = try FileManager.default.contentsOfDirectory(atPath: folder.path).sorted()
+        #expect(names == ["000_0101010101010101.txt", "001_0202020202020202.txt", "manifest.jsonl"])
+        #expect(try String(contentsOf: folder.appendingPathComponent("001_0202020202020202.txt"), encoding: .utf8) == "Story 2\nThe text of story 2.\n")
+        let manifest = try String(contentsOf: folder.appendingPathComponent("manifest.jsonl"), encoding: .utf8)
+        #expect(manifest.contains("\"file\":\"2026-12-02/000_0101010101010101.txt\""))
+        #expect(try String(contentsOfFile: hookOutput, encoding: .utf8) == "2026-12-02/000_0101010101010101.txt\n2026-12-02/001_0202020202020202.txt\n")
+        // Texts every copy has are gone from the state.
+        #expect(try server.psql("SELECT count(*) FROM stories WHERE text IS NOT NULL").trimmingCharacters(in: .whitespacesAndNewlines) == "0")
+
+        // A story committed later joins the same copy.
+        try commit(3)
+        run = try CLITests.run(CLITests.binary, ["materialize", "--once", "--quiet", "--config", path])
+        #expect(run.status == 0, "\(run.stderr)")
+        #expect(run.stdout.contains("1 story written") && run.stdout.contains("at story 3"), "\(run.stdout)")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: folder.path).count == 4)
+    }
+
+    @Test func anUnreachableStateFailsOnceWithTheReason() throws {
+        let path = workspace.appendingPathComponent("down.yaml").path
+        try Data("corpus: copy\nstate: postgres://feedcorpus@127.0.0.1:\(try TestPostgres.freePort())/feedcorpus\nfeeds: [https://a.example/rss]\n".utf8)
+            .write(to: URL(fileURLWithPath: path))
+        let run = try CLITests.run(CLITests.binary, ["materialize", "--once", "--config", path])
+        #expect(run.status == 1)
+        #expect(run.stderr.contains("cluster state: connect") && run.stderr.contains("is the server running"), "\(run.stderr)")
+    }
+}
