@@ -134,6 +134,7 @@ done
 run_pass() {  # $1 folder, $2 fulltext policy -> prints "wall cpu rss_kb"
   mkdir -p "$1"
   write_config "$1" "$2"
+  sync  # the previous pass's (or run's) dirty pages are written back now, not during this pass
   /usr/bin/time -f "%e %U %S %M" -o "$1/time.txt" ${WRAP:-} "$bin" fetch --once --all --quiet --config "$1/config.yaml" \
     > "$1/stdout.txt" 2> "$1/stderr.txt" || { echo "feedcorpus failed: $(tail -5 "$1/stderr.txt")" >&2; exit 1; }
   awk '{ printf "%.1f %.1f %d\n", $1, $2 + $3, $4 }' "$1/time.txt"

@@ -118,6 +118,12 @@ public final class ClusterDatabase: Sendable {
             UNIQUE(feed_id, entry_key)
         )
         """,
+        // What other workers' dedupe indexes read when they catch up (`fingerprints(after:)`).
+        """
+        ALTER TABLE stories ADD COLUMN IF NOT EXISTS simhash BIGINT, ADD COLUMN IF NOT EXISTS minhash BYTEA,
+            ADD COLUMN IF NOT EXISTS lead_minhash BYTEA, ADD COLUMN IF NOT EXISTS title TEXT, ADD COLUMN IF NOT EXISTS event TEXT,
+            ADD COLUMN IF NOT EXISTS event_terms TEXT, ADD COLUMN IF NOT EXISTS event_at TIMESTAMPTZ
+        """,
         "CREATE TABLE IF NOT EXISTS corpus_copies(name TEXT PRIMARY KEY, position BIGINT NOT NULL DEFAULT 0, updated_at TIMESTAMPTZ)",
         // Every entry a feed has shown, and what became of it (stored, duplicate, empty).
         """

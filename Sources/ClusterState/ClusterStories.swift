@@ -16,14 +16,43 @@ public struct ClusterStory: Sendable, Equatable {
     public var record: String
     /// The story file's contents.
     public var text: String
+    /// What the other workers' dedupe indexes take from it when they catch up.
+    public var fingerprint: ClusterFingerprint?
 
-    public init(entryKey: String, sha256: String, url: String?, entryID: String?, record: String, text: String) {
+    public init(entryKey: String, sha256: String, url: String?, entryID: String?, record: String, text: String,
+                fingerprint: ClusterFingerprint? = nil) {
         self.entryKey = entryKey
         self.sha256 = sha256
         self.url = url
         self.entryID = entryID
         self.record = record
         self.text = text
+        self.fingerprint = fingerprint
+    }
+}
+
+/// A committed story's fingerprints, as the near-duplicate indexes and the event grouper of every
+/// worker hold them: a worker reads those committed since it last looked before it decides.
+public struct ClusterFingerprint: Sendable, Equatable {
+    public var simhash: UInt64
+    /// MinHash signatures of the whole text and of its lead, as `MinHashSignature.bytes`.
+    public var minhash: [UInt8]
+    public var leadMinhash: [UInt8]
+    public var title: String
+    public var event: String
+    /// `EventTerms.serialized`.
+    public var eventTerms: String
+    /// The story's instant for event grouping.
+    public var eventAt: Date
+
+    public init(simhash: UInt64, minhash: [UInt8], leadMinhash: [UInt8], title: String, event: String, eventTerms: String, eventAt: Date) {
+        self.simhash = simhash
+        self.minhash = minhash
+        self.leadMinhash = leadMinhash
+        self.title = title
+        self.event = event
+        self.eventTerms = eventTerms
+        self.eventAt = eventAt
     }
 }
 
@@ -49,6 +78,25 @@ extension ClusterDatabase {
                 stories.append(CommittedStory(seq: seq, feedID: feed, record: record, text: text))
             }
             return stories
+        }
+    }
+
+    /// The fingerprints of the stories committed after `seq`, in commit order, with their
+    /// sequence numbers (stories committed without fingerprints are left out).
+    public func fingerprints(after seq: Int64, limit: Int) async throws(ClusterStateError) -> [(seq: Int64, fingerprint: ClusterFingerprint)] {
+        try await perform("read the fingerprints after \(seq)") {
+            var result: [(seq: Int64, fingerprint: ClusterFingerprint)] = []
+            let rows = try await client.query("""
+                SELECT seq, simhash, minhash, lead_minhash, title, event, event_terms, event_at FROM stories
+                WHERE seq > \(seq) AND simhash IS NOT NULL ORDER BY seq LIMIT \(limit)
+                """, logger: logger)
+            for try await (seq, simhash, minhash, lead, title, event, terms, at)
+                in rows.decode((Int64, Int64, ByteBuffer, ByteBuffer, String, String, String, Date).self) {
+                result.append((seq, ClusterFingerprint(simhash: UInt64(bitPattern: simhash), minhash: Array(minhash.readableBytesView),
+                                                       leadMinhash: Array(lead.readableBytesView), title: title, event: event,
+                                                       eventTerms: terms, eventAt: at)))
+            }
+            return result
         }
     }
 
@@ -164,9 +212,14 @@ extension ClusterDatabase {
                 try await connection.query("SELECT pg_advisory_xact_lock(\(Self.lockSpace), \(Self.commitLockKey))", logger: logger)
             }
             for story in poll.stories {
+                let fingerprint = story.fingerprint
                 let rows = try await connection.query("""
-                    INSERT INTO stories(feed_id, entry_key, sha256, url, entry_id, record, text)
-                    VALUES(\(lease.feedID), \(story.entryKey), \(story.sha256), \(story.url), \(story.entryID), \(story.record), \(story.text))
+                    INSERT INTO stories(feed_id, entry_key, sha256, url, entry_id, record, text,
+                                        simhash, minhash, lead_minhash, title, event, event_terms, event_at)
+                    VALUES(\(lease.feedID), \(story.entryKey), \(story.sha256), \(story.url), \(story.entryID), \(story.record), \(story.text),
+                           \(fingerprint.map { Int64(bitPattern: $0.simhash) }), \(fingerprint.map { ByteBuffer(bytes: $0.minhash) }),
+                           \(fingerprint.map { ByteBuffer(bytes: $0.leadMinhash) }), \(fingerprint?.title), \(fingerprint?.event), \(fingerprint?.eventTerms),
+                           \(fingerprint?.eventAt))
                     RETURNING seq
                     """, logger: logger)
                 for try await seq in rows.decode(Int64.self) { seqs.append(seq) }

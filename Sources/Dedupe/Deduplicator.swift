@@ -317,6 +317,19 @@ public struct Deduplicator: Sendable {
         clearBatch()
     }
 
+    /// Stories that another process committed since these indexes last looked (cluster mode:
+    /// the stories other workers committed, read under the commit lock before deciding): they
+    /// join the near-duplicate indexes and their events as if committed here. Call it with no
+    /// batch in hand.
+    public mutating func catchUp(_ stored: [StoredFingerprint], events members: [EventGrouper.Member]) {
+        precondition(batch.isEmpty, "catch up between batches")
+        for item in stored {
+            let position = appendSignatures(id: item.id, simhash: item.simhash, item.signature, item.leadSignature, headline: item.headlineHash)
+            simhashes.insert(item.simhash, id: Int64(position))
+        }
+        for member in members { events.add(member) }
+    }
+
     /// The batch was not committed (a write failed): forget it, so its stories are decided again.
     public mutating func discardBatch() {
         clearBatch()
