@@ -9,11 +9,15 @@ import Testing
         let workspace = try TemporaryFolder.make(prefix: "cluster-cli")
         let cluster = workspace.appendingPathComponent("cluster.yaml").path
         try Data("corpus: corpus\nstate: postgres://corpus@127.0.0.1:1/news\nfeeds: [https://a.example/rss]\n".utf8).write(to: URL(fileURLWithPath: cluster))
-        for command in [["fetch", "--once"], ["status"], ["verify"], ["duplicates"]] {
+        for command in [["fetch", "--once"], ["run"], ["verify"], ["duplicates"], ["poll"]] {
             let run = try CLITests.run(CLITests.binary, command + ["--config", cluster])
             #expect(run.status == 2, "\(command): \(run.stderr)")
             #expect(run.stderr.contains("cluster mode") && run.stderr.contains("feedcorpus materialize"), "\(command): \(run.stderr)")
         }
+        // status works in cluster mode: a state it cannot reach is an error saying what to check.
+        let status = try CLITests.run(CLITests.binary, ["status", "--config", cluster])
+        #expect(status.status == 1, "\(status.stdout) \(status.stderr)")
+        #expect(status.stderr.contains("cluster state: connect") && status.stderr.contains("is the server running"), "\(status.stderr)")
         let local = workspace.appendingPathComponent("local.yaml").path
         try Data("corpus: corpus\nstate: feedcorpus.sqlite\nfeeds: [https://a.example/rss]\n".utf8).write(to: URL(fileURLWithPath: local))
         let run = try CLITests.run(CLITests.binary, ["materialize", "--once", "--config", local])
@@ -89,6 +93,28 @@ final class MaterializeCommandTests {
         #expect(run.status == 0, "\(run.stderr)")
         #expect(run.stdout.contains("1 story written") && run.stdout.contains("at story 3"), "\(run.stdout)")
         #expect(try FileManager.default.contentsOfDirectory(atPath: folder.path).count == 4)
+
+        // status reads the shared state: the feed, its lease, the stories and the copy's position.
+        let copyID = try #require(try String(contentsOf: workspace.appendingPathComponent("copy/.feedcorpus-id"), encoding: .utf8)
+            .split(separator: "\n").first.map(String.init))
+        try commit(4)
+        _ = try server.psql("UPDATE feeds SET lease_owner = 'worker-7', lease_expires = now() + interval '5 minutes'")
+        run = try CLITests.run(CLITests.binary, ["status", "--config", path])
+        #expect(run.status == 0, "\(run.stderr)")
+        #expect(run.stderr.isEmpty, "\(run.stderr)")
+        #expect(run.stdout.contains("cluster state postgres://127.0.0.1:"), "\(run.stdout)")
+        #expect(run.stdout.contains("leased by worker-7 until"), "\(run.stdout)")
+        #expect(run.stdout.contains("    4 stored, 0 duplicates dropped"), "\(run.stdout)")
+        #expect(run.stdout.contains("corpus copy \(copyID): at story 3, 1 behind"), "\(run.stdout)")
+        #expect(run.stdout.contains("total: 1 feeds (1 leased by 1 worker), 4 stories committed"), "\(run.stdout)")
+        run = try CLITests.run(CLITests.binary, ["status", "--json", "--config", path])
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(run.stdout.utf8)) as? [String: Any])
+        let totals = try #require(object["totals"] as? [String: Any])
+        #expect(totals["stories_committed"] as? Int == 4 && totals["workers"] as? Int == 1)
+        let copies = try #require(object["corpus_copies"] as? [[String: Any]])
+        #expect(copies.count == 1 && copies.first?["behind"] as? Int == 1)
+        let feeds = try #require(object["feeds"] as? [[String: Any]])
+        #expect(feeds.first?["leased_by"] as? String == "worker-7" && feeds.first?["configured"] as? Bool == true)
     }
 
     @Test func anUnreachableStateFailsOnceWithTheReason() throws {
