@@ -80,3 +80,55 @@ extension ClusterDatabase {
         }
     }
 }
+
+/// A dropped duplicate as the shared state records it (`feedcorpus duplicates` in cluster mode).
+public struct ClusterDuplicateRecord: Sendable, Equatable {
+    public var feedURL: String
+    public var entryKey: String
+    public var url: String?
+    public var title: String?
+    /// `same_url`, `same_id`, `same_text`, `near_text`.
+    public var reason: String
+    /// The stored story it duplicates: its commit sequence number, text hash and headline.
+    public var storySeq: Int64
+    public var storySHA256: String
+    public var storyTitle: String?
+    public var distance: Int?
+    public var similarity: Double?
+    public var detectedAt: Date
+}
+
+extension ClusterDatabase {
+    /// The duplicates detected since `since` (all when nil), oldest first.
+    public func duplicates(since: Date?) async throws(ClusterStateError) -> [ClusterDuplicateRecord] {
+        try await perform("read the duplicates") {
+            var records: [ClusterDuplicateRecord] = []
+            let rows = try await client.query("""
+                SELECT f.url, d.entry_key, d.url, d.title, d.reason, s.seq, s.sha256, coalesce(s.title, s.record::json->>'title'),
+                       d.distance, d.similarity, d.detected_at
+                FROM duplicates d JOIN feeds f ON f.id = d.feed_id JOIN stories s ON s.seq = d.duplicate_of
+                WHERE d.detected_at >= \(since ?? Date(timeIntervalSince1970: 0)) ORDER BY d.id
+                """, logger: logger)
+            for try await (feed, key, url, title, reason, seq, sha, storyTitle, distance, similarity, at)
+                in rows.decode((String, String, String?, String?, String, Int64, String, String?, Int32?, Double?, Date).self) {
+                records.append(ClusterDuplicateRecord(feedURL: feed, entryKey: key, url: url, title: title, reason: reason, storySeq: seq,
+                                                      storySHA256: sha, storyTitle: storyTitle, distance: distance.map(Int.init),
+                                                      similarity: similarity, detectedAt: at))
+            }
+            return records
+        }
+    }
+}
+
+extension ClusterDatabase {
+    /// The text hash of every story committed up to `seq`, with its sequence number (what a
+    /// corpus copy at that position must hold).
+    public func storyHashes(upTo seq: Int64) async throws(ClusterStateError) -> [String: Int64] {
+        try await perform("read the stories' text hashes up to \(seq)") {
+            var hashes: [String: Int64] = [:]
+            let rows = try await client.query("SELECT sha256, seq FROM stories WHERE seq <= \(seq)", logger: logger)
+            for try await (sha, number) in rows.decode((String, Int64).self) { hashes[sha] = number }
+            return hashes
+        }
+    }
+}

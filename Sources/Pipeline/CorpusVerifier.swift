@@ -93,8 +93,6 @@ public struct CorpusVerifier: Sendable {
         } catch {
             throw .setup("cannot read the state \(statePath): \(error)")
         }
-        report.recorded = stored.count
-        let byFile = Dictionary(stored.map { ($0.file, $0) }, uniquingKeysWith: { first, _ in first })
         let writer: CorpusWriter
         do {
             writer = try CorpusWriter(root: corpusRoot, layout: layout)
@@ -105,6 +103,56 @@ public struct CorpusVerifier: Sendable {
         if let corpusID = writer.corpusID(), corpusID != stateCorpusID {
             throw .setup(CorpusBinding.Mismatch(corpus: corpusRoot, statePath: statePath, corpusID: corpusID, stateID: stateCorpusID).description)
         }
+        try check(stored: stored, writer: writer, repair: repair, report: &report)
+        return report
+    }
+
+    /// Cluster mode: checks a materialized copy (this verifier's corpus folder) against the
+    /// shared state, given the text hash of every story the state has up to the copy's position
+    /// (hash -> commit sequence number). The copy's manifests stand for the records: every file
+    /// is checked as on one machine (temporary files, files no manifest lists, missing or changed
+    /// files, duplicate texts, broken manifests); then every story of the state up to the
+    /// position must be in the copy, and the copy must hold no story the state does not know.
+    /// Nothing is repaired: a copy is remade from the state (or another copy), not patched. While
+    /// the copy's materializer runs, temporary files are its work in progress (not counted).
+    public func checkCopy(stateHashes: [String: Int64], position: Int64, materializerRunning: Bool) throws(PassError) -> Report {
+        var report = Report()
+        report.runInProgress = materializerRunning
+        let writer: CorpusWriter
+        do {
+            writer = try CorpusWriter(root: corpusRoot, layout: layout)
+        } catch {
+            throw .setup("\(error)")
+        }
+        var stored: [(file: String, sha256: String, manifestLine: String)] = []
+        for folder in writer.foldersToReconcile(recent: Int.max) {
+            let manifest = corpusRoot + (folder.isEmpty ? "" : "/" + folder) + "/" + CorpusWriter.manifestName
+            guard let contents = try? String(contentsOfFile: manifest, encoding: .utf8) else { continue }
+            for line in contents.split(separator: "\n") {
+                if let record = try? StoryRecord(jsonLine: String(line)) { stored.append((record.file, record.sha256, String(line))) }
+            }
+        }
+        try check(stored: stored, writer: writer, repair: false, report: &report)
+        var inCopy = Set<String>()
+        for record in stored {
+            inCopy.insert(record.sha256)
+            if stateHashes[record.sha256] == nil {
+                report.problems.append(Problem(kind: .unrecordedFile, path: record.file,
+                                               detail: "not a story of the shared state up to story \(position) (another state's copy, or edited by hand?)"))
+            }
+        }
+        for (sha, seq) in stateHashes.sorted(by: { $0.value < $1.value }) where !inCopy.contains(sha) {
+            report.problems.append(Problem(kind: .missingFile, path: "story \(seq)",
+                                           detail: "committed and recorded as materialized, but not in this copy (text hash \(sha.prefix(16))…); make the copy again"))
+        }
+        return report
+    }
+
+    /// The checks of every folder against `stored` (the records of the files the corpus must hold).
+    private func check(stored: [(file: String, sha256: String, manifestLine: String)], writer: CorpusWriter, repair: Bool,
+                       report: inout Report) throws(PassError) {
+        report.recorded = stored.count
+        let byFile = Dictionary(stored.map { ($0.file, $0) }, uniquingKeysWith: { first, _ in first })
 
         // Folders: every day folder (or the root), plus any folder the state names.
         let fileManager = FileManager.default
@@ -177,7 +225,6 @@ public struct CorpusVerifier: Sendable {
             report.problems.append(Problem(kind: .missingFile, path: record.file,
                                            detail: "recorded in the state but not on disk; restore it from a backup"))
         }
-        return report
     }
 
     private func checkManifest(folder: String, folderPath: String, stored: [(file: String, sha256: String, manifestLine: String)],

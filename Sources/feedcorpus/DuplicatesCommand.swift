@@ -1,10 +1,12 @@
 import ArgumentParser
+import ClusterState
+import CorpusWriter
 import FeedConfig
 import FeedModel
 import Foundation
 import StateStore
 
-struct DuplicatesCommand: ParsableCommand {
+struct DuplicatesCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "duplicates",
         abstract: "List dropped duplicates: which entry, the stored story it duplicates, and why.",
@@ -12,7 +14,9 @@ struct DuplicatesCommand: ParsableCommand {
             Reasons: same_id (a globally unique entry id already stored from some feed), same_url (the \
             canonical article URL is stored), same_text (identical normalised text), near_text (a candidate \
             confirmed by comparing the two texts' five-word shingles; the similarity, the larger of Jaccard \
-            and containment, and the SimHash distance are shown). Reads the state; no lock needed.
+            and containment, and the SimHash distance are shown). Reads the state; no lock needed. In cluster \
+            mode (state: postgres://…) it reads the shared state and names the stored story by its file in \
+            this machine's corpus copy when the copy has it, else by its commit sequence number.
             """)
 
     @OptionGroup var options: CommonOptions
@@ -23,14 +27,18 @@ struct DuplicatesCommand: ParsableCommand {
     @Flag(help: "One JSON object per line instead of text.")
     var json = false
 
-    func run() throws {
-        let configuration = try options.loadConfiguration()
+    func run() async throws {
+        let configuration = try options.loadConfiguration(allowCluster: true)
         var sinceDate: Date?
         if let since {
             guard let parsed = ISO8601.parse(relative: since, now: Date()) else {
                 throw ValidationError("--since '\(since)' is not a date like 2024-11-04 or 2024-11-04T12:00:00Z, a time ago like 24h or 7d, today or yesterday")
             }
             sinceDate = parsed
+        }
+        if let state = configuration.clusterState {
+            try show(try await clusterDuplicates(state: state, since: sinceDate, configuration: configuration))
+            return
         }
         guard FileManager.default.fileExists(atPath: configuration.statePath) else {
             print("no state at \(configuration.statePath) yet: nothing has been fetched")
@@ -43,6 +51,10 @@ struct DuplicatesCommand: ParsableCommand {
             FileHandle.standardError.write(Data("feedcorpus: \(error)\n".utf8))
             throw ExitCode(ExitStatus.of(stateError: error))
         }
+        try show(records)
+    }
+
+    private func show(_ records: [DuplicateRecord]) throws {
         for record in records {
             if json {
                 let object: [String: Any] = [
@@ -62,5 +74,49 @@ struct DuplicatesCommand: ParsableCommand {
             }
         }
         if !json { print("\(records.count) duplicate\(records.count == 1 ? "" : "s")") }
+    }
+
+    /// The shared state's duplicates, each naming the stored story by its file in this machine's
+    /// copy (from the copy's manifests) when the copy has it.
+    private func clusterDuplicates(state: String, since: Date?, configuration: Configuration) async throws -> [DuplicateRecord] {
+        guard let url = ClusterDatabaseURL(state) else {
+            FileHandle.standardError.write(Data("feedcorpus: config error: \(options.config): state: not a usable URL; write postgres://user[:password]@host[:port]/database\n".utf8))
+            throw ExitCode(ExitStatus.usageOrConfig)
+        }
+        let database = ClusterDatabase(url: url, logger: options.bootstrapLogging(), maxConnections: 1)
+        let pool = Task { await database.run() }
+        defer { pool.cancel() }
+        let found: [ClusterDuplicateRecord]
+        do {
+            try await database.migrate()
+            found = try await database.duplicates(since: since)
+        } catch {
+            FileHandle.standardError.write(Data("feedcorpus: \(error)\n".utf8))
+            throw ExitCode(ExitStatus.someFeedsFailed)
+        }
+        let files = found.isEmpty ? [:] : Self.materializedFiles(corpus: configuration.corpusDirectory)
+        // Reasons are written by the workers from `DuplicateReason`; a row with another is not shown.
+        return found.compactMap { record in
+            guard let reason = DuplicateReason(rawValue: record.reason) else { return nil }
+            return DuplicateRecord(feedURL: record.feedURL, entryKey: record.entryKey, url: record.url, title: record.title,
+                            reason: reason,
+                            duplicateOf: files[record.storySHA256] ?? "story \(record.storySeq) (not in this machine's corpus copy)",
+                            distance: record.distance, similarity: record.similarity, detectedAt: record.detectedAt,
+                            duplicateOfTitle: record.storyTitle)
+        }
+    }
+
+    /// Text hash -> file of every story in a corpus folder's manifests.
+    static func materializedFiles(corpus: String) -> [String: String] {
+        var files: [String: String] = [:]
+        let manifests = [CorpusWriter.manifestName] + ((try? FileManager.default.contentsOfDirectory(atPath: corpus)) ?? [])
+            .filter(CorpusWriter.isDayFolderName).map { $0 + "/" + CorpusWriter.manifestName }
+        for manifest in manifests {
+            guard let contents = try? String(contentsOfFile: corpus + "/" + manifest, encoding: .utf8) else { continue }
+            for line in contents.split(separator: "\n") {
+                if let record = try? StoryRecord(jsonLine: String(line)) { files[record.sha256] = record.file }
+            }
+        }
+        return files
     }
 }

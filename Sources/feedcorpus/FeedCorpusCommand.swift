@@ -110,7 +110,7 @@ struct CommonOptions: ParsableArguments {
         if configuration.clusterState != nil, !allowCluster {
             FileHandle.standardError.write(Data(("feedcorpus: config error: \(config): state is a postgres:// URL (cluster mode); this command "
                 + "works on a local SQLite state only. In cluster mode this version has `feedcorpus materialize` (it writes the "
-                + "corpus folder from the shared state) and `feedcorpus status`; the workers that poll into it are not built yet.\n").utf8))
+                + "corpus folder from the shared state), `status`, `verify` and `duplicates`; the workers that poll into it are not built yet.\n").utf8))
             throw ExitCode(ExitStatus.usageOrConfig)
         }
         return configuration

@@ -1,3 +1,5 @@
+import Dedupe
+import FeedModel
 import Foundation
 import TestSupport
 import Testing
@@ -9,7 +11,7 @@ import Testing
         let workspace = try TemporaryFolder.make(prefix: "cluster-cli")
         let cluster = workspace.appendingPathComponent("cluster.yaml").path
         try Data("corpus: corpus\nstate: postgres://corpus@127.0.0.1:1/news\nfeeds: [https://a.example/rss]\n".utf8).write(to: URL(fileURLWithPath: cluster))
-        for command in [["fetch", "--once"], ["run"], ["verify"], ["duplicates"], ["poll"]] {
+        for command in [["fetch", "--once"], ["run"], ["poll"], ["enable", "a"]] {
             let run = try CLITests.run(CLITests.binary, command + ["--config", cluster])
             #expect(run.status == 2, "\(command): \(run.stderr)")
             #expect(run.stderr.contains("cluster mode") && run.stderr.contains("feedcorpus materialize"), "\(command): \(run.stderr)")
@@ -47,9 +49,15 @@ final class MaterializeCommandTests {
         return path
     }
 
+    /// The text of story `number` as a worker commits it, and its text hash (as the dedupe stage computes it).
+    static func text(_ number: Int) -> String { "Story \(number)\nThe text of story \(number).\n" }
+    static func sha(_ number: Int) -> String { TextFingerprint(story: StoryText(fileContents: text(number))).sha256 }
+    /// Story `number`'s file name in its folder, where it is the `index`-th file.
+    static func name(_ number: Int, index: Int) -> String { String(format: "%03d_", index) + sha(number).prefix(16) + ".txt" }
+
     /// A committed story as a worker leaves it in the state (set up with psql: not the code under test).
     func commit(_ number: Int) throws {
-        let sha = String(repeating: String(format: "%02x", number), count: 32)
+        let sha = Self.sha(number)
         let record = """
             {"author":null,"canonical_url":null,"duplicate_of":null,"entry_id":null,"event":null,"feed":"a","feed_url":"https://a.example/rss",\
             "fetched":"2026-12-02T10:00:0\(number)Z","file":"","language":"en","near_distance":null,"published":null,"sha256":"\(sha)",\
@@ -79,11 +87,11 @@ final class MaterializeCommandTests {
         #expect(run.stdout.contains("materialized 2 stories up to 2"), "\(run.stdout)")
         let folder = workspace.appendingPathComponent("copy/2026-12-02")
         let names = try FileManager.default.contentsOfDirectory(atPath: folder.path).sorted()
-        #expect(names == ["000_0101010101010101.txt", "001_0202020202020202.txt", "manifest.jsonl"])
-        #expect(try String(contentsOf: folder.appendingPathComponent("001_0202020202020202.txt"), encoding: .utf8) == "Story 2\nThe text of story 2.\n")
+        #expect(names == [Self.name(1, index: 0), Self.name(2, index: 1), "manifest.jsonl"])
+        #expect(try String(contentsOf: folder.appendingPathComponent(Self.name(2, index: 1)), encoding: .utf8) == "Story 2\nThe text of story 2.\n")
         let manifest = try String(contentsOf: folder.appendingPathComponent("manifest.jsonl"), encoding: .utf8)
-        #expect(manifest.contains("\"file\":\"2026-12-02/000_0101010101010101.txt\""))
-        #expect(try String(contentsOfFile: hookOutput, encoding: .utf8) == "2026-12-02/000_0101010101010101.txt\n2026-12-02/001_0202020202020202.txt\n")
+        #expect(manifest.contains("\"file\":\"2026-12-02/\(Self.name(1, index: 0))\""))
+        #expect(try String(contentsOfFile: hookOutput, encoding: .utf8) == "2026-12-02/\(Self.name(1, index: 0))\n2026-12-02/\(Self.name(2, index: 1))\n")
         // Texts every copy has are gone from the state.
         #expect(try server.psql("SELECT count(*) FROM stories WHERE text IS NOT NULL").trimmingCharacters(in: .whitespacesAndNewlines) == "0")
 
@@ -115,6 +123,45 @@ final class MaterializeCommandTests {
         #expect(copies.count == 1 && copies.first?["behind"] as? Int == 1)
         let feeds = try #require(object["feeds"] as? [[String: Any]])
         #expect(feeds.first?["leased_by"] as? String == "worker-7" && feeds.first?["configured"] as? Bool == true)
+
+        // duplicates names the stored story by its file in this copy, or by its number when the
+        // copy does not have it yet.
+        _ = try server.psql("""
+            INSERT INTO duplicates(feed_id, entry_key, url, title, reason, duplicate_of, distance, similarity)
+            SELECT id, 'k9', 'https://b.example/9', 'Copy of story 1', 'near_text', 1, 2, 0.93 FROM feeds;
+            INSERT INTO duplicates(feed_id, entry_key, url, title, reason, duplicate_of)
+            SELECT id, 'k10', 'https://a.example/4', 'Story 4 again', 'same_url', 4 FROM feeds;
+            """)
+        run = try CLITests.run(CLITests.binary, ["duplicates", "--config", path])
+        #expect(run.status == 0, "\(run.stderr)")
+        #expect(run.stdout.contains("near_text (similarity 0.93, distance 2)  Copy of story 1"), "\(run.stdout)")
+        #expect(run.stdout.contains("    duplicates 2026-12-02/\(Self.name(1, index: 0))  Story 1"), "\(run.stdout)")
+        #expect(run.stdout.contains("    duplicates story 4 (not in this machine's corpus copy)  Story 4"), "\(run.stdout)")
+        #expect(run.stdout.hasSuffix("2 duplicates\n"), "\(run.stdout)")
+
+        // verify checks the copy against the shared state up to its position (story 3).
+        run = try CLITests.run(CLITests.binary, ["verify", "--config", path])
+        #expect(run.status == 0, "\(run.stdout) \(run.stderr)")
+        #expect(run.stdout.contains("checked 3 story files in 1 folder against 3 state records: consistent"), "\(run.stdout)")
+        let edited = folder.appendingPathComponent(Self.name(2, index: 1))
+        try Data("Story 2\nThe text of story 2, edited.\n".utf8).write(to: edited)
+        try FileManager.default.removeItem(at: folder.appendingPathComponent(Self.name(3, index: 2)))
+        run = try CLITests.run(CLITests.binary, ["verify", "--config", path])
+        #expect(run.status == 1)
+        #expect(run.stdout.contains("PROBLEM  changed_file: 2026-12-02/\(Self.name(2, index: 1))"), "\(run.stdout)")
+        #expect(run.stdout.contains("PROBLEM  missing_file: 2026-12-02/\(Self.name(3, index: 2))"), "\(run.stdout)")
+        #expect(!run.stdout.contains("--repair"), "\(run.stdout)")
+        // A story of the state up to the position that the copy's manifests lack.
+        _ = try server.psql("UPDATE corpus_copies SET position = 2")
+        let manifestURL = folder.appendingPathComponent("manifest.jsonl")
+        let lines = try String(contentsOf: manifestURL, encoding: .utf8).split(separator: "\n")
+        try Data((lines.dropFirst().joined(separator: "\n") + "\n").utf8).write(to: manifestURL)
+        run = try CLITests.run(CLITests.binary, ["verify", "--json", "--config", path])
+        #expect(run.status == 1)
+        #expect(run.stdout.contains("\"path\" : \"story 1\""), "\(run.stdout)")
+        run = try CLITests.run(CLITests.binary, ["verify", "--repair", "--config", path])
+        #expect(run.status == 2)
+        #expect(run.stderr.contains("make a damaged copy again"), "\(run.stderr)")
     }
 
     @Test func anUnreachableStateFailsOnceWithTheReason() throws {
