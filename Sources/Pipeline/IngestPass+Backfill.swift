@@ -168,7 +168,7 @@ extension IngestPass {
         }
         let read: FeedRead
         do {
-            read = try await readFeed(response, feed: feed, feedID: feedID, ingestor: session.ingestor)
+            read = try await readFeed(response, feed: feed, feedID: feedID, state: session.ingestor)
         } catch let failure as ReadFailure {
             leaveArchive("archive page \(failure.message)")
             return try await save(feedID, job, session)
@@ -378,7 +378,7 @@ extension IngestPass {
         always.fullText = .always
         let fetched: ArticlePages
         do {
-            fetched = try await articlePages(for: always, fresh: fresh, typicalLength: 0, fetcher: pages, ingestor: session.ingestor)
+            fetched = try await articlePages(for: always, fresh: fresh, typicalLength: 0, fetcher: pages, state: session.ingestor)
         } catch {
             throw BackfillPause.state("state: \(error)")
         }
@@ -403,7 +403,7 @@ extension IngestPass {
             pages = given
         } else {
             do {
-                pages = try await articlePages(for: feed, fresh: entries, typicalLength: typicalLength, fetcher: fetcher, ingestor: ingestor)
+                pages = try await articlePages(for: feed, fresh: entries, typicalLength: typicalLength, fetcher: fetcher, state: ingestor)
             } catch {
                 throw BackfillPause.state("state: \(error)")
             }

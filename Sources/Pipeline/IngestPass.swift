@@ -103,7 +103,7 @@ public struct IngestPass: Sendable {
                     let feed = feeds[index]
                     next += 1
                     inFlight += 1
-                    group.addTask { .polled(index, await poll(feed, client: client, pages: pages, ingestor: ingestor)) }
+                    group.addTask { .polled(index, await poll(feed, client: client, pages: pages, state: ingestor)) }
                 }
             }
             func storeMore() {
@@ -163,13 +163,13 @@ extension IngestPass {
 
     /// Fetches, parses and extracts one feed; everything but storing its stories. The report is
     /// built here, from what each stage returns.
-    private func poll(_ feed: FeedSource, client: HTTPClient, pages fetcher: ArticlePageFetcher, ingestor: Ingestor) async -> PollOutcome {
+    func poll(_ feed: FeedSource, client: HTTPClient, pages fetcher: ArticlePageFetcher, state: some PollState) async -> PollOutcome {
         var report = FeedRunReport(name: feed.name, url: feed.url, outcome: .ok)
         let feedID: Int64
         let previous: FeedHTTPState
         var schedule: FeedSchedule
         do {
-            (feedID, previous, schedule) = try await ingestor.prepare(url: feed.url, name: feed.name)
+            (feedID, previous, schedule) = try await state.prepare(url: feed.url, name: feed.name)
         } catch {
             report.outcome = .failed("state: \(error)")
             return .finished(report)
@@ -192,13 +192,13 @@ extension IngestPass {
             }
             var next = countsAsError ? scheduler.afterError(schedule, feed: feed, now: now) : schedule
             if let retryAfter { next.nextPollAt = max(next.nextPollAt ?? retryAfter, retryAfter) }
-            try? await ingestor.record(feedID: feedID, result: countsAsError ? .error : .held, error: message, http: nil, schedule: next)
+            try? await state.record(feedID: feedID, result: countsAsError ? .error : .held, error: message, http: nil, schedule: next)
             return .finished(report)
         }
         /// Records a poll that ends without new entries to decide.
         func finish(_ outcome: FeedRunReport.Outcome, result: PollResult, error: String? = nil, http: FeedHTTPState?) async -> PollOutcome {
             report.outcome = outcome
-            try? await ingestor.record(feedID: feedID, result: result, error: error, http: http, schedule: schedule)
+            try? await state.record(feedID: feedID, result: result, error: error, http: http, schedule: schedule)
             return .finished(report)
         }
 
@@ -230,7 +230,7 @@ extension IngestPass {
             logger.error("feed disabled", metadata: ["feed": "\(feed.name)", "url": "\(feed.url)", "reason": "\(schedule.disabledReason ?? "")"])
             return await finish(.failed("disabled: \(message)"), result: .error, error: schedule.disabledReason, http: nil)
         case let .retryLater(until, message):
-            try? await ingestor.holdHost(HTTPClient.hostKey(for: response.effectiveURL), until: until)
+            try? await state.holdHost(HTTPClient.hostKey(for: response.effectiveURL), until: until)
             return await fail(message + " (Retry-After: the host is left alone until \(ISO8601.string(until)))", retryAfter: until)
         case .notModified:
             schedule = scheduler.afterSuccess(schedule, feed: feed, now: now, observation: nil)
@@ -260,7 +260,7 @@ extension IngestPass {
         // Ingestor); the parsed document is let go before the article pages are fetched.
         let read: FeedRead
         do {
-            read = try await readFeed(response, feed: feed, feedID: feedID, ingestor: ingestor)
+            read = try await readFeed(response, feed: feed, feedID: feedID, state: state)
         } catch let failure as ReadFailure {
             report.parseDuration = failure.parseDuration
             return await fail(failure.message)
@@ -273,7 +273,7 @@ extension IngestPass {
         // 4. Article pages, for the new entries whose feed text is a teaser.
         let pages: ArticlePages
         do {
-            pages = try await articlePages(for: feed, fresh: read.fresh, typicalLength: read.typicalLength, fetcher: fetcher, ingestor: ingestor)
+            pages = try await articlePages(for: feed, fresh: read.fresh, typicalLength: read.typicalLength, fetcher: fetcher, state: state)
         } catch {
             return await fail("state: \(error)")
         }
@@ -326,7 +326,7 @@ extension IngestPass {
 
     /// Parses the feed document and works out its new entries. The parsed document lives only
     /// here: what the rest of the poll needs is in the `FeedRead`.
-    func readFeed(_ response: FetchResponse, feed: FeedSource, feedID: Int64, ingestor: Ingestor) async throws -> FeedRead {
+    func readFeed(_ response: FetchResponse, feed: FeedSource, feedID: Int64, state: some PollState) async throws -> FeedRead {
         let parsed: ParsedFeed
         let parseStarted = ContinuousClock.now
         do {
@@ -352,7 +352,7 @@ extension IngestPass {
         let canonicalizer = Ingestor.canonicalizer(for: configuration.dedupe)
         let keyed = Ingestor.uniqueKeys(parsed.entries, canonicalizer: canonicalizer)
         let keys = keyed.map(\.key)
-        let unseen = try await ingestor.unseenKeys(feedID: feedID, keys: keys)
+        let unseen = try await state.unseenKeys(feedID: feedID, keys: keys)
         let new = Ingestor.chronological(keyed.filter { unseen.contains($0.key) })
         // Only `fulltext: auto` asks the teaser rule, and only then do the entries read before
         // count, towards the feed's typical length.
@@ -460,11 +460,11 @@ extension IngestPass {
     /// policy; `typicalLength` is the feed's median text length), a few at a time; the client
     /// spaces requests to one host. A page that fails is noted; its entry keeps its feed text.
     func articlePages(for feed: FeedSource, fresh: [NewEntry], typicalLength: Int, fetcher: ArticlePageFetcher,
-                              ingestor: Ingestor) async throws -> ArticlePages {
+                      state: some PollState) async throws -> ArticlePages {
         var result = ArticlePages()
         guard feed.fullText != .never, !fresh.isEmpty else { return result }
         // An entry whose link is a stored story's is a duplicate already: its page is not fetched.
-        let stored = try await ingestor.storedURLs(among: fresh.compactMap(\.url))
+        let stored = try await state.storedURLs(among: fresh.compactMap(\.url))
         let candidates = fresh.filter { $0.url.map { !stored.contains($0) } ?? true }
         var wanted: [(key: String, url: String)] = []
         for entry in candidates {
