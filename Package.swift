@@ -74,6 +74,8 @@ let package = Package(
         .target(
             name: "ClusterState",
             dependencies: ["Fetcher", .product(name: "PostgresNIO", package: "postgres-nio"), .product(name: "Logging", package: "swift-log")]),
+        // Cluster mode's workers: the pipeline's polling over the shared state.
+        .target(name: "ClusterWorker", dependencies: ["ClusterState", "Pipeline", "StateStore"]),
         // Cluster mode's corpus copies: the corpus folder written from the shared state.
         .target(name: "Materializer", dependencies: ["ClusterState", "CorpusWriter", "FeedModel"]),
         // The service behind `feedcorpus run`: its loop, signals, systemd notifications, health.
@@ -141,6 +143,8 @@ let package = Package(
         .testTarget(name: "StateStoreTests", dependencies: ["StateStore", "FeedModel"]),
         .testTarget(name: "ClusterStateTests", dependencies: ["ClusterState", "Fetcher", "Dedupe", "FeedModel", "TestSupport", .product(name: "PostgresNIO", package: "postgres-nio"),
                                                               .product(name: "Logging", package: "swift-log")]),
+        .testTarget(name: "ClusterWorkerTests", dependencies: ["ClusterWorker", "ClusterState", "Pipeline", "StateStore", "TestSupport",
+                                                               .product(name: "Logging", package: "swift-log")]),
         .testTarget(name: "MaterializerTests", dependencies: ["Materializer", "ClusterState", "CorpusWriter", "FeedModel", "TestSupport",
                                                               .product(name: "Logging", package: "swift-log")]),
         .testTarget(name: "FetcherTests", dependencies: ["Fetcher", "FeedModel", "TestSupport"]),

@@ -124,6 +124,8 @@ public final class ClusterDatabase: Sendable {
             ADD COLUMN IF NOT EXISTS lead_minhash BYTEA, ADD COLUMN IF NOT EXISTS title TEXT, ADD COLUMN IF NOT EXISTS event TEXT,
             ADD COLUMN IF NOT EXISTS event_terms TEXT, ADD COLUMN IF NOT EXISTS event_at TIMESTAMPTZ
         """,
+        // A feed's last validators and schedule, as the polling code keeps them (JSON).
+        "ALTER TABLE feeds ADD COLUMN IF NOT EXISTS http_state TEXT, ADD COLUMN IF NOT EXISTS schedule TEXT",
         "CREATE TABLE IF NOT EXISTS corpus_copies(name TEXT PRIMARY KEY, position BIGINT NOT NULL DEFAULT 0, updated_at TIMESTAMPTZ)",
         // Every entry a feed has shown, and what became of it (stored, duplicate, empty).
         """

@@ -245,6 +245,18 @@ extension ClusterDatabase {
         }
     }
 
+    /// The URLs among `urls` that are stored stories' (canonical URLs).
+    public func storedURLs(among urls: [String]) async throws(ClusterStateError) -> Set<String> {
+        guard !urls.isEmpty else { return [] }
+        return try await perform("look up stored URLs") {
+            var stored = Set<String>()
+            for try await url in try await client.query("SELECT url FROM stories WHERE url = ANY(\(urls))", logger: logger).decode(String.self) {
+                stored.insert(url)
+            }
+            return stored
+        }
+    }
+
     /// The keys among `keys` that the feed has shown before.
     public func seenEntryKeys(feedID: Int64, among keys: [String]) async throws(ClusterStateError) -> Set<String> {
         guard !keys.isEmpty else { return [] }

@@ -145,6 +145,29 @@ extension ClusterDatabase {
         }
     }
 
+    /// A feed's last validators and schedule as the polling code stored them (JSON; nil: never polled).
+    public func pollState(feedID: Int64) async throws(ClusterStateError) -> (http: String?, schedule: String?) {
+        try await perform("read the poll state of feed \(feedID)") {
+            for try await (http, schedule) in try await client.query("SELECT http_state, schedule FROM feeds WHERE id = \(feedID)", logger: logger)
+                .decode((String?, String?).self) {
+                return (http, schedule)
+            }
+            return (nil, nil)
+        }
+    }
+
+    /// Ends a poll that stored nothing, under the lease: the result, the validators (nil keeps
+    /// the last ones), the schedule and, when the schedule says so, the reason the feed is disabled.
+    public func finishPoll(_ lease: FeedLease, nextPollAt: Date, result: String, error: String?, http: String?, schedule: String,
+                           disabledReason: String?) async throws(ClusterStateError) {
+        try await finish(lease, nextPollAt: nextPollAt, result: result, error: error) { connection in
+            try await connection.query("""
+                UPDATE feeds SET http_state = coalesce(\(http), http_state), schedule = \(schedule), disabled_reason = \(disabledReason)
+                WHERE id = \(lease.feedID)
+                """, logger: logger)
+        }
+    }
+
     static func lost(_ lease: FeedLease) -> ClusterStateError {
         ClusterStateError(.leaseLost, operation: "commit the poll of \(lease.url)",
                           message: "worker \(lease.worker) no longer holds the lease (fence \(lease.fence)): it expired or another worker claimed the feed; this poll's results are discarded")

@@ -7,7 +7,7 @@ import StateStore
 /// asked to wait; which entries are new; which article URLs are stored stories. The single
 /// machine's `Ingestor` (SQLite) is one; cluster mode's shared state is to be the other, so that
 /// fetching, parsing and extraction are the same code whichever state a feed is polled into.
-protocol PollState: Sendable {
+public protocol PollState: Sendable {
     /// Registers the feed (if new) and returns its id, last validators and schedule.
     func prepare(url: String, name: String) async throws -> (Int64, FeedHTTPState, FeedSchedule)
     /// Records a poll that stored nothing (a failure, or nothing new to parse).

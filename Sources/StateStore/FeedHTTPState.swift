@@ -1,7 +1,7 @@
 import Foundation
 
 /// HTTP validators and the last body hash of a feed, for conditional requests.
-public struct FeedHTTPState: Sendable, Equatable {
+public struct FeedHTTPState: Sendable, Equatable, Codable {
     public var etag: String?
     public var lastModified: String?
     public var bodySHA256: String?

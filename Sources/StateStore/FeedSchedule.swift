@@ -1,7 +1,7 @@
 import Foundation
 
 /// Where and when a feed is polled next, as the fetcher's outcomes decide it.
-public struct FeedSchedule: Sendable, Equatable {
+public struct FeedSchedule: Sendable, Equatable, Codable {
     /// The URL polled instead of the configured one after a confirmed permanent redirect.
     public var fetchURL: String?
     /// A permanent redirect target seen but not yet confirmed, and how often it was seen.
