@@ -51,6 +51,17 @@ public final class ClusterDatabase: Sendable {
         client = PostgresClient(configuration: configuration, backgroundLogger: logger)
     }
 
+    /// Runs `body` on a database whose connection pool runs for the body's duration and whose
+    /// schema is in place (the commands that read the state once, and tests).
+    public static func withDatabase<T: Sendable>(url: ClusterDatabaseURL, logger: Logger, maxConnections: Int = 8,
+                                                 _ body: (ClusterDatabase) async throws -> T) async throws -> T {
+        let database = ClusterDatabase(url: url, logger: logger, maxConnections: maxConnections)
+        let pool = Task { await database.run() }
+        defer { pool.cancel() }
+        try await database.migrate()
+        return try await body(database)
+    }
+
     /// Runs the connection pool until the task is cancelled (call it in a task of its own first).
     public func run() async {
         await client.run()

@@ -83,13 +83,11 @@ struct DuplicatesCommand: AsyncParsableCommand {
             FileHandle.standardError.write(Data("feedcorpus: config error: \(options.config): state: not a usable URL; write postgres://user[:password]@host[:port]/database\n".utf8))
             throw ExitCode(ExitStatus.usageOrConfig)
         }
-        let database = ClusterDatabase(url: url, logger: options.bootstrapLogging(), maxConnections: 1)
-        let pool = Task { await database.run() }
-        defer { pool.cancel() }
         let found: [ClusterDuplicateRecord]
         do {
-            try await database.migrate()
-            found = try await database.duplicates(since: since)
+            found = try await ClusterDatabase.withDatabase(url: url, logger: options.bootstrapLogging(), maxConnections: 1) {
+                try await $0.duplicates(since: since)
+            }
         } catch {
             FileHandle.standardError.write(Data("feedcorpus: \(error)\n".utf8))
             throw ExitCode(ExitStatus.someFeedsFailed)

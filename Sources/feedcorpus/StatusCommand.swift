@@ -137,13 +137,9 @@ struct StatusCommand: AsyncParsableCommand {
             throw ExitCode(ExitStatus.usageOrConfig)
         }
         let logger = options.bootstrapLogging()
-        let database = ClusterDatabase(url: url, logger: logger, maxConnections: 1)
-        let pool = Task { await database.run() }
-        defer { pool.cancel() }
         let overview: ClusterOverview
         do {
-            try await database.migrate()
-            overview = try await database.overview()
+            overview = try await ClusterDatabase.withDatabase(url: url, logger: logger, maxConnections: 1) { try await $0.overview() }
         } catch {
             FileHandle.standardError.write(Data("feedcorpus: \(error)\n".utf8))
             throw ExitCode(ExitStatus.someFeedsFailed)

@@ -103,12 +103,10 @@ struct VerifyCommand: AsyncParsableCommand {
             FileHandle.standardError.write(Data("feedcorpus: \(error)\n".utf8))
             throw ExitCode(1)
         }
-        let database = ClusterDatabase(url: url, logger: options.bootstrapLogging(), maxConnections: 1)
-        let pool = Task { await database.run() }
-        defer { pool.cancel() }
         do {
-            try await database.migrate()
-            let hashes = try await database.storyHashes(upTo: position)
+            let hashes = try await ClusterDatabase.withDatabase(url: url, logger: options.bootstrapLogging(), maxConnections: 1) {
+                try await $0.storyHashes(upTo: position)
+            }
             return try verifier.checkCopy(stateHashes: hashes, position: position, materializerRunning: running)
         } catch let error as PassError {
             FileHandle.standardError.write(Data("feedcorpus: \(error.description)\n".utf8))

@@ -74,11 +74,12 @@ final class ClusterCatchUpTests {
     }
 
     @Test func aWorkerThatCaughtUpDropsAnotherWorkersNearDuplicateAndItsEvents() async throws {
-        let url = try #require(ClusterDatabaseURL(server.url))
-        let database = ClusterDatabase(url: url, logger: Logger(label: "test"), maxConnections: 4)
-        let pool = Task { await database.run() }
-        defer { pool.cancel() }
-        try await database.migrate()
+        try await ClusterDatabase.withDatabase(url: try #require(ClusterDatabaseURL(server.url)), logger: Logger(label: "test"), maxConnections: 4) { database in
+            try await catchUpScenario(database)
+        }
+    }
+
+    func catchUpScenario(_ database: ClusterDatabase) async throws {
         try await database.register([ClusterFeed(url: "https://a.example/feed", name: "a", host: "a.example"),
                                      ClusterFeed(url: "https://b.example/feed", name: "b", host: "b.example")])
         let leases = try await database.claim(worker: "w", limit: 2, perHost: 1, lease: .seconds(60))

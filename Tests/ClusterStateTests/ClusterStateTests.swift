@@ -36,12 +36,7 @@ final class ClusterStateTests {
 
     /// Runs `body` with a migrated database whose pool runs for the body's duration.
     func withDatabase<T: Sendable>(connections: Int = 8, _ body: (ClusterDatabase) async throws -> T) async throws -> T {
-        let url = try #require(ClusterDatabaseURL(server.url))
-        let database = ClusterDatabase(url: url, logger: Logger(label: "test"), maxConnections: connections)
-        let pool = Task { await database.run() }
-        defer { pool.cancel() }
-        try await database.migrate()
-        return try await body(database)
+        try await ClusterDatabase.withDatabase(url: try #require(ClusterDatabaseURL(server.url)), logger: Logger(label: "test"), maxConnections: connections) { try await body($0) }
     }
 
     func feeds(_ count: Int, hosts: Int) -> [ClusterFeed] {

@@ -19,13 +19,10 @@ final class ClusterPollStateTests {
     deinit { server.stop() }
 
     func withDatabase<T: Sendable>(_ body: (ClusterDatabase) async throws -> T) async throws -> T {
-        let url = try #require(ClusterDatabaseURL(server.url))
-        let database = ClusterDatabase(url: url, logger: Logger(label: "test"), maxConnections: 4)
-        let pool = Task { await database.run() }
-        defer { pool.cancel() }
-        try await database.migrate()
-        try await database.register([ClusterFeed(url: "https://a.example/feed", name: "a", host: "a.example")])
-        return try await body(database)
+        try await ClusterDatabase.withDatabase(url: try #require(ClusterDatabaseURL(server.url)), logger: Logger(label: "test"), maxConnections: 4) { database in
+            try await database.register([ClusterFeed(url: "https://a.example/feed", name: "a", host: "a.example")])
+            return try await body(database)
+        }
     }
 
     @Test func aPollsValidatorsAndScheduleAreKeptForTheNextWorker() async throws {

@@ -26,12 +26,7 @@ final class MaterializerTests {
     }
 
     func withDatabase<T: Sendable>(_ body: (ClusterDatabase) async throws -> T) async throws -> T {
-        let url = try #require(ClusterDatabaseURL(server.url))
-        let database = ClusterDatabase(url: url, logger: Logger(label: "test"), maxConnections: 4)
-        let pool = Task { await database.run() }
-        defer { pool.cancel() }
-        try await database.migrate()
-        return try await body(database)
+        try await ClusterDatabase.withDatabase(url: try #require(ClusterDatabaseURL(server.url)), logger: Logger(label: "test"), maxConnections: 4) { try await body($0) }
     }
 
     /// A story as a worker commits it: its record (without a file name) and its file's text.
