@@ -180,20 +180,26 @@ public struct ClusterPollCommit: Sendable, Equatable {
     public var emptyEntryKeys: [String]
     public var nextPollAt: Date
     public var result: String
+    /// The feed's validators and schedule after this poll, as the polling code keeps them (JSON;
+    /// nil keeps what the state has).
+    public var httpState: String?
+    public var schedule: String?
 
     public init(stories: [ClusterStory] = [], duplicates: [ClusterDuplicate] = [], emptyEntryKeys: [String] = [],
-                nextPollAt: Date, result: String = "ok") {
+                nextPollAt: Date, result: String = "ok", httpState: String? = nil, schedule: String? = nil) {
         self.stories = stories
         self.duplicates = duplicates
         self.emptyEntryKeys = emptyEntryKeys
         self.nextPollAt = nextPollAt
         self.result = result
+        self.httpState = httpState
+        self.schedule = schedule
     }
 }
 
 extension ClusterDatabase {
     /// Commits a whole poll under `lease`: its stories (under the commit lock, when there are
-    /// any), its duplicates, every new entry with its outcome, and the feed's next poll, in one
+    /// any), its duplicates, every new entry with its outcome, the feed's validators, schedule and next poll, in one
     /// transaction that first checks the lease. Returns the stories' sequence numbers.
     public func commitPoll(_ poll: ClusterPollCommit, under lease: FeedLease) async throws(ClusterStateError) -> [Int64] {
         try await finish(lease, nextPollAt: poll.nextPollAt, result: poll.result) { connection in
@@ -234,6 +240,12 @@ extension ClusterDatabase {
                 try await connection.query("""
                     INSERT INTO entries(feed_id, entry_key, outcome, story_seq) VALUES(\(lease.feedID), \(duplicate.entryKey), 'duplicate', \(original))
                     ON CONFLICT(feed_id, entry_key) DO UPDATE SET outcome = excluded.outcome, story_seq = excluded.story_seq
+                    """, logger: logger)
+            }
+            if poll.httpState != nil || poll.schedule != nil {
+                try await connection.query("""
+                    UPDATE feeds SET http_state = coalesce(\(poll.httpState), http_state), schedule = coalesce(\(poll.schedule), schedule)
+                    WHERE id = \(lease.feedID)
                     """, logger: logger)
             }
             for key in poll.emptyEntryKeys {

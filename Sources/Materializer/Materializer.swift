@@ -42,8 +42,10 @@ public actor Materializer {
     public nonisolated let root: String
     private let writer: CorpusWriter
     private let batchSize: Int
-    /// Whether the position on disk is known to match the files (false until the first step).
-    private var checkedAfterStart = false
+    /// Whether the copy holds no story after its recorded position (false at start, and from
+    /// the moment a step begins writing until its position is recorded: a step that failed part
+    /// way may have written some of its stories).
+    private var nothingAfterPosition = false
 
     /// Opens (and on first use names) the copy in `writer`'s folder and registers it.
     public init(database: ClusterDatabase, writer: CorpusWriter, batchSize: Int = 500) async throws(MaterializeError) {
@@ -113,7 +115,7 @@ public actor Materializer {
                 throw MaterializeError("story \(story.seq) in the state: \(error)")
             }
             let folder = writer.folder(for: record.fetched)
-            if !checkedAfterStart {
+            if !nothingAfterPosition {
                 // Only the batch after the recorded position can be on disk already.
                 if onDisk[folder] == nil { onDisk[folder] = manifestHashes(folder: folder) }
                 if onDisk[folder, default: []].contains(record.sha256) {
@@ -126,6 +128,7 @@ public actor Materializer {
         }
 
         var batch = MaterializedBatch(alreadyPresent: present)
+        nothingAfterPosition = false
         // One write per run of consecutive stories of the same day folder, in commit order.
         var index = 0
         while index < pending.count {
@@ -144,7 +147,7 @@ public actor Materializer {
         } catch {
             throw MaterializeError("\(error)")
         }
-        checkedAfterStart = true
+        nothingAfterPosition = true
         batch.position = last.seq
         do {
             try await database.advance(copy: name, to: last.seq)

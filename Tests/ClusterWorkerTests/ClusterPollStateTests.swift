@@ -83,9 +83,13 @@ final class ClusterPollStateTests {
             let lease = try #require(try await database.claim(worker: "w1", limit: 1, perHost: 1, lease: .seconds(60)).first)
             try await database.commitPoll(ClusterPollCommit(
                 stories: [ClusterStory(entryKey: "k1", sha256: "s1", url: "https://a.example/1", entryID: nil, record: "{}", text: "One\nText.\n")],
-                emptyEntryKeys: ["k2"], nextPollAt: Date()), under: lease)
+                emptyEntryKeys: ["k2"], nextPollAt: Date(), httpState: #"{"etag":"\"v2\""}"#, schedule: #"{"consecutiveErrors":0,"pendingRedirectCount":0,"pollInterval":900,"windowOverflows":0}"#),
+                under: lease)
             let again = try #require(try await database.claim(worker: "w1", limit: 1, perHost: 1, lease: .seconds(60)).first)
             let state = ClusterPollState(database: database, lease: again)
+            // A story-bearing commit keeps the poll's validators and schedule for the next poll too.
+            let (_, http, schedule) = try await state.prepare(url: "https://a.example/feed", name: "a")
+            #expect(http.etag == "\"v2\"" && schedule.pollInterval == 900)
             #expect(try await state.unseenKeys(feedID: again.feedID, keys: ["k1", "k2", "k3"]) == ["k3"])
             #expect(try await state.storedURLs(among: ["https://a.example/1", "https://a.example/2"]) == ["https://a.example/1"])
             try await state.holdHost("a.example", until: Date(timeIntervalSinceNow: 120))
