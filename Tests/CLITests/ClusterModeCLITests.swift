@@ -164,6 +164,45 @@ final class MaterializeCommandTests {
         #expect(run.stderr.contains("make a damaged copy again"), "\(run.stderr)")
     }
 
+    /// Waits (up to `seconds`) until `condition` holds; false when it never did.
+    func eventually(_ seconds: Double, _ condition: () -> Bool) -> Bool {
+        let deadline = Date(timeIntervalSinceNow: seconds)
+        while Date() < deadline {
+            if condition() { return true }
+            usleep(50_000)
+        }
+        return condition()
+    }
+
+    @Test func asAServiceItWritesNewStoriesAsTheyAreCommittedAndStopsOnSIGTERM() throws {
+        let path = try config(corpus: "live")
+        let process = Process()
+        process.executableURL = CLITests.binary
+        process.arguments = ["materialize", "--interval", "0.2", "--config", path]
+        let output = Pipe()
+        process.standardOutput = output
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        defer { if process.isRunning { process.terminate() } }
+        let folder = workspace.appendingPathComponent("live/2026-12-02")
+        func files() -> [String] { ((try? FileManager.default.contentsOfDirectory(atPath: folder.path)) ?? []).filter { $0.hasSuffix(".txt") } }
+        // The schema is made by the running materializer; stories committed later are picked up.
+        #expect(eventually(20) { (try? self.server.psql("SELECT count(*) FROM corpus_copies")) == "1\n" })
+        try commit(1)
+        #expect(eventually(20) { files().count == 1 }, "\(files())")
+        try commit(2)
+        #expect(eventually(20) { files().count == 2 }, "\(files())")
+        // A second materializer on the same folder is refused while the first holds it.
+        let second = try CLITests.run(CLITests.binary, ["materialize", "--once", "--config", path])
+        #expect(second.status == 75, "\(second.stderr)")
+        process.terminate()  // SIGTERM
+        process.waitUntilExit()
+        let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        #expect(process.terminationStatus == 0)
+        #expect(text.contains("2 stories written") && text.contains("(stopped by a signal)"), "\(text)")
+        #expect(files().sorted() == [Self.name(1, index: 0), Self.name(2, index: 1)])
+    }
+
     @Test func anUnreachableStateFailsOnceWithTheReason() throws {
         let path = workspace.appendingPathComponent("down.yaml").path
         try Data("corpus: copy\nstate: postgres://feedcorpus@127.0.0.1:\(try TestPostgres.freePort())/feedcorpus\nfeeds: [https://a.example/rss]\n".utf8)
