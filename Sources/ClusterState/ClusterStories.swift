@@ -100,6 +100,16 @@ extension ClusterDatabase {
         }
     }
 
+    /// The sequence number of the last committed story (0 when none).
+    public func latestStorySeq() async throws(ClusterStateError) -> Int64 {
+        try await perform("read the last story's sequence number") {
+            for try await seq in try await client.query("SELECT coalesce(max(seq), 0) FROM stories", logger: logger).decode(Int64.self) {
+                return seq
+            }
+            return 0
+        }
+    }
+
     /// Every registered corpus copy and how far it got, by name.
     public func copies() async throws(ClusterStateError) -> [String: Int64] {
         try await perform("read the corpus copies") {

@@ -2,9 +2,12 @@ import ArgumentParser
 import ClusterState
 import CorpusWriter
 import FeedConfig
+import FeedModel
 import Foundation
 import Logging
 import Materializer
+import Metrics
+import MetricsEndpoint
 import Pipeline
 import StateStore
 import UnixSignals
@@ -65,6 +68,8 @@ struct MaterializeCommand: AsyncParsableCommand {
         }
         let database = ClusterDatabase(url: url, logger: logger, maxConnections: 2)
         let stop = StopRequest()
+        let metrics = MetricsSetup.make(configuration.metrics)
+        let health = MaterializerHealth(interval: interval)
         let (once, quiet, interval, batchSize) = (self.once, self.quiet, self.interval, self.batch)
         let failed: Bool = await withTaskGroup(of: Bool?.self) { group in
             group.addTask {
@@ -73,7 +78,22 @@ struct MaterializeCommand: AsyncParsableCommand {
             }
             let work = Task { () -> Bool in
                 await Self.materialize(database: database, configuration: configuration, logger: logger, once: once,
-                                       quiet: quiet, interval: interval, batchSize: batchSize, stop: stop)
+                                       quiet: quiet, interval: interval, batchSize: batchSize, stop: stop, metrics: metrics, health: health)
+            }
+            if let metrics, let port = configuration.metrics.listenPort {
+                let endpoint = MetricsEndpoint(host: configuration.metrics.listenHost ?? "127.0.0.1", port: port, exposition: { metrics.exposition() },
+                                               logger: logger, health: { health.report() })
+                group.addTask {
+                    do {
+                        try await endpoint.run()
+                    } catch is CancellationError {
+                    } catch {
+                        FileHandle.standardError.write(Data("feedcorpus: \(error)\n".utf8))
+                        stop.request()
+                        work.cancel()
+                    }
+                    return nil
+                }
             }
             group.addTask {
                 for await signal in await UnixSignalsSequence(trapping: .sigterm, .sigint) {
@@ -95,7 +115,13 @@ struct MaterializeCommand: AsyncParsableCommand {
     /// The loop: batches until up to date, then (unless `once`) a look every `interval`.
     /// Returns whether something failed (only `once` stops on a failure).
     private static func materialize(database: ClusterDatabase, configuration: Configuration, logger: Logger,
-                                    once: Bool, quiet: Bool, interval: Double, batchSize: Int, stop: StopRequest) async -> Bool {
+                                    once: Bool, quiet: Bool, interval: Double, batchSize: Int, stop: StopRequest,
+                                    metrics: MetricsSetup?, health: MaterializerHealth) async -> Bool {
+        let written = Counter(label: "feedcorpus_materialized_stories_total")
+        let errors = Counter(label: "feedcorpus_materialize_errors_total")
+        let positionGauge = Gauge(label: "feedcorpus_copy_position")
+        let behindGauge = Gauge(label: "feedcorpus_copy_behind_stories")
+        let upToDate = Gauge(label: "feedcorpus_last_materialized_timestamp_seconds")
         let materializer: Materializer
         do {
             let writer = try CorpusWriter(root: configuration.corpusDirectory, layout: configuration.layout == .flat ? .flat : .daily)
@@ -105,14 +131,16 @@ struct MaterializeCommand: AsyncParsableCommand {
             FileHandle.standardError.write(Data("feedcorpus: \(error)\n".utf8))
             return true
         }
-        var written = 0
+        var writtenCount = 0
         var present = 0
         var failed = false
         while !stop.requested {
             do {
                 if let batch = try await materializer.step() {
-                    written += batch.files.count
+                    writtenCount += batch.files.count
                     present += batch.alreadyPresent
+                    written.increment(by: batch.files.count)
+                    positionGauge.record(batch.position)
                     if !quiet {
                         print("materialized \(FetchCommand.plural(batch.files.count, "story", "stories")) up to \(batch.position)"
                               + (batch.alreadyPresent > 0 ? " (\(batch.alreadyPresent) already written by an interrupted batch)" : ""))
@@ -130,8 +158,16 @@ struct MaterializeCommand: AsyncParsableCommand {
                 // Up to date: texts every registered copy has leave the state.
                 let pruned = try await database.pruneTexts()
                 if pruned > 0 { logger.info("pruned texts every copy has", metadata: ["stories": "\(pruned)"]) }
+                let position = await materializer.position
+                positionGauge.record(position)
+                behindGauge.record(max(0, try await database.latestStorySeq() - position))
+                upToDate.record(Date().timeIntervalSince1970)
+                health.upToDate(position: position)
+                metrics?.writeTextfile(logger: logger)
                 if once { break }
             } catch {
+                errors.increment()
+                metrics?.writeTextfile(logger: logger)
                 FileHandle.standardError.write(Data("feedcorpus: \(error)\n".utf8))
                 logger.error("materialize failed; trying again", metadata: ["error": "\(error)", "retry_seconds": "\(interval)"])
                 if once { return true }
@@ -139,9 +175,33 @@ struct MaterializeCommand: AsyncParsableCommand {
             try? await Task.sleep(for: .milliseconds(Int64(interval * 1000)))
         }
         let position = await materializer.position
-        print("copy \(materializer.name) (\(materializer.root)): \(FetchCommand.plural(written, "story", "stories")) written"
+        print("copy \(materializer.name) (\(materializer.root)): \(FetchCommand.plural(writtenCount, "story", "stories")) written"
               + (present > 0 ? ", \(present) found already written" : "") + ", at story \(position)"
               + (stop.requested ? " (stopped by a signal)" : ", up to date"))
         return failed
+    }
+}
+
+/// What the materializer's /healthz says: healthy while it found its copy up to date within the
+/// last ten looks (at least two minutes); a database it cannot reach, or a copy that cannot be
+/// written, makes it stale.
+final class MaterializerHealth: @unchecked Sendable {
+    private let lock = NSLock()
+    private let allowed: TimeInterval
+    private var last: (at: Date, position: Int64)?
+
+    init(interval: Double) {
+        allowed = max(120, 10 * interval)
+    }
+
+    func upToDate(position: Int64) {
+        lock.withLock { last = (Date(), position) }
+    }
+
+    func report() -> HealthReport {
+        let last = lock.withLock { self.last }
+        guard let last else { return HealthReport(healthy: false, json: #"{"status":"starting"}"#) }
+        let healthy = Date().timeIntervalSince(last.at) <= allowed
+        return HealthReport(healthy: healthy, json: #"{"status":"\#(healthy ? "ok" : "stalled")","position":\#(last.position),"up_to_date_at":"\#(ISO8601.string(last.at))"}"#)
     }
 }

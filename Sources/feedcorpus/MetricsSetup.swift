@@ -39,8 +39,17 @@ struct MetricsSetup: Sendable {
 
     /// The text a scrape or the textfile gets.
     func exposition() -> [UInt8] {
-        PrometheusExposition.render(registry, help: PipelineMetrics.help, extra: Self.buildInfo)
+        PrometheusExposition.render(registry, help: PipelineMetrics.help.merging(Self.materializerHelp) { first, _ in first }, extra: Self.buildInfo)
     }
+
+    /// `feedcorpus materialize`'s metrics (cluster mode).
+    static let materializerHelp: [String: String] = [
+        "feedcorpus_materialized_stories_total": "Stories this corpus copy's materializer wrote since it started.",
+        "feedcorpus_copy_position": "Commit sequence number of the last story in this corpus copy.",
+        "feedcorpus_copy_behind_stories": "Stories committed to the shared state and not yet in this corpus copy.",
+        "feedcorpus_materialize_errors_total": "Materializer batches that failed (retried after --interval).",
+        "feedcorpus_last_materialized_timestamp_seconds": "When the materializer last found its copy up to date (Unix time).",
+    ]
 
     /// Writes the textfile, if one is configured; a failure is logged, never fatal.
     func writeTextfile(logger: Logger) {

@@ -41,10 +41,11 @@ final class MaterializeCommandTests {
 
     deinit { server.stop() }
 
-    func config(corpus: String, hook: String? = nil) throws -> String {
+    func config(corpus: String, hook: String? = nil, metrics: String? = nil) throws -> String {
         let path = workspace.appendingPathComponent("\(corpus).yaml").path
         var yaml = "corpus: \(corpus)\nstate: \(server.url)\nfeeds: [https://a.example/rss]\n"
         if let hook { yaml += "on_new_stories: \"\(hook)\"\n" }
+        if let metrics { yaml += "metrics: \(metrics)\n" }
         try Data(yaml.utf8).write(to: URL(fileURLWithPath: path))
         return path
     }
@@ -174,8 +175,20 @@ final class MaterializeCommandTests {
         return condition()
     }
 
+    /// GET `path` from 127.0.0.1:`port` (nil when nothing answers): the status code and the body.
+    func get(port: Int, _ path: String) -> (status: Int32, body: String)? {
+        guard let fd = try? MetricsEndpointTests.connect(port: port) else { return nil }
+        defer { close(fd) }
+        MetricsEndpointTests.send(fd, "GET \(path) HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n")
+        let answer = MetricsEndpointTests.readAll(fd, timeout: 5).text
+        guard let head = answer.range(of: "\r\n\r\n"), let code = answer.split(separator: " ").dropFirst().first.flatMap({ Int32($0) }) else { return nil }
+        return (code, String(answer[head.upperBound...]))
+    }
+
     @Test func asAServiceItWritesNewStoriesAsTheyAreCommittedAndStopsOnSIGTERM() throws {
-        let path = try config(corpus: "live")
+        let port = try TestPostgres.freePort()
+        let textfile = workspace.appendingPathComponent("materialize.prom").path
+        let path = try config(corpus: "live", metrics: "{listen: \"127.0.0.1:\(port)\", textfile: \(textfile)}")
         let process = Process()
         process.executableURL = CLITests.binary
         process.arguments = ["materialize", "--interval", "0.2", "--config", path]
@@ -192,6 +205,15 @@ final class MaterializeCommandTests {
         #expect(eventually(20) { files().count == 1 }, "\(files())")
         try commit(2)
         #expect(eventually(20) { files().count == 2 }, "\(files())")
+        // Its metrics: on the listener and in the textfile; /healthz is ok once it is up to date.
+        #expect(eventually(20) { self.get(port: port, "/metrics")?.body.contains("feedcorpus_copy_position 2") == true })
+        let metricsText = get(port: port, "/metrics")?.body ?? ""
+        #expect(metricsText.contains("feedcorpus_materialized_stories_total 2"), "\(metricsText)")
+        #expect(metricsText.contains("feedcorpus_copy_behind_stories 0"), "\(metricsText)")
+        #expect(metricsText.contains("# HELP feedcorpus_copy_position"), "\(metricsText)")
+        let health = get(port: port, "/healthz")
+        #expect(health?.status == 200 && health?.body.contains("\"position\":2") == true, "\(String(describing: health))")
+        #expect(eventually(20) { ((try? String(contentsOfFile: textfile, encoding: .utf8)) ?? "").contains("feedcorpus_copy_position 2") })
         // A second materializer on the same folder is refused while the first holds it.
         let second = try CLITests.run(CLITests.binary, ["materialize", "--once", "--config", path])
         #expect(second.status == 75, "\(second.stderr)")
