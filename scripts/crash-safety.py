@@ -126,7 +126,11 @@ def main():
                 state = os.path.join(work, "state/feedcorpus.sqlite")
                 if os.path.exists(state):
                     db = sqlite3.connect("file:%s?mode=ro" % state, uri=True)
-                    recorded = {row[0] for row in db.execute("SELECT file FROM stories")}
+                    try:
+                        recorded = {row[0] for row in db.execute("SELECT file FROM stories")}
+                    except sqlite3.OperationalError:
+                        # Killed before its first commit made the schema: nothing is recorded.
+                        recorded = set()
                     db.close()
                 if on_disk - recorded:
                     unrecorded_seen += 1

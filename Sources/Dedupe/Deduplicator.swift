@@ -217,6 +217,19 @@ public struct Deduplicator: Sendable {
         return .store(event: event, supersedes: supersedes)
     }
 
+    /// The ids of the stored stories whose texts `decide` may read for `story` (a superset: every
+    /// stored candidate whose signatures pass the estimate, and those under the same headline).
+    /// A caller whose stored texts are remote (cluster mode's workers) fetches them in one go
+    /// before deciding, instead of one round trip per candidate.
+    public func storedStoriesToCheck(for story: IncomingStory) -> [Int64] {
+        let fingerprint = story.fingerprint
+        var positions = storedCandidates(fingerprint).filter { verify(fingerprint, storedFingerprint(at: $0)) != nil }
+        if fingerprint.headlineHash != 0 {
+            positions += headlines.positions(fingerprint.headlineHash).prefix(Self.exactChecks).map { Int($0) }
+        }
+        return Set(positions.map { ids[$0] }).sorted()
+    }
+
     /// The near duplicate `story` is, confirmed exactly: candidates from the indexes (stored and
     /// batch), ranked by their MinHash estimates, and the best `exactChecks` of those that pass
     /// the estimate compared shingle by shingle with the candidate's text. The closest confirmed

@@ -57,8 +57,9 @@ import Testing
     static func script(_ name: String, _ arguments: [String]) throws -> (summary: [String: Any], status: Int32) {
         let run = try run(URL(fileURLWithPath: "/usr/bin/env"),
                           ["python3", repository.appendingPathComponent("scripts/\(name)").path, "--binary", binary.path, "--json"] + arguments)
-        let summary = try #require(try JSONSerialization.jsonObject(with: Data(run.stdout.utf8)) as? [String: Any],
-                                   "\(name) printed no JSON: \(run.stdout) \(run.stderr.suffix(2000))")
+        // A script that fails before its summary prints a traceback: show it, not a JSON error.
+        let summary = try #require((try? JSONSerialization.jsonObject(with: Data(run.stdout.utf8))) as? [String: Any],
+                                   "\(name) printed no JSON (exit \(run.status)): \(run.stdout.suffix(500)) \(run.stderr.suffix(3000))")
         return (summary, run.status)
     }
 

@@ -90,6 +90,47 @@ extension StoryGenerator {
         }
     }
 
+    /// A lookup that notes whose texts are read.
+    final class RecordingLookup: StoredStoryLookup {
+        let inner: Lookup
+        var textsRead: Set<Int64> = []
+        init(_ inner: Lookup) { self.inner = inner }
+        func story(url: String) -> StoredStoryRef? { inner.story(url: url) }
+        func story(entryID: String) -> StoredStoryRef? { inner.story(entryID: entryID) }
+        func story(sha256: String) -> StoredStoryRef? { inner.story(sha256: sha256) }
+        func story(id: Int64) -> StoredStoryRef? { inner.story(id: id) }
+        func fileSize(of story: StoredStoryRef) -> Int? { inner.fileSize(of: story) }
+        func text(of story: StoredStoryRef) -> StoryText? {
+            textsRead.insert(story.id)
+            return inner.text(of: story)
+        }
+    }
+
+    @Test func theStoredTextsADecisionReadsAreAnnouncedBeforehand() throws {
+        var generator = StoryGenerator(seed: 17)
+        var deduplicator = Deduplicator(rule: NearDuplicateRule(), stored: [], events: EventGrouper())
+        let lookup = Lookup()
+        let originals = (0..<400).map { index in incoming(generator.story(), url: "https://a.example/\(index)") }
+        _ = try ingest(originals, into: &deduplicator, lookup: lookup)
+        var announcedSomething = 0
+        for index in stride(from: 0, to: 400, by: 7) {
+            // Near copies, teasers (the first two paragraphs under the same headline) and new stories.
+            var copy = originals[index].text
+            copy.paragraphs[1] = "Officials said " + copy.paragraphs[1]
+            let teaser = StoryText(headline: copy.headline, paragraphs: Array(copy.paragraphs.prefix(2)))
+            for text in [copy, teaser, generator.story()] {
+                let story = incoming(text, url: "https://b.example/\(index)-\(text.headline.count)")
+                let announced = Set(deduplicator.storedStoriesToCheck(for: story))
+                let recording = RecordingLookup(lookup)
+                var trial = deduplicator
+                _ = try trial.decide(story, lookup: recording)
+                #expect(recording.textsRead.isSubset(of: announced), "read \(recording.textsRead.subtracting(announced)) unannounced")
+                if !recording.textsRead.isEmpty { announcedSomething += 1 }
+            }
+        }
+        #expect(announcedSomething >= 100)  // the copies and teasers did read texts
+    }
+
     @Test func sameEventStoriesSharingNamesAndNumbersAreAllKept() throws {
         // Five reports of one event: the same people, places and figures in different words.
         var generator = StoryGenerator(seed: 3)
