@@ -70,12 +70,7 @@ public final class ClusterDatabase: Sendable {
     /// Creates the schema (idempotent; every worker may run it at start). Fails at once when the
     /// server cannot be reached or refuses us (the pool would retry for a minute first).
     public func migrate() async throws(ClusterStateError) {
-        try await perform("connect") {
-            let configuration = PostgresConnection.Configuration(host: url.host, port: url.port, username: url.user, password: url.password,
-                                                                 database: url.database, tls: .disable)
-            let connection = try await PostgresConnection.connect(configuration: configuration, id: 0, logger: logger)
-            try await connection.close()
-        }
+        try await checkConnection()
         try await perform("create the schema") {
             try await client.withTransaction(logger: logger) { connection in
                 // Serialised: two workers starting at once must not both create the tables.
@@ -84,6 +79,17 @@ public final class ClusterDatabase: Sendable {
                     try await connection.query(PostgresQuery(unsafeSQL: statement), logger: logger)
                 }
             }
+        }
+    }
+
+    /// Opens and closes one connection: the server can be reached and accepts the URL's user
+    /// and database (fails at once, where the pool would retry for a minute).
+    public func checkConnection() async throws(ClusterStateError) {
+        try await perform("connect") {
+            let configuration = PostgresConnection.Configuration(host: url.host, port: url.port, username: url.user, password: url.password,
+                                                                 database: url.database, tls: .disable)
+            let connection = try await PostgresConnection.connect(configuration: configuration, id: 0, logger: logger)
+            try await connection.close()
         }
     }
 

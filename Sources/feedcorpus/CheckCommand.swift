@@ -1,4 +1,5 @@
 import ArgumentParser
+import ClusterState
 import CorpusWriter
 import FeedConfig
 import Foundation
@@ -6,7 +7,7 @@ import Pipeline
 import StateStore
 
 /// `feedcorpus check`: everything a run needs, checked without fetching anything.
-struct CheckCommand: ParsableCommand {
+struct CheckCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "check",
         abstract: "Check the config, the state, the corpus folder and the hook without fetching; exit 0 when a run can start, 2 when not.",
@@ -14,12 +15,14 @@ struct CheckCommand: ParsableCommand {
             Checks: the config loads (every error names the file, key and line); the state file opens \
             (or its folder can hold a new one); the corpus folder exists or can be created, is writable, \
             and belongs to this state; the on_new_stories command's program exists; the metrics textfile's \
-            folder exists. Exit 0 when all is well, 2 when something must be fixed first, 3 for a damaged state.
+            folder exists. In cluster mode (state: postgres://…) the state check connects to the server, and \
+            the corpus folder is checked as a corpus copy (`feedcorpus materialize` writes it). Exit 0 when \
+            all is well, 2 when something must be fixed first, 3 for a damaged state.
             """)
 
     @OptionGroup var options: CommonOptions
 
-    func run() throws {
+    func run() async throws {
         let configuration: Configuration
         do {
             configuration = try ConfigLoader.load(path: options.config)
@@ -40,7 +43,18 @@ struct CheckCommand: ParsableCommand {
         // The state.
         let statePath = configuration.statePath
         var stateCorpusID: String?
-        if FileManager.default.fileExists(atPath: statePath) {
+        if let state = configuration.clusterState {
+            if let url = ClusterDatabaseURL(state) {
+                do {
+                    try await ClusterDatabase(url: url, logger: options.bootstrapLogging()).checkConnection()
+                    ok("state", "cluster state \(url) accepts connections")
+                } catch {
+                    problem("state", "\(error)")
+                }
+            } else {
+                problem("state", "not a usable URL; write postgres://user[:password]@host[:port]/database")
+            }
+        } else if FileManager.default.fileExists(atPath: statePath) {
             do {
                 let state = try StateStore.openReadOnly(path: statePath)
                 stateCorpusID = try state.corpusID()
@@ -57,7 +71,7 @@ struct CheckCommand: ParsableCommand {
                 ok("state", "\(statePath) does not exist yet; the first run creates it")
             }
         }
-        if let holder = StateLock.holder(statePath: statePath) { ok("lock", "a run is in progress: \(holder)") }
+        if configuration.clusterState == nil, let holder = StateLock.holder(statePath: statePath) { ok("lock", "a run is in progress: \(holder)") }
 
         // The corpus folder and its binding.
         let corpus = configuration.corpusDirectory
@@ -65,7 +79,9 @@ struct CheckCommand: ParsableCommand {
             problem("corpus", "\(corpus): \(reason)")
         } else {
             let id = CorpusWriter.corpusID(root: corpus)
-            if let id, id != stateCorpusID {
+            if configuration.clusterState != nil {
+                ok("corpus", "\(corpus) is writable (a corpus copy: `feedcorpus materialize` writes it)")
+            } else if let id, id != stateCorpusID {
                 problem("corpus", "\(corpus) was written by another state file (corpus id \(id)); give this config its own `corpus:` or point `state:` at that state")
             } else {
                 ok("corpus", "\(corpus) is writable" + (id == nil ? " (not yet bound to a state)" : " and belongs to this state"))

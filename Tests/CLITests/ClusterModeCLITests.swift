@@ -16,6 +16,11 @@ import Testing
             #expect(run.status == 2, "\(command): \(run.stderr)")
             #expect(run.stderr.contains("cluster mode") && run.stderr.contains("feedcorpus materialize"), "\(command): \(run.stderr)")
         }
+        // check in cluster mode connects to the server instead of looking for a state file.
+        let check = try CLITests.run(CLITests.binary, ["check", "--config", cluster])
+        #expect(check.status == 2, "\(check.stdout)")
+        #expect(check.stdout.contains("PROBLEM state: cluster state: connect") && check.stdout.contains("is the server running"), "\(check.stdout)")
+        #expect(check.stdout.contains("ok      corpus:") && check.stdout.contains("a corpus copy"), "\(check.stdout)")
         // status works in cluster mode: a state it cannot reach is an error saying what to check.
         let status = try CLITests.run(CLITests.binary, ["status", "--config", cluster])
         #expect(status.status == 1, "\(status.stdout) \(status.stderr)")
@@ -76,6 +81,9 @@ final class MaterializeCommandTests {
     @Test func materializeOnceWritesTheCommittedStoriesRunsTheHookAndCatchesUpLater() throws {
         let hookOutput = workspace.appendingPathComponent("hook.txt").path
         let path = try config(corpus: "copy", hook: "cat >> \(hookOutput)")
+        let check = try CLITests.run(CLITests.binary, ["check", "--config", path])
+        #expect(check.status == 0, "\(check.stdout) \(check.stderr)")
+        #expect(check.stdout.contains("ok      state: cluster state postgres://feedcorpus@127.0.0.1"), "\(check.stdout)")
         // First start on an empty state: the schema is made, nothing to write.
         var run = try CLITests.run(CLITests.binary, ["materialize", "--once", "--config", path])
         #expect(run.status == 0, "\(run.stderr)")
