@@ -396,6 +396,24 @@ public final class CorpusWriter {
     }
 
     /// The `file` of a manifest line; nil when the line is not a JSON object with one.
+    /// The story records a folder's manifest lists ("" is the root), with their lines, in order;
+    /// a line that is not a record is left out (`verify` reports such lines).
+    public static func manifestRecords(root: String, folder: String) -> [(line: String, record: StoryRecord)] {
+        let path = root + (folder.isEmpty ? "" : "/" + folder) + "/" + manifestName
+        guard let contents = try? String(contentsOfFile: path, encoding: .utf8) else { return [] }
+        return contents.split(separator: "\n").compactMap { line in
+            (try? StoryRecord(jsonLine: String(line))).map { (String(line), $0) }
+        }
+    }
+
+    /// The records of every manifest of the corpus at `root`: the root's in the flat layout, the
+    /// day folders' (oldest first) in the daily one.
+    public static func manifestRecords(root: String, layout: CorpusLayout) -> [(line: String, record: StoryRecord)] {
+        let folders = layout == .flat ? [""]
+            : ((try? FileManager.default.contentsOfDirectory(atPath: root)) ?? []).filter(isDayFolderName).sorted()
+        return folders.flatMap { manifestRecords(root: root, folder: $0) }
+    }
+
     public static func manifestFile(_ line: String) -> String? {
         guard let data = line.data(using: .utf8),
               let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else { return nil }

@@ -117,7 +117,7 @@ public actor Materializer {
             let folder = writer.folder(for: record.fetched)
             if !nothingAfterPosition {
                 // Only the batch after the recorded position can be on disk already.
-                if onDisk[folder] == nil { onDisk[folder] = manifestHashes(folder: folder) }
+                if onDisk[folder] == nil { onDisk[folder] = Set(CorpusWriter.manifestRecords(root: root, folder: folder).map(\.record.sha256)) }
                 if onDisk[folder, default: []].contains(record.sha256) {
                     present += 1
                     continue
@@ -156,16 +156,5 @@ public actor Materializer {
             throw MaterializeError("\(error) (the stories up to \(last.seq) are written; the next step records it)")
         }
         return batch
-    }
-
-    /// The text hashes listed in a folder's manifest.
-    private func manifestHashes(folder: String) -> Set<String> {
-        let path = writer.root + (folder.isEmpty ? "" : "/" + folder) + "/" + CorpusWriter.manifestName
-        guard let contents = try? String(contentsOfFile: path, encoding: .utf8) else { return [] }
-        var hashes = Set<String>()
-        for line in contents.split(separator: "\n") {
-            if let record = try? StoryRecord(jsonLine: String(line)) { hashes.insert(record.sha256) }
-        }
-        return hashes
     }
 }

@@ -103,7 +103,7 @@ public struct CorpusVerifier: Sendable {
         if let corpusID = writer.corpusID(), corpusID != stateCorpusID {
             throw .setup(CorpusBinding.Mismatch(corpus: corpusRoot, statePath: statePath, corpusID: corpusID, stateID: stateCorpusID).description)
         }
-        try check(stored: stored, writer: writer, repair: repair, report: &report)
+        try check(stored: stored, writer: writer, repair: repair, report: &report, wording: .state)
         return report
     }
 
@@ -124,15 +124,8 @@ public struct CorpusVerifier: Sendable {
         } catch {
             throw .setup("\(error)")
         }
-        var stored: [(file: String, sha256: String, manifestLine: String)] = []
-        for folder in writer.foldersToReconcile(recent: Int.max) {
-            let manifest = corpusRoot + (folder.isEmpty ? "" : "/" + folder) + "/" + CorpusWriter.manifestName
-            guard let contents = try? String(contentsOfFile: manifest, encoding: .utf8) else { continue }
-            for line in contents.split(separator: "\n") {
-                if let record = try? StoryRecord(jsonLine: String(line)) { stored.append((record.file, record.sha256, String(line))) }
-            }
-        }
-        try check(stored: stored, writer: writer, repair: false, report: &report)
+        let stored = CorpusWriter.manifestRecords(root: corpusRoot, layout: layout).map { (file: $0.record.file, sha256: $0.record.sha256, manifestLine: $0.line) }
+        try check(stored: stored, writer: writer, repair: false, report: &report, wording: .copy)
         var inCopy = Set<String>()
         for record in stored {
             inCopy.insert(record.sha256)
@@ -148,9 +141,21 @@ public struct CorpusVerifier: Sendable {
         return report
     }
 
+    /// What the file checks say of an unrecorded and a missing file: against a state (one
+    /// machine), or against a copy's own manifests (cluster mode, where a copy is made again).
+    private struct Wording {
+        var unrecorded: String
+        var missing: String
+
+        static let state = Wording(unrecorded: "no state record (written by a run that did not commit); the entry is ingested again",
+                                   missing: "recorded in the state but not on disk; restore it from a backup")
+        static let copy = Wording(unrecorded: "no manifest line lists it; make the copy again",
+                                  missing: "listed in its manifest but not on disk; make the copy again")
+    }
+
     /// The checks of every folder against `stored` (the records of the files the corpus must hold).
     private func check(stored: [(file: String, sha256: String, manifestLine: String)], writer: CorpusWriter, repair: Bool,
-                       report: inout Report) throws(PassError) {
+                       report: inout Report, wording: Wording) throws(PassError) {
         report.recorded = stored.count
         let byFile = Dictionary(stored.map { ($0.file, $0) }, uniquingKeysWith: { first, _ in first })
 
@@ -185,8 +190,7 @@ public struct CorpusVerifier: Sendable {
                 guard CorpusWriter.isStoryFileName(name) else { continue }
                 report.files += 1
                 guard let record = byFile[relative] else {
-                    var problem = Problem(kind: .unrecordedFile, path: relative,
-                                          detail: "no state record (written by a run that did not commit); the entry is ingested again")
+                    var problem = Problem(kind: .unrecordedFile, path: relative, detail: wording.unrecorded)
                     if repair {
                         let target = quarantine + "/" + relative
                         try? fileManager.createDirectory(atPath: (target as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
@@ -222,8 +226,7 @@ public struct CorpusVerifier: Sendable {
                               writer: writer, repair: repair, report: &report)
         }
         for record in stored where !presentFiles.contains(record.file) {
-            report.problems.append(Problem(kind: .missingFile, path: record.file,
-                                           detail: "recorded in the state but not on disk; restore it from a backup"))
+            report.problems.append(Problem(kind: .missingFile, path: record.file, detail: wording.missing))
         }
     }
 

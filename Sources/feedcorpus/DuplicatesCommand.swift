@@ -92,7 +92,9 @@ struct DuplicatesCommand: AsyncParsableCommand {
             FileHandle.standardError.write(Data("feedcorpus: \(error)\n".utf8))
             throw ExitCode(ExitStatus.someFeedsFailed)
         }
-        let files = found.isEmpty ? [:] : Self.materializedFiles(corpus: configuration.corpusDirectory)
+        let files = found.isEmpty ? [:] : Dictionary(
+            CorpusWriter.manifestRecords(root: configuration.corpusDirectory, layout: configuration.layout == .flat ? .flat : .daily)
+                .map { ($0.record.sha256, $0.record.file) }, uniquingKeysWith: { first, _ in first })
         // Reasons are written by the workers from `DuplicateReason`; a row with another is not shown.
         return found.compactMap { record in
             guard let reason = DuplicateReason(rawValue: record.reason) else { return nil }
@@ -102,19 +104,5 @@ struct DuplicatesCommand: AsyncParsableCommand {
                             distance: record.distance, similarity: record.similarity, detectedAt: record.detectedAt,
                             duplicateOfTitle: record.storyTitle)
         }
-    }
-
-    /// Text hash -> file of every story in a corpus folder's manifests.
-    static func materializedFiles(corpus: String) -> [String: String] {
-        var files: [String: String] = [:]
-        let manifests = [CorpusWriter.manifestName] + ((try? FileManager.default.contentsOfDirectory(atPath: corpus)) ?? [])
-            .filter(CorpusWriter.isDayFolderName).map { $0 + "/" + CorpusWriter.manifestName }
-        for manifest in manifests {
-            guard let contents = try? String(contentsOfFile: corpus + "/" + manifest, encoding: .utf8) else { continue }
-            for line in contents.split(separator: "\n") {
-                if let record = try? StoryRecord(jsonLine: String(line)) { files[record.sha256] = record.file }
-            }
-        }
-        return files
     }
 }

@@ -23,7 +23,7 @@ struct MaterializeCommand: AsyncParsableCommand {
             the state (a text is removed from the state once every registered copy has it). One materializer per \
             folder; two copies are byte-identical. SIGTERM or SIGINT: stops after the batch in hand. \
             Exit status: 0 up to date (--once) or stopped by a signal, 1 a batch or on_new_stories failed (--once), \
-            2 usage or config error, 75 another feedcorpus holds the corpus folder's lock.
+            2 usage or config error (a metrics address it cannot listen on too), 75 another feedcorpus holds the corpus folder's lock.
             """)
 
     @OptionGroup var options: CommonOptions
@@ -70,6 +70,7 @@ struct MaterializeCommand: AsyncParsableCommand {
         let stop = StopRequest()
         let metrics = MetricsSetup.make(configuration.metrics)
         let health = MaterializerHealth(interval: interval)
+        let listenFailed = StopRequest()  // set when the metrics address cannot be listened on
         let (once, quiet, interval, batchSize) = (self.once, self.quiet, self.interval, self.batch)
         let failed: Bool = await withTaskGroup(of: Bool?.self) { group in
             group.addTask {
@@ -89,6 +90,7 @@ struct MaterializeCommand: AsyncParsableCommand {
                     } catch is CancellationError {
                     } catch {
                         FileHandle.standardError.write(Data("feedcorpus: \(error)\n".utf8))
+                        listenFailed.request()
                         stop.request()
                         work.cancel()
                     }
@@ -109,6 +111,7 @@ struct MaterializeCommand: AsyncParsableCommand {
             return failed
         }
         withExtendedLifetime(lock) {}
+        if listenFailed.requested { throw ExitCode(ExitStatus.usageOrConfig) }
         if failed { throw ExitCode(ExitStatus.someFeedsFailed) }
     }
 

@@ -233,6 +233,14 @@ final class MaterializeCommandTests {
         #expect(files().sorted() == [Self.name(1, index: 0), Self.name(2, index: 1)])
     }
 
+    @Test func aMetricsAddressInUseStopsTheServiceWithAConfigError() throws {
+        // The scratch server's own port is taken.
+        let path = try config(corpus: "busy", metrics: "{listen: \"127.0.0.1:\(server.port)\"}")
+        let run = try CLITests.run(CLITests.binary, ["materialize", "--config", path])
+        #expect(run.status == 2, "\(run.stdout) \(run.stderr)")
+        #expect(run.stderr.contains("cannot listen for metrics on 127.0.0.1:\(server.port)"), "\(run.stderr)")
+    }
+
     @Test func anUnreachableStateFailsOnceWithTheReason() throws {
         let path = workspace.appendingPathComponent("down.yaml").path
         try Data("corpus: copy\nstate: postgres://feedcorpus@127.0.0.1:\(try TestPostgres.freePort())/feedcorpus\nfeeds: [https://a.example/rss]\n".utf8)
