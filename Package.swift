@@ -75,7 +75,8 @@ let package = Package(
             name: "ClusterState",
             dependencies: ["Fetcher", .product(name: "PostgresNIO", package: "postgres-nio"), .product(name: "Logging", package: "swift-log")]),
         // Cluster mode's workers: the pipeline's polling over the shared state.
-        .target(name: "ClusterWorker", dependencies: ["ClusterState", "Pipeline", "StateStore"]),
+        .target(name: "ClusterWorker", dependencies: ["ClusterState", "Pipeline", "StateStore", "Dedupe", "CorpusWriter", "FeedConfig", "FeedModel", "Fetcher",
+                                               .product(name: "Logging", package: "swift-log")]),
         // Cluster mode's corpus copies: the corpus folder written from the shared state.
         .target(name: "Materializer", dependencies: ["ClusterState", "CorpusWriter", "FeedModel"]),
         // The service behind `feedcorpus run`: its loop, signals, systemd notifications, health.

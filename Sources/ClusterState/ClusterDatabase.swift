@@ -141,6 +141,9 @@ public final class ClusterDatabase: Sendable {
             ADD COLUMN IF NOT EXISTS lead_minhash BYTEA, ADD COLUMN IF NOT EXISTS title TEXT, ADD COLUMN IF NOT EXISTS event TEXT,
             ADD COLUMN IF NOT EXISTS event_terms TEXT, ADD COLUMN IF NOT EXISTS event_at TIMESTAMPTZ
         """,
+        // What the exact check of a near-duplicate candidate compares, kept when the text is
+        // pruned: the prose shingles (little-endian UInt64s, sorted) and the text's size.
+        "ALTER TABLE stories ADD COLUMN IF NOT EXISTS shingles BYTEA, ADD COLUMN IF NOT EXISTS text_bytes INTEGER",
         // A feed's last validators and schedule, as the polling code keeps them (JSON).
         "ALTER TABLE feeds ADD COLUMN IF NOT EXISTS http_state TEXT, ADD COLUMN IF NOT EXISTS schedule TEXT",
         "CREATE TABLE IF NOT EXISTS corpus_copies(name TEXT PRIMARY KEY, position BIGINT NOT NULL DEFAULT 0, updated_at TIMESTAMPTZ)",

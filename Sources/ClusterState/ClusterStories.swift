@@ -18,9 +18,13 @@ public struct ClusterStory: Sendable, Equatable {
     public var text: String
     /// What the other workers' dedupe indexes take from it when they catch up.
     public var fingerprint: ClusterFingerprint?
+    /// Its distinct prose shingles (`TextFingerprint.proseShingles`), sorted: what the exact
+    /// check of a later near-duplicate candidate compares, kept after the text is pruned.
+    public var shingles: [UInt64]?
 
     public init(entryKey: String, sha256: String, url: String?, entryID: String?, record: String, text: String,
-                fingerprint: ClusterFingerprint? = nil) {
+                fingerprint: ClusterFingerprint? = nil, shingles: [UInt64]? = nil) {
+        self.shingles = shingles
         self.entryKey = entryKey
         self.sha256 = sha256
         self.url = url
@@ -85,18 +89,9 @@ extension ClusterDatabase {
     /// sequence numbers (stories committed without fingerprints are left out).
     public func fingerprints(after seq: Int64, limit: Int) async throws(ClusterStateError) -> [(seq: Int64, fingerprint: ClusterFingerprint)] {
         try await perform("read the fingerprints after \(seq)") {
-            var result: [(seq: Int64, fingerprint: ClusterFingerprint)] = []
-            let rows = try await client.query("""
-                SELECT seq, simhash, minhash, lead_minhash, title, event, event_terms, event_at FROM stories
-                WHERE seq > \(seq) AND simhash IS NOT NULL ORDER BY seq LIMIT \(limit)
-                """, logger: logger)
-            for try await (seq, simhash, minhash, lead, title, event, terms, at)
-                in rows.decode((Int64, Int64, ByteBuffer, ByteBuffer, String, String, String, Date).self) {
-                result.append((seq, ClusterFingerprint(simhash: UInt64(bitPattern: simhash), minhash: Array(minhash.readableBytesView),
-                                                       leadMinhash: Array(lead.readableBytesView), title: title, event: event,
-                                                       eventTerms: terms, eventAt: at)))
+            try await client.withConnection { connection in
+                try await ClusterStoreTransaction(connection: connection, logger: logger).fingerprints(after: seq, limit: limit)
             }
-            return result
         }
     }
 
@@ -213,58 +208,96 @@ extension ClusterDatabase {
     /// transaction that first checks the lease. Returns the stories' sequence numbers.
     public func commitPoll(_ poll: ClusterPollCommit, under lease: FeedLease) async throws(ClusterStateError) -> [Int64] {
         try await finish(lease, nextPollAt: poll.nextPollAt, result: poll.result) { connection in
-            var seqs: [Int64] = []
             if !poll.stories.isEmpty || !poll.duplicates.isEmpty {
                 try await connection.query("SELECT pg_advisory_xact_lock(\(Self.lockSpace), \(Self.commitLockKey))", logger: logger)
             }
-            for story in poll.stories {
-                let fingerprint = story.fingerprint
-                let rows = try await connection.query("""
-                    INSERT INTO stories(feed_id, entry_key, sha256, url, entry_id, record, text,
-                                        simhash, minhash, lead_minhash, title, event, event_terms, event_at)
-                    VALUES(\(lease.feedID), \(story.entryKey), \(story.sha256), \(story.url), \(story.entryID), \(story.record), \(story.text),
-                           \(fingerprint.map { Int64(bitPattern: $0.simhash) }), \(fingerprint.map { ByteBuffer(bytes: $0.minhash) }),
-                           \(fingerprint.map { ByteBuffer(bytes: $0.leadMinhash) }), \(fingerprint?.title), \(fingerprint?.event), \(fingerprint?.eventTerms),
-                           \(fingerprint?.eventAt))
-                    RETURNING seq
-                    """, logger: logger)
-                for try await seq in rows.decode(Int64.self) { seqs.append(seq) }
-                try await connection.query("""
-                    INSERT INTO entries(feed_id, entry_key, outcome, story_seq) VALUES(\(lease.feedID), \(story.entryKey), 'stored', \(seqs.last))
-                    """, logger: logger)
-            }
-            for duplicate in poll.duplicates {
-                let rows = try await connection.query("""
-                    INSERT INTO duplicates(feed_id, entry_key, url, title, reason, duplicate_of, distance, similarity)
-                    SELECT \(lease.feedID), \(duplicate.entryKey), \(duplicate.url), \(duplicate.title), \(duplicate.reason), seq,
-                           \(duplicate.distance.map(Int32.init(clamping:))), \(duplicate.similarity)
-                    FROM stories WHERE sha256 = \(duplicate.duplicateOfSHA256)
-                    RETURNING duplicate_of
-                    """, logger: logger)
-                var original: Int64?
-                for try await seq in rows.decode(Int64.self) { original = seq }
-                guard let original else {
-                    throw ClusterStateError(.query, operation: "commit the poll of \(lease.url)",
-                                            message: "duplicate \(duplicate.entryKey) names a story that is not stored (sha256 \(duplicate.duplicateOfSHA256))")
-                }
-                try await connection.query("""
-                    INSERT INTO entries(feed_id, entry_key, outcome, story_seq) VALUES(\(lease.feedID), \(duplicate.entryKey), 'duplicate', \(original))
-                    ON CONFLICT(feed_id, entry_key) DO UPDATE SET outcome = excluded.outcome, story_seq = excluded.story_seq
-                    """, logger: logger)
-            }
-            if poll.httpState != nil || poll.schedule != nil {
-                try await connection.query("""
-                    UPDATE feeds SET http_state = coalesce(\(poll.httpState), http_state), schedule = coalesce(\(poll.schedule), schedule)
-                    WHERE id = \(lease.feedID)
-                    """, logger: logger)
-            }
-            for key in poll.emptyEntryKeys {
-                try await connection.query("""
-                    INSERT INTO entries(feed_id, entry_key, outcome) VALUES(\(lease.feedID), \(key), 'empty') ON CONFLICT DO NOTHING
-                    """, logger: logger)
-            }
-            return seqs
+            return try await insert(poll, feedID: lease.feedID, url: lease.url, connection: connection)
         }
+    }
+
+    /// A worker's store step for one poll, in one transaction: the lease is checked (the feed's
+    /// row locked), then, when `decides` (the poll has new entries), the commit lock is taken, so
+    /// that `decide` sees every story committed before and none is committed until this one is;
+    /// `decide` reads what it needs through the transaction and returns the poll's commit, which
+    /// is inserted; the lease ends. Returns the commit, its stories' sequence numbers and how
+    /// long the commit lock was held (grant to the end of COMMIT, as this worker sees it). A
+    /// lost lease commits nothing (`leaseLost`); a unique key already taken fails the commit.
+    public func storePoll(under lease: FeedLease, decides: Bool,
+                          _ decide: (ClusterStoreTransaction) async throws -> ClusterPollCommit) async throws(ClusterStateError)
+        -> (commit: ClusterPollCommit, seqs: [Int64], lockHeld: Duration?) {
+        try await perform("commit the poll of \(lease.url)") {
+            let (commit, seqs, locked) = try await client.withTransaction(logger: logger) { connection in
+                try await checkLease(lease, connection: connection)
+                var locked: ContinuousClock.Instant?
+                if decides {
+                    try await connection.query("SELECT pg_advisory_xact_lock(\(Self.lockSpace), \(Self.commitLockKey))", logger: logger)
+                    locked = .now
+                }
+                let commit = try await decide(ClusterStoreTransaction(connection: connection, logger: logger))
+                let seqs = try await insert(commit, feedID: lease.feedID, url: lease.url, connection: connection)
+                try await endLease(lease, nextPollAt: commit.nextPollAt, result: commit.result, error: nil, connection: connection)
+                return (commit, seqs, locked)
+            }
+            return (commit, seqs, locked.map { ContinuousClock.now - $0 })
+        }
+    }
+
+    /// Inserts a poll's stories, duplicates and entries, and its feed's validators and schedule.
+    func insert(_ poll: ClusterPollCommit, feedID: Int64, url: String, connection: PostgresConnection) async throws -> [Int64] {
+        var seqs: [Int64] = []
+        for story in poll.stories {
+            let fingerprint = story.fingerprint
+            let shingles = story.shingles.map { values in
+                var buffer = ByteBuffer()
+                buffer.reserveCapacity(values.count * 8)
+                for value in values { buffer.writeInteger(value, endianness: .little) }
+                return buffer
+            }
+            let rows = try await connection.query("""
+                INSERT INTO stories(feed_id, entry_key, sha256, url, entry_id, record, text,
+                                    simhash, minhash, lead_minhash, title, event, event_terms, event_at, shingles, text_bytes)
+                VALUES(\(feedID), \(story.entryKey), \(story.sha256), \(story.url), \(story.entryID), \(story.record), \(story.text),
+                       \(fingerprint.map { Int64(bitPattern: $0.simhash) }), \(fingerprint.map { ByteBuffer(bytes: $0.minhash) }),
+                       \(fingerprint.map { ByteBuffer(bytes: $0.leadMinhash) }), \(fingerprint?.title), \(fingerprint?.event), \(fingerprint?.eventTerms),
+                       \(fingerprint?.eventAt), \(shingles), \(Int32(clamping: story.text.utf8.count)))
+                RETURNING seq
+                """, logger: logger)
+            for try await seq in rows.decode(Int64.self) { seqs.append(seq) }
+            try await connection.query("""
+                INSERT INTO entries(feed_id, entry_key, outcome, story_seq) VALUES(\(feedID), \(story.entryKey), 'stored', \(seqs.last))
+                """, logger: logger)
+        }
+        for duplicate in poll.duplicates {
+            let rows = try await connection.query("""
+                INSERT INTO duplicates(feed_id, entry_key, url, title, reason, duplicate_of, distance, similarity)
+                SELECT \(feedID), \(duplicate.entryKey), \(duplicate.url), \(duplicate.title), \(duplicate.reason), seq,
+                       \(duplicate.distance.map(Int32.init(clamping:))), \(duplicate.similarity)
+                FROM stories WHERE sha256 = \(duplicate.duplicateOfSHA256)
+                RETURNING duplicate_of
+                """, logger: logger)
+            var original: Int64?
+            for try await seq in rows.decode(Int64.self) { original = seq }
+            guard let original else {
+                throw ClusterStateError(.query, operation: "commit the poll of \(url)",
+                                        message: "duplicate \(duplicate.entryKey) names a story that is not stored (sha256 \(duplicate.duplicateOfSHA256))")
+            }
+            try await connection.query("""
+                INSERT INTO entries(feed_id, entry_key, outcome, story_seq) VALUES(\(feedID), \(duplicate.entryKey), 'duplicate', \(original))
+                ON CONFLICT(feed_id, entry_key) DO UPDATE SET outcome = excluded.outcome, story_seq = excluded.story_seq
+                """, logger: logger)
+        }
+        if poll.httpState != nil || poll.schedule != nil {
+            try await connection.query("""
+                UPDATE feeds SET http_state = coalesce(\(poll.httpState), http_state), schedule = coalesce(\(poll.schedule), schedule)
+                WHERE id = \(feedID)
+                """, logger: logger)
+        }
+        for key in poll.emptyEntryKeys {
+            try await connection.query("""
+                INSERT INTO entries(feed_id, entry_key, outcome) VALUES(\(feedID), \(key), 'empty') ON CONFLICT DO NOTHING
+                """, logger: logger)
+        }
+        return seqs
     }
 
     /// The URLs among `urls` that are stored stories' (canonical URLs).
@@ -283,12 +316,9 @@ extension ClusterDatabase {
     public func seenEntryKeys(feedID: Int64, among keys: [String]) async throws(ClusterStateError) -> Set<String> {
         guard !keys.isEmpty else { return [] }
         return try await perform("read the seen entries of feed \(feedID)") {
-            var seen = Set<String>()
-            let rows = try await client.query("""
-                SELECT entry_key FROM entries WHERE feed_id = \(feedID) AND entry_key = ANY(\(keys))
-                """, logger: logger)
-            for try await key in rows.decode(String.self) { seen.insert(key) }
-            return seen
+            try await client.withConnection { connection in
+                try await ClusterStoreTransaction(connection: connection, logger: logger).seenEntryKeys(feedID: feedID, among: keys)
+            }
         }
     }
 }

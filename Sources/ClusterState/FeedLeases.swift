@@ -126,22 +126,45 @@ extension ClusterDatabase {
                                     _ body: (PostgresConnection) async throws -> T) async throws(ClusterStateError) -> T {
         try await perform("commit the poll of \(lease.url)") {
             try await client.withTransaction(logger: logger) { connection in
-                let rows = try await connection.query("""
-                    SELECT fence, lease_owner, lease_expires >= clock_timestamp() FROM feeds WHERE id = \(lease.feedID) FOR UPDATE
-                    """, logger: logger)
-                var holds = false
-                for try await (fence, owner, live) in rows.decode((Int64, String?, Bool?).self) {
-                    holds = fence == lease.fence && owner == lease.worker && live == true
-                }
-                guard holds else { throw Self.lost(lease) }
+                try await checkLease(lease, connection: connection)
                 let value = try await body(connection)
-                try await connection.query("""
-                    UPDATE feeds SET lease_owner = NULL, lease_expires = NULL, next_poll_at = \(nextPollAt),
-                        last_poll_at = now(), last_result = \(result), last_error = \(error)
-                    WHERE id = \(lease.feedID)
-                    """, logger: logger)
+                try await endLease(lease, nextPollAt: nextPollAt, result: result, error: error, connection: connection)
                 return value
             }
+        }
+    }
+
+    /// Throws `leaseLost` unless `lease` still holds (same fence, same worker, not expired by the
+    /// database's clock); locks the feed's row for the rest of the transaction.
+    func checkLease(_ lease: FeedLease, connection: PostgresConnection) async throws {
+        let rows = try await connection.query("""
+            SELECT fence, lease_owner, lease_expires >= clock_timestamp() FROM feeds WHERE id = \(lease.feedID) FOR UPDATE
+            """, logger: logger)
+        var holds = false
+        for try await (fence, owner, live) in rows.decode((Int64, String?, Bool?).self) {
+            holds = fence == lease.fence && owner == lease.worker && live == true
+        }
+        guard holds else { throw Self.lost(lease) }
+    }
+
+    /// Ends the lease with the poll's result and the feed's next poll.
+    func endLease(_ lease: FeedLease, nextPollAt: Date, result: String, error: String?, connection: PostgresConnection) async throws {
+        try await connection.query("""
+            UPDATE feeds SET lease_owner = NULL, lease_expires = NULL, next_poll_at = \(nextPollAt),
+                last_poll_at = now(), last_result = \(result), last_error = \(error)
+            WHERE id = \(lease.feedID)
+            """, logger: logger)
+    }
+
+    /// Gives a lease back without recording a poll (a worker stopping before it polled the feed,
+    /// or after a poll that recorded nothing); the feed is due again at once. Nothing happens when
+    /// the lease is no longer held.
+    public func release(_ lease: FeedLease) async throws(ClusterStateError) {
+        try await perform("release the lease on \(lease.url)") {
+            try await client.query("""
+                UPDATE feeds SET lease_owner = NULL, lease_expires = NULL
+                WHERE id = \(lease.feedID) AND fence = \(lease.fence) AND lease_owner = \(lease.worker)
+                """, logger: logger)
         }
     }
 

@@ -12,6 +12,17 @@ public protocol StoredStoryLookup {
     /// The stored story's text (its corpus file), for the exact check before a near duplicate
     /// is dropped; nil when it cannot be read (the new story is then kept).
     func text(of story: StoredStoryRef) -> StoryText?
+    /// What the exact check compares of the stored story: its headline and its distinct prose
+    /// shingles, sorted (`TextFingerprint.proseShingles`); nil when unknown (the new story is
+    /// then kept). By default worked out from `text(of:)`; a state that keeps the shingles
+    /// (cluster mode, whose texts are pruned) gives them directly.
+    func comparable(of story: StoredStoryRef) -> (headline: String, shingles: [UInt64])?
+}
+
+extension StoredStoryLookup {
+    public func comparable(of story: StoredStoryRef) -> (headline: String, shingles: [UInt64])? {
+        text(of: story).map { ($0.headline, TextFingerprint.proseShingles(of: $0)) }
+    }
 }
 
 /// A new story as it reaches the dedupe stage: its text, fingerprints and identity.
@@ -272,12 +283,12 @@ public struct Deduplicator: Sendable {
         let headline = HashNormalizer.normalize(story.text.headline)
         var best: (DuplicateTarget, NearMatch)?
         for candidate in checks {
-            let text: StoryText?
+            let other: (headline: String, shingles: [UInt64])?
             switch candidate.target {
-            case let .stored(stored): text = lookup.text(of: stored)
-            case let .batch(index): text = batch[index].story.text
+            case let .stored(stored): other = lookup.comparable(of: stored)
+            case let .batch(index): other = (batch[index].story.text.headline, batch[index].story.proseShingles)
             }
-            guard let text, var match = exactMatch(shingles, headline: headline, text) else { continue }
+            guard let other, var match = exactMatch(shingles, headline: headline, otherHeadline: other.headline, other.shingles) else { continue }
             match.distance = candidate.estimate.distance
             if best == nil || match.jaccard > best!.1.jaccard { best = (candidate.target, match) }
         }
@@ -285,9 +296,9 @@ public struct Deduplicator: Sendable {
     }
 
     /// The exact check of a story (its shingles and normalised headline) against another text.
-    private func exactMatch(_ shingles: [UInt64], headline: String, _ other: StoryText) -> NearMatch? {
-        let sameHeadline = !headline.isEmpty && headline == HashNormalizer.normalize(other.headline)
-        return exactMatch(shingles, TextFingerprint.proseShingles(of: other), sameHeadline: sameHeadline)
+    private func exactMatch(_ shingles: [UInt64], headline: String, otherHeadline: String, _ otherShingles: [UInt64]) -> NearMatch? {
+        let sameHeadline = !headline.isEmpty && headline == HashNormalizer.normalize(otherHeadline)
+        return exactMatch(shingles, otherShingles, sameHeadline: sameHeadline)
     }
 
     /// The exact check: the shared shingles are at least `rule.minimumShared` (or, for a short
@@ -378,7 +389,8 @@ public struct Deduplicator: Sendable {
     /// Whether two texts are near duplicates by the exact check `decide` applies (shared
     /// shingles, Jaccard or containment, the same-headline allowance), and how close they are.
     public func confirmedMatch(_ a: StoryText, _ b: StoryText) -> NearMatch? {
-        exactMatch(TextFingerprint.proseShingles(of: a), headline: HashNormalizer.normalize(a.headline), b)
+        exactMatch(TextFingerprint.proseShingles(of: a), headline: HashNormalizer.normalize(a.headline), otherHeadline: b.headline,
+                   TextFingerprint.proseShingles(of: b))
     }
 
     /// Bytes held by the indexes and signatures (for benchmarks).

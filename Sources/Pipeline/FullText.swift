@@ -59,8 +59,11 @@ actor RobotsCache {
     private let productToken: String
     private let lifetime: TimeInterval = 86_400
 
-    init(userAgent: String) {
+    private let shared: (any SharedRobotsStore)?
+
+    init(userAgent: String, shared: (any SharedRobotsStore)? = nil) {
         productToken = userAgent.split(separator: "/").first.map(String.init) ?? "feedcorpus"
+        self.shared = shared
     }
 
     /// Whether our agent may fetch `url` (file:// URLs have no robots.txt), or the error that
@@ -80,7 +83,13 @@ actor RobotsCache {
         }
         if let fetching = pending[origin] { return await fetching.value }
         let token = productToken
-        let fetching = Task { await Self.fetch(origin: origin, client: client, productToken: token) }
+        let (shared, lifetime) = (self.shared, self.lifetime)
+        let fetching = Task {
+            if let shared, let known = await shared.robots(origin: origin, maxAge: lifetime) {
+                return Result<RobotsTxt, FetchError>.success(Self.parsedRules(status: known.status, body: known.body, productToken: token))
+            }
+            return await Self.fetch(origin: origin, client: client, productToken: token, shared: shared)
+        }
         pending[origin] = fetching
         let robots = await fetching.value
         pending[origin] = nil
@@ -88,18 +97,36 @@ actor RobotsCache {
         return robots
     }
 
-    private static func fetch(origin: String, client: HTTPClient, productToken: String) async -> Result<RobotsTxt, FetchError> {
+    private static func fetch(origin: String, client: HTTPClient, productToken: String,
+                              shared: (any SharedRobotsStore)?) async -> Result<RobotsTxt, FetchError> {
         do {
             let response = try await client.fetch(FetchRequest(url: origin + "/robots.txt", fromContent: true, accept: "text/plain", maxBodyBytes: 512 * 1024))
-            if response.isSuccess {
-                return .success(RobotsTxt(parsing: String(decoding: response.body, as: UTF8.self), productToken: productToken))
-            }
-            return .success((400..<500).contains(response.status) ? .allowAll : .disallowAll)
+            let body = response.isSuccess ? String(decoding: response.body, as: UTF8.self) : ""
+            // Only answers are shared; a network error is this process's to retry.
+            await shared?.store(origin: origin, status: response.status, body: body)
+            return .success(parsedRules(status: response.status, body: body, productToken: productToken))
         } catch {
             if case .addressNotAllowed = error.kind { return .failure(error) }
             return .success(.disallowAll)  // RFC 9309: an unreachable robots.txt means "disallow".
         }
     }
+
+    /// The rules an answer to a robots.txt request gives: its body when it succeeded, everything
+    /// allowed on 4xx, nothing on 5xx (RFC 9309).
+    private static func parsedRules(status: Int, body: String, productToken: String) -> RobotsTxt {
+        if (200..<300).contains(status) { return RobotsTxt(parsing: body, productToken: productToken) }
+        return (400..<500).contains(status) ? .allowAll : .disallowAll
+    }
+}
+
+/// Where the robots.txt answers one process fetched are shared with every other process polling
+/// the same state (cluster mode's database), so a host's robots.txt is fetched once for all.
+public protocol SharedRobotsStore: Sendable {
+    /// The answer (HTTP status, body) another process got for `origin`'s robots.txt no longer
+    /// than `maxAge` seconds ago.
+    func robots(origin: String, maxAge: Double) async -> (status: Int, body: String)?
+    /// Shares an answer.
+    func store(origin: String, status: Int, body: String) async
 }
 
 /// Fetches article pages through the shared client (same politeness and limits as feeds) and

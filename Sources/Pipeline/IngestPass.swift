@@ -371,7 +371,7 @@ extension IngestPass {
 
     /// One line per feed outcome and per stored story at info; the request's details at debug.
     /// (Failures were logged at error where they happened.)
-    private func logOutcome(_ report: FeedRunReport) {
+    func logOutcome(_ report: FeedRunReport) {
         let feed: Logger.Metadata = ["feed": "\(report.name)"]
         switch report.outcome {
         case .ok:

@@ -219,14 +219,7 @@ actor Ingestor {
         // Only committed stories join the near-duplicate indexes.
         deduplicator.commit(ids: ids.flatMap { $0 })
         return zip(decided, commits).map { item, commit in
-            var report = item.report
-            let files = item.accepted.map { records[$0.index] }
-            report.stored = files.count
-            report.storedFiles = files.map(\.file)
-            report.storedNotes = files.map { StoredStoryNote(file: $0.file, title: $0.title, textSource: $0.textSource.rawValue) }
-            report.duplicates = commit.duplicates.count
-            for duplicate in commit.duplicates { report.duplicatesByReason[duplicate.reason.rawValue, default: 0] += 1 }
-            report.publishToIngestLags = files.compactMap { record in record.published.map { max(0, fetched.timeIntervalSince($0)) } }
+            var report = item.storedReport(records: records, fetched: fetched)
             if case let .start(job) = commit.backfill { report.backfillScheduled = job.reason }
             return report
         }
@@ -282,48 +275,9 @@ actor Ingestor {
         try state.seenEntryKeys(feedID: feedID, among: keys).union(storedURLs(among: urls))
     }
 
-    /// One poll's entries as decided: stored (with their index in the group's pending stories),
-    /// dropped as duplicates, or empty.
-    struct DecidedPoll {
-        var poll: ParsedPoll
-        var report: FeedRunReport
-        var accepted: [(key: String, index: Int, story: IncomingStory, supersedes: StoredStoryRef?)] = []
-        var dropped: [(key: String, title: String?, url: String?, reason: DuplicateReason, of: DuplicateTarget, near: NearMatch?)] = []
-        var empty: [String] = []
-    }
-
     private func decide(_ poll: ParsedPoll, fetched: Date, lookup: StateLookup, pending: inout [PendingStory]) throws -> DecidedPoll {
-        var report = poll.report
-        report.entriesSeen = poll.keys.count
         let seen = try state.seenEntryKeys(feedID: poll.feedID, among: poll.keys)
-        let fresh = poll.entries.filter { !seen.contains($0.key) }
-        report.newEntries = fresh.count
-        report.windowOverflow = poll.backfillBatch == nil && poll.previouslyRead && poll.keys.count >= 2 && seen.isEmpty
-        var decided = DecidedPoll(poll: poll, report: report)
-        for prepared in fresh {
-            let (key, incoming) = (prepared.key, prepared.story)
-            let text = incoming.text
-            switch try deduplicator.decide(incoming, lookup: lookup) {
-            case let .duplicate(reason, of, near):
-                decided.dropped.append((key, prepared.title, prepared.url, reason, of, near))
-            case .store where text.isEmpty:
-                decided.empty.append(key)
-            case let .store(event, supersedes):
-                deduplicator.accept(incoming, event: event)
-                let fingerprint = incoming.fingerprint
-                let fromPage = prepared.textSource == .page
-                let record = StoryRecord(
-                    file: "", sha256: fingerprint.sha256, simhash: fingerprint.simhashHex, url: prepared.url, feed: poll.feed.name,
-                    feedURL: URLCredentials.stripped(poll.feed.url), entryID: prepared.entryID, title: text.headline, published: prepared.published,
-                    fetched: fetched, language: (fromPage ? prepared.pageLanguage : nil) ?? poll.language ?? prepared.pageLanguage,
-                    textSource: prepared.textSource, supersedes: supersedes?.0.file,
-                    nearDistance: supersedes?.1.distance, event: event,
-                    author: fromPage ? prepared.pageAuthor : nil, canonicalURL: prepared.pageCanonicalURL, via: poll.backfillBatch?.via)
-                decided.accepted.append((key, pending.count, incoming, supersedes?.0))
-                pending.append(PendingStory(text: text, record: record, nameTail: fingerprint.nameTail))
-            }
-        }
-        return decided
+        return try DecidedPoll.decide(poll, seen: seen, fetched: fetched, deduplicator: &deduplicator, lookup: lookup, pending: &pending)
     }
 
     /// Keys for every entry; a key repeated inside one document (publishers reuse GUIDs) is made

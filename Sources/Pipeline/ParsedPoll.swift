@@ -5,35 +5,35 @@ import StateStore
 
 /// A poll either ends before storing anything (a failure, not modified, not due) or has a
 /// parsed document whose stories are to be decided.
-enum PollOutcome: Sendable {
+public enum PollOutcome: Sendable {
     case finished(FeedRunReport)
     case parsed(ParsedPoll)
 }
 
 /// A fetched and parsed feed with its article pages, waiting for its turn to be stored.
-struct ParsedPoll: Sendable {
-    var feed: FeedSource
-    var feedID: Int64
-    var language: String?
+public struct ParsedPoll: Sendable {
+    public internal(set) var feed: FeedSource
+    public internal(set) var feedID: Int64
+    public internal(set) var language: String?
     /// Every entry's key, and the entries not seen before, oldest first.
-    var keys: [String]
-    var entries: [PreparedEntry]
-    var http: FeedHTTPState
-    var report: FeedRunReport
-    var previouslyRead: Bool
+    public internal(set) var keys: [String]
+    public internal(set) var entries: [PreparedEntry]
+    public internal(set) var http: FeedHTTPState
+    public internal(set) var report: FeedRunReport
+    public internal(set) var previouslyRead: Bool
     /// The schedule before this poll's outcome (the base of the next one, or of an error backoff).
-    var before: FeedSchedule
-    var polledAt: Date
-    var scheduler: PollScheduler
+    public internal(set) var before: FeedSchedule
+    public internal(set) var polledAt: Date
+    public internal(set) var scheduler: PollScheduler
     /// What the document tells the scheduler (its window overflow is known once it is stored).
-    var observation: PollScheduler.Observation
+    public internal(set) var observation: PollScheduler.Observation
     /// A regular poll's starting points for a backfill, should the poll overflow (or seed one).
-    var backfillStart: BackfillStart?
+    public internal(set) var backfillStart: BackfillStart?
     /// Set when these entries come from a backfill, not from a poll of the feed's document.
-    var backfillBatch: BackfillBatch?
+    public internal(set) var backfillBatch: BackfillBatch?
 
     /// The next schedule, given whether the feed's window overflowed (every entry was new).
-    func nextSchedule(windowOverflow overflow: Bool) -> FeedSchedule {
+    public func nextSchedule(windowOverflow overflow: Bool) -> FeedSchedule {
         var observation = self.observation
         observation.windowOverflow = overflow
         var next = scheduler.afterSuccess(before, feed: feed, now: polledAt, observation: observation)
@@ -44,7 +44,7 @@ struct ParsedPoll: Sendable {
 
 /// What a poll's document offers a backfill: its link to older entries and the site its
 /// entries are on.
-struct BackfillStart: Sendable {
+public struct BackfillStart: Sendable {
     var settings: BackfillSettings
     /// The document's RFC 5005 `prev-archive` (else `next`) link.
     var olderEntriesURL: String?
@@ -54,7 +54,7 @@ struct BackfillStart: Sendable {
 }
 
 /// A backfill's batch of entries: how they were found, and the job's state once they are stored.
-struct BackfillBatch: Sendable {
+public struct BackfillBatch: Sendable {
     var via: StoryVia
     var job: BackfillJob
 }

@@ -5,20 +5,20 @@ import Foundation
 
 /// A new entry of a polled feed, made ready off the `Ingestor` (the pass's tasks run
 /// concurrently): its text (the feed's, or the better article page's), fingerprints and terms.
-struct PreparedEntry: Sendable {
-    var key: String
+public struct PreparedEntry: Sendable {
+    public internal(set) var key: String
     /// What the manifest and the duplicates table keep of the entry and its page (not the
     /// documents themselves: a pass holds many prepared polls at once).
-    var entryID: String?
-    var title: String?
+    public internal(set) var entryID: String?
+    public internal(set) var title: String?
     /// The entry's canonical link.
-    var url: String?
-    var textSource: TextSource
-    var published: Date?
-    var pageLanguage: String?
-    var pageAuthor: String?
-    var pageCanonicalURL: String?
-    var story: IncomingStory
+    public internal(set) var url: String?
+    public internal(set) var textSource: TextSource
+    public internal(set) var published: Date?
+    public internal(set) var pageLanguage: String?
+    public internal(set) var pageAuthor: String?
+    public internal(set) var pageCanonicalURL: String?
+    public internal(set) var story: IncomingStory
 
     init(_ new: NewEntry, page: ExtractedArticle?, canonicalizer: URLCanonicalizer, polledAt: Date) {
         key = new.key

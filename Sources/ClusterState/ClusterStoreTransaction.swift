@@ -1,0 +1,103 @@
+import Foundation
+import Logging
+import PostgresNIO
+
+/// A stored story as the exact-key steps of dedupe find it.
+public struct ClusterStoredKeys: Sendable, Equatable {
+    public var seq: Int64
+    public var sha256: String
+    public var url: String?
+    public var entryID: String?
+}
+
+/// What the exact check of a near-duplicate candidate compares of a stored story, kept when its
+/// text is pruned: its headline, prose shingles and size.
+public struct ClusterComparable: Sendable, Equatable {
+    public var seq: Int64
+    public var sha256: String
+    public var headline: String
+    /// Sorted distinct prose shingles; nil for a story committed without them.
+    public var shingles: [UInt64]?
+    /// The text, when it is still in the state (for stories committed without shingles).
+    public var text: String?
+    /// Bytes of the story's file.
+    public var textBytes: Int?
+}
+
+/// The reads of a worker's store step, inside its transaction (after the commit lock: they see
+/// every story committed before, and none commits until this transaction ends).
+public struct ClusterStoreTransaction: Sendable {
+    let connection: PostgresConnection
+    let logger: Logger
+
+    /// The keys among `keys` that the feed has shown before.
+    public func seenEntryKeys(feedID: Int64, among keys: [String]) async throws -> Set<String> {
+        guard !keys.isEmpty else { return [] }
+        var seen = Set<String>()
+        let rows = try await connection.query("""
+            SELECT entry_key FROM entries WHERE feed_id = \(feedID) AND entry_key = ANY(\(keys))
+            """, logger: logger)
+        for try await key in rows.decode(String.self) { seen.insert(key) }
+        return seen
+    }
+
+    /// The fingerprints of the stories committed after `seq`, in commit order (at most `limit`;
+    /// stories committed without fingerprints are left out).
+    public func fingerprints(after seq: Int64, limit: Int) async throws -> [(seq: Int64, fingerprint: ClusterFingerprint)] {
+        var result: [(seq: Int64, fingerprint: ClusterFingerprint)] = []
+        let rows = try await connection.query("""
+            SELECT seq, simhash, minhash, lead_minhash, title, event, event_terms, event_at FROM stories
+            WHERE seq > \(seq) AND simhash IS NOT NULL ORDER BY seq LIMIT \(limit)
+            """, logger: logger)
+        for try await (seq, simhash, minhash, lead, title, event, terms, at)
+            in rows.decode((Int64, Int64, ByteBuffer, ByteBuffer, String, String, String, Date).self) {
+            result.append((seq, ClusterFingerprint(simhash: UInt64(bitPattern: simhash), minhash: Array(minhash.readableBytesView),
+                                                   leadMinhash: Array(lead.readableBytesView), title: title, event: event,
+                                                   eventTerms: terms, eventAt: at)))
+        }
+        return result
+    }
+
+    /// The last committed story's sequence number (0 when none).
+    public func latestStorySeq() async throws -> Int64 {
+        for try await seq in try await connection.query("SELECT coalesce(max(seq), 0) FROM stories", logger: logger).decode(Int64.self) {
+            return seq
+        }
+        return 0
+    }
+
+    /// The stored stories with any of these canonical URLs, global entry ids or text hashes.
+    public func stories(urls: [String], entryIDs: [String], sha256s: [String]) async throws -> [ClusterStoredKeys] {
+        guard !urls.isEmpty || !entryIDs.isEmpty || !sha256s.isEmpty else { return [] }
+        var found: [ClusterStoredKeys] = []
+        let rows = try await connection.query("""
+            SELECT seq, sha256, url, entry_id FROM stories
+            WHERE url = ANY(\(urls)) OR entry_id = ANY(\(entryIDs)) OR sha256 = ANY(\(sha256s))
+            """, logger: logger)
+        for try await (seq, sha256, url, entryID) in rows.decode((Int64, String, String?, String?).self) {
+            found.append(ClusterStoredKeys(seq: seq, sha256: sha256, url: url, entryID: entryID))
+        }
+        return found
+    }
+
+    /// What the exact check needs of these stored stories, by sequence number.
+    public func comparables(_ seqs: [Int64]) async throws -> [Int64: ClusterComparable] {
+        guard !seqs.isEmpty else { return [:] }
+        var found: [Int64: ClusterComparable] = [:]
+        let rows = try await connection.query("""
+            SELECT seq, sha256, coalesce(title, ''), shingles, CASE WHEN shingles IS NULL THEN text END, text_bytes
+            FROM stories WHERE seq = ANY(\(seqs))
+            """, logger: logger)
+        for try await (seq, sha256, headline, shingles, text, bytes) in rows.decode((Int64, String, String, ByteBuffer?, String?, Int32?).self) {
+            var values: [UInt64]?
+            if var buffer = shingles {
+                var list: [UInt64] = []
+                list.reserveCapacity(buffer.readableBytes / 8)
+                while let value = buffer.readInteger(endianness: .little, as: UInt64.self) { list.append(value) }
+                values = list
+            }
+            found[seq] = ClusterComparable(seq: seq, sha256: sha256, headline: headline, shingles: values, text: text, textBytes: bytes.map(Int.init))
+        }
+        return found
+    }
+}
