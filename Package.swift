@@ -76,6 +76,7 @@ let package = Package(
             dependencies: ["Fetcher", .product(name: "PostgresNIO", package: "postgres-nio"), .product(name: "Logging", package: "swift-log")]),
         // Cluster mode's workers: the pipeline's polling over the shared state.
         .target(name: "ClusterWorker", dependencies: ["ClusterState", "Pipeline", "StateStore", "Dedupe", "CorpusWriter", "FeedConfig", "FeedModel", "Fetcher",
+                                               .product(name: "CoreMetrics", package: "swift-metrics"),
                                                .product(name: "Logging", package: "swift-log")]),
         // Cluster mode's corpus copies: the corpus folder written from the shared state.
         .target(name: "Materializer", dependencies: ["ClusterState", "CorpusWriter", "FeedModel"]),
@@ -102,7 +103,7 @@ let package = Package(
             dependencies: [
                 "Pipeline", "FeedDaemon", "FeedConfig", "FeedParser", "ArticleExtractor", "Fetcher", "Dedupe", "StateStore", "FeedModel",
                 "MetricsEndpoint", "CorpusWriter", "CMallocTuning", "XMLSupport", "DocumentInput", "DatesAndCharsets",
-                "ClusterState", "Materializer",
+                "ClusterState", "ClusterWorker", "Materializer",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),

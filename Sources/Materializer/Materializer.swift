@@ -46,6 +46,10 @@ public actor Materializer {
     /// the moment a step begins writing until its position is recorded: a step that failed part
     /// way may have written some of its stories).
     private var nothingAfterPosition = false
+    /// Story files by text hash, for the `supersedes` of a story kept over a shorter version
+    /// (workers name the superseded story `sha256:<hash>`; the copy knows its file). Read from
+    /// the manifests when first needed, then kept up to date.
+    private var filesByHash: [String: String]?
 
     /// Opens (and on first use names) the copy in `writer`'s folder and registers it.
     public init(database: ClusterDatabase, writer: CorpusWriter, batchSize: Int = 500) async throws(MaterializeError) {
@@ -132,11 +136,14 @@ public actor Materializer {
         // One write per run of consecutive stories of the same day folder, in commit order.
         var index = 0
         while index < pending.count {
+            resolveSupersedes(&pending[index].story.record)
             var end = index + 1
-            while end < pending.count, pending[end].folder == pending[index].folder { end += 1 }
+            // A story that supersedes one not yet written (earlier in this run) starts a run of its own.
+            while end < pending.count, pending[end].folder == pending[index].folder, resolveSupersedes(&pending[end].story.record) { end += 1 }
             do {
                 let records = try writer.write(pending[index..<end].map(\.story), fetched: pending[index].fetched)
                 batch.files += records.map(\.file)
+                if filesByHash != nil { for record in records { filesByHash?[record.sha256] = record.file } }
             } catch {
                 throw MaterializeError("\(error)")
             }
@@ -156,5 +163,20 @@ public actor Materializer {
             throw MaterializeError("\(error) (the stories up to \(last.seq) are written; the next step records it)")
         }
         return batch
+    }
+
+    /// Replaces a worker's `sha256:<hash>` in `supersedes` by the superseded story's file; false
+    /// when that story is not written yet (a name that never resolves stays as the worker wrote it).
+    @discardableResult
+    private func resolveSupersedes(_ record: inout StoryRecord) -> Bool {
+        guard let target = record.supersedes, target.hasPrefix("sha256:") else { return true }
+        if filesByHash == nil {
+            var files: [String: String] = [:]
+            for (_, stored) in CorpusWriter.manifestRecords(root: root, layout: writer.layout) { files[stored.sha256] = stored.file }
+            filesByHash = files
+        }
+        guard let file = filesByHash?[String(target.dropFirst(7))] else { return false }
+        record.supersedes = file
+        return true
     }
 }

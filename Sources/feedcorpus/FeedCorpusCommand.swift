@@ -42,7 +42,7 @@ struct FeedCorpusCommand: AsyncParsableCommand {
         commandName: "feedcorpus",
         abstract: "Keeps a news corpus up to date from RSS, Atom and JSON Feed feeds.",
         version: versionText,
-        subcommands: [RunCommand.self, FetchCommand.self, StatusCommand.self, PollCommand.self, EnableCommand.self, CheckCommand.self, AddCommand.self, VerifyCommand.self, ParseCommand.self, ExtractCommand.self, ImportOPMLCommand.self, ExportOPMLCommand.self, DuplicatesCommand.self, MaterializeCommand.self])
+        subcommands: [RunCommand.self, FetchCommand.self, StatusCommand.self, PollCommand.self, EnableCommand.self, CheckCommand.self, AddCommand.self, VerifyCommand.self, ParseCommand.self, ExtractCommand.self, ImportOPMLCommand.self, ExportOPMLCommand.self, DuplicatesCommand.self, WorkerCommand.self, MaterializeCommand.self])
 
     /// As ArgumentParser's, except that a command-line usage error exits 2 (the README's
     /// "usage or configuration error"), not EX_USAGE (64).
@@ -109,8 +109,8 @@ struct CommonOptions: ParsableArguments {
         }
         if configuration.clusterState != nil, !allowCluster {
             FileHandle.standardError.write(Data(("feedcorpus: config error: \(config): state is a postgres:// URL (cluster mode); this command "
-                + "works on a local SQLite state only. In cluster mode this version has `feedcorpus materialize` (it writes the "
-                + "corpus folder from the shared state), `status`, `verify` and `duplicates`; the workers that poll into it are not built yet.\n").utf8))
+                + "works on a local SQLite state only. In cluster mode, `feedcorpus worker` polls the feeds into the shared state, "
+                + "`feedcorpus materialize` writes the corpus folder from it, and `status`, `verify`, `duplicates` and `check` read it.\n").utf8))
             throw ExitCode(ExitStatus.usageOrConfig)
         }
         return configuration
