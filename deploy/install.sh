@@ -46,7 +46,7 @@ rm -f "$manual.bash" "$manual.zsh" "$manual.fish"
 
 install -d -m 0755 "$destdir/etc/feedcorpus"
 [ -e "$destdir/etc/feedcorpus/feedcorpus.yaml" ] || install -m 0644 deploy/feedcorpus.yaml "$destdir/etc/feedcorpus/feedcorpus.yaml"
-for unit in feedcorpus.service feedcorpus-fetch.service feedcorpus-fetch.timer feedcorpus-materialize.service; do
+for unit in feedcorpus.service feedcorpus-fetch.service feedcorpus-fetch.timer feedcorpus-materialize.service feedcorpus-worker.service; do
   install -d -m 0755 "$destdir/etc/systemd/system"
   sed "s|/usr/local/bin/feedcorpus|$prefix/bin/feedcorpus|" "deploy/$unit" > "$destdir/etc/systemd/system/$unit"
   chmod 0644 "$destdir/etc/systemd/system/$unit"

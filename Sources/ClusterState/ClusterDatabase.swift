@@ -75,9 +75,18 @@ public final class ClusterDatabase: Sendable {
             try await client.withTransaction(logger: logger) { connection in
                 // Serialised: two workers starting at once must not both create the tables.
                 try await connection.query("SELECT pg_advisory_xact_lock(\(Self.lockSpace), 0)", logger: logger)
+                // A schema already in place is left alone: its ALTER TABLEs would wait for (and
+                // deadlock with) the other workers' transactions on the same tables.
+                try await connection.query("CREATE TABLE IF NOT EXISTS feedcorpus_schema(version TEXT NOT NULL)", logger: logger)
+                for try await version in try await connection.query("SELECT version FROM feedcorpus_schema", logger: logger).decode(String.self)
+                    where version == Self.schemaVersion {
+                    return
+                }
                 for statement in Self.schema {
                     try await connection.query(PostgresQuery(unsafeSQL: statement), logger: logger)
                 }
+                try await connection.query("DELETE FROM feedcorpus_schema", logger: logger)
+                try await connection.query("INSERT INTO feedcorpus_schema(version) VALUES(\(Self.schemaVersion))", logger: logger)
             }
         }
     }
@@ -96,6 +105,16 @@ public final class ClusterDatabase: Sendable {
     /// The advisory-lock key space of feedcorpus (first key); the second key says what is locked.
     static let lockSpace: Int32 = 0x6663_0001
     static let commitLockKey: Int32 = 1
+
+    /// The schema's version: a hash of its statements (FNV-1a), so that any change to them is
+    /// applied by the next worker to start.
+    static let schemaVersion: String = {
+        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+        for byte in schema.joined(separator: ";").utf8 {
+            hash = (hash ^ UInt64(byte)) &* 0x100_0000_01b3
+        }
+        return String(hash, radix: 16)
+    }()
 
     static let schema = [
         """

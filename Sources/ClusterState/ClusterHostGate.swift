@@ -11,17 +11,31 @@ import Foundation
 public struct ClusterHostGate: HostGate {
     let database: ClusterDatabase
     let spacing: Double
+    let margin: Double
 
     /// - Parameter margin: added to `delay`; default a tenth of it, at least 20 ms, at most 250 ms.
     public init(database: ClusterDatabase, delay: Double, margin: Double? = nil) {
         self.database = database
-        spacing = delay + (margin ?? min(0.25, max(0.02, delay / 10)))
+        self.margin = margin ?? min(0.25, max(0.02, delay / 10))
+        spacing = delay + self.margin
     }
 
+    /// Reserves the host's next slot and waits for it. After the wait the state is asked again:
+    /// a host another worker was told to leave alone (Retry-After) meanwhile is not asked after
+    /// all, and a slot this worker reached too late (it was stalled, or slow to wake) is given up
+    /// for a new one, so that request starts stay `delay` apart.
     public func admit(host: String) async throws -> HostAdmission {
-        switch try await database.reserveSlot(host: host, delay: spacing) {
-        case let .wait(seconds, _): .after(.nanoseconds(Int64((seconds * 1e9).rounded(.up))))
-        case let .held(until): .held(until: until)
+        while true {
+            switch try await database.reserveSlot(host: host, delay: spacing) {
+            case let .wait(seconds, slot):
+                guard seconds > 0 else { return .after(.zero) }
+                try await Task.sleep(for: .nanoseconds(Int64((seconds * 1e9).rounded(.up))))
+                let now = try await database.slotStillValid(host: host, slot: slot, tolerance: margin / 2)
+                if let until = now.held { return .held(until: until) }
+                if !now.late { return .after(.zero) }
+            case let .held(until):
+                return .held(until: until)
+            }
         }
     }
 }

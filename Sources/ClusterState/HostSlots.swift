@@ -30,6 +30,21 @@ extension ClusterDatabase {
         }
     }
 
+    /// Whether a slot reserved for `host` may still be used now: the host is not held (else until
+    /// when it is), and the slot is no more than `tolerance` seconds past (a worker that woke up
+    /// late, or was stopped, would otherwise start its request next to a later slot's).
+    public func slotStillValid(host: String, slot: Date, tolerance: Double) async throws(ClusterStateError) -> (held: Date?, late: Bool) {
+        try await perform("check the request slot for \(host)") {
+            let rows = try await client.query("""
+                SELECT CASE WHEN held_until > clock_timestamp() THEN held_until END,
+                       clock_timestamp() > \(slot) + \(tolerance) * interval '1 second'
+                FROM hosts WHERE host = \(host)
+                """, logger: logger)
+            for try await (held, late) in rows.decode((Date?, Bool).self) { return (held, late) }
+            return (nil, false)
+        }
+    }
+
     /// Holds `host` for every worker until `until` (a later hold wins).
     public func hold(host: String, until: Date) async throws(ClusterStateError) {
         try await perform("hold \(host)") {

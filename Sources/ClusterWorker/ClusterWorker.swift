@@ -86,8 +86,14 @@ public struct ClusterWorker: Sendable {
         try await database.register(Self.clusterFeeds(configuration))
         var store = try await ClusterStoryStore.open(database: database, dedupe: configuration.dedupe)
         logger.info("worker started", metadata: ["worker": "\(settings.id)", "stories_indexed": "\(store.position)"])
-        let client = HTTPClient(settings: IngestPass.clientSettings(configuration.fetch),
-                                gate: ClusterHostGate(database: database, delay: configuration.fetch.hostDelay))
+        // The gate spaces the requests of every worker (host_delay, through the state); the
+        // engine must start a request as soon as the gate admits it, so it neither spaces nor
+        // queues them again (a request queued after its slot would start next to a later one's).
+        var clientSettings = IngestPass.clientSettings(configuration.fetch)
+        clientSettings.hostDelay = 0
+        clientSettings.maxConnections = max(clientSettings.maxConnections, 8 * settings.concurrency)
+        clientSettings.maxConnectionsPerHost = max(clientSettings.maxConnectionsPerHost, 4 * settings.concurrency)
+        let client = HTTPClient(settings: clientSettings, gate: ClusterHostGate(database: database, delay: configuration.fetch.hostDelay))
         defer { client.shutdown() }
         let poller = FeedPoller(configuration: configuration, logger: logger, client: client, robots: ClusterRobots(database: database))
         let feeds = Dictionary(configuration.feeds.map { ($0.url, $0) }, uniquingKeysWith: { first, _ in first })

@@ -387,7 +387,7 @@ final class NotifySocket {
         let tool = try #require(analyze, "systemd-analyze is missing: apt-get install systemd (make test does it as root)")
         // As deploy/install.sh does for another PREFIX: the units name the binary by its path.
         var units: [String] = []
-        for name in ["feedcorpus.service", "feedcorpus-fetch.service", "feedcorpus-fetch.timer", "feedcorpus-materialize.service"] {
+        for name in ["feedcorpus.service", "feedcorpus-fetch.service", "feedcorpus-fetch.timer", "feedcorpus-materialize.service", "feedcorpus-worker.service"] {
             let text = try String(contentsOf: root.appendingPathComponent("deploy/\(name)"), encoding: .utf8)
                 .replacingOccurrences(of: "/usr/local/bin/feedcorpus", with: CLITests.binary.path)
             let path = workspace.appendingPathComponent(name).path
