@@ -159,7 +159,7 @@ let package = Package(
             dependencies: ["FeedDaemon", "Pipeline", "FeedConfig", "StateStore", "TestSupport",
                            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle")]),
         // Runs the built `feedcorpus` binary (the dependency makes `swift test` build it).
-        .testTarget(name: "CLITests", dependencies: ["feedcorpus", "FeedCorpusBench", "TestSupport", "Dedupe", "FeedModel"]),
+        .testTarget(name: "CLITests", dependencies: ["feedcorpus", "FeedCorpusBench", "TestSupport", "Dedupe", "FeedModel", "CorpusWriter"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -1,3 +1,4 @@
+import CorpusWriter
 import Dedupe
 import FeedModel
 import Foundation
@@ -27,9 +28,11 @@ import Testing
         #expect(status.stderr.contains("cluster state: connect") && status.stderr.contains("is the server running"), "\(status.stderr)")
         let local = workspace.appendingPathComponent("local.yaml").path
         try Data("corpus: corpus\nstate: feedcorpus.sqlite\nfeeds: [https://a.example/rss]\n".utf8).write(to: URL(fileURLWithPath: local))
-        let run = try CLITests.run(CLITests.binary, ["materialize", "--once", "--config", local])
-        #expect(run.status == 2)
-        #expect(run.stderr.contains("cluster mode only"), "\(run.stderr)")
+        for command in [["materialize", "--once"], ["worker", "--exit-when-idle"]] {
+            let run = try CLITests.run(CLITests.binary, command + ["--config", local])
+            #expect(run.status == 2)
+            #expect(run.stderr.contains("cluster mode only"), "\(command): \(run.stderr)")
+        }
         #expect(!FileManager.default.fileExists(atPath: workspace.appendingPathComponent("corpus").path))
     }
 }
@@ -248,5 +251,68 @@ final class MaterializeCommandTests {
         let run = try CLITests.run(CLITests.binary, ["materialize", "--once", "--config", path])
         #expect(run.status == 1)
         #expect(run.stderr.contains("cluster state: connect") && run.stderr.contains("is the server running"), "\(run.stderr)")
+    }
+}
+
+/// `feedcorpus worker` end to end: feeds on a loopback HTTP server, a scratch PostgreSQL state,
+/// then `materialize` writes what the worker committed.
+@Suite(.serialized, .enabled(if: TestPostgres.available, "PostgreSQL's server programs are not installed (apt-get install postgresql)"))
+final class WorkerCommandTests {
+    let server: TestPostgres
+    let http: TestHTTPServer
+    let workspace: URL
+
+    init() throws {
+        server = try TestPostgres()
+        http = try TestHTTPServer()
+        workspace = try TemporaryFolder.make(prefix: "worker-cli")
+    }
+
+    deinit {
+        server.stop()
+        http.stop()
+    }
+
+    @Test func aWorkerPollsTheFeedsIntoTheStateWithMetricsAndACopyIsWrittenFromIt() throws {
+        var generator = StoryGenerator(seed: 5)
+        func items(_ prefix: String, _ count: Int) -> [FeedFixtures.Item] {
+            (0..<count).map { index in
+                let (headline, paragraphs) = generator.storyParts(paragraphs: 4)
+                return FeedFixtures.Item(guid: "\(prefix)-\(index)", title: headline, paragraphs: paragraphs)
+            }
+        }
+        let first = items("a", 3)
+        try http.put("a.rss", FeedFixtures.rss(title: "A", items: first))
+        try http.put("b.rss", FeedFixtures.rss(title: "B", items: items("b", 2) + [FeedFixtures.Item(guid: "b-copy", title: first[0].title,
+                                                                                                   paragraphs: first[0].paragraphs)]))
+        let textfile = workspace.appendingPathComponent("worker.prom").path
+        let path = workspace.appendingPathComponent("cluster.yaml").path
+        try Data("""
+            corpus: corpus
+            state: \(server.url)
+            fetch: {host_delay: 0.05, allow_private_networks: true}
+            metrics: {textfile: \(textfile)}
+            feeds:
+              - {url: "\(http.url("/files/a.rss"))", name: a, fulltext: never}
+              - {url: "\(http.url("/files/b.rss"))", name: b, fulltext: never}
+
+            """.utf8).write(to: URL(fileURLWithPath: path))
+        let run = try CLITests.run(CLITests.binary, ["worker", "--exit-when-idle", "--id", "w1", "--config", path])
+        #expect(run.status == 0, "\(run.stdout) \(run.stderr)")
+        #expect(run.stdout.contains("worker w1: 2 polls, 5 stories stored, 1 duplicate(s) dropped, 0 failed, 0 lease(s) lost"), "\(run.stdout)")
+        let metrics = (try? String(contentsOfFile: textfile, encoding: .utf8)) ?? ""
+        #expect(metrics.contains("feedcorpus_worker_claims_total 2"), "\(metrics)")
+        #expect(metrics.contains("feedcorpus_stories_stored_total 5"), "\(metrics)")
+        #expect(metrics.contains("feedcorpus_worker_commit_lock_hold_seconds_count 2"), "\(metrics)")
+        // Nothing is due any more: a second worker polls nothing.
+        let again = try CLITests.run(CLITests.binary, ["worker", "--exit-when-idle", "--id", "w2", "--config", path])
+        #expect(again.status == 0 && again.stdout.contains("worker w2: 0 polls"), "\(again.stdout)")
+        let copy = try CLITests.run(CLITests.binary, ["materialize", "--once", "--config", path])
+        #expect(copy.status == 0, "\(copy.stderr)")
+        let records = CorpusWriter.manifestRecords(root: workspace.appendingPathComponent("corpus").path, layout: .daily)
+        #expect(records.count == 5)
+        #expect(Set(records.map(\.record.feed)) == ["a", "b"])
+        let verify = try CLITests.run(CLITests.binary, ["verify", "--config", path])
+        #expect(verify.status == 0, "\(verify.stdout)")
     }
 }
