@@ -266,6 +266,30 @@ def run_workers(binary, config, count, lease, concurrency, work, tag):
 
 # --- Checks ----------------------------------------------------------------------------------
 
+def timing_lines(paths):
+    """The claim and commit-lock figures the workers printed when they stopped: per worker
+    (p50, p99, max, n) in ms, for claims and for lock holds."""
+    pattern = re.compile(r"p50 ([\d.]+) ms, p99 ([\d.]+) ms, max ([\d.]+) ms \(n (\d+)\)")
+    claims, holds = [], []
+    for path in paths:
+        for line in open(path, errors="replace"):
+            if ": claims " not in line:
+                continue
+            claim_part, _, hold_part = line.partition("; commit lock held ")
+            for part, into in ((claim_part, claims), (hold_part, holds)):
+                match = pattern.search(part)
+                if match:
+                    into.append(tuple(float(v) for v in match.groups()))
+    return claims, holds
+
+
+def describe(figures):
+    if not figures:
+        return "none reported"
+    return (f"p99 {max(f[1] for f in figures):.1f} ms at worst over {len(figures)} workers "
+            f"(p50 {max(f[0] for f in figures):.1f} ms, max {max(f[2] for f in figures):.1f} ms, {int(sum(f[3] for f in figures))} in all)")
+
+
 def spacing_violations(requests, holds, host_delay):
     """Request starts closer than the host delay, and starts inside a Retry-After hold."""
     by_host = {}
@@ -369,6 +393,10 @@ def main():
                     f"workers' CPU {worker_cpu:.1f} s, machine busy {100 * busy:.0f} %")
                 if polled != args.feeds:
                     failures.append(f"throughput with {count} worker(s): {polled} of {args.feeds} feeds polled")
+            claims, holds = timing_lines(glob.glob(os.path.join(work, "throughput*", "w-*.log")))
+            log(f"throughput runs: claim {describe(claims)}; commit lock held {describe(holds)}")
+            if holds:
+                FIGURES["lock_hold_p99_ms"] = max(f[1] for f in holds)
             ratio = rates[args.workers] / rates[1]
             FIGURES["throughput_ratio"] = round(ratio, 3)
             log(f"throughput ratio: {args.workers} workers / 1 worker = {ratio:.2f}x (target >= 3)")
@@ -404,6 +432,7 @@ def main():
         started = time.monotonic()
         kills = stalls = materializer_kills = 0
         recoveries = []   # seconds from a kill to the re-poll of each feed the dead worker held
+        finished_before_kill = [0]
         watching = []     # (killed_at, worker_id, [(feed_id, fence)])
         stalled = None
         round_one = False
@@ -414,7 +443,7 @@ def main():
             # New items in half the feeds (and as many old ones gone), once every feed's first
             # poll is committed: an item that leaves a feed before any poll saw it is no loss.
             if not round_one and now - started > args.chaos_seconds / 3 and now - started < args.chaos_seconds * 0.8 and int(postgres.sql(
-                    "chaos", "SELECT count(*) FROM feeds WHERE last_result IN ('ok', 'not_modified')")[0][0]) == args.feeds:
+                    "chaos", "SELECT count(DISTINCT feed_id) FROM entries")[0][0]) == args.feeds:
                 generate(site, args.feeds, args.items, args.hosts, port, round_number=1)
                 round_one = True
             if not retry_armed and now - started > args.chaos_seconds / 4:
@@ -427,12 +456,16 @@ def main():
             for entry in list(watching):
                 killed_at, worker_id, held = entry
                 pending = []
-                for feed_id, fence in held:
-                    # Claimed again by another worker: its fencing counter moved on.
-                    if int(postgres.sql("chaos", f"SELECT fence FROM feeds WHERE id = {feed_id}")[0][0]) > fence:
+                for feed_id, fence, polled in held:
+                    now_fence, owner, last = postgres.sql("chaos", f"SELECT fence, coalesce(lease_owner, ''), "
+                                                          f"coalesce(extract(epoch FROM last_poll_at), 0) FROM feeds WHERE id = {feed_id}")[0]
+                    if int(now_fence) > fence:
+                        # Claimed again by another worker: its fencing counter moved on.
                         recoveries.append(time.monotonic() - killed_at)
+                    elif owner == "" and float(last) != polled:
+                        finished_before_kill[0] += 1  # the victim committed it just before it died: not a dead lease
                     else:
-                        pending.append((feed_id, fence))
+                        pending.append((feed_id, fence, polled))
                 if pending:
                     watching[watching.index(entry)] = (killed_at, worker_id, pending)
                     if time.monotonic() - killed_at > args.lease + 30:
@@ -446,8 +479,9 @@ def main():
             live = [worker_id for worker_id, process in workers.items() if process.poll() is None and (not stalled or stalled[0] is not process)]
             if action == "kill" and live:
                 victim = rng.choice(live)
-                held = [(int(feed), int(fence)) for feed, fence in postgres.sql(
-                    "chaos", f"SELECT id, fence FROM feeds WHERE lease_owner = '{victim}' AND lease_expires > now()")]
+                held = [(int(feed), int(fence), float(polled)) for feed, fence, polled in postgres.sql(
+                    "chaos", f"SELECT id, fence, coalesce(extract(epoch FROM last_poll_at), 0) FROM feeds "
+                             f"WHERE lease_owner = '{victim}' AND lease_expires > now()")]
                 workers[victim].kill()
                 workers[victim].wait()
                 killed_at = time.monotonic()
@@ -481,6 +515,8 @@ def main():
         requests, holds = server.snapshot()
         lost_leases = sum(int(m.group(1)) for path in glob.glob(os.path.join(chaos, "chaos-*.log"))
                           for m in re.finditer(r"(\d+) lease\(s\) lost", open(path, errors="replace").read()))
+        claims, lock_holds = timing_lines(glob.glob(os.path.join(chaos, "*.log")))
+        log(f"chaos (workers that stopped on SIGTERM): claim {describe(claims)}; commit lock held {describe(lock_holds)}")
         log(f"fencing: {lost_leases} poll(s) discarded by workers that had lost their lease (stalled or slow past it)")
         FIGURES.update(leases_lost=lost_leases)
         FIGURES.update(worker_kills=kills, stalls=stalls, materializer_kills=materializer_kills, second_round=round_one)
@@ -559,7 +595,7 @@ def main():
             failures.append(f"requests inside a Retry-After: {inside[:5]}")
         if recoveries:
             log(f"recovery: {len(recoveries)} feeds of killed workers polled again after {min(recoveries):.1f}-{max(recoveries):.1f} s "
-                f"(lease {args.lease:.0f} s; target <= lease + 5 s)")
+                f"(lease {args.lease:.0f} s; target <= lease + 5 s); {finished_before_kill[0]} held at the kill had just been committed")
             FIGURES.update(recovered_feeds=len(recoveries), recovery_max_seconds=round(max(recoveries), 2))
             if max(recoveries) > args.lease + 5:
                 failures.append(f"a killed worker's feed waited {max(recoveries):.1f} s (lease {args.lease} s + 5)")

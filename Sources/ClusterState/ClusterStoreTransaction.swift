@@ -24,11 +24,64 @@ public struct ClusterComparable: Sendable, Equatable {
     public var textBytes: Int?
 }
 
-/// The reads of a worker's store step, inside its transaction (after the commit lock: they see
-/// every story committed before, and none commits until this transaction ends).
+/// A story committed since a worker last looked, with everything its store step needs of it:
+/// fingerprints for the indexes, exact keys, and what the exact check compares.
+public struct ClusterCommittedStory: Sendable {
+    public var fingerprint: ClusterFingerprint
+    public var keys: ClusterStoredKeys
+    public var comparable: ClusterComparable
+}
+
+/// The reads of a worker's store step, inside its transaction. Reads before `lockCommits()` see
+/// what was committed when they ran; after it, every story committed before, and none commits
+/// until this transaction ends.
 public struct ClusterStoreTransaction: Sendable {
     let connection: PostgresConnection
     let logger: Logger
+    let locked: LockTime
+
+    init(connection: PostgresConnection, logger: Logger, locked: LockTime = LockTime()) {
+        self.connection = connection
+        self.logger = logger
+        self.locked = locked
+    }
+
+    /// Takes the cluster's commit lock for the rest of the transaction (once; later calls do nothing).
+    public func lockCommits() async throws {
+        guard locked.instant == nil else { return }
+        try await connection.query("SELECT pg_advisory_xact_lock(\(ClusterDatabase.lockSpace), \(ClusterDatabase.commitLockKey))", logger: logger)
+        locked.instant = .now
+    }
+
+    /// Every story committed after `seq`, in commit order, with its fingerprints, keys and
+    /// comparable parts (what a worker reads under the lock: the few stories committed since
+    /// it caught up before taking it). Stories without fingerprints are left out.
+    public func committed(after seq: Int64) async throws -> [ClusterCommittedStory] {
+        var result: [ClusterCommittedStory] = []
+        let rows = try await connection.query("""
+            SELECT seq, simhash, minhash, lead_minhash, title, event, event_terms, event_at, sha256, url, entry_id, shingles,
+                   CASE WHEN shingles IS NULL THEN text END, text_bytes
+            FROM stories WHERE seq > \(seq) AND simhash IS NOT NULL ORDER BY seq
+            """, logger: logger)
+        for try await (seq, simhash, minhash, lead, title, event, terms, at, sha256, url, entryID, shingles, text, bytes)
+            in rows.decode((Int64, Int64, ByteBuffer, ByteBuffer, String, String, String, Date, String, String?, String?, ByteBuffer?, String?, Int32?).self) {
+            let fingerprint = ClusterFingerprint(simhash: UInt64(bitPattern: simhash), minhash: Array(minhash.readableBytesView),
+                                                 leadMinhash: Array(lead.readableBytesView), title: title, event: event, eventTerms: terms, eventAt: at)
+            result.append(ClusterCommittedStory(
+                fingerprint: fingerprint, keys: ClusterStoredKeys(seq: seq, sha256: sha256, url: url, entryID: entryID),
+                comparable: ClusterComparable(seq: seq, sha256: sha256, headline: title, shingles: shingles.map(Self.shingles),
+                                              text: text, textBytes: bytes.map(Int.init))))
+        }
+        return result
+    }
+
+    static func shingles(_ buffer: ByteBuffer) -> [UInt64] {
+        var buffer = buffer
+        var list: [UInt64] = []
+        list.reserveCapacity(buffer.readableBytes / 8)
+        while let value = buffer.readInteger(endianness: .little, as: UInt64.self) { list.append(value) }
+        return list
+    }
 
     /// The keys among `keys` that the feed has shown before.
     public func seenEntryKeys(feedID: Int64, among keys: [String]) async throws -> Set<String> {
@@ -89,15 +142,20 @@ public struct ClusterStoreTransaction: Sendable {
             FROM stories WHERE seq = ANY(\(seqs))
             """, logger: logger)
         for try await (seq, sha256, headline, shingles, text, bytes) in rows.decode((Int64, String, String, ByteBuffer?, String?, Int32?).self) {
-            var values: [UInt64]?
-            if var buffer = shingles {
-                var list: [UInt64] = []
-                list.reserveCapacity(buffer.readableBytes / 8)
-                while let value = buffer.readInteger(endianness: .little, as: UInt64.self) { list.append(value) }
-                values = list
-            }
-            found[seq] = ClusterComparable(seq: seq, sha256: sha256, headline: headline, shingles: values, text: text, textBytes: bytes.map(Int.init))
+            found[seq] = ClusterComparable(seq: seq, sha256: sha256, headline: headline, shingles: shingles.map(Self.shingles), text: text,
+                                           textBytes: bytes.map(Int.init))
         }
         return found
+    }
+}
+
+/// When a transaction took the commit lock (set once, read after the transaction).
+final class LockTime: @unchecked Sendable {
+    private let lock = NSLock()
+    private var value: ContinuousClock.Instant?
+
+    var instant: ContinuousClock.Instant? {
+        get { lock.withLock { value } }
+        set { lock.withLock { value = newValue } }
     }
 }

@@ -216,75 +216,101 @@ extension ClusterDatabase {
     }
 
     /// A worker's store step for one poll, in one transaction: the lease is checked (the feed's
-    /// row locked), then, when `decides` (the poll has new entries), the commit lock is taken, so
-    /// that `decide` sees every story committed before and none is committed until this one is;
-    /// `decide` reads what it needs through the transaction and returns the poll's commit, which
-    /// is inserted; the lease ends. Returns the commit, its stories' sequence numbers and how
-    /// long the commit lock was held (grant to the end of COMMIT, as this worker sees it). A
-    /// lost lease commits nothing (`leaseLost`); a unique key already taken fails the commit.
-    public func storePoll(under lease: FeedLease, decides: Bool,
+    /// row locked), then `decide` reads what it needs through the transaction, taking the commit
+    /// lock (`lockCommits()`) once it has read what it can without it, and returns the poll's
+    /// commit, which is inserted (under the lock whenever it holds stories or duplicates); the
+    /// lease ends. Returns the commit, its stories' sequence numbers and how long the commit lock
+    /// was held (grant to the end of COMMIT, as this worker sees it; nil when not taken). A lost
+    /// lease commits nothing (`leaseLost`); a unique key already taken fails the commit.
+    public func storePoll(under lease: FeedLease,
                           _ decide: (ClusterStoreTransaction) async throws -> ClusterPollCommit) async throws(ClusterStateError)
         -> (commit: ClusterPollCommit, seqs: [Int64], lockHeld: Duration?) {
-        try await perform("commit the poll of \(lease.url)") {
-            let (commit, seqs, locked) = try await client.withTransaction(logger: logger) { connection in
+        let locked = LockTime()
+        return try await perform("commit the poll of \(lease.url)") {
+            let (commit, seqs) = try await client.withTransaction(logger: logger) { connection in
                 try await checkLease(lease, connection: connection)
-                var locked: ContinuousClock.Instant?
-                if decides {
-                    try await connection.query("SELECT pg_advisory_xact_lock(\(Self.lockSpace), \(Self.commitLockKey))", logger: logger)
-                    locked = .now
-                }
-                let commit = try await decide(ClusterStoreTransaction(connection: connection, logger: logger))
+                let transaction = ClusterStoreTransaction(connection: connection, logger: logger, locked: locked)
+                let commit = try await decide(transaction)
+                if !commit.stories.isEmpty || !commit.duplicates.isEmpty { try await transaction.lockCommits() }
                 let seqs = try await insert(commit, feedID: lease.feedID, url: lease.url, connection: connection)
                 try await endLease(lease, nextPollAt: commit.nextPollAt, result: commit.result, error: nil, connection: connection)
-                return (commit, seqs, locked)
+                return (commit, seqs)
             }
-            return (commit, seqs, locked.map { ContinuousClock.now - $0 })
+            return (commit, seqs, locked.instant.map { ContinuousClock.now - $0 })
         }
     }
 
-    /// Inserts a poll's stories, duplicates and entries, and its feed's validators and schedule.
+    /// Inserts a poll's stories, duplicates and entries, and its feed's validators and schedule:
+    /// a statement each, whatever their number (the commit lock is held meanwhile).
     func insert(_ poll: ClusterPollCommit, feedID: Int64, url: String, connection: PostgresConnection) async throws -> [Int64] {
         var seqs: [Int64] = []
-        for story in poll.stories {
-            let fingerprint = story.fingerprint
-            let shingles = story.shingles.map { values in
+        if !poll.stories.isEmpty {
+            let stories = poll.stories
+            let shingles = stories.map { story in
                 var buffer = ByteBuffer()
-                buffer.reserveCapacity(values.count * 8)
-                for value in values { buffer.writeInteger(value, endianness: .little) }
+                buffer.reserveCapacity((story.shingles?.count ?? 0) * 8)
+                for value in story.shingles ?? [] { buffer.writeInteger(value, endianness: .little) }
                 return buffer
             }
+            // Arrays cannot carry NULLs here: absent values travel as '' (or an empty buffer) and become NULL.
             let rows = try await connection.query("""
                 INSERT INTO stories(feed_id, entry_key, sha256, url, entry_id, record, text,
                                     simhash, minhash, lead_minhash, title, event, event_terms, event_at, shingles, text_bytes)
-                VALUES(\(feedID), \(story.entryKey), \(story.sha256), \(story.url), \(story.entryID), \(story.record), \(story.text),
-                       \(fingerprint.map { Int64(bitPattern: $0.simhash) }), \(fingerprint.map { ByteBuffer(bytes: $0.minhash) }),
-                       \(fingerprint.map { ByteBuffer(bytes: $0.leadMinhash) }), \(fingerprint?.title), \(fingerprint?.event), \(fingerprint?.eventTerms),
-                       \(fingerprint?.eventAt), \(shingles), \(Int32(clamping: story.text.utf8.count)))
-                RETURNING seq
+                SELECT \(feedID), key, sha, nullif(link, ''), nullif(id, ''), record, text,
+                       CASE WHEN has_fingerprint THEN simhash END, CASE WHEN has_fingerprint THEN minhash END,
+                       CASE WHEN has_fingerprint THEN lead END, CASE WHEN has_fingerprint THEN title END,
+                       CASE WHEN has_fingerprint THEN event END, CASE WHEN has_fingerprint THEN terms END,
+                       CASE WHEN has_fingerprint THEN at END, CASE WHEN has_shingles THEN shingles END, bytes
+                FROM unnest(\(stories.map(\.entryKey)), \(stories.map(\.sha256)), \(stories.map { $0.url ?? "" }),
+                            \(stories.map { $0.entryID ?? "" }), \(stories.map(\.record)), \(stories.map(\.text)),
+                            \(stories.map { Int64(bitPattern: $0.fingerprint?.simhash ?? 0) }),
+                            \(stories.map { ByteBuffer(bytes: $0.fingerprint?.minhash ?? []) }),
+                            \(stories.map { ByteBuffer(bytes: $0.fingerprint?.leadMinhash ?? []) }),
+                            \(stories.map { $0.fingerprint?.title ?? "" }), \(stories.map { $0.fingerprint?.event ?? "" }),
+                            \(stories.map { $0.fingerprint?.eventTerms ?? "" }), \(stories.map { $0.fingerprint?.eventAt ?? Date(timeIntervalSince1970: 0) }),
+                            \(shingles), \(stories.map { $0.shingles != nil }), \(stories.map { Int32(clamping: $0.text.utf8.count) }),
+                            \(stories.map { $0.fingerprint != nil }))
+                     AS s(key, sha, link, id, record, text, simhash, minhash, lead, title, event, terms, at, shingles, has_shingles, bytes, has_fingerprint)
+                ORDER BY array_position(\(stories.map(\.sha256)), sha)
+                RETURNING seq, sha256
                 """, logger: logger)
-            for try await seq in rows.decode(Int64.self) { seqs.append(seq) }
-            try await connection.query("""
-                INSERT INTO entries(feed_id, entry_key, outcome, story_seq) VALUES(\(feedID), \(story.entryKey), 'stored', \(seqs.last))
-                """, logger: logger)
-        }
-        for duplicate in poll.duplicates {
-            let rows = try await connection.query("""
-                INSERT INTO duplicates(feed_id, entry_key, url, title, reason, duplicate_of, distance, similarity)
-                SELECT \(feedID), \(duplicate.entryKey), \(duplicate.url), \(duplicate.title), \(duplicate.reason), seq,
-                       \(duplicate.distance.map(Int32.init(clamping:))), \(duplicate.similarity)
-                FROM stories WHERE sha256 = \(duplicate.duplicateOfSHA256)
-                RETURNING duplicate_of
-                """, logger: logger)
-            var original: Int64?
-            for try await seq in rows.decode(Int64.self) { original = seq }
-            guard let original else {
-                throw ClusterStateError(.query, operation: "commit the poll of \(url)",
-                                        message: "duplicate \(duplicate.entryKey) names a story that is not stored (sha256 \(duplicate.duplicateOfSHA256))")
+            var bySHA: [String: Int64] = [:]
+            for try await (seq, sha) in rows.decode((Int64, String).self) { bySHA[sha] = seq }
+            seqs = stories.compactMap { bySHA[$0.sha256] }
+            guard seqs.count == stories.count else {
+                throw ClusterStateError(.query, operation: "commit the poll of \(url)", message: "\(seqs.count) of \(stories.count) stories were inserted")
             }
             try await connection.query("""
-                INSERT INTO entries(feed_id, entry_key, outcome, story_seq) VALUES(\(feedID), \(duplicate.entryKey), 'duplicate', \(original))
-                ON CONFLICT(feed_id, entry_key) DO UPDATE SET outcome = excluded.outcome, story_seq = excluded.story_seq
+                INSERT INTO entries(feed_id, entry_key, outcome, story_seq)
+                SELECT \(feedID), key, 'stored', seq FROM unnest(\(stories.map(\.entryKey)), \(seqs)) AS e(key, seq)
                 """, logger: logger)
+        }
+        if !poll.duplicates.isEmpty {
+            let duplicates = poll.duplicates
+            let rows = try await connection.query("""
+                WITH d AS (
+                    SELECT * FROM unnest(\(duplicates.map(\.entryKey)), \(duplicates.map { $0.url ?? "" }), \(duplicates.map { $0.title ?? "" }),
+                                         \(duplicates.map(\.reason)), \(duplicates.map(\.duplicateOfSHA256)),
+                                         \(duplicates.map { Int32(clamping: $0.distance ?? -1) }), \(duplicates.map { $0.similarity ?? -1 }))
+                        WITH ORDINALITY AS d(key, link, title, reason, original, distance, similarity, ord)
+                ), inserted AS (
+                    INSERT INTO duplicates(feed_id, entry_key, url, title, reason, duplicate_of, distance, similarity)
+                    SELECT \(feedID), d.key, nullif(d.link, ''), nullif(d.title, ''), d.reason, s.seq, nullif(d.distance, -1),
+                           nullif(d.similarity, -1)
+                    FROM d JOIN stories s ON s.sha256 = d.original ORDER BY d.ord
+                    RETURNING entry_key, duplicate_of
+                )
+                INSERT INTO entries(feed_id, entry_key, outcome, story_seq)
+                SELECT \(feedID), entry_key, 'duplicate', duplicate_of FROM inserted
+                ON CONFLICT(feed_id, entry_key) DO UPDATE SET outcome = excluded.outcome, story_seq = excluded.story_seq
+                RETURNING entry_key
+                """, logger: logger)
+            var recorded = Set<String>()
+            for try await key in rows.decode(String.self) { recorded.insert(key) }
+            if let missing = duplicates.first(where: { !recorded.contains($0.entryKey) }) {
+                throw ClusterStateError(.query, operation: "commit the poll of \(url)",
+                                        message: "duplicate \(missing.entryKey) names a story that is not stored (sha256 \(missing.duplicateOfSHA256))")
+            }
         }
         if poll.httpState != nil || poll.schedule != nil {
             try await connection.query("""
@@ -292,9 +318,10 @@ extension ClusterDatabase {
                 WHERE id = \(feedID)
                 """, logger: logger)
         }
-        for key in poll.emptyEntryKeys {
+        if !poll.emptyEntryKeys.isEmpty {
             try await connection.query("""
-                INSERT INTO entries(feed_id, entry_key, outcome) VALUES(\(feedID), \(key), 'empty') ON CONFLICT DO NOTHING
+                INSERT INTO entries(feed_id, entry_key, outcome) SELECT \(feedID), key, 'empty' FROM unnest(\(poll.emptyEntryKeys)) AS e(key)
+                ON CONFLICT DO NOTHING
                 """, logger: logger)
         }
         return seqs

@@ -49,7 +49,9 @@ extension ClusterDatabase {
     /// Claims up to `limit` due feeds for `worker`, atomically: rows another worker is claiming
     /// are skipped (`FOR UPDATE SKIP LOCKED`), a feed whose lease has expired is due again, and no
     /// host gets more than `perHost` live leases (its claims are serialised by an advisory lock
-    /// per host). Each claim increments the feed's fencing counter.
+    /// per host). Feeds of hosts at their limit are not candidates at all, so that the oldest due
+    /// feeds on busy hosts do not hide the feeds of idle ones. Each claim increments the feed's
+    /// fencing counter.
     public func claim(worker: String, limit: Int, perHost: Int, lease: Duration) async throws(ClusterStateError) -> [FeedLease] {
         guard limit > 0 else { return [] }
         let seconds = Double(lease.components.seconds) + Double(lease.components.attoseconds) / 1e18
@@ -59,6 +61,8 @@ extension ClusterDatabase {
                 let rows = try await connection.query("""
                     SELECT id, host FROM feeds
                     WHERE disabled_reason IS NULL AND next_poll_at <= now() AND (lease_owner IS NULL OR lease_expires < now())
+                      AND host NOT IN (SELECT host FROM feeds WHERE lease_owner IS NOT NULL AND lease_expires >= now()
+                                       GROUP BY host HAVING count(*) >= \(perHost))
                     ORDER BY next_poll_at LIMIT \(limit * 4)
                     FOR UPDATE SKIP LOCKED
                     """, logger: logger)

@@ -7,10 +7,11 @@ import Foundation
 import Pipeline
 
 /// A worker's store step and its dedupe indexes: one poll at a time, each in one transaction that
-/// checks the lease, takes the cluster's commit lock, brings the indexes up to the stories other
-/// workers committed, reads the stored stories the decision needs in two queries, decides with the
-/// single machine's code (`DecidedPoll.decide`), and commits the stories with their texts. The
-/// new stories join the indexes only after the COMMIT.
+/// checks the lease; brings the indexes up to the stories other workers committed and reads the
+/// stored stories the decision needs (exact keys, near-duplicate candidates) in a few queries;
+/// then takes the cluster's commit lock, reads the stories committed since (usually none or a
+/// few), decides with the single machine's code (`DecidedPoll.decide`), and commits the stories
+/// with their texts, a statement per table. The new stories join the indexes only after the COMMIT.
 ///
 /// A value owned by one task (the worker's store loop): the indexes are this worker's alone.
 public struct ClusterStoryStore: Sendable {
@@ -69,17 +70,32 @@ public struct ClusterStoryStore: Sendable {
         }
         let result: (commit: ClusterPollCommit, seqs: [Int64], lockHeld: Duration?)
         do {
-            result = try await database.storePoll(under: lease, decides: !poll.entries.isEmpty) { transaction in
+            result = try await database.storePoll(under: lease) { transaction in
                 let seen = try await transaction.seenEntryKeys(feedID: poll.feedID, among: poll.keys)
                 let fresh = poll.entries.filter { !seen.contains($0.key) }
                 var lookup = ClusterStoryLookup()
                 if !fresh.isEmpty {
+                    // Before the commit lock: the catch-up and the reads, as of now.
                     try await Self.catchUp(&deduplicator, position: &position, transaction: transaction)
                     let stories = fresh.map(\.story)
                     lookup.add(try await transaction.stories(urls: stories.flatMap(\.urls), entryIDs: stories.compactMap(\.globalID),
                                                             sha256s: stories.map(\.fingerprint.sha256)))
-                    let candidates = Set(stories.flatMap { deduplicator.storedStoriesToCheck(for: $0) })
-                    lookup.add(try await transaction.comparables(candidates.sorted()))
+                    var read = Set(stories.flatMap { deduplicator.storedStoriesToCheck(for: $0) })
+                    lookup.add(try await transaction.comparables(read.sorted()))
+                    // Under it: the few stories committed since, whole, so that the decision sees
+                    // every committed story; nothing else commits until this transaction ends.
+                    try await transaction.lockCommits()
+                    let since = try await transaction.committed(after: position)
+                    if let last = since.last {
+                        deduplicator.catchUp(since.map { Self.stored(seq: $0.keys.seq, $0.fingerprint) },
+                                             events: since.map { Self.member(seq: $0.keys.seq, $0.fingerprint) })
+                        position = last.keys.seq
+                        lookup.add(since.map(\.keys))
+                        lookup.add(Dictionary(since.map { ($0.keys.seq, $0.comparable) }, uniquingKeysWith: { first, _ in first }))
+                        read.formUnion(since.map(\.keys.seq))
+                    }
+                    let missing = Set(stories.flatMap { deduplicator.storedStoriesToCheck(for: $0) }).subtracting(read)
+                    if !missing.isEmpty { lookup.add(try await transaction.comparables(missing.sorted())) }
                 }
                 let decision = try DecidedPoll.decide(poll, seen: seen, fetched: fetched, deduplicator: &deduplicator, lookup: lookup,
                                                       pending: &pending)

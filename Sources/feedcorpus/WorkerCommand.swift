@@ -122,6 +122,9 @@ struct WorkerCommand: AsyncParsableCommand {
             print("worker \(settings.id): \(FetchCommand.plural(summary.polls, "poll", "polls")), "
                   + "\(FetchCommand.plural(summary.stored, "story", "stories")) stored, \(summary.duplicates) duplicate(s) dropped, "
                   + "\(summary.failed) failed, \(summary.leasesLost) lease(s) lost" + (stop.requested ? " (stopped)" : ""))
+            if !quiet || summary.lockHolds.count > 0 {
+                print("worker \(settings.id): claims " + (summary.claimTimes.line ?? "none") + "; commit lock held " + (summary.lockHolds.line ?? "never"))
+            }
             if listenFailed.requested { throw ExitCode(ExitStatus.usageOrConfig) }
             if exitWhenIdle, summary.failed > 0 { throw ExitCode(ExitStatus.someFeedsFailed) }
         }
