@@ -342,6 +342,8 @@ def main():
     ap.add_argument("--concurrency", type=int, default=3, help="feeds each worker polls at once")
     ap.add_argument("--lease", type=float, default=4)
     ap.add_argument("--chaos-seconds", type=float, default=30)
+    ap.add_argument("--interval", type=int, help="seconds between polls of a feed in the chaos run (default: feeds / 4, at least 10: "
+                    "within what the workers can poll, so that a dead worker's feeds wait for their lease, not for a queue)")
     ap.add_argument("--skip-throughput", action="store_true")
     ap.add_argument("--skip-chaos", action="store_true")
     ap.add_argument("--min-ratio", type=float, default=0, help="fail when N workers poll fewer than this many times as fast as one")
@@ -409,10 +411,11 @@ def main():
         server.clear()
         state = postgres.createdb("chaos")
         chaos = os.path.join(work, "chaos")
-        config = write_config(chaos, site, state, args.hosts, port, args.host_delay, intervals=10, connections=args.concurrency)
+        interval = args.interval or max(10, args.feeds // 4)
+        config = write_config(chaos, site, state, args.hosts, port, args.host_delay, intervals=interval, connections=args.concurrency)
         # The second copy registers now (texts are pruned only once every registered copy has them)
         # and is written at the end, from scratch, to compare with the first.
-        second = write_config(os.path.join(work, "copy2"), site, state, args.hosts, port, args.host_delay, intervals=10)
+        second = write_config(os.path.join(work, "copy2"), site, state, args.hosts, port, args.host_delay, intervals=interval)
         subprocess.run([binary, "materialize", "--config", second, "--once", "-q"], check=True, stdout=subprocess.DEVNULL)
         materializer_args = ["materialize", "--config", config, "--interval", "0.3", "-q", "--log-level", "warning"]
         materializer = spawn(binary, materializer_args, os.path.join(chaos, "materializer.log"))
@@ -520,7 +523,7 @@ def main():
         log(f"fencing: {lost_leases} poll(s) discarded by workers that had lost their lease (stalled or slow past it)")
         FIGURES.update(leases_lost=lost_leases)
         FIGURES.update(worker_kills=kills, stalls=stalls, materializer_kills=materializer_kills, second_round=round_one)
-        log(f"chaos: {args.chaos_seconds:.0f} s, {kills} worker kills (SIGKILL), {stalls} stall(s) past the lease, "
+        log(f"chaos: {args.chaos_seconds:.0f} s (feeds polled every {interval} s), {kills} worker kills (SIGKILL), {stalls} stall(s) past the lease, "
             f"{'new items published mid-run' if round_one else 'no second round (the first polls took the whole run)'}, "
             f"{materializer_kills} materializer kills, {len(requests)} requests, {len(holds)} Retry-After answer(s)")
 

@@ -122,7 +122,7 @@ struct WorkerCommand: AsyncParsableCommand {
             print("worker \(settings.id): \(FetchCommand.plural(summary.polls, "poll", "polls")), "
                   + "\(FetchCommand.plural(summary.stored, "story", "stories")) stored, \(summary.duplicates) duplicate(s) dropped, "
                   + "\(summary.failed) failed, \(summary.leasesLost) lease(s) lost" + (stop.requested ? " (stopped)" : ""))
-            if !quiet || summary.lockHolds.count > 0 {
+            if !quiet || summary.claimTimes.count > 0 {
                 print("worker \(settings.id): claims " + (summary.claimTimes.line ?? "none") + "; commit lock held " + (summary.lockHolds.line ?? "never"))
             }
             if listenFailed.requested { throw ExitCode(ExitStatus.usageOrConfig) }
