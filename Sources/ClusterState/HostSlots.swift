@@ -45,6 +45,18 @@ extension ClusterDatabase {
         }
     }
 
+    /// Holds `host` for every worker for `seconds` from now by the database's clock (a later
+    /// hold wins): a Retry-After measured by one worker's clock holds for its length everywhere.
+    public func hold(host: String, forSeconds seconds: Double) async throws(ClusterStateError) {
+        try await perform("hold \(host)") {
+            try await client.query("""
+                INSERT INTO hosts(host, next_slot, held_until)
+                VALUES(\(host), clock_timestamp(), clock_timestamp() + \(max(0, seconds)) * interval '1 second')
+                ON CONFLICT(host) DO UPDATE SET held_until = greatest(coalesce(hosts.held_until, excluded.held_until), excluded.held_until)
+                """, logger: logger)
+        }
+    }
+
     /// Holds `host` for every worker until `until` (a later hold wins).
     public func hold(host: String, until: Date) async throws(ClusterStateError) {
         try await perform("hold \(host)") {

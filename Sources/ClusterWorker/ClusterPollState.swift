@@ -41,8 +41,10 @@ public struct ClusterPollState: PollState {
                                       http: httpJSON, schedule: scheduleJSON, disabledReason: schedule.disabledReason)
     }
 
+    /// Holds the host for every worker for as long as `until` is from now on this machine's
+    /// clock, counted on the database's.
     public func holdHost(_ host: String, until: Date) async throws {
-        try await database.hold(host: host, until: until)
+        try await database.hold(host: host, forSeconds: until.timeIntervalSinceNow)
     }
 
     public func unseenKeys(feedID: Int64, keys: [String]) async throws -> Set<String> {

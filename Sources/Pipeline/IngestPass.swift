@@ -224,7 +224,8 @@ extension IngestPass {
             report.conditionalGET = response.isNotModified ? .notModified : .modified
         }
         schedule.freshnessLifetime = response.freshnessLifetime
-        switch response.feedAnswer(now: now) {
+        // A Retry-After in seconds counts from when the answer came, not from the poll's start.
+        switch response.feedAnswer(now: clock()) {
         case let .gone(message):
             schedule.disabledReason = "HTTP 410 Gone from \(response.effectiveURL) at \(ISO8601.string(now)); remove the feed or change its URL"
             logger.error("feed disabled", metadata: ["feed": "\(feed.name)", "url": "\(feed.url)", "reason": "\(schedule.disabledReason ?? "")"])
