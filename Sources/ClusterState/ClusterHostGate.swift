@@ -13,11 +13,11 @@ public struct ClusterHostGate: HostGate {
     let spacing: Double
     let margin: Double
 
-    /// - Parameter margin: added to `delay`; default a tenth of it, at least 50 ms (what a busy
+    /// - Parameter margin: added to `delay`; default a tenth of it, at least 100 ms (what a busy
     ///   machine may take between a worker's admission and its request's arrival), at most 250 ms.
     public init(database: ClusterDatabase, delay: Double, margin: Double? = nil) {
         self.database = database
-        self.margin = margin ?? min(0.25, max(0.05, delay / 10))
+        self.margin = margin ?? min(0.25, max(0.1, delay / 10))
         spacing = delay + self.margin
     }
 
