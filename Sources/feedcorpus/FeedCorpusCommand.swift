@@ -1,4 +1,5 @@
 import ArgumentParser
+import ClusterState
 import CMallocTuning
 import FeedConfig
 import FeedDaemon
@@ -114,6 +115,21 @@ struct CommonOptions: ParsableArguments {
             throw ExitCode(ExitStatus.usageOrConfig)
         }
         return configuration
+    }
+
+    /// The configuration of a cluster-only command (`worker`, `materialize`) and its state's
+    /// URL; a SQLite state or an unusable URL is a config error saying what to do instead.
+    func loadClusterConfiguration(command: String, withSQLite advice: String) throws -> (Configuration, ClusterDatabaseURL) {
+        let configuration = try loadConfiguration(allowCluster: true)
+        guard let state = configuration.clusterState else {
+            FileHandle.standardError.write(Data("feedcorpus: config error: \(config): \(command) works in cluster mode only (state: postgres://user@host/database); with a SQLite state, \(advice)\n".utf8))
+            throw ExitCode(ExitStatus.usageOrConfig)
+        }
+        guard let url = ClusterDatabaseURL(state) else {
+            FileHandle.standardError.write(Data("feedcorpus: config error: \(config): state: not a usable URL; write postgres://user[:password]@host[:port]/database\n".utf8))
+            throw ExitCode(ExitStatus.usageOrConfig)
+        }
+        return (configuration, url)
     }
 }
 

@@ -47,15 +47,7 @@ struct MaterializeCommand: AsyncParsableCommand {
 
     func run() async throws {
         let logger = options.bootstrapLogging()
-        let configuration = try options.loadConfiguration(allowCluster: true)
-        guard let state = configuration.clusterState else {
-            FileHandle.standardError.write(Data("feedcorpus: config error: \(options.config): materialize works in cluster mode only (state: postgres://user@host/database); with a SQLite state, `fetch` and `run` write the corpus themselves\n".utf8))
-            throw ExitCode(ExitStatus.usageOrConfig)
-        }
-        guard let url = ClusterDatabaseURL(state) else {
-            FileHandle.standardError.write(Data("feedcorpus: config error: \(options.config): state: not a usable URL; write postgres://user[:password]@host[:port]/database\n".utf8))
-            throw ExitCode(ExitStatus.usageOrConfig)
-        }
+        let (configuration, url) = try options.loadClusterConfiguration(command: "materialize", withSQLite: "`fetch` and `run` write the corpus themselves")
         let lock: StateLock
         do {
             lock = try StateLock(lockFile: configuration.corpusDirectory + "/" + CorpusWriter.lockFileName, guarding: "corpus")

@@ -56,15 +56,7 @@ struct WorkerCommand: AsyncParsableCommand {
 
     func run() async throws {
         let logger = options.bootstrapLogging()
-        let configuration = try options.loadConfiguration(allowCluster: true)
-        guard let state = configuration.clusterState else {
-            FileHandle.standardError.write(Data("feedcorpus: config error: \(options.config): worker works in cluster mode only (state: postgres://user@host/database); with a SQLite state, use `run` or `fetch`\n".utf8))
-            throw ExitCode(ExitStatus.usageOrConfig)
-        }
-        guard let url = ClusterDatabaseURL(state) else {
-            FileHandle.standardError.write(Data("feedcorpus: config error: \(options.config): state: not a usable URL; write postgres://user[:password]@host[:port]/database\n".utf8))
-            throw ExitCode(ExitStatus.usageOrConfig)
-        }
+        let (configuration, url) = try options.loadClusterConfiguration(command: "worker", withSQLite: "use `run` or `fetch`")
         let concurrency = concurrency ?? max(1, configuration.fetch.maxConnections)
         let settings = WorkerSettings(id: id ?? WorkerSettings.defaultID(), lease: .milliseconds(Int64(lease * 1000)), concurrency: concurrency,
                                       perHost: perHost, idle: .milliseconds(Int64(idle * 1000)), exitWhenIdle: exitWhenIdle)
