@@ -73,15 +73,9 @@ struct MaterializeCommand: AsyncParsableCommand {
                 await Self.materialize(database: database, configuration: configuration, logger: logger, once: once,
                                        quiet: quiet, interval: interval, batchSize: batchSize, stop: stop, metrics: metrics, health: health)
             }
-            if let metrics, let port = configuration.metrics.listenPort {
-                let endpoint = MetricsEndpoint(host: configuration.metrics.listenHost ?? "127.0.0.1", port: port, exposition: { metrics.exposition() },
-                                               logger: logger, health: { health.report() })
+            if let metrics {
                 group.addTask {
-                    do {
-                        try await endpoint.run()
-                    } catch is CancellationError {
-                    } catch {
-                        FileHandle.standardError.write(Data("feedcorpus: \(error)\n".utf8))
+                    if await !metrics.serve(logger: logger, health: { health.report() }) {
                         listenFailed.request()
                         stop.request()
                         work.cancel()

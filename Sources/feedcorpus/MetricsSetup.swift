@@ -51,6 +51,23 @@ struct MetricsSetup: Sendable {
         "feedcorpus_last_materialized_timestamp_seconds": "When the materializer last found its copy up to date (Unix time).",
     ]
 
+    /// Serves `/metrics` and `/healthz` at the configured listen address until cancelled (at
+    /// once when none is configured). False, after saying why on stderr, when the address
+    /// cannot be listened on.
+    func serve(logger: Logger, health: @escaping @Sendable () -> HealthReport) async -> Bool {
+        guard let port = settings.listenPort else { return true }
+        let endpoint = MetricsEndpoint(host: settings.listenHost ?? "127.0.0.1", port: port, exposition: { exposition() },
+                                       logger: logger, health: health)
+        do {
+            try await endpoint.run()
+        } catch is CancellationError {
+        } catch {
+            FileHandle.standardError.write(Data("feedcorpus: \(error)\n".utf8))
+            return false
+        }
+        return true
+    }
+
     /// Writes the textfile, if one is configured; a failure is logged, never fatal.
     func writeTextfile(logger: Logger) {
         guard let path = settings.textfile else { return }

@@ -6,13 +6,17 @@ import Testing
 /// and a materializer on a scratch PostgreSQL server, generated feeds behind a loopback server
 /// with latency, workers and the materializer killed, a worker stalled past its lease, a host
 /// answering Retry-After. Needs PostgreSQL (skipped where it is not installed, unless
-/// FEEDCORPUS_REQUIRE_POSTGRES=1, as in CI) and ../shared/tools/gen_feeds.py.
-@Suite(.enabled(if: TestPostgres.available, "PostgreSQL's server programs are not installed (apt-get install postgresql)"))
+/// FEEDCORPUS_REQUIRE_POSTGRES=1, as in CI) and ../shared/tools/gen_feeds.py (skipped without it,
+/// like the other tests on ../shared's data; the worker's own tests need neither).
+@Suite(.enabled(if: TestPostgres.available, "PostgreSQL's server programs are not installed (apt-get install postgresql)"),
+       .enabled(if: FileManager.default.fileExists(atPath: CLITests.repository.appendingPathComponent("../shared/tools/gen_feeds.py").standardizedFileURL.path),
+                "needs ../shared/tools/gen_feeds.py beside the repository"))
 struct ClusterProofTests {
+
     @Test func workersLoseNothingStoreNothingTwiceAndStayPolite() throws {
         let (summary, status) = try CLITests.script("cluster-proof.py", [
             "--feeds", "30", "--items", "10", "--hosts", "8", "--workers", "3", "--concurrency", "3", "--lease", "4",
-            "--chaos-seconds", "30", "--seed", "3"])
+            "--chaos-seconds", "30", "--interval", "30", "--seed", "3"])
         let failures = summary["failures"] as? [String] ?? ["no failures list"]
         #expect(status == 0 && failures.isEmpty, "\(failures)")
         let figures = try #require(summary["figures"] as? [String: Any])
