@@ -65,14 +65,20 @@ public struct ClusterStoreTransaction: Sendable {
             """, logger: logger)
         for try await (seq, simhash, minhash, lead, title, event, terms, at, sha256, url, entryID, shingles, text, bytes)
             in rows.decode((Int64, Int64, ByteBuffer, ByteBuffer, String, String, String, Date, String, String?, String?, ByteBuffer?, String?, Int32?).self) {
-            let fingerprint = ClusterFingerprint(simhash: UInt64(bitPattern: simhash), minhash: Array(minhash.readableBytesView),
-                                                 leadMinhash: Array(lead.readableBytesView), title: title, event: event, eventTerms: terms, eventAt: at)
+            let fingerprint = Self.fingerprint(simhash: simhash, minhash: minhash, lead: lead, title: title, event: event, terms: terms, at: at)
             result.append(ClusterCommittedStory(
                 fingerprint: fingerprint, keys: ClusterStoredKeys(seq: seq, sha256: sha256, url: url, entryID: entryID),
                 comparable: ClusterComparable(seq: seq, sha256: sha256, headline: title, shingles: shingles.map(Self.shingles),
                                               text: text, textBytes: bytes.map(Int.init))))
         }
         return result
+    }
+
+    /// A fingerprint as the stories table's columns hold it.
+    static func fingerprint(simhash: Int64, minhash: ByteBuffer, lead: ByteBuffer, title: String, event: String, terms: String,
+                            at: Date) -> ClusterFingerprint {
+        ClusterFingerprint(simhash: UInt64(bitPattern: simhash), minhash: Array(minhash.readableBytesView), leadMinhash: Array(lead.readableBytesView),
+                           title: title, event: event, eventTerms: terms, eventAt: at)
     }
 
     static func shingles(_ buffer: ByteBuffer) -> [UInt64] {
@@ -104,19 +110,9 @@ public struct ClusterStoreTransaction: Sendable {
             """, logger: logger)
         for try await (seq, simhash, minhash, lead, title, event, terms, at)
             in rows.decode((Int64, Int64, ByteBuffer, ByteBuffer, String, String, String, Date).self) {
-            result.append((seq, ClusterFingerprint(simhash: UInt64(bitPattern: simhash), minhash: Array(minhash.readableBytesView),
-                                                   leadMinhash: Array(lead.readableBytesView), title: title, event: event,
-                                                   eventTerms: terms, eventAt: at)))
+            result.append((seq, Self.fingerprint(simhash: simhash, minhash: minhash, lead: lead, title: title, event: event, terms: terms, at: at)))
         }
         return result
-    }
-
-    /// The last committed story's sequence number (0 when none).
-    public func latestStorySeq() async throws -> Int64 {
-        for try await seq in try await connection.query("SELECT coalesce(max(seq), 0) FROM stories", logger: logger).decode(Int64.self) {
-            return seq
-        }
-        return 0
     }
 
     /// The stored stories with any of these canonical URLs, global entry ids or text hashes.

@@ -209,7 +209,7 @@ extension ClusterDatabase {
     public func commitPoll(_ poll: ClusterPollCommit, under lease: FeedLease) async throws(ClusterStateError) -> [Int64] {
         try await finish(lease, nextPollAt: poll.nextPollAt, result: poll.result) { connection in
             if !poll.stories.isEmpty || !poll.duplicates.isEmpty {
-                try await connection.query("SELECT pg_advisory_xact_lock(\(Self.lockSpace), \(Self.commitLockKey))", logger: logger)
+                try await ClusterStoreTransaction(connection: connection, logger: logger).lockCommits()
             }
             return try await insert(poll, feedID: lease.feedID, url: lease.url, connection: connection)
         }

@@ -11,7 +11,7 @@ extension ClusterDatabase {
     public func withCommitLock<T: Sendable>(_ body: (PostgresConnection) async throws -> T) async throws(ClusterStateError) -> (T, held: Duration) {
         try await perform("take the commit lock") {
             let (value, locked) = try await client.withTransaction(logger: logger) { connection in
-                try await connection.query("SELECT pg_advisory_xact_lock(\(Self.lockSpace), \(Self.commitLockKey))", logger: logger)
+                try await ClusterStoreTransaction(connection: connection, logger: logger).lockCommits()
                 let locked = ContinuousClock.now
                 return (try await body(connection), locked)
             }

@@ -33,10 +33,8 @@ public struct ClusterPollState: PollState {
     /// Ends the lease with the poll's result; the feed is due again at its schedule's next poll
     /// (now when the schedule has none).
     public func record(feedID: Int64, result: PollResult, error: String?, http: FeedHTTPState?, schedule: FeedSchedule) async throws {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = .sortedKeys
-        let httpJSON = try http.map { String(decoding: try encoder.encode($0), as: UTF8.self) }
-        let scheduleJSON = String(decoding: try encoder.encode(schedule), as: UTF8.self)
+        let httpJSON = try http.map(Self.json)
+        let scheduleJSON = try Self.json(schedule)
         try await database.finishPoll(lease, nextPollAt: schedule.nextPollAt ?? Date(), result: result.rawValue, error: error,
                                       http: httpJSON, schedule: scheduleJSON, disabledReason: schedule.disabledReason)
     }
@@ -54,5 +52,12 @@ public struct ClusterPollState: PollState {
 
     public func storedURLs(among urls: [String]) async throws -> Set<String> {
         try await database.storedURLs(among: urls)
+    }
+
+    /// A feed's validators or schedule as the state keeps them (JSON, keys sorted).
+    static func json(_ value: some Encodable) throws -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = .sortedKeys
+        return String(decoding: try encoder.encode(value), as: UTF8.self)
     }
 }

@@ -100,7 +100,7 @@ public struct ClusterStoryStore: Sendable {
                 let decision = try DecidedPoll.decide(poll, seen: seen, fetched: fetched, deduplicator: &deduplicator, lookup: lookup,
                                                       pending: &pending)
                 decided = decision
-                return try Self.commit(for: decision, pending: pending, lookup: lookup)
+                return try Self.commit(for: decision, pending: pending)
             }
         } catch {
             deduplicator.discardBatch()
@@ -130,7 +130,7 @@ public struct ClusterStoryStore: Sendable {
 
     /// The poll's commit: its stories with their texts and fingerprints, its duplicates named by
     /// the text hash of the story they repeat, its empty entries, validators and next schedule.
-    static func commit(for decided: DecidedPoll, pending: [PendingStory], lookup: ClusterStoryLookup) throws -> ClusterPollCommit {
+    static func commit(for decided: DecidedPoll, pending: [PendingStory]) throws -> ClusterPollCommit {
         let poll = decided.poll
         var stories: [ClusterStory] = []
         for accepted in decided.accepted {
@@ -161,12 +161,9 @@ public struct ClusterStoryStore: Sendable {
                                                similarity: drop.near.map { max($0.jaccard, $0.containment) }))
         }
         let schedule = poll.nextSchedule(windowOverflow: decided.report.windowOverflow)
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = .sortedKeys
         return ClusterPollCommit(
             stories: stories, duplicates: duplicates, emptyEntryKeys: decided.empty, nextPollAt: schedule.nextPollAt ?? poll.polledAt,
-            result: "ok", httpState: String(decoding: try encoder.encode(poll.http), as: UTF8.self),
-            schedule: String(decoding: try encoder.encode(schedule), as: UTF8.self))
+            result: "ok", httpState: try ClusterPollState.json(poll.http), schedule: try ClusterPollState.json(schedule))
     }
 
     static func stored(seq: Int64, _ fingerprint: ClusterFingerprint) -> Deduplicator.StoredFingerprint {

@@ -118,9 +118,6 @@ public struct ClusterWorker: Sendable {
                 }
             }
         }
-        defer {
-            requestSink.finish()
-        }
         var summary = Summary()
         await withTaskGroup(of: FeedRunReport?.self) { group in
             var polling = 0

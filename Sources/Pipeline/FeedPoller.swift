@@ -31,13 +31,7 @@ public struct FeedPoller: Sendable {
 
     /// Records that storing `poll`'s stories failed, with the error backoff; the report says why.
     public func failStoring(_ poll: ParsedPoll, error: any Error, state: some PollState) async -> FeedRunReport {
-        let message = "storing stories failed: \(error)"
-        var report = poll.report
-        report.outcome = .failed(message)
-        pass.logger.error("feed failed", metadata: ["feed": "\(poll.feed.name)", "url": "\(poll.feed.url)", "reason": "\(message)"])
-        try? await state.record(feedID: poll.feedID, result: .error, error: message, http: nil,
-                                schedule: pass.scheduler.afterError(poll.before, feed: poll.feed, now: pass.clock()))
-        return report
+        await pass.failStoring(poll, error: error, state: state)
     }
 
     /// Logs a poll's outcome as a pass does.

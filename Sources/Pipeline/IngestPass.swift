@@ -413,7 +413,7 @@ extension IngestPass {
             do {
                 stored = try await ingestor.ingest(parsed)
             } catch {
-                for poll in parsed { stored.append(await failStoring(poll, error: error, ingestor: ingestor)) }
+                for poll in parsed { stored.append(await failStoring(poll, error: error, state: ingestor)) }
             }
         }
         var reports: [FeedRunReport] = []
@@ -435,14 +435,14 @@ extension IngestPass {
     }
 
     /// Records that storing a poll's stories failed, with the error backoff.
-    private func failStoring(_ poll: ParsedPoll, error: any Error, ingestor: Ingestor) async -> FeedRunReport {
+    func failStoring(_ poll: ParsedPoll, error: any Error, state: some PollState) async -> FeedRunReport {
         let feed = poll.feed
         let message = "storing stories failed: \(error)"
         var report = poll.report
         report.outcome = .failed(message)
         logger.error("feed failed", metadata: ["feed": "\(feed.name)", "url": "\(feed.url)", "reason": "\(message)"])
-        try? await ingestor.record(feedID: poll.feedID, result: .error, error: message, http: nil,
-                                   schedule: scheduler.afterError(poll.before, feed: feed, now: clock()))
+        try? await state.record(feedID: poll.feedID, result: .error, error: message, http: nil,
+                                schedule: scheduler.afterError(poll.before, feed: feed, now: clock()))
         return report
     }
 
