@@ -166,6 +166,11 @@ public final class ClusterDatabase: Sendable {
         // A feed's last validators and schedule, as the polling code keeps them (JSON).
         "ALTER TABLE feeds ADD COLUMN IF NOT EXISTS http_state TEXT, ADD COLUMN IF NOT EXISTS schedule TEXT",
         "CREATE TABLE IF NOT EXISTS corpus_copies(name TEXT PRIMARY KEY, position BIGINT NOT NULL DEFAULT 0, updated_at TIMESTAMPTZ)",
+        // A story's text and shingles, written by its store step before the commit lock so that
+        // the lock covers small rows only (`stories.body_id`; a story committed without a body
+        // keeps them in its own columns). `sha256` names the text, for the step and for people.
+        "CREATE TABLE IF NOT EXISTS story_bodies(id BIGSERIAL PRIMARY KEY, sha256 TEXT NOT NULL, text TEXT, shingles BYTEA)",
+        "ALTER TABLE stories ADD COLUMN IF NOT EXISTS body_id BIGINT REFERENCES story_bodies(id)",
         // Every entry a feed has shown, and what became of it (stored, duplicate, empty).
         """
         CREATE TABLE IF NOT EXISTS entries(

@@ -24,12 +24,12 @@ public struct ClusterComparable: Sendable, Equatable {
     public var textBytes: Int?
 }
 
-/// A story committed since a worker last looked, with everything its store step needs of it:
-/// fingerprints for the indexes, exact keys, and what the exact check compares.
+/// A story committed since a worker last looked, with what its store step needs of it under the
+/// commit lock: fingerprints for the indexes and exact keys (what the exact check compares is read
+/// apart, for the candidates only: `comparables`).
 public struct ClusterCommittedStory: Sendable {
     public var fingerprint: ClusterFingerprint
     public var keys: ClusterStoredKeys
-    public var comparable: ClusterComparable
 }
 
 /// The reads of a worker's store step, inside its transaction. Reads before `lockCommits()` see
@@ -53,25 +53,45 @@ public struct ClusterStoreTransaction: Sendable {
         locked.instant = .now
     }
 
-    /// Every story committed after `seq`, in commit order, with its fingerprints, keys and
-    /// comparable parts (what a worker reads under the lock: the few stories committed since
-    /// it caught up before taking it). Stories without fingerprints are left out.
+    /// Every story committed after `seq`, in commit order, with its fingerprints and keys (what
+    /// a worker reads under the lock: the few stories committed since it caught up before taking
+    /// it). Stories without fingerprints are left out.
     public func committed(after seq: Int64) async throws -> [ClusterCommittedStory] {
         var result: [ClusterCommittedStory] = []
         let rows = try await connection.query("""
-            SELECT seq, simhash, minhash, lead_minhash, title, event, event_terms, event_at, sha256, url, entry_id, shingles,
-                   CASE WHEN shingles IS NULL THEN text END, text_bytes
+            SELECT seq, simhash, minhash, lead_minhash, title, event, event_terms, event_at, sha256, url, entry_id
             FROM stories WHERE seq > \(seq) AND simhash IS NOT NULL ORDER BY seq
             """, logger: logger)
-        for try await (seq, simhash, minhash, lead, title, event, terms, at, sha256, url, entryID, shingles, text, bytes)
-            in rows.decode((Int64, Int64, ByteBuffer, ByteBuffer, String, String, String, Date, String, String?, String?, ByteBuffer?, String?, Int32?).self) {
+        for try await (seq, simhash, minhash, lead, title, event, terms, at, sha256, url, entryID)
+            in rows.decode((Int64, Int64, ByteBuffer, ByteBuffer, String, String, String, Date, String, String?, String?).self) {
             let fingerprint = Self.fingerprint(simhash: simhash, minhash: minhash, lead: lead, title: title, event: event, terms: terms, at: at)
-            result.append(ClusterCommittedStory(
-                fingerprint: fingerprint, keys: ClusterStoredKeys(seq: seq, sha256: sha256, url: url, entryID: entryID),
-                comparable: ClusterComparable(seq: seq, sha256: sha256, headline: title, shingles: shingles.map(Self.shingles),
-                                              text: text, textBytes: bytes.map(Int.init))))
+            result.append(ClusterCommittedStory(fingerprint: fingerprint, keys: ClusterStoredKeys(seq: seq, sha256: sha256, url: url, entryID: entryID)))
         }
         return result
+    }
+
+    /// Writes the texts and shingles of stories this step may commit, before it takes the commit
+    /// lock, so that the lock covers the small rows only; returns the bodies' ids with their text
+    /// hashes. The commit names the bodies its stories use (`ClusterStory.bodyID`) and deletes the
+    /// others (`ClusterPollCommit.unusedBodyIDs`).
+    public func stageBodies(_ bodies: [(sha256: String, text: String, shingles: [UInt64]?)]) async throws -> [(id: Int64, sha256: String)] {
+        guard !bodies.isEmpty else { return [] }
+        let shingles = bodies.map { body in
+            var buffer = ByteBuffer()
+            buffer.reserveCapacity((body.shingles?.count ?? 0) * 8)
+            for value in body.shingles ?? [] { buffer.writeInteger(value, endianness: .little) }
+            return buffer
+        }
+        let rows = try await connection.query("""
+            INSERT INTO story_bodies(sha256, text, shingles)
+            SELECT sha, text, CASE WHEN has_shingles THEN shingles END
+            FROM unnest(\(bodies.map(\.sha256)), \(bodies.map(\.text)), \(shingles), \(bodies.map { $0.shingles != nil }))
+                AS b(sha, text, shingles, has_shingles)
+            RETURNING id, sha256
+            """, logger: logger)
+        var ids: [(id: Int64, sha256: String)] = []
+        for try await (id, sha256) in rows.decode((Int64, String).self) { ids.append((id, sha256)) }
+        return ids
     }
 
     /// A fingerprint as the stories table's columns hold it.
@@ -129,13 +149,19 @@ public struct ClusterStoreTransaction: Sendable {
         return found
     }
 
+    /// A story's shingles, its text when it has no shingles, and its size, from its body or its
+    /// own columns (`stories s LEFT JOIN story_bodies b`).
+    static let comparableColumns = """
+        coalesce(b.shingles, s.shingles), CASE WHEN coalesce(b.shingles, s.shingles) IS NULL THEN coalesce(b.text, s.text) END, s.text_bytes
+        """
+
     /// What the exact check needs of these stored stories, by sequence number.
     public func comparables(_ seqs: [Int64]) async throws -> [Int64: ClusterComparable] {
         guard !seqs.isEmpty else { return [:] }
         var found: [Int64: ClusterComparable] = [:]
         let rows = try await connection.query("""
-            SELECT seq, sha256, coalesce(title, ''), shingles, CASE WHEN shingles IS NULL THEN text END, text_bytes
-            FROM stories WHERE seq = ANY(\(seqs))
+            SELECT s.seq, s.sha256, coalesce(s.title, ''), \(unescaped: Self.comparableColumns)
+            FROM stories s LEFT JOIN story_bodies b ON b.id = s.body_id WHERE s.seq = ANY(\(seqs))
             """, logger: logger)
         for try await (seq, sha256, headline, shingles, text, bytes) in rows.decode((Int64, String, String, ByteBuffer?, String?, Int32?).self) {
             found[seq] = ClusterComparable(seq: seq, sha256: sha256, headline: headline, shingles: shingles.map(Self.shingles), text: text,

@@ -21,10 +21,14 @@ public struct ClusterStory: Sendable, Equatable {
     /// Its distinct prose shingles (`TextFingerprint.proseShingles`), sorted: what the exact
     /// check of a later near-duplicate candidate compares, kept after the text is pruned.
     public var shingles: [UInt64]?
+    /// The body (`ClusterStoreTransaction.stageBodies`) holding `text` and `shingles`, written
+    /// earlier in the same transaction; nil: they are written with the story.
+    public var bodyID: Int64?
 
     public init(entryKey: String, sha256: String, url: String?, entryID: String?, record: String, text: String,
-                fingerprint: ClusterFingerprint? = nil, shingles: [UInt64]? = nil) {
+                fingerprint: ClusterFingerprint? = nil, shingles: [UInt64]? = nil, bodyID: Int64? = nil) {
         self.shingles = shingles
+        self.bodyID = bodyID
         self.entryKey = entryKey
         self.sha256 = sha256
         self.url = url
@@ -76,7 +80,8 @@ extension ClusterDatabase {
         try await perform("read the stories after \(seq)") {
             var stories: [CommittedStory] = []
             let rows = try await client.query("""
-                SELECT seq, feed_id, record, text FROM stories WHERE seq > \(seq) ORDER BY seq LIMIT \(limit)
+                SELECT s.seq, s.feed_id, s.record, coalesce(b.text, s.text) FROM stories s LEFT JOIN story_bodies b ON b.id = s.body_id
+                WHERE s.seq > \(seq) ORDER BY s.seq LIMIT \(limit)
                 """, logger: logger)
             for try await (seq, feed, record, text) in rows.decode((Int64, Int64, String, String?).self) {
                 stories.append(CommittedStory(seq: seq, feedID: feed, record: record, text: text))
@@ -141,14 +146,23 @@ extension ClusterDatabase {
     @discardableResult
     public func pruneTexts() async throws(ClusterStateError) -> Int {
         try await perform("prune materialized texts") {
-            let rows = try await client.query("""
-                WITH done AS (SELECT min(position) AS upto FROM corpus_copies)
-                UPDATE stories SET text = NULL FROM done WHERE done.upto IS NOT NULL AND seq <= done.upto AND text IS NOT NULL
-                RETURNING seq
-                """, logger: logger)
-            var count = 0
-            for try await _ in rows.decode(Int64.self) { count += 1 }
-            return count
+            try await client.withTransaction(logger: logger) { connection in
+                var count = 0
+                let bodies = try await connection.query("""
+                    WITH done AS (SELECT min(position) AS upto FROM corpus_copies)
+                    UPDATE story_bodies b SET text = NULL FROM stories s, done
+                    WHERE done.upto IS NOT NULL AND s.seq <= done.upto AND s.body_id = b.id AND b.text IS NOT NULL
+                    RETURNING s.seq
+                    """, logger: logger)
+                for try await _ in bodies.decode(Int64.self) { count += 1 }
+                let inline = try await connection.query("""
+                    WITH done AS (SELECT min(position) AS upto FROM corpus_copies)
+                    UPDATE stories SET text = NULL FROM done WHERE done.upto IS NOT NULL AND seq <= done.upto AND text IS NOT NULL
+                    RETURNING seq
+                    """, logger: logger)
+                for try await _ in inline.decode(Int64.self) { count += 1 }
+                return count
+            }
         }
     }
 }
@@ -189,9 +203,12 @@ public struct ClusterPollCommit: Sendable, Equatable {
     /// nil keeps what the state has).
     public var httpState: String?
     public var schedule: String?
+    /// Bodies staged in this transaction that no committed story uses (deleted with the commit).
+    public var unusedBodyIDs: [Int64]
 
     public init(stories: [ClusterStory] = [], duplicates: [ClusterDuplicate] = [], emptyEntryKeys: [String] = [],
-                nextPollAt: Date, result: String = "ok", httpState: String? = nil, schedule: String? = nil) {
+                nextPollAt: Date, result: String = "ok", httpState: String? = nil, schedule: String? = nil, unusedBodyIDs: [Int64] = []) {
+        self.unusedBodyIDs = unusedBodyIDs
         self.stories = stories
         self.duplicates = duplicates
         self.emptyEntryKeys = emptyEntryKeys
@@ -207,21 +224,19 @@ extension ClusterDatabase {
     /// any), its duplicates, every new entry with its outcome, the feed's validators, schedule and next poll, in one
     /// transaction that first checks the lease. Returns the stories' sequence numbers.
     public func commitPoll(_ poll: ClusterPollCommit, under lease: FeedLease) async throws(ClusterStateError) -> [Int64] {
-        try await finish(lease, nextPollAt: poll.nextPollAt, result: poll.result) { connection in
-            if !poll.stories.isEmpty || !poll.duplicates.isEmpty {
-                try await ClusterStoreTransaction(connection: connection, logger: logger).lockCommits()
-            }
-            return try await insert(poll, feedID: lease.feedID, url: lease.url, connection: connection)
-        }
+        try await storePoll(under: lease) { transaction in
+            if !poll.stories.isEmpty || !poll.duplicates.isEmpty { try await transaction.lockCommits() }
+            return poll
+        }.seqs
     }
 
     /// A worker's store step for one poll, in one transaction: the lease is checked (the feed's
     /// row locked), then `decide` reads what it needs through the transaction, taking the commit
     /// lock (`lockCommits()`) once it has read what it can without it, and returns the poll's
-    /// commit, which is inserted (under the lock whenever it holds stories or duplicates); the
-    /// lease ends. Returns the commit, its stories' sequence numbers and how long the commit lock
-    /// was held (grant to the end of COMMIT, as this worker sees it; nil when not taken). A lost
-    /// lease commits nothing (`leaseLost`); a unique key already taken fails the commit.
+    /// commit, which is written (under the lock whenever it holds stories or duplicates) with the
+    /// lease's end in one statement. Returns the commit, its stories' sequence numbers and how long
+    /// the commit lock was held (grant to the end of COMMIT, as this worker sees it; nil when not
+    /// taken). A lost lease commits nothing (`leaseLost`); a unique key already taken fails the commit.
     public func storePoll(under lease: FeedLease,
                           _ decide: (ClusterStoreTransaction) async throws -> ClusterPollCommit) async throws(ClusterStateError)
         -> (commit: ClusterPollCommit, seqs: [Int64], lockHeld: Duration?) {
@@ -232,97 +247,96 @@ extension ClusterDatabase {
                 let transaction = ClusterStoreTransaction(connection: connection, logger: logger, locked: locked)
                 let commit = try await decide(transaction)
                 if !commit.stories.isEmpty || !commit.duplicates.isEmpty { try await transaction.lockCommits() }
-                let seqs = try await insert(commit, feedID: lease.feedID, url: lease.url, connection: connection)
-                try await endLease(lease, nextPollAt: commit.nextPollAt, result: commit.result, error: nil, connection: connection)
+                let seqs = try await write(commit, under: lease, connection: connection)
                 return (commit, seqs)
             }
             return (commit, seqs, locked.instant.map { ContinuousClock.now - $0 })
         }
     }
 
-    /// Inserts a poll's stories, duplicates and entries, and its feed's validators and schedule:
-    /// a statement each, whatever their number (the commit lock is held meanwhile).
-    func insert(_ poll: ClusterPollCommit, feedID: Int64, url: String, connection: PostgresConnection) async throws -> [Int64] {
-        var seqs: [Int64] = []
-        if !poll.stories.isEmpty {
-            let stories = poll.stories
-            let shingles = stories.map { story in
-                var buffer = ByteBuffer()
-                buffer.reserveCapacity((story.shingles?.count ?? 0) * 8)
-                for value in story.shingles ?? [] { buffer.writeInteger(value, endianness: .little) }
-                return buffer
-            }
-            // Arrays cannot carry NULLs here: absent values travel as '' (or an empty buffer) and become NULL.
-            let rows = try await connection.query("""
+    /// Writes a poll's stories, duplicates and entries, its feed's validators and schedule, and
+    /// ends the lease: one statement whatever their number, so that the commit lock, held
+    /// meanwhile, waits for one round trip. Returns the stories' sequence numbers, in order.
+    func write(_ poll: ClusterPollCommit, under lease: FeedLease, connection: PostgresConnection) async throws -> [Int64] {
+        let feedID = lease.feedID
+        let stories = poll.stories
+        let duplicates = poll.duplicates
+        let shingles = stories.map { story in
+            var buffer = ByteBuffer()
+            buffer.reserveCapacity((story.shingles?.count ?? 0) * 8)
+            if story.bodyID == nil { for value in story.shingles ?? [] { buffer.writeInteger(value, endianness: .little) } }
+            return buffer
+        }
+        // Arrays cannot carry NULLs here: absent values travel as '' (or an empty buffer, -1) and
+        // become NULL. The statement's parts see the tables as they were before it, so a duplicate
+        // of a story of this same poll finds it among the rows `s` inserted.
+        let rows = try await connection.query("""
+            WITH s AS (
                 INSERT INTO stories(feed_id, entry_key, sha256, url, entry_id, record, text,
-                                    simhash, minhash, lead_minhash, title, event, event_terms, event_at, shingles, text_bytes)
-                SELECT \(feedID), key, sha, nullif(link, ''), nullif(id, ''), record, text,
+                                    simhash, minhash, lead_minhash, title, event, event_terms, event_at, shingles, text_bytes, body_id)
+                SELECT \(feedID), key, sha, nullif(link, ''), nullif(id, ''), record, CASE WHEN body = 0 THEN text END,
                        CASE WHEN has_fingerprint THEN simhash END, CASE WHEN has_fingerprint THEN minhash END,
                        CASE WHEN has_fingerprint THEN lead END, CASE WHEN has_fingerprint THEN title END,
                        CASE WHEN has_fingerprint THEN event END, CASE WHEN has_fingerprint THEN terms END,
-                       CASE WHEN has_fingerprint THEN at END, CASE WHEN has_shingles THEN shingles END, bytes
+                       CASE WHEN has_fingerprint THEN at END, CASE WHEN has_shingles AND body = 0 THEN shingles END, bytes, nullif(body, 0)
                 FROM unnest(\(stories.map(\.entryKey)), \(stories.map(\.sha256)), \(stories.map { $0.url ?? "" }),
-                            \(stories.map { $0.entryID ?? "" }), \(stories.map(\.record)), \(stories.map(\.text)),
+                            \(stories.map { $0.entryID ?? "" }), \(stories.map(\.record)), \(stories.map { $0.bodyID == nil ? $0.text : "" }),
                             \(stories.map { Int64(bitPattern: $0.fingerprint?.simhash ?? 0) }),
                             \(stories.map { ByteBuffer(bytes: $0.fingerprint?.minhash ?? []) }),
                             \(stories.map { ByteBuffer(bytes: $0.fingerprint?.leadMinhash ?? []) }),
                             \(stories.map { $0.fingerprint?.title ?? "" }), \(stories.map { $0.fingerprint?.event ?? "" }),
                             \(stories.map { $0.fingerprint?.eventTerms ?? "" }), \(stories.map { $0.fingerprint?.eventAt ?? Date(timeIntervalSince1970: 0) }),
                             \(shingles), \(stories.map { $0.shingles != nil }), \(stories.map { Int32(clamping: $0.text.utf8.count) }),
-                            \(stories.map { $0.fingerprint != nil }))
-                     AS s(key, sha, link, id, record, text, simhash, minhash, lead, title, event, terms, at, shingles, has_shingles, bytes, has_fingerprint)
-                ORDER BY array_position(\(stories.map(\.sha256)), sha)
-                RETURNING seq, sha256
-                """, logger: logger)
-            var bySHA: [String: Int64] = [:]
-            for try await (seq, sha) in rows.decode((Int64, String).self) { bySHA[sha] = seq }
-            seqs = stories.compactMap { bySHA[$0.sha256] }
-            guard seqs.count == stories.count else {
-                throw ClusterStateError(.query, operation: "commit the poll of \(url)", message: "\(seqs.count) of \(stories.count) stories were inserted")
-            }
-            try await connection.query("""
+                            \(stories.map { $0.fingerprint != nil }), \(stories.map { $0.bodyID ?? 0 }))
+                     WITH ORDINALITY AS s(key, sha, link, id, record, text, simhash, minhash, lead, title, event, terms, at, shingles, has_shingles,
+                                          bytes, has_fingerprint, body, ord)
+                ORDER BY ord
+                RETURNING seq, sha256, entry_key
+            ), stored_entries AS (
+                INSERT INTO entries(feed_id, entry_key, outcome, story_seq) SELECT \(feedID), entry_key, 'stored', seq FROM s
+            ), d AS (
+                SELECT * FROM unnest(\(duplicates.map(\.entryKey)), \(duplicates.map { $0.url ?? "" }), \(duplicates.map { $0.title ?? "" }),
+                                     \(duplicates.map(\.reason)), \(duplicates.map(\.duplicateOfSHA256)),
+                                     \(duplicates.map { Int32(clamping: $0.distance ?? -1) }), \(duplicates.map { $0.similarity ?? -1 }))
+                    WITH ORDINALITY AS d(key, link, title, reason, original, distance, similarity, ord)
+            ), originals AS (
+                SELECT seq, sha256 FROM stories WHERE sha256 = ANY(\(duplicates.map(\.duplicateOfSHA256)))
+                UNION ALL SELECT seq, sha256 FROM s
+            ), dropped AS (
+                INSERT INTO duplicates(feed_id, entry_key, url, title, reason, duplicate_of, distance, similarity)
+                SELECT \(feedID), d.key, nullif(d.link, ''), nullif(d.title, ''), d.reason, o.seq, nullif(d.distance, -1), nullif(d.similarity, -1)
+                FROM d JOIN originals o ON o.sha256 = d.original ORDER BY d.ord
+                RETURNING entry_key, duplicate_of
+            ), duplicate_entries AS (
                 INSERT INTO entries(feed_id, entry_key, outcome, story_seq)
-                SELECT \(feedID), key, 'stored', seq FROM unnest(\(stories.map(\.entryKey)), \(seqs)) AS e(key, seq)
-                """, logger: logger)
-        }
-        if !poll.duplicates.isEmpty {
-            let duplicates = poll.duplicates
-            let rows = try await connection.query("""
-                WITH d AS (
-                    SELECT * FROM unnest(\(duplicates.map(\.entryKey)), \(duplicates.map { $0.url ?? "" }), \(duplicates.map { $0.title ?? "" }),
-                                         \(duplicates.map(\.reason)), \(duplicates.map(\.duplicateOfSHA256)),
-                                         \(duplicates.map { Int32(clamping: $0.distance ?? -1) }), \(duplicates.map { $0.similarity ?? -1 }))
-                        WITH ORDINALITY AS d(key, link, title, reason, original, distance, similarity, ord)
-                ), inserted AS (
-                    INSERT INTO duplicates(feed_id, entry_key, url, title, reason, duplicate_of, distance, similarity)
-                    SELECT \(feedID), d.key, nullif(d.link, ''), nullif(d.title, ''), d.reason, s.seq, nullif(d.distance, -1),
-                           nullif(d.similarity, -1)
-                    FROM d JOIN stories s ON s.sha256 = d.original ORDER BY d.ord
-                    RETURNING entry_key, duplicate_of
-                )
-                INSERT INTO entries(feed_id, entry_key, outcome, story_seq)
-                SELECT \(feedID), entry_key, 'duplicate', duplicate_of FROM inserted
+                SELECT \(feedID), entry_key, 'duplicate', duplicate_of FROM dropped
                 ON CONFLICT(feed_id, entry_key) DO UPDATE SET outcome = excluded.outcome, story_seq = excluded.story_seq
                 RETURNING entry_key
-                """, logger: logger)
-            var recorded = Set<String>()
-            for try await key in rows.decode(String.self) { recorded.insert(key) }
-            if let missing = duplicates.first(where: { !recorded.contains($0.entryKey) }) {
-                throw ClusterStateError(.query, operation: "commit the poll of \(url)",
-                                        message: "duplicate \(missing.entryKey) names a story that is not stored (sha256 \(missing.duplicateOfSHA256))")
-            }
-        }
-        if poll.httpState != nil || poll.schedule != nil {
-            try await connection.query("""
-                UPDATE feeds SET http_state = coalesce(\(poll.httpState), http_state), schedule = coalesce(\(poll.schedule), schedule)
-                WHERE id = \(feedID)
-                """, logger: logger)
-        }
-        if !poll.emptyEntryKeys.isEmpty {
-            try await connection.query("""
+            ), empty_entries AS (
                 INSERT INTO entries(feed_id, entry_key, outcome) SELECT \(feedID), key, 'empty' FROM unnest(\(poll.emptyEntryKeys)) AS e(key)
                 ON CONFLICT DO NOTHING
-                """, logger: logger)
+            ), unused_bodies AS (
+                DELETE FROM story_bodies WHERE id = ANY(\(poll.unusedBodyIDs))
+            ), feed AS (
+                UPDATE feeds SET http_state = coalesce(\(poll.httpState), http_state), schedule = coalesce(\(poll.schedule), schedule),
+                    lease_owner = NULL, lease_expires = NULL, next_poll_at = \(poll.nextPollAt), last_poll_at = now(),
+                    last_result = \(poll.result), last_error = NULL
+                WHERE id = \(feedID)
+            )
+            SELECT seq, sha256 FROM s UNION ALL SELECT NULL, entry_key FROM duplicate_entries
+            """, logger: logger)
+        var bySHA: [String: Int64] = [:]
+        var recorded = Set<String>()
+        for try await (seq, value) in rows.decode((Int64?, String).self) {
+            if let seq { bySHA[value] = seq } else { recorded.insert(value) }
+        }
+        let seqs = stories.compactMap { bySHA[$0.sha256] }
+        guard seqs.count == stories.count else {
+            throw ClusterStateError(.query, operation: "commit the poll of \(lease.url)", message: "\(seqs.count) of \(stories.count) stories were inserted")
+        }
+        if let missing = duplicates.first(where: { !recorded.contains($0.entryKey) }) {
+            throw ClusterStateError(.query, operation: "commit the poll of \(lease.url)",
+                                    message: "duplicate \(missing.entryKey) names a story that is not stored (sha256 \(missing.duplicateOfSHA256))")
         }
         return seqs
     }

@@ -59,6 +59,7 @@ public struct ClusterStoryStore: Sendable {
         let fetched = clock()
         var pending: [PendingStory] = []
         var decided: DecidedPoll?
+        var staged: [String: [Int64]] = [:]
         var position = self.position
         var deduplicator = self.deduplicator
         // Moved out of self while the transaction runs (the closure cannot capture self
@@ -80,10 +81,21 @@ public struct ClusterStoryStore: Sendable {
                     let stories = fresh.map(\.story)
                     lookup.add(try await transaction.stories(urls: stories.flatMap(\.urls), entryIDs: stories.compactMap(\.globalID),
                                                             sha256s: stories.map(\.fingerprint.sha256)))
-                    var read = Set(stories.flatMap { deduplicator.storedStoriesToCheck(for: $0) })
+                    let read = Set(stories.flatMap { deduplicator.storedStoriesToCheck(for: $0) })
                     lookup.add(try await transaction.comparables(read.sorted()))
-                    // Under it: the few stories committed since, whole, so that the decision sees
-                    // every committed story; nothing else commits until this transaction ends.
+                    // The texts and shingles of the stories that may be stored (not already
+                    // stored by an exact key), written before the lock: the lock covers small rows.
+                    var bodies: [(sha256: String, text: String, shingles: [UInt64]?)] = []
+                    for story in stories where !story.text.isEmpty {
+                        guard try lookup.story(sha256: story.fingerprint.sha256) == nil,
+                              try story.urls.allSatisfy({ try lookup.story(url: $0) == nil }),
+                              try story.globalID.map({ try lookup.story(entryID: $0) == nil }) ?? true else { continue }
+                        bodies.append((story.fingerprint.sha256, story.text.fileContents, story.proseShingles))
+                    }
+                    for body in try await transaction.stageBodies(bodies) { staged[body.sha256, default: []].append(body.id) }
+                    // Under it: the few stories committed since, so that the decision sees every
+                    // committed story (and what the exact check compares of those that are
+                    // candidates); nothing else commits until this transaction ends.
                     try await transaction.lockCommits()
                     let since = try await transaction.committed(after: position)
                     if let last = since.last {
@@ -91,8 +103,6 @@ public struct ClusterStoryStore: Sendable {
                                              events: since.map { Self.member(seq: $0.keys.seq, $0.fingerprint) })
                         position = last.keys.seq
                         lookup.add(since.map(\.keys))
-                        lookup.add(Dictionary(since.map { ($0.keys.seq, $0.comparable) }, uniquingKeysWith: { first, _ in first }))
-                        read.formUnion(since.map(\.keys.seq))
                     }
                     let missing = Set(stories.flatMap { deduplicator.storedStoriesToCheck(for: $0) }).subtracting(read)
                     if !missing.isEmpty { lookup.add(try await transaction.comparables(missing.sorted())) }
@@ -100,7 +110,7 @@ public struct ClusterStoryStore: Sendable {
                 let decision = try DecidedPoll.decide(poll, seen: seen, fetched: fetched, deduplicator: &deduplicator, lookup: lookup,
                                                       pending: &pending)
                 decided = decision
-                return try Self.commit(for: decision, pending: pending)
+                return try Self.commit(for: decision, pending: pending, staged: staged)
             }
         } catch {
             deduplicator.discardBatch()
@@ -128,22 +138,26 @@ public struct ClusterStoryStore: Sendable {
         }
     }
 
-    /// The poll's commit: its stories with their texts and fingerprints, its duplicates named by
-    /// the text hash of the story they repeat, its empty entries, validators and next schedule.
-    static func commit(for decided: DecidedPoll, pending: [PendingStory]) throws -> ClusterPollCommit {
+    /// The poll's commit: its stories with their texts and fingerprints (a story whose text was
+    /// staged names its body), its duplicates named by the text hash of the story they repeat,
+    /// its empty entries, validators and next schedule, and the staged bodies no story uses.
+    static func commit(for decided: DecidedPoll, pending: [PendingStory], staged: [String: [Int64]] = [:]) throws -> ClusterPollCommit {
         let poll = decided.poll
         var stories: [ClusterStory] = []
+        var unused = staged
         for accepted in decided.accepted {
             let story = pending[accepted.index]
             let incoming = accepted.story
             let fingerprint = incoming.fingerprint
+            // Bodies are staged by text hash from the same entries' texts, so one of them holds this text.
+            let bodyID = unused[fingerprint.sha256]?.popLast()
             stories.append(ClusterStory(
                 entryKey: accepted.key, sha256: fingerprint.sha256, url: story.record.url, entryID: incoming.globalID,
                 record: try story.record.jsonLine(), text: story.text.fileContents,
                 fingerprint: ClusterFingerprint(simhash: fingerprint.simhash, minhash: fingerprint.signature.bytes,
                                                 leadMinhash: fingerprint.leadSignature.bytes, title: story.text.headline,
                                                 event: story.record.event ?? "", eventTerms: incoming.terms.serialized, eventAt: incoming.at),
-                shingles: incoming.proseShingles))
+                shingles: incoming.proseShingles, bodyID: bodyID))
         }
         var duplicates: [ClusterDuplicate] = []
         for drop in decided.dropped {
@@ -163,7 +177,8 @@ public struct ClusterStoryStore: Sendable {
         let schedule = poll.nextSchedule(windowOverflow: decided.report.windowOverflow)
         return ClusterPollCommit(
             stories: stories, duplicates: duplicates, emptyEntryKeys: decided.empty, nextPollAt: schedule.nextPollAt ?? poll.polledAt,
-            result: "ok", httpState: try ClusterPollState.json(poll.http), schedule: try ClusterPollState.json(schedule))
+            result: "ok", httpState: try ClusterPollState.json(poll.http), schedule: try ClusterPollState.json(schedule),
+            unusedBodyIDs: unused.values.flatMap { $0 }.sorted())
     }
 
     static func stored(seq: Int64, _ fingerprint: ClusterFingerprint) -> Deduplicator.StoredFingerprint {

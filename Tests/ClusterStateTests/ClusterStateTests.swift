@@ -1,4 +1,4 @@
-import ClusterState
+@testable import ClusterState
 import Fetcher
 import Foundation
 import Logging
@@ -315,6 +315,46 @@ final class ClusterStateTests {
             #expect(try await database.pruneTexts() == 2)
             let texts = try await database.stories(after: 0, limit: 10).map(\.text)
             #expect(texts.map { $0 == nil } == [true, true, false, false, false])
+        }
+    }
+
+    /// Texts staged before the commit lock: a story names its body and is read back with its
+    /// text and shingles as if they were its own, the staged bodies no story uses are deleted with
+    /// the commit, and pruning empties a body's text but keeps its shingles.
+    @Test func stagedBodiesCarryTheTextsTheUnusedOnesGoAndPruningKeepsTheShingles() async throws {
+        try await withDatabase { database in
+            try await database.register(feeds(1, hosts: 1))
+            let lease = try #require(try await database.claim(worker: "w", limit: 1, perHost: 1, lease: .seconds(60)).first)
+            var stories = [story(1), story(2), story(3)]
+            let stored = try await database.storePoll(under: lease) { transaction in
+                let staged = try await transaction.stageBodies([("sha-1", stories[0].text, [3, 1 << 40]), ("sha-2", stories[1].text, nil),
+                                                                ("sha-9", "Dropped\n\nA repeat.\n", [7])])
+                let ids = Dictionary(staged.map { ($0.sha256, $0.id) }, uniquingKeysWith: { first, _ in first })
+                stories[0].bodyID = ids["sha-1"]
+                stories[0].shingles = [3, 1 << 40]
+                stories[1].bodyID = ids["sha-2"]
+                // The third story keeps its text in its own row.
+                try await transaction.lockCommits()
+                return ClusterPollCommit(stories: stories, nextPollAt: Date(), unusedBodyIDs: [try #require(ids["sha-9"])])
+            }
+            #expect(stored.seqs.count == 3 && stored.lockHeld != nil)
+            #expect(try server.psql("SELECT string_agg(sha256, ',' ORDER BY id) FROM story_bodies") == "sha-1,sha-2\n")
+            #expect(try server.psql("SELECT count(text) FROM stories") == "1\n")
+            #expect(try await database.stories(after: 0, limit: 10).map(\.text) == stories.map(\.text))
+            let comparables = try await database.withCommitLock { connection in
+                try await ClusterStoreTransaction(connection: connection, logger: Logger(label: "test")).comparables(stored.seqs)
+            }.0
+            #expect(comparables[stored.seqs[0]]?.shingles == [3, 1 << 40] && comparables[stored.seqs[0]]?.text == nil)
+            #expect(comparables[stored.seqs[1]]?.shingles == nil && comparables[stored.seqs[1]]?.text == stories[1].text)
+            #expect(comparables[stored.seqs[2]]?.text == stories[2].text)
+            #expect(try await database.registerCopy("a") == 0)
+            try await database.advance(copy: "a", to: stored.seqs[2])
+            #expect(try await database.pruneTexts() == 3)
+            #expect(try await database.stories(after: 0, limit: 10).allSatisfy { $0.text == nil })
+            let pruned = try await database.withCommitLock { connection in
+                try await ClusterStoreTransaction(connection: connection, logger: Logger(label: "test")).comparables(stored.seqs)
+            }.0
+            #expect(pruned[stored.seqs[0]]?.shingles == [3, 1 << 40])
         }
     }
 
