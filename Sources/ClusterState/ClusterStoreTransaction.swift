@@ -53,6 +53,27 @@ public struct ClusterStoreTransaction: Sendable {
         locked.instant = .now
     }
 
+    /// Takes the commit lock (as `lockCommits()`) and reads every story committed after `seq`
+    /// (as `committed(after:)`) in one round trip. The lock's hold is counted from the grant (the
+    /// call's start plus the server's wait).
+    public func lockCommitsReadingCommitted(after seq: Int64) async throws -> [ClusterCommittedStory] {
+        let sent = ContinuousClock.now
+        var result: [ClusterCommittedStory] = []
+        let rows = try await connection.query("SELECT * FROM feedcorpus_lock_commits(\(seq))", logger: logger)
+        for try await (waited, seq, simhash, minhash, lead, title, event, terms, at, sha256, url, entryID)
+            in rows.decode((Int64?, Int64?, Int64?, ByteBuffer?, ByteBuffer?, String?, String?, String?, Date?, String?, String?, String?).self) {
+            if let waited {
+                if locked.instant == nil { locked.instant = sent + .microseconds(waited) }
+                continue
+            }
+            guard let seq, let simhash, let minhash, let lead, let title, let event, let terms, let at, let sha256 else { continue }
+            let fingerprint = Self.fingerprint(simhash: simhash, minhash: minhash, lead: lead, title: title, event: event, terms: terms, at: at)
+            result.append(ClusterCommittedStory(fingerprint: fingerprint, keys: ClusterStoredKeys(seq: seq, sha256: sha256, url: url, entryID: entryID)))
+        }
+        if locked.instant == nil { locked.instant = sent }
+        return result
+    }
+
     /// Every story committed after `seq`, in commit order, with its fingerprints and keys (what
     /// a worker reads under the lock: the few stories committed since it caught up before taking
     /// it). Stories without fingerprints are left out.

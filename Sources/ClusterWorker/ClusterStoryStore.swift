@@ -96,8 +96,7 @@ public struct ClusterStoryStore: Sendable {
                     // Under it: the few stories committed since, so that the decision sees every
                     // committed story (and what the exact check compares of those that are
                     // candidates); nothing else commits until this transaction ends.
-                    try await transaction.lockCommits()
-                    let since = try await transaction.committed(after: position)
+                    let since = try await transaction.lockCommitsReadingCommitted(after: position)
                     if let last = since.last {
                         deduplicator.catchUp(since.map { Self.stored(seq: $0.keys.seq, $0.fingerprint) },
                                              events: since.map { Self.member(seq: $0.keys.seq, $0.fingerprint) })

@@ -85,8 +85,7 @@ struct ClusterClaimBench: AsyncParsableCommand {
                                     let ids = Dictionary(bodies.map { ($0.sha256, $0.id) }, uniquingKeysWith: { first, _ in first })
                                     for index in commit.stories.indices { commit.stories[index].bodyID = ids[commit.stories[index].sha256] }
                                 }
-                                try await transaction.lockCommits()
-                                if let last = try await transaction.committed(after: position).last { position = last.keys.seq }
+                                if let last = try await transaction.lockCommitsReadingCommitted(after: position).last { position = last.keys.seq }
                                 return commit
                             }
                             position = max(position, stored.seqs.max() ?? position)

@@ -197,6 +197,44 @@ final class ClusterStateTests {
         }
     }
 
+    /// A store step that waited for the commit lock reads, in the same call, the stories the
+    /// holder committed meanwhile (the read takes its snapshot after the grant), and its hold is
+    /// counted from the grant, not from the start of its wait.
+    @Test func theLockedReadSeesTheStoriesCommittedWhileItWaited() async throws {
+        try await withDatabase { database in
+            try await database.register(feeds(2, hosts: 2))
+            let leases = try await database.claim(worker: "w", limit: 2, perHost: 1, lease: .seconds(60))
+            try #require(leases.count == 2)
+            var fingerprinted = story(1)
+            fingerprinted.fingerprint = ClusterFingerprint(simhash: 7, minhash: [1, 0, 0, 0], leadMinhash: [1, 0, 0, 0], title: "story 1",
+                                                           event: "e1", eventTerms: "", eventAt: Date())
+            let (holding, holdingSink) = AsyncStream.makeStream(of: Void.self)
+            let (release, releaseSink) = AsyncStream.makeStream(of: Void.self)
+            async let first = database.storePoll(under: leases[0]) { transaction in
+                try await transaction.lockCommits()
+                holdingSink.yield()
+                for await _ in release { break }
+                return ClusterPollCommit(stories: [fingerprinted], nextPollAt: Date())
+            }
+            for await _ in holding { break }
+            async let second = database.storePoll(under: leases[1]) { transaction in
+                let since = try await transaction.lockCommitsReadingCommitted(after: 0)
+                #expect(since.map(\.keys.sha256) == ["sha-1"])
+                #expect(since.first?.fingerprint.simhash == 7)
+                return ClusterPollCommit(nextPollAt: Date())
+            }
+            // Let the first commit only once the second waits for the lock.
+            while try server.psql("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted") != "1\n" {
+                try await Task.sleep(for: .milliseconds(20))
+            }
+            try await Task.sleep(for: .milliseconds(300))  // a wait the second's hold must not count
+            releaseSink.yield()
+            let (committed, waited) = (try await first, try await second)
+            #expect(committed.seqs.count == 1)
+            #expect(try #require(waited.lockHeld) < .milliseconds(250))
+        }
+    }
+
     @Test func robotsTxtIsSharedForItsLifetime() async throws {
         try await withDatabase { database in
             #expect(try await database.cachedRobots(origin: "https://a.example", maxAge: 86_400) == nil)
