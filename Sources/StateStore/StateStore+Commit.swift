@@ -39,6 +39,10 @@ extension StateStore {
                         .optional(record.entryID), .optional(record.event), .text(story.eventTerms),
                         story.supersedes.map(SQLValue.integer) ?? .null, .blob(story.minhash), .blob(story.leadMinhash),
                     ])
+                // Only once loaded: a filter read later reads this row from the table.
+                storedKeys?.insert(.sha256, record.sha256)
+                if let url = record.url { storedKeys?.insert(.url, url) }
+                if let entryID = record.entryID { storedKeys?.insert(.entryID, entryID) }
                 let storyID = db.lastInsertRowID
                 ids.append(storyID)
                 try db.query("INSERT OR REPLACE INTO entries(feed_id, entry_key, first_seen_at, outcome, story_id) VALUES(?, ?, ?, 'stored', ?)",

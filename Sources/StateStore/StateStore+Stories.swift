@@ -5,6 +5,7 @@ import Foundation
 extension StateStore {
     /// The stored story whose normalised text has this SHA-256, if any.
     public func story(sha256: String) throws(StateStoreError) -> StoredStoryRef? {
+        guard try keys().mayContain(.sha256, sha256) else { return nil }
         guard let row = try db.query("SELECT id, file FROM stories WHERE sha256 = ?", [.text(sha256)]).first,
               let id = row[0].int, let file = row[1].string else { return nil }
         return StoredStoryRef(id: id, file: file)
@@ -12,17 +13,32 @@ extension StateStore {
 
     /// The stored story with this canonical URL, if any.
     public func story(url: String) throws(StateStoreError) -> StoredStoryRef? {
-        try storyRef("SELECT id, file FROM stories WHERE url = ? LIMIT 1", .text(url))
+        guard try keys().mayContain(.url, url) else { return nil }
+        return try storyRef("SELECT id, file FROM stories WHERE url = ? LIMIT 1", .text(url))
     }
 
     /// The stored story whose entry had this id (from any feed), if any.
     public func story(entryID: String) throws(StateStoreError) -> StoredStoryRef? {
-        try storyRef("SELECT id, file FROM stories WHERE entry_id = ? LIMIT 1", .text(entryID))
+        guard try keys().mayContain(.entryID, entryID) else { return nil }
+        return try storyRef("SELECT id, file FROM stories WHERE entry_id = ? LIMIT 1", .text(entryID))
     }
 
     /// The stored story with this row id.
     public func story(id: Int64) throws(StateStoreError) -> StoredStoryRef? {
         try storyRef("SELECT id, file FROM stories WHERE id = ?", .integer(id))
+    }
+
+    /// The stored stories' exact keys, read from the table at the first call.
+    func keys() throws(StateStoreError) -> StoredKeyFilter {
+        if let storedKeys { return storedKeys }
+        var filter = StoredKeyFilter()
+        try db.forEachRow("SELECT sha256, url, entry_id FROM stories") { row in
+            if let sha256 = row[0].string { filter.insert(.sha256, sha256) }
+            if let url = row[1].string { filter.insert(.url, url) }
+            if let entryID = row[2].string { filter.insert(.entryID, entryID) }
+        }
+        storedKeys = filter
+        return filter
     }
 
     func storyRef(_ sql: String, _ value: SQLValue) throws(StateStoreError) -> StoredStoryRef? {

@@ -8,6 +8,8 @@ public final class StateStore {
     static let schemaVersion: Int64 = 7
     let db: SQLiteConnection
     public let path: String
+    /// Loaded at the first exact-key lookup (`story(sha256:)`, `story(url:)`, `story(entryID:)`).
+    var storedKeys: StoredKeyFilter?
 
     /// Opens (and creates or migrates) the state database at `path`, creating its folder.
     public init(path: String) throws(StateStoreError) {

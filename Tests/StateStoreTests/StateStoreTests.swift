@@ -73,6 +73,41 @@ func record(_ file: String, sha: String) -> StoryRecord {
         #expect(files.values.first?.contains("\"sha256\":\"aa\"") == true)
     }
 
+    /// The exact-key lookups answer from memory for keys no story has, and still find every
+    /// stored story by each key: those stored before the keys were loaded, those committed after,
+    /// and all of them again from a reopened state.
+    @Test func exactKeyLookupsFindEveryStoredStoryWhetherStoredBeforeOrAfterTheKeysWereRead() throws {
+        let path = freshPath()
+        func story(_ n: Int) -> StoryCommit {
+            var stored = record("d/00\(n)_aaaaaaaaaaaaaaa\(n).txt", sha: "sha-\(n)")
+            stored.url = "https://news.example/\(n)"
+            stored.entryID = "urn:story:\(n)"
+            return StoryCommit(entryKey: "id:\(n)", record: stored)
+        }
+        func expectFound(_ state: StateStore, _ n: Int) throws {
+            let file = story(n).record.file
+            #expect(try state.story(sha256: "sha-\(n)")?.file == file)
+            #expect(try state.story(url: "https://news.example/\(n)")?.file == file)
+            #expect(try state.story(entryID: "urn:story:\(n)")?.file == file)
+        }
+        do {
+            let state = try StateStore(path: path)
+            let feed = try state.feedID(url: "https://news.example/rss", name: "news")
+            try state.commit(FeedPollCommit(feedID: feed, polledAt: Date(), result: .ok, stored: [story(1)]))
+            try expectFound(state, 1)  // the keys are read here
+            #expect(try state.story(sha256: "sha-2") == nil && state.story(url: "https://news.example/2") == nil)
+            #expect(try state.story(entryID: "urn:story:2") == nil)
+            // A key of one kind is not found as another.
+            #expect(try state.story(url: "sha-1") == nil && state.story(entryID: "https://news.example/1") == nil)
+            try state.commit(FeedPollCommit(feedID: feed, polledAt: Date(), result: .ok, stored: [story(2)]))
+            try expectFound(state, 2)
+        }
+        let reopened = try StateStore(path: path)
+        try expectFound(reopened, 1)
+        try expectFound(reopened, 2)
+        #expect(try reopened.story(sha256: "sha-3") == nil)
+    }
+
     @Test func duplicatesAreTraceableToTheStoredStory() throws {
         let state = try StateStore(path: freshPath())
         let feed = try state.feedID(url: "https://a.example/rss", name: "a")
