@@ -3,7 +3,7 @@ import TestSupport
 import Testing
 
 /// The `feedcorpus` binary as an operator runs it: output, exit statuses.
-@Suite(.serialized) final class CLITests {
+@Suite(.offTheCooperativePool, .serialized) final class CLITests {
     let workspace: URL
     let server: TestHTTPServer
 

@@ -7,7 +7,7 @@ import Testing
 
 /// The commands in cluster mode (`state: postgres://…`): `materialize` writes the corpus folder
 /// from the shared state; the commands that work on a local state say so instead.
-@Suite struct ClusterModeRefusalTests {
+@Suite(.offTheCooperativePool) struct ClusterModeRefusalTests {
     @Test func localStateCommandsRefuseAPostgresStateAndMaterializeRefusesASQLiteOne() throws {
         let workspace = try TemporaryFolder.make(prefix: "cluster-cli")
         let cluster = workspace.appendingPathComponent("cluster.yaml").path
@@ -37,7 +37,7 @@ import Testing
     }
 }
 
-@Suite(.serialized, .enabled(if: TestPostgres.available, "PostgreSQL's server programs are not installed (apt-get install postgresql)"))
+@Suite(.offTheCooperativePool, .serialized, .enabled(if: TestPostgres.available, "PostgreSQL's server programs are not installed (apt-get install postgresql)"))
 final class MaterializeCommandTests {
     let server: TestPostgres
     let workspace: URL
@@ -256,7 +256,7 @@ final class MaterializeCommandTests {
 
 /// `feedcorpus worker` end to end: feeds on a loopback HTTP server, a scratch PostgreSQL state,
 /// then `materialize` writes what the worker committed.
-@Suite(.serialized, .enabled(if: TestPostgres.available, "PostgreSQL's server programs are not installed (apt-get install postgresql)"))
+@Suite(.offTheCooperativePool, .serialized, .enabled(if: TestPostgres.available, "PostgreSQL's server programs are not installed (apt-get install postgresql)"))
 final class WorkerCommandTests {
     let server: TestPostgres
     let http: TestHTTPServer

@@ -8,7 +8,7 @@ import Testing
 /// answering Retry-After. Needs PostgreSQL (skipped where it is not installed, unless
 /// FEEDCORPUS_REQUIRE_POSTGRES=1, as in CI) and ../shared/tools/gen_feeds.py (skipped without it,
 /// like the other tests on ../shared's data; the worker's own tests need neither).
-@Suite(.enabled(if: TestPostgres.available, "PostgreSQL's server programs are not installed (apt-get install postgresql)"),
+@Suite(.offTheCooperativePool, .enabled(if: TestPostgres.available, "PostgreSQL's server programs are not installed (apt-get install postgresql)"),
        .enabled(if: FileManager.default.fileExists(atPath: CLITests.repository.appendingPathComponent("../shared/tools/gen_feeds.py").standardizedFileURL.path),
                 "needs ../shared/tools/gen_feeds.py beside the repository"))
 struct ClusterProofTests {

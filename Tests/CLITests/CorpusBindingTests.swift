@@ -5,7 +5,7 @@ import Testing
 /// A corpus is bound to the state that writes it: another configuration's state, a new state or
 /// a zero-length state never treats its stories as debris, and unknown files are moved to the
 /// quarantine, never deleted.
-@Suite(.serialized) final class CorpusBindingTests {
+@Suite(.offTheCooperativePool, .serialized) final class CorpusBindingTests {
     let workspace: URL
     let server: TestHTTPServer
 

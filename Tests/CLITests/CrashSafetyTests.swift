@@ -1,9 +1,10 @@
 import Foundation
+import TestSupport
 import Testing
 
 /// SIGKILL at random moments during an ingest, many times, then the corpus is checked
 /// (scripts/crash-safety.py, run small here; run it large by hand).
-@Suite struct CrashSafetyTests {
+@Suite(.offTheCooperativePool) struct CrashSafetyTests {
     @Test func killedRunsLoseNothingAndLeaveNoDebris() throws {
         let (summary, status) = try CLITests.script("crash-safety.py", ["--feeds", "6", "--entries", "15", "--rounds", "12", "--max-delay", "0.6"])
         #expect(status == 0, "\(summary["failures"] ?? "")")

@@ -3,7 +3,7 @@ import TestSupport
 import Testing
 
 /// `feedcorpus verify`, and writing into a full file system, through the binary.
-@Suite(.serialized) final class DurabilityTests {
+@Suite(.offTheCooperativePool, .serialized) final class DurabilityTests {
     let workspace: URL
     let server: TestHTTPServer
     var mounted: String?

@@ -1,9 +1,10 @@
 import Foundation
+import TestSupport
 import Testing
 
 /// One run against a local server mixing good feeds with attacks and junk
 /// (scripts/hostile-servers.py): good stories stored, bad feeds reported, memory bounded.
-@Suite struct HostileServersTests {
+@Suite(.offTheCooperativePool) struct HostileServersTests {
     @Test func goodFeedsAreStoredAndEveryBadOneIsReported() throws {
         let (summary, status) = try CLITests.script("hostile-servers.py", ["--max-rss-mb", "256"])
         #expect(status == 0, "\(summary["failures"] ?? "")")

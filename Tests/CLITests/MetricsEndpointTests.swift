@@ -6,7 +6,7 @@ import TestSupport
 import Testing
 
 /// The metrics listener of `feedcorpus run` and the textfile of a one-shot, through the binary.
-@Suite(.serialized) final class MetricsEndpointTests {
+@Suite(.offTheCooperativePool, .serialized) final class MetricsEndpointTests {
     let workspace: URL
     let server: TestHTTPServer
     var process: Process?

@@ -45,7 +45,7 @@ final class NotifySocket {
 }
 
 /// `feedcorpus run` as systemd runs it: notify protocol, signals, reload, lock.
-@Suite(.serialized) final class ServiceTests {
+@Suite(.offTheCooperativePool, .serialized) final class ServiceTests {
     let workspace: URL
     let server: TestHTTPServer
     var process: Process?
