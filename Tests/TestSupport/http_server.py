@@ -48,6 +48,19 @@ LOG = []
 LOG_LOCK = threading.Lock()
 
 
+_bombs = {}
+_bombs_lock = threading.Lock()
+
+
+def gzip_bomb(size):
+    """A gzip body inflating to `size` zero bytes, compressed once per size (compressing 200 MB
+    takes seconds on a loaded machine, which the client would see as a stalled transfer)."""
+    with _bombs_lock:
+        if size not in _bombs:
+            _bombs[size] = gzip.compress(b"\0" * size, compresslevel=9)
+        return _bombs[size]
+
+
 class Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
 
@@ -162,7 +175,7 @@ class Handler(BaseHTTPRequestHandler):
             self.close_connection = True
             return
         if route == "gzipbomb":
-            body = gzip.compress(b"\0" * int(rest[0]), compresslevel=9)
+            body = gzip_bomb(int(rest[0]))
             return self.send_body(200, body, "application/xml", {"Content-Encoding": "gzip"})
         if route == "trickle":
             seconds = int(rest[0])
