@@ -7,7 +7,8 @@
 # Single runs of this pass vary by 10-30 % on one machine, most of it from the file system: each
 # run writes 100,000s of files, whose write-back and deletion slow the next run down. Here every
 # pass starts after a `sync`, and the runs' folders are only deleted at the end (KEEP_RUNS), so
-# no run pays for an earlier one; the medians are the figures.
+# no run pays for an earlier one, and (as root) each pass starts with the page cache emptied and
+# the feeds read back in (DROP_CACHES, see bench/ingest-scale.sh); the medians are the figures.
 #
 # Usage: bench/ingest-scaling.sh [ROUNDS] (default 3)
 #   FEEDCORPUS_BIN=path  the binary (else the release build)
@@ -23,6 +24,8 @@ if [ -z "${FEEDCORPUS_BIN:-}" ]; then
   swift build -c release --product feedcorpus >/dev/null
   export FEEDCORPUS_BIN=$PWD/.build/release/feedcorpus
 fi
+# Each pass starts from the same page cache when this process may empty it (root).
+if [ -z "${DROP_CACHES+x}" ] && [ -w /proc/sys/vm/drop_caches ]; then export DROP_CACHES=1; fi
 results=$(mktemp)
 trap 'rm -f "$results"; rm -rf "$work"/'"$small"'/.trash-* "$work"/'"$large"'/.trash-*' EXIT
 for round in $(seq 1 "$rounds"); do
