@@ -156,4 +156,54 @@ final class ClusterWorkerTests {
         #expect(try outcome().stories == 4)
         #expect(try postgres.psql("SELECT lease_owner IS NULL AND last_result = 'ok' FROM feeds") == "t\n")
     }
+
+    /// A store step decides before the commit lock; when another worker commits a story it
+    /// repeats meanwhile, the step's write (lock, check, write in one statement) writes nothing,
+    /// and the step decides again with that story: a duplicate, not a second copy.
+    @Test func aStoryCommittedWhileAStepWaitedForTheLockMakesItDecideAgain() async throws {
+        try http.put("a.rss", FeedFixtures.rss(title: "A", items: [story("a-0", link: "https://news.example/a-0"), story("a-1")]))
+        try http.put("z.rss", FeedFixtures.rss(title: "Z", items: []))
+        let configuration = try configuration(feeds: ["a.rss", "z.rss"])
+        try await withDatabase { database in
+            try await database.register(ClusterWorker.clusterFeeds(configuration))
+            let leases = try await database.claim(worker: "w1", limit: 2, perHost: 2, lease: .seconds(30))
+            let lease = try #require(leases.first { $0.url.hasSuffix("/a.rss") })
+            let otherLease = try #require(leases.first { $0.url.hasSuffix("/z.rss") })
+            let client = HTTPClient(settings: IngestPass.clientSettings(configuration.fetch))
+            defer { client.shutdown() }
+            let poller = FeedPoller(configuration: configuration, logger: Logger(label: "test"), client: client, robots: nil)
+            guard case let .parsed(poll) = await poller.poll(configuration.feeds[0], state: ClusterPollState(database: database, lease: lease)) else {
+                Issue.record("the poll did not parse")
+                return
+            }
+            var store = try await ClusterStoryStore.open(database: database, dedupe: configuration.dedupe)
+            // Another worker holds the commit lock and commits a story with a-0's URL once the
+            // step waits for the lock.
+            let (holding, holdingSink) = AsyncStream.makeStream(of: Void.self)
+            let (release, releaseSink) = AsyncStream.makeStream(of: Void.self)
+            async let other = database.storePoll(under: otherLease) { transaction in
+                try await transaction.lockCommits()
+                holdingSink.yield()
+                for await _ in release { break }
+                return ClusterPollCommit(stories: [ClusterStory(entryKey: "z-0", sha256: "another text", url: "https://news.example/a-0",
+                                                                entryID: nil, record: "{}", text: "Another text\n")], nextPollAt: Date())
+            }
+            for await _ in holding { break }
+            let postgres = self.postgres
+            let released = Task {
+                while (try? postgres.psql("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted")) != "1\n" {
+                    try? await Task.sleep(for: .milliseconds(20))
+                }
+                releaseSink.yield()
+            }
+            let stored = try await store.store(poll, under: lease)
+            await released.value
+            #expect(try await other.seqs == [1])
+            #expect(stored.report.stored == 1 && stored.report.duplicates == 1 && stored.seqs == [2])
+        }
+        let (stories, reasons) = try outcome()
+        #expect(stories == 2 && reasons == ["same_url"])
+        // The first decision's staged body of a-0 was not used: deleted with the second write.
+        #expect(try postgres.psql("SELECT count(*) FROM story_bodies") == "1\n")
+    }
 }
