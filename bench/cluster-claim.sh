@@ -4,7 +4,8 @@
 # workers claiming feeds, committing a story under the commit lock and finishing each lease.
 # Prints the claim latency and the commit-lock hold time (p50, p99, max).
 #
-# Usage: bench/cluster-claim.sh [FEEDS] [WORKERS] [CLAIMS_PER_WORKER]
+# Usage: bench/cluster-claim.sh [FEEDS] [WORKERS] [CLAIMS_PER_WORKER] [feedcorpus-bench cluster-claim options]
+#   (e.g. --stories 1, or --no-staged: the texts written under the lock, for comparison)
 # Needs: postgresql (apt-get install postgresql); FEEDCORPUS_BENCH_BIN (default: a release build
 # of feedcorpus-bench, built if missing).
 set -euo pipefail
@@ -31,4 +32,4 @@ trap stop EXIT
   -o "-c listen_addresses=127.0.0.1 -p $port -k $work -c max_connections=100 -c shared_buffers=256MB" start >/dev/null
 "$pg_bin/createdb" -h 127.0.0.1 -p "$port" -U feedcorpus feedcorpus
 echo "PostgreSQL $("$pg_bin/postgres" --version | awk '{print $3}') on 127.0.0.1:$port (fsync on, synchronous_commit on)"
-"$bench" cluster-claim --database "postgres://feedcorpus@127.0.0.1:$port/feedcorpus" --feeds "$feeds" --workers "$workers" --claims "$claims"
+"$bench" cluster-claim --database "postgres://feedcorpus@127.0.0.1:$port/feedcorpus" --feeds "$feeds" --workers "$workers" --claims "$claims" "${@:4}"

@@ -195,23 +195,6 @@ public final class ClusterDatabase: Sendable {
         END
         $$
         """,
-        // The commit lock, and whether a story was committed after `after` (the worker's store
-        // step, decided before the lock on what it had read, writes in the same statement only
-        // when none was): how long the lock was waited for (µs), and the answer. The check's
-        // query takes a fresh snapshot after the grant (see above); EXECUTE: planned for the value.
-        """
-        CREATE OR REPLACE FUNCTION feedcorpus_lock_unless_committed(after BIGINT)
-        RETURNS TABLE(o_waited BIGINT, o_unchanged BOOLEAN)
-        LANGUAGE plpgsql VOLATILE AS $$
-        DECLARE started TIMESTAMPTZ := clock_timestamp();
-        BEGIN
-            PERFORM pg_advisory_xact_lock(\(lockSpace), \(commitLockKey));
-            o_waited := (extract(epoch FROM clock_timestamp() - started) * 1000000)::BIGINT;
-            EXECUTE 'SELECT NOT EXISTS (SELECT 1 FROM stories WHERE seq > $1)' INTO o_unchanged USING after;
-            RETURN NEXT;
-        END
-        $$
-        """,
         // Every entry a feed has shown, and what became of it (stored, duplicate, empty).
         """
         CREATE TABLE IF NOT EXISTS entries(

@@ -39,29 +39,11 @@ public struct ClusterStoreTransaction: Sendable {
     let connection: PostgresConnection
     let logger: Logger
     let locked: LockTime
-    /// The store step's database and lease (`writeUnlessCommitted`), and what it wrote.
-    let store: (database: ClusterDatabase, lease: FeedLease, written: WrittenSeqs)?
 
-    init(connection: PostgresConnection, logger: Logger, locked: LockTime = LockTime(),
-         store: (database: ClusterDatabase, lease: FeedLease, written: WrittenSeqs)? = nil) {
+    init(connection: PostgresConnection, logger: Logger, locked: LockTime = LockTime()) {
         self.connection = connection
         self.logger = logger
         self.locked = locked
-        self.store = store
-    }
-
-    /// A store step decided before the commit lock on what it read as of `seq`: takes the lock
-    /// and, when no story was committed after `seq`, writes `poll` (as `storePoll` would once the
-    /// step returns it), all in one statement, and returns its stories' sequence numbers. The
-    /// step must then return this same `poll`. Nil: stories were committed after `seq`, nothing
-    /// was written, the lock is held; read them (`committed(after:)`), decide again and return
-    /// that commit.
-    public func writeUnlessCommitted(after seq: Int64, _ poll: ClusterPollCommit) async throws -> [Int64]? {
-        guard let store else { throw ClusterStateError(.query, operation: "write a poll", message: "not a store step's transaction") }
-        let seqs = try await store.database.write(poll, under: store.lease, connection: connection, unlessCommittedAfter: seq, locked: locked)
-        if locked.instant == nil { locked.instant = .now }
-        store.written.seqs = seqs
-        return seqs
     }
 
     /// Takes the cluster's commit lock for the rest of the transaction (once; later calls do nothing).
@@ -211,17 +193,6 @@ public struct ClusterStoreTransaction: Sendable {
 }
 
 /// When a transaction took the commit lock (set once, read after the transaction).
-/// The sequence numbers a store step's `writeUnlessCommitted` wrote (nil: nothing written).
-final class WrittenSeqs: @unchecked Sendable {
-    private let lock = NSLock()
-    private var value: [Int64]?
-
-    var seqs: [Int64]? {
-        get { lock.withLock { value } }
-        set { lock.withLock { value = newValue } }
-    }
-}
-
 final class LockTime: @unchecked Sendable {
     private let lock = NSLock()
     private var value: ContinuousClock.Instant?

@@ -234,8 +234,7 @@ extension ClusterDatabase {
     /// row locked), then `decide` reads what it needs through the transaction, taking the commit
     /// lock (`lockCommits()`) once it has read what it can without it, and returns the poll's
     /// commit, which is written (under the lock whenever it holds stories or duplicates) with the
-    /// lease's end in one statement, unless `decide` wrote it itself with the lock
-    /// (`writeUnlessCommitted`). Returns the commit, its stories' sequence numbers and how long
+    /// lease's end in one statement. Returns the commit, its stories' sequence numbers and how long
     /// the commit lock was held (grant to the end of COMMIT, as this worker sees it; nil when not
     /// taken). A lost lease commits nothing (`leaseLost`); a unique key already taken fails the commit.
     public func storePoll(under lease: FeedLease,
@@ -245,12 +244,8 @@ extension ClusterDatabase {
         return try await perform("commit the poll of \(lease.url)") {
             let (commit, seqs) = try await client.withTransaction(logger: logger) { connection in
                 try await checkLease(lease, connection: connection)
-                let written = WrittenSeqs()
-                let transaction = ClusterStoreTransaction(connection: connection, logger: logger, locked: locked,
-                                                          store: (self, lease, written))
+                let transaction = ClusterStoreTransaction(connection: connection, logger: logger, locked: locked)
                 let commit = try await decide(transaction)
-                // Written already by the step (`writeUnlessCommitted`, nothing committed meanwhile).
-                if let seqs = written.seqs { return (commit, seqs) }
                 if !commit.stories.isEmpty || !commit.duplicates.isEmpty { try await transaction.lockCommits() }
                 let seqs = try await write(commit, under: lease, connection: connection)
                 return (commit, seqs)
@@ -263,17 +258,6 @@ extension ClusterDatabase {
     /// ends the lease: one statement whatever their number, so that the commit lock, held
     /// meanwhile, waits for one round trip. Returns the stories' sequence numbers, in order.
     func write(_ poll: ClusterPollCommit, under lease: FeedLease, connection: PostgresConnection) async throws -> [Int64] {
-        guard let seqs = try await write(poll, under: lease, connection: connection, unlessCommittedAfter: nil, locked: nil) else {
-            throw ClusterStateError(.query, operation: "commit the poll of \(lease.url)", message: "an ungated write was not made")
-        }
-        return seqs
-    }
-
-    /// `write`, and with `after`, in the same statement: the commit lock taken first
-    /// (`feedcorpus_lock_unless_committed`), and nothing written when a story was committed
-    /// after `after` (nil is returned; the lock is held). `locked` is given the grant's time.
-    func write(_ poll: ClusterPollCommit, under lease: FeedLease, connection: PostgresConnection,
-               unlessCommittedAfter after: Int64?, locked: LockTime?) async throws -> [Int64]? {
         let feedID = lease.feedID
         let stories = poll.stories
         let duplicates = poll.duplicates
@@ -286,13 +270,8 @@ extension ClusterDatabase {
         // Arrays cannot carry NULLs here: absent values travel as '' (or an empty buffer, -1) and
         // become NULL. The statement's parts see the tables as they were before it, so a duplicate
         // of a story of this same poll finds it among the rows `s` inserted.
-        // Every write below is gated on `gate`: with `after`, its first use takes the lock and
-        // checks; without, it lets everything through.
-        let gate = after.map { "SELECT o_waited, o_unchanged FROM feedcorpus_lock_unless_committed(\($0))" }
-            ?? "SELECT NULL::BIGINT AS o_waited, TRUE AS o_unchanged"
-        let sent = ContinuousClock.now
         let rows = try await connection.query("""
-            WITH gate AS MATERIALIZED (\(unescaped: gate)), s AS (
+            WITH s AS (
                 INSERT INTO stories(feed_id, entry_key, sha256, url, entry_id, record, text,
                                     simhash, minhash, lead_minhash, title, event, event_terms, event_at, shingles, text_bytes, body_id)
                 SELECT \(feedID), key, sha, nullif(link, ''), nullif(id, ''), record, CASE WHEN body = 0 THEN text END,
@@ -311,7 +290,6 @@ extension ClusterDatabase {
                             \(stories.map { $0.fingerprint != nil }), \(stories.map { $0.bodyID ?? 0 }))
                      WITH ORDINALITY AS s(key, sha, link, id, record, text, simhash, minhash, lead, title, event, terms, at, shingles, has_shingles,
                                           bytes, has_fingerprint, body, ord)
-                WHERE (SELECT o_unchanged FROM gate)
                 ORDER BY ord
                 RETURNING seq, sha256, entry_key
             ), stored_entries AS (
@@ -321,7 +299,6 @@ extension ClusterDatabase {
                                      \(duplicates.map(\.reason)), \(duplicates.map(\.duplicateOfSHA256)),
                                      \(duplicates.map { Int32(clamping: $0.distance ?? -1) }), \(duplicates.map { $0.similarity ?? -1 }))
                     WITH ORDINALITY AS d(key, link, title, reason, original, distance, similarity, ord)
-                WHERE (SELECT o_unchanged FROM gate)
             ), originals AS (
                 SELECT seq, sha256 FROM stories WHERE sha256 = ANY(\(duplicates.map(\.duplicateOfSHA256)))
                 UNION ALL SELECT seq, sha256 FROM s
@@ -337,32 +314,22 @@ extension ClusterDatabase {
                 RETURNING entry_key
             ), empty_entries AS (
                 INSERT INTO entries(feed_id, entry_key, outcome) SELECT \(feedID), key, 'empty' FROM unnest(\(poll.emptyEntryKeys)) AS e(key)
-                WHERE (SELECT o_unchanged FROM gate)
                 ON CONFLICT DO NOTHING
             ), unused_bodies AS (
-                DELETE FROM story_bodies WHERE id = ANY(\(poll.unusedBodyIDs)) AND (SELECT o_unchanged FROM gate)
+                DELETE FROM story_bodies WHERE id = ANY(\(poll.unusedBodyIDs))
             ), feed AS (
                 UPDATE feeds SET http_state = coalesce(\(poll.httpState), http_state), schedule = coalesce(\(poll.schedule), schedule),
                     lease_owner = NULL, lease_expires = NULL, next_poll_at = \(poll.nextPollAt), last_poll_at = now(),
                     last_result = \(poll.result), last_error = NULL
-                WHERE id = \(feedID) AND (SELECT o_unchanged FROM gate)
+                WHERE id = \(feedID)
             )
-            SELECT 0, seq, sha256 FROM s UNION ALL SELECT 1, NULL, entry_key FROM duplicate_entries
-            UNION ALL SELECT 2, o_waited, CASE WHEN o_unchanged THEN 'unchanged' END FROM gate
+            SELECT seq, sha256 FROM s UNION ALL SELECT NULL, entry_key FROM duplicate_entries
             """, logger: logger)
         var bySHA: [String: Int64] = [:]
         var recorded = Set<String>()
-        var unchanged = true
-        for try await (kind, number, value) in rows.decode((Int32, Int64?, String?).self) {
-            switch kind {
-            case 0: if let number, let value { bySHA[value] = number }
-            case 1: if let value { recorded.insert(value) }
-            default:
-                unchanged = value != nil
-                if let number, let locked, locked.instant == nil { locked.instant = sent + .microseconds(number) }
-            }
+        for try await (seq, value) in rows.decode((Int64?, String).self) {
+            if let seq { bySHA[value] = seq } else { recorded.insert(value) }
         }
-        guard unchanged else { return nil }
         let seqs = stories.compactMap { bySHA[$0.sha256] }
         guard seqs.count == stories.count else {
             throw ClusterStateError(.query, operation: "commit the poll of \(lease.url)", message: "\(seqs.count) of \(stories.count) stories were inserted")

@@ -93,35 +93,16 @@ public struct ClusterStoryStore: Sendable {
                         bodies.append((story.fingerprint.sha256, story.text.fileContents, story.proseShingles))
                     }
                     for body in try await transaction.stageBodies(bodies) { staged[body.sha256, default: []].append(body.id) }
-                    // Decided now, on a copy of the indexes, and written with the lock in one
-                    // statement when no story was committed meanwhile (most steps): the lock is
-                    // held for that statement and the COMMIT only.
-                    var early = deduplicator
-                    var earlyPending: [PendingStory] = []
-                    let earlyDecision = try DecidedPoll.decide(poll, seen: seen, fetched: fetched, deduplicator: &early, lookup: lookup,
-                                                               pending: &earlyPending)
-                    let earlyCommit = try Self.commit(for: earlyDecision, pending: earlyPending, staged: staged)
-                    // Empty entries only (nothing another commit could change), or written.
-                    var done = earlyCommit.stories.isEmpty && earlyCommit.duplicates.isEmpty
-                    if !done { done = try await transaction.writeUnlessCommitted(after: position, earlyCommit) != nil }
-                    if done {
-                        deduplicator = early
-                        pending = earlyPending
-                        decided = earlyDecision
-                        return earlyCommit
-                    }
-                    // Stories were committed meanwhile (the lock is held now): the decision is
-                    // made again with them, and nothing else commits until this transaction ends.
-                    // The exact keys are read again (a story committed without fingerprints is
-                    // not among `since`).
-                    let since = try await transaction.committed(after: position)
+                    // Under it: the few stories committed since, so that the decision sees every
+                    // committed story (and what the exact check compares of those that are
+                    // candidates); nothing else commits until this transaction ends.
+                    let since = try await transaction.lockCommitsReadingCommitted(after: position)
                     if let last = since.last {
                         deduplicator.catchUp(since.map { Self.stored(seq: $0.keys.seq, $0.fingerprint) },
                                              events: since.map { Self.member(seq: $0.keys.seq, $0.fingerprint) })
                         position = last.keys.seq
+                        lookup.add(since.map(\.keys))
                     }
-                    lookup.add(try await transaction.stories(urls: stories.flatMap(\.urls), entryIDs: stories.compactMap(\.globalID),
-                                                            sha256s: stories.map(\.fingerprint.sha256)))
                     let missing = Set(stories.flatMap { deduplicator.storedStoriesToCheck(for: $0) }).subtracting(read)
                     if !missing.isEmpty { lookup.add(try await transaction.comparables(missing.sorted())) }
                 }

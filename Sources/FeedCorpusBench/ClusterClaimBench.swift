@@ -39,9 +39,6 @@ struct ClusterClaimBench: AsyncParsableCommand {
     @Flag(inversion: .prefixedNo, help: "Write the stories' texts before the commit lock, as workers do (--no-staged: under it, for comparison).")
     var staged: Bool = true
 
-    @Flag(inversion: .prefixedNo, help: "Take the commit lock, check and write in one statement, as workers do when they decided before the lock (--no-early: take the lock and read the stories committed since, then write).")
-    var early: Bool = true
-
     func run() async throws {
         guard let url = ClusterDatabaseURL(database) else { throw ValidationError("not a postgres:// URL: \(database)") }
         let logger = Logger(label: "bench")
@@ -63,7 +60,6 @@ struct ClusterClaimBench: AsyncParsableCommand {
         print("cluster state \(url): \(feeds) feeds on \(hosts) hosts loaded with COPY in \(Self.seconds(loaded)) s")
         let storiesPerPoll = stories
         let staged = staged
-        let early = early
         let started = ContinuousClock.now
         let (claimTimes, holds, claimed) = try await withThrowingTaskGroup(of: ([Duration], [Duration], Int).self) { group in
             for worker in 0..<workers {
@@ -89,15 +85,7 @@ struct ClusterClaimBench: AsyncParsableCommand {
                                     let ids = Dictionary(bodies.map { ($0.sha256, $0.id) }, uniquingKeysWith: { first, _ in first })
                                     for index in commit.stories.indices { commit.stories[index].bodyID = ids[commit.stories[index].sha256] }
                                 }
-                                if early {
-                                    // The worker's path when it decided before the lock: the lock, the check and the write in one statement.
-                                    if try await transaction.writeUnlessCommitted(after: position, commit) == nil,
-                                       let last = try await transaction.committed(after: position).last {
-                                        position = last.keys.seq
-                                    }
-                                } else if let last = try await transaction.lockCommitsReadingCommitted(after: position).last {
-                                    position = last.keys.seq
-                                }
+                                if let last = try await transaction.lockCommitsReadingCommitted(after: position).last { position = last.keys.seq }
                                 return commit
                             }
                             position = max(position, stored.seqs.max() ?? position)
@@ -116,7 +104,7 @@ struct ClusterClaimBench: AsyncParsableCommand {
             return all
         }
         let elapsed = ContinuousClock.now - started
-        print("\(workers) workers, \(claimTimes.count) claims of up to \(limit) feeds (\(claimed) feeds claimed, each a poll of \(storiesPerPoll) stories committed, texts \(staged ? "staged before" : "written under") the lock, \(early ? "lock, check and write in one statement" : "lock and read, then write")) in \(Self.seconds(elapsed)) s")
+        print("\(workers) workers, \(claimTimes.count) claims of up to \(limit) feeds (\(claimed) feeds claimed, each a poll of \(storiesPerPoll) stories committed, texts \(staged ? "staged before" : "written under") the lock) in \(Self.seconds(elapsed)) s")
         print("claim latency: p50 \(Self.milliseconds(Self.percentile(claimTimes, 0.5))) ms, p99 \(Self.milliseconds(Self.percentile(claimTimes, 0.99))) ms, max \(Self.milliseconds(claimTimes.max() ?? .zero)) ms")
         print("commit-lock hold (grant to end of COMMIT): p50 \(Self.milliseconds(Self.percentile(holds, 0.5))) ms, p99 \(Self.milliseconds(Self.percentile(holds, 0.99))) ms, max \(Self.milliseconds(holds.max() ?? .zero)) ms")
     }

@@ -236,62 +236,6 @@ final class ClusterStateTests {
         }
     }
 
-    /// A step decided before the lock writes with the lock in one statement only when nothing
-    /// was committed after what it read; otherwise it writes nothing, holds the lock, reads the
-    /// stories committed meanwhile and commits what it decides then.
-    @Test func anEarlyWriteIsMadeOnlyWhenNothingWasCommittedWhileItWaited() async throws {
-        try await withDatabase { database in
-            try await database.register(feeds(3, hosts: 3))
-            let leases = try await database.claim(worker: "w", limit: 3, perHost: 1, lease: .seconds(60))
-            try #require(leases.count == 3)
-            var fingerprinted = story(1)
-            fingerprinted.fingerprint = ClusterFingerprint(simhash: 7, minhash: [1, 0, 0, 0], leadMinhash: [1, 0, 0, 0], title: "story 1",
-                                                           event: "e1", eventTerms: "", eventAt: Date())
-            // Nothing committed since 0: written at once, under the lock, with the lease's end.
-            let quiet = try await database.storePoll(under: leases[0]) { transaction in
-                let commit = ClusterPollCommit(stories: [fingerprinted], nextPollAt: Date())
-                let seqs = try await transaction.writeUnlessCommitted(after: 0, commit)
-                #expect(seqs == [1])
-                return commit
-            }
-            #expect(quiet.seqs == [1] && quiet.lockHeld != nil)
-            #expect(try server.psql("SELECT count(*) FROM stories") == "1\n")
-            #expect(try server.psql("SELECT lease_owner IS NULL FROM feeds WHERE id = \(leases[0].feedID)") == "t\n")
-
-            // A step that read as of 0 while story 1 is committed: nothing written, then the
-            // stories committed since are read under the lock and the new decision committed.
-            var storyTwo = story(2)
-            storyTwo.fingerprint = fingerprinted.fingerprint
-            let firstCommit = ClusterPollCommit(stories: [storyTwo], nextPollAt: Date())
-            let early = ClusterPollCommit(stories: [story(3, sha: "sha-2")], nextPollAt: Date())
-            let decidedAgain = ClusterPollCommit(stories: [story(3)], nextPollAt: Date())
-            let (holding, holdingSink) = AsyncStream.makeStream(of: Void.self)
-            let (release, releaseSink) = AsyncStream.makeStream(of: Void.self)
-            async let first = database.storePoll(under: leases[1]) { transaction in
-                try await transaction.lockCommits()
-                holdingSink.yield()
-                for await _ in release { break }
-                return firstCommit
-            }
-            for await _ in holding { break }
-            async let second = database.storePoll(under: leases[2]) { transaction in
-                let written = try await transaction.writeUnlessCommitted(after: 1, early)
-                #expect(written == nil)
-                let since = try await transaction.committed(after: 1)
-                #expect(since.map(\.keys.sha256) == ["sha-2"])
-                return decidedAgain
-            }
-            while try server.psql("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted") != "1\n" {
-                try await Task.sleep(for: .milliseconds(20))
-            }
-            releaseSink.yield()
-            let (committed, redecided) = (try await first, try await second)
-            #expect(committed.seqs == [2])
-            #expect(redecided.seqs == [3])
-            #expect(try server.psql("SELECT string_agg(sha256, ',' ORDER BY seq) FROM stories") == "sha-1,sha-2,sha-3\n")
-        }
-    }
-
     @Test func robotsTxtIsSharedForItsLifetime() async throws {
         try await withDatabase { database in
             #expect(try await database.cachedRobots(origin: "https://a.example", maxAge: 86_400) == nil)
