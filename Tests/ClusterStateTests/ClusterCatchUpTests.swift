@@ -10,7 +10,7 @@ import Testing
 /// catching up from the committed fingerprints (`fingerprints(after:)`), and then decides exactly
 /// as one machine would (skipped where PostgreSQL is not installed, unless
 /// FEEDCORPUS_REQUIRE_POSTGRES=1, as in CI).
-@Suite(.serialized, .enabled(if: TestPostgres.available, "PostgreSQL's server programs are not installed (apt-get install postgresql)"))
+@Suite(.offTheCooperativePool, .serialized, .enabled(if: TestPostgres.available, "PostgreSQL's server programs are not installed (apt-get install postgresql)"))
 final class ClusterCatchUpTests {
     let server: TestPostgres
 

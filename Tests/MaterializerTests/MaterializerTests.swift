@@ -9,7 +9,7 @@ import Testing
 
 /// `Materializer` against a real PostgreSQL server on 127.0.0.1 (skipped where PostgreSQL is not
 /// installed, unless FEEDCORPUS_REQUIRE_POSTGRES=1, as in CI) and real corpus folders.
-@Suite(.serialized, .enabled(if: TestPostgres.available, "PostgreSQL's server programs are not installed (apt-get install postgresql)"))
+@Suite(.offTheCooperativePool, .serialized, .enabled(if: TestPostgres.available, "PostgreSQL's server programs are not installed (apt-get install postgresql)"))
 final class MaterializerTests {
     let server: TestPostgres
     let folder: URL
