@@ -18,8 +18,6 @@ struct StoredKeyFilter {
         hashes.contains(Self.hash(kind, value))
     }
 
-    var count: Int { hashes.count }
-
     /// FNV-1a over the value's UTF-8, seeded by the kind, then mixed (SplitMix64's finaliser).
     static func hash(_ kind: Kind, _ value: String) -> UInt64 {
         var hash: UInt64 = 0xcbf2_9ce4_8422_2325 ^ (kind.rawValue &* 0x9E37_79B9_7F4A_7C15)

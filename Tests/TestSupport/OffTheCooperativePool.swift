@@ -5,9 +5,10 @@ import Testing
 /// threads (as many as the machine has cores: two on CI).
 ///
 /// Tests that wait synchronously (for a child process, or polling with `usleep`; a scratch
-/// PostgreSQL server's `initdb` and start) hold the thread they run on for as long as they wait. On the shared pool two such waits at once stop every
-/// other test's async work: a CI run once had a service test's pass held up for 100 s while a
-/// proof run and a CLI test waited. A test under this trait waits on its own thread.
+/// PostgreSQL server's `initdb` and start) hold the thread they run on for as long as they wait.
+/// On the shared pool two such waits at once stop every other test's async work: a CI run once
+/// had a service test's pass held up for 100 s while a proof run and a CLI test waited. A test
+/// under this trait waits on its own thread.
 public struct OffTheCooperativePool: TestTrait, SuiteTrait, TestScoping {
     public init() {}
 
