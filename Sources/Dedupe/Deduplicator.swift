@@ -236,7 +236,7 @@ public struct Deduplicator: Sendable {
         let fingerprint = story.fingerprint
         var positions = storedCandidates(fingerprint).filter { verify(fingerprint, storedFingerprint(at: $0)) != nil }
         if fingerprint.headlineHash != 0 {
-            positions += headlines.positions(fingerprint.headlineHash).prefix(Self.exactChecks).map { Int($0) }
+            positions += sameHeadlineStored(fingerprint).map { Int($0) }
         }
         return Set(positions.map { ids[$0] }).sorted()
     }
@@ -264,13 +264,14 @@ public struct Deduplicator: Sendable {
         // estimates against a full text are too noisy to rank it), a few at most.
         if fingerprint.headlineHash != 0 {
             var extra: [(target: DuplicateTarget, estimate: NearMatch)] = []
-            for position in headlines.positions(fingerprint.headlineHash).prefix(Self.exactChecks) {
+            for position in sameHeadlineStored(fingerprint) {
                 guard let stored = try lookup.story(id: ids[Int(position)]) else { continue }
                 if !checks.contains(where: { $0.target == .stored(stored) }) {
                     extra.append((.stored(stored), NearMatch(jaccard: 0, containment: 0, distance: SimHash.distance(fingerprint.simhash, hashes[Int(position)]))))
                 }
             }
             for index in batchHeadlines.positions(fingerprint.headlineHash).prefix(Self.exactChecks) where Int(index) < batch.count {
+                guard Self.estimatesAreNoisy(fingerprint.signature.shingleCount, batch[Int(index)].story.fingerprint.signature.shingleCount) else { continue }
                 if !checks.contains(where: { $0.target == .batch(Int(index)) }) {
                     let distance = SimHash.distance(fingerprint.simhash, batch[Int(index)].story.fingerprint.simhash)
                     extra.append((.batch(Int(index)), NearMatch(jaccard: 0, containment: 0, distance: distance)))
@@ -294,6 +295,33 @@ public struct Deduplicator: Sendable {
         }
         return best
     }
+
+    /// Stored stories under `fingerprint`'s headline whose MinHash estimates against it are too
+    /// noisy to be trusted (see `estimatesAreNoisy`), a few at most: they are checked exactly
+    /// whatever the estimates say. Same-headline stories of comparable lengths are left to the
+    /// estimates like any other candidate: generic headlines repeat ("Morning briefing"), and
+    /// reading every earlier story under one would cost more the larger the corpus grows.
+    private func sameHeadlineStored(_ fingerprint: TextFingerprint) -> [Int32] {
+        let count = fingerprint.signature.shingleCount
+        return Array(headlines.positions(fingerprint.headlineHash).lazy
+            .filter { Self.estimatesAreNoisy(count, wholeBands.shingleCount(at: Int($0))) }
+            .prefix(Self.exactChecks))
+    }
+
+    /// Whether MinHash estimates between texts of `a` and `b` shingles are too noisy to rank or
+    /// dismiss a candidate: a short text (a teaser: its Jaccard with a full text is small even
+    /// when all of it is contained), very different lengths (likewise), or a count unknown.
+    /// Between two texts of at least `reliableShingles` shingles within a factor of two, a
+    /// copy at the containment threshold (0.8) has a Jaccard of at least 0.36, which the 64-slot
+    /// estimate gives within about 0.06 (one standard error): the estimate stage treats such a
+    /// pair as it treats every candidate without a shared headline.
+    static func estimatesAreNoisy(_ a: Int, _ b: Int) -> Bool {
+        let (small, large) = a <= b ? (a, b) : (b, a)
+        return small < reliableShingles || large >= 2 * small
+    }
+
+    /// Shingles a text needs for its MinHash estimates to be trusted under the same headline.
+    static let reliableShingles = 150
 
     /// The exact check of a story (its shingles and normalised headline) against another text.
     private func exactMatch(_ shingles: [UInt64], headline: String, otherHeadline: String, _ otherShingles: [UInt64]) -> NearMatch? {

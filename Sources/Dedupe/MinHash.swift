@@ -249,6 +249,9 @@ public struct BandIndex: Sendable {
                          shingleCount: Int(shingleCounts[position]))
     }
 
+    /// The shingle count of the signature at `position` (0 for an empty text).
+    public func shingleCount(at position: Int) -> Int { Int(shingleCounts[position]) }
+
     /// Every position sharing all the slots of at least one band with `signature`, each once, in
     /// ascending order.
     public func candidates(_ signature: MinHashSignature) -> [Int32] {

@@ -205,6 +205,43 @@ extension StoryGenerator {
         }
     }
 
+    @Test func aRepeatedGenericHeadlineCostsNoTextReadsButTeasersUnderItAreStillCaught() throws {
+        var generator = StoryGenerator(seed: 21)
+        var deduplicator = Deduplicator(rule: NearDuplicateRule(), stored: [], events: EventGrouper())
+        let lookup = Lookup()
+        let briefings = (0..<6).map { index in
+            incoming(StoryText(headline: "Morning briefing", paragraphs: generator.story(paragraphs: 8).paragraphs),
+                     url: "https://a.example/briefing-\(index)")
+        }
+        #expect(briefings.allSatisfy { $0.proseShingles.count >= Deduplicator.reliableShingles })
+        let decisions = try ingest(briefings, into: &deduplicator, lookup: lookup)
+        #expect(decisions.allSatisfy { if case .store = $0 { true } else { false } })
+
+        // Another full-length story under the same headline: its estimates against the stored
+        // ones are reliable, so no stored text is read to keep it.
+        let another = incoming(StoryText(headline: "Morning briefing", paragraphs: generator.story(paragraphs: 8).paragraphs),
+                               url: "https://a.example/briefing-new")
+        let recording = RecordingLookup(lookup)
+        guard case .store = try deduplicator.decide(another, lookup: recording) else {
+            Issue.record("a distinct story under a repeated headline was dropped")
+            return
+        }
+        #expect(recording.textsRead.isEmpty, "read \(recording.textsRead)")
+        #expect(deduplicator.storedStoriesToCheck(for: another).isEmpty)
+
+        // A teaser and a truncated copy under it (estimates too noisy) are checked and dropped.
+        let original = briefings[3].text
+        let shorter = [StoryText(headline: original.headline, paragraphs: Array(original.paragraphs.prefix(1))),
+                       StoryText(headline: original.headline, paragraphs: Array(original.paragraphs.prefix(3)))]
+        for (index, text) in shorter.enumerated() {
+            let decision = try deduplicator.decide(incoming(text, url: "https://b.example/short-\(index)"), lookup: lookup)
+            guard case .duplicate(.nearText, .stored(let target), _) = decision, target.id == 4 else {
+                Issue.record("a shortened copy (\(text.paragraphs.count) paragraphs) under the same headline: \(decision)")
+                continue
+            }
+        }
+    }
+
     @Test func theSameInputGivesTheSameDecisionsAndKeepLongerSupersedes() throws {
         var generator = StoryGenerator(seed: 9)
         let short = generator.story(paragraphs: 6)
