@@ -84,7 +84,13 @@ public struct ParsedFeed: Sendable, Equatable {
     public var format: FeedFormat
     public var title: String?
     public var link: String?
+    /// The feed's description (Atom `subtitle`, RSS channel `description`, ...): markup as
+    /// delivered, like an entry's summary, unless `subtitleIsPlainText`.
     public var subtitle: String?
+    /// True when the subtitle is plain text (Atom `type="text"`, `itunes:summary`).
+    public var subtitleIsPlainText = false
+    /// The base the subtitle's relative links resolve against (`xml:base` where it stood).
+    public var subtitleBase: String?
     public var language: String?
     public var updated: Date?
     public var author: String?

@@ -68,7 +68,8 @@ final class AtomAdapter: FeedFormatAdapter {
         case "title", "subtitle", "tagline", "summary", "content", "rights", "info":
             textType = attribute("type", attributes)?.lowercased()
             contentMode = attribute("mode", attributes)?.lowercased()
-            if textType == "xhtml" || textType == "application/xhtml+xml" || contentMode == "xml" { return .xhtml }
+            if contentMode == "xml" || (feed.format == .atom03 && textType == "application/xhtml+xml") { return .inlineXML }
+            if textType == "xhtml" || textType == "application/xhtml+xml" { return .xhtml }
             return .text
         default:
             return .text
@@ -133,7 +134,10 @@ final class AtomAdapter: FeedFormatAdapter {
             switch element.name {
             case "id": feed.id = Self.identifier(text, base: base)
             case "title": feed.title = FeedText.plain(markup, isHTML: !isPlain)
-            case "subtitle", "tagline": feed.subtitle = FeedText.plain(markup, isHTML: !isPlain)
+            case "subtitle", "tagline":
+                feed.subtitle = FeedText.trimmed(markup)
+                feed.subtitleIsPlainText = isPlain
+                feed.subtitleBase = base
             case "updated", "modified": feed.updated = FeedDate.parse(text)
             case "generator": feed.generator = FeedText.plain(text)
             case "logo", "icon": if feed.image == nil { feed.image = URLResolver.resolve(text, against: base) }

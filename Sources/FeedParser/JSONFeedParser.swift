@@ -28,6 +28,7 @@ enum JSONFeedParser {
         feed.title = root["title"]?.string.flatMap { FeedText.plain($0, isHTML: false) }
         feed.link = resolve(root["home_page_url"], url)
         feed.subtitle = FeedText.trimmed(root["description"]?.string)
+        feed.subtitleIsPlainText = true
         feed.language = FeedText.trimmed(root["language"]?.string)
         feed.author = author(root)
         feed.id = FeedText.trimmed(root["feed_url"]?.string)

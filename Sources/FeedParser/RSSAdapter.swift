@@ -260,7 +260,11 @@ final class RSSAdapter: FeedFormatAdapter {
         switch (element.namespace, element.name) {
         case (.dc, "title"), (.atom10, "title"): if feed.title == nil { feed.title = FeedText.plain(text) }
         case (.dc, "description"), (.itunes, "summary"), (.itunes, "subtitle"), (.atom10, "subtitle"):
-            if feed.subtitle == nil { feed.subtitle = FeedText.trimmed(text) }
+            if feed.subtitle == nil {
+                feed.subtitle = FeedText.trimmed(text)
+                feed.subtitleIsPlainText = element.namespace == .itunes
+                feed.subtitleBase = base
+            }
         case (.itunes, "author"): if feed.author == nil { feed.author = FeedText.plain(text) }
         case (.dc, "modified"), (.atom10, "updated"): if feed.updated == nil { feed.updated = FeedDate.parse(text) }
         case (.dc, "language"): if feed.language == nil { feed.language = FeedText.trimmed(text) }
@@ -273,7 +277,10 @@ final class RSSAdapter: FeedFormatAdapter {
             switch name {
             case "title": feed.title = FeedText.plain(text)
             case "link": if let link = FeedText.trimmed(text) { feed.link = URLResolver.resolve(link, against: base) }
-            case "description": feed.subtitle = FeedText.trimmed(text)
+            case "description":
+                feed.subtitle = FeedText.trimmed(text)
+                feed.subtitleIsPlainText = false
+                feed.subtitleBase = base
             case "language": feed.language = FeedText.trimmed(text)
             case "lastBuildDate": if let date = FeedDate.parse(text) { feed.updated = date }
             case "pubDate": if feed.updated == nil { feed.updated = FeedDate.parse(text) }

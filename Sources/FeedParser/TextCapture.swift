@@ -9,6 +9,10 @@ enum CaptureMode {
     /// Inline XHTML: child elements are serialised and text is escaped; the wrapping `div` of
     /// Atom's `type="xhtml"` is dropped.
     case xhtml
+    /// Atom 0.3's inline XML (`mode="xml"`): serialised like `xhtml`, but every child is content,
+    /// a `div` around the rest included (only Atom 1.0 makes that `div` a wrapper, RFC 4287
+    /// 4.1.3.3; feedparser likewise drops it for Atom 1.0 only).
+    case inlineXML
 }
 
 /// Accumulates the content of one element (see `CaptureMode`).
@@ -87,7 +91,7 @@ final class TextCapture {
             truncated = true
             return
         }
-        if mode == .xhtml || childDepth > 0 {
+        if mode != .text || childDepth > 0 {
             spillSingle()
             for byte in chunk { appendEscaped(byte) }
         } else if bytes.isEmpty && single == nil {
@@ -100,7 +104,7 @@ final class TextCapture {
 
     func appendDecoded(_ text: String) {
         spillSingle()
-        if mode == .xhtml || childDepth > 0 {
+        if mode != .text || childDepth > 0 {
             for byte in text.utf8 { appendEscaped(byte) }
         } else {
             bytes.append(contentsOf: text.utf8)

@@ -195,7 +195,7 @@ enum FeedJSON {
                     out.member("image") { $0.string(feed.image) }
                     out.member("language") { $0.string(feed.language) }
                     out.member("link") { $0.string(feed.link) }
-                    out.member("subtitle") { $0.string(feed.subtitle) }
+                    out.member("subtitle") { $0.string(feed.subtitleIsPlainText ? feed.subtitle : feed.subtitle.map { MarkupLinks.resolve($0, against: feed.subtitleBase) }) }
                     out.member("title") { $0.string(feed.title) }
                     out.member("updated") { $0.date(feed.updated) }
                 }
