@@ -87,6 +87,29 @@ public enum ByteDecoding {
         return isValidUTF8(UnsafeBufferPointer(rebasing: bytes[index..<index + length])) ? length : nil
     }
 
+    /// What a C1 control (U+0080–U+009F) in text stands for: the Windows-1252 character of that
+    /// byte, as HTML reads a numeric reference such as `&#146;` (HTML's table of replaced
+    /// character references) and as text mislabelled Latin-1 means it; nil for the five bytes
+    /// Windows-1252 leaves undefined (the control is then dropped).
+    public static func windows1252Value(ofC1 value: UInt32) -> UInt32? {
+        guard (0x80...0x9F).contains(value), let scalar = windows1252[Int(value) - 0x80], scalar.value >= 0xA0 else { return nil }
+        return scalar.value
+    }
+
+    /// Appends the UTF-8 bytes of `value` (a valid scalar value).
+    public static func appendUTF8(_ value: UInt32, to out: inout [UInt8]) {
+        if value < 0x80 {
+            out.append(UInt8(value))
+        } else if value < 0x800 {
+            out.append(UInt8(0xC0 | (value >> 6)))
+            out.append(UInt8(0x80 | (value & 0x3F)))
+        } else {
+            out.append(UInt8(0xE0 | (value >> 12)))
+            out.append(UInt8(0x80 | ((value >> 6) & 0x3F)))
+            out.append(UInt8(0x80 | (value & 0x3F)))
+        }
+    }
+
     /// Windows-1252's 0x80–0x9F; the rest of 0xA0–0xFF is Latin-1.
     private static let windows1252: [Unicode.Scalar?] = {
         let high: [UInt32] = [
@@ -113,6 +136,11 @@ public enum ByteDecoding {
         case "iso-8859-1", "iso8859-1", "iso_8859-1", "latin1", "latin-1", "l1", "us-ascii", "ascii",
              "windows-1252", "cp1252", "x-cp1252", "ansi_x3.4-1968":
             return "windows-1252"
+        // Python's and Java's names of two Mac encodings, as iconv (which libxml2 decodes with) calls them.
+        case "maclatin2", "mac-latin2", "mac_latin2", "maccentraleurope", "x-mac-ce", "x-mac-centraleurroman":
+            return "mac-centraleurope"
+        case "maciceland", "mac-iceland", "mac_iceland", "x-mac-icelandic":
+            return "mac-is"
         case "utf-16", "utf16", "utf-32", "ucs-2", "ucs-4", "unicode":
             // Labelled UTF-16/32 without a byte-order mark (those are checked first): the bytes
             // are an ASCII superset, so the label is wrong.

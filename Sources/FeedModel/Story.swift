@@ -1,3 +1,4 @@
+import DatesAndCharsets
 import Foundation
 
 /// The text of one story as it is stored in the corpus: a headline and body paragraphs.
@@ -51,7 +52,12 @@ public struct StoryText: Sendable, Equatable {
         var result = ""
         result.reserveCapacity(text.utf8.count)
         var pendingSpace = false
-        for scalar in text.unicodeScalars {
+        for var scalar in text.unicodeScalars {
+            if (0x80...0x9F).contains(scalar.value) {
+                // A C1 control stands for its Windows-1252 character (see `ByteDecoding`).
+                guard let value = ByteDecoding.windows1252Value(ofC1: scalar.value), let mapped = Unicode.Scalar(value) else { continue }
+                scalar = mapped
+            }
             if scalar.properties.isWhitespace || scalar == "\u{FEFF}" || scalar == "\u{200B}" {
                 pendingSpace = true
                 continue
@@ -73,10 +79,11 @@ public struct StoryText: Sendable, Equatable {
     static func singleLineUTF8(_ text: String) -> String {
         var text = text
         var needsNFC = false
-        // The result is never longer than the text (a run of white space, one byte or more,
-        // becomes one space), so it is written straight into a string of that capacity.
+        // The result is at most half as long again as the text (a run of white space becomes one
+        // space; a C1 control, two bytes, becomes a character of up to three), so it is written
+        // straight into a string of that capacity.
         let result = text.withUTF8 { bytes -> String in
-            String(unsafeUninitializedCapacity: bytes.count) { out -> Int in
+            String(unsafeUninitializedCapacity: bytes.count + bytes.count / 2 + 1) { out -> Int in
                 var written = 0
                 var pendingSpace = false
                 var index = 0
@@ -95,8 +102,25 @@ public struct StoryText: Sendable, Equatable {
                     }
                     let (value, length) = UTF8Scalar.decode(bytes, at: index)
                     defer { index += length }
+                    if (0x80...0x9F).contains(value) {
+                        // A C1 control stands for its Windows-1252 character (`&#146;` is
+                        // "’"), else it is dropped.
+                        guard let mapped = ByteDecoding.windows1252Value(ofC1: value) else { continue }
+                        if pendingSpace && written > 0 {
+                            out[written] = 0x20
+                            written += 1
+                        }
+                        pendingSpace = false
+                        var encoded: [UInt8] = []
+                        ByteDecoding.appendUTF8(mapped, to: &encoded)
+                        for byte in encoded {
+                            out[written] = byte
+                            written += 1
+                        }
+                        continue
+                    }
                     switch value {
-                    case 0x09...0x0D, 0x20, 0x85, 0xA0, 0x1680, 0x2000...0x200B, 0x2028, 0x2029, 0x202F, 0x205F, 0x3000, 0xFEFF:
+                    case 0x09...0x0D, 0x20, 0xA0, 0x1680, 0x2000...0x200B, 0x2028, 0x2029, 0x202F, 0x205F, 0x3000, 0xFEFF:
                         pendingSpace = true  // White_Space, plus the zero-width space and the BOM
                         continue
                     case 0..<0x20, 0x7F...0x9F:

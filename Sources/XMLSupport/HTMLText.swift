@@ -1,4 +1,5 @@
 import CLibXML2
+import DatesAndCharsets
 import Foundation
 
 /// Turns HTML markup into plain text paragraphs with libxml2's forgiving HTML parser.
@@ -179,14 +180,24 @@ private struct ParagraphCollector {
     }
 
     private mutating func appendText(_ bytes: UnsafeBufferPointer<UInt8>) {
-        for byte in bytes {
+        var index = 0
+        while index < bytes.count {
+            let byte = bytes[index]
+            index += 1
             if byte == 0x20 || byte == 0x09 || byte == 0x0A || byte == 0x0D || byte == 0x0C {
                 pendingSpace = true
-            } else {
-                if pendingSpace && !current.isEmpty { current.append(0x20) }
-                pendingSpace = false
-                current.append(byte)
+                continue
             }
+            if pendingSpace && !current.isEmpty { current.append(0x20) }
+            pendingSpace = false
+            if byte == 0xC2, index < bytes.count, bytes[index] <= 0x9F {
+                // A C1 control (from `&#146;` and the like) stands for its Windows-1252
+                // character, as HTML reads such references; undefined ones are dropped.
+                if let value = ByteDecoding.windows1252Value(ofC1: UInt32(bytes[index])) { ByteDecoding.appendUTF8(value, to: &current) }
+                index += 1
+                continue
+            }
+            current.append(byte)
         }
     }
 

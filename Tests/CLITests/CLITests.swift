@@ -240,6 +240,11 @@ extension CLITests {
         #expect(plain.stdout.contains(#"<a href=\"http://docs.example/relative/uri\">here</a>"#), "\(plain.stdout)")
         let located = try feedcorpus(["parse", file.path, "--base-url", "http://docs.example/feeds/r.xml", "--content-location", "http://elsewhere.example/x/"])
         #expect(located.stdout.contains(#"<a href=\"http://elsewhere.example/relative/uri\">here</a>"#), "\(located.stdout)")
+        // The feed's subtitle is markup too, its links resolved against its own xml:base.
+        let atom = workspace.appendingPathComponent("subtitle.xml")
+        try Data(#"<feed xmlns="http://www.w3.org/2005/Atom"><title>A</title><subtitle type="html" xml:base="http://base.example/s/">&lt;a href="more"&gt;About&lt;/a&gt;</subtitle></feed>"#.utf8).write(to: atom)
+        let subtitle = try feedcorpus(["parse", atom.path, "--base-url", "http://docs.example/feeds/a.xml"])
+        #expect(subtitle.stdout.contains(#""subtitle" : "<a href=\"http://base.example/s/more\">About</a>""#), "\(subtitle.stdout)")
     }
 
     @Test func parseEscapesWhatJSONRequires() throws {

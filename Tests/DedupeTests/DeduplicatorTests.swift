@@ -382,7 +382,10 @@ struct SplitMix {
         #expect(Dedupe.HashNormalizer.normalizeLatin("Café Zürich") == "café zürich")
         #expect(Dedupe.HashNormalizer.normalizeLatin("cafe\u{301}") == nil)
         #expect(Dedupe.HashNormalizer.normalizeLatin("\u{201C}Price\u{201D} \u{2014} 5\u{20AC}\u{2026}") == "price 5€")
-        #expect(FeedModel.StoryText.singleLineUTF8("\u{3000}a\u{A0}\u{85}b\u{1}\u{9F}c\u{200B}") == "a bc")
+        #expect(FeedModel.StoryText.singleLineUTF8("\u{3000}a\u{A0}b\u{1}c\u{200B}") == "a bc")
+        // C1 controls are the Windows-1252 characters they stand for (`&#146;` is "’"); the five
+        // Windows-1252 leaves undefined are dropped.
+        #expect(FeedModel.StoryText.singleLineUTF8("don\u{92}t \u{96} \u{85}\u{81}\u{80}5 \u{9F}") == "don\u{2019}t \u{2013} \u{2026}\u{20AC}5 \u{178}")
         // A corpus file read back: lines split on the newline byte, CR LF too.
         let read = FeedModel.StoryText(fileContents: "Head line\r\nPara \u{201C}one\u{201D}\r\n\r\nPara two\n")
         #expect(read.headline == "Head line" && read.paragraphs == ["Para \u{201C}one\u{201D}", "Para two"])

@@ -173,7 +173,8 @@ func date(_ iso: String) -> Date? {
             """)
         #expect(feed.format == .atom10)
         #expect(feed.title == "Atom news")
-        #expect(feed.subtitle == "Subtitle")
+        // The subtitle is markup as delivered, like a summary (`parse` resolves its links).
+        #expect(feed.subtitle == "<i>Sub</i>title" && !feed.subtitleIsPlainText)
         #expect(feed.link == "https://atom.example/")
         #expect(feed.id == "urn:uuid:feed")
         #expect(feed.language == "fr")
@@ -191,6 +192,27 @@ func date(_ iso: String) -> Date? {
         #expect(entry.summary == "Plain <summary>")
         #expect(entry.summaryIsPlainText)
         #expect(entry.content == "<p>One &amp; <b>two</b></p><p>Three</p>")  // wrapper div dropped
+    }
+
+    @Test func atom03InlineXMLKeepsItsDivAndAtom10XHTMLDropsTheWrapper() throws {
+        let old = try parse("""
+            <feed version="0.3" xmlns="http://purl.org/atom/ns#">
+              <tagline type="application/xhtml+xml" mode="xml"><div xmlns="http://www.w3.org/1999/xhtml">Example <b>Atom</b></div></tagline>
+              <entry><title>E</title><id>tag:e</id>
+                <summary type="application/xhtml+xml" mode="xml"><div xmlns="http://www.w3.org/1999/xhtml">Example <b>Atom</b></div></summary></entry>
+            </feed>
+            """)
+        #expect(old.subtitle == "<div>Example <b>Atom</b></div>")
+        #expect(old.entries.first?.summary == "<div>Example <b>Atom</b></div>")
+        let new = try parse("""
+            <feed xmlns="http://www.w3.org/2005/Atom">
+              <subtitle type="xhtml"><div xmlns="http://www.w3.org/1999/xhtml">Example <b>Atom</b></div></subtitle>
+              <entry><title>E</title><id>tag:e</id>
+                <summary type="xhtml"><div xmlns="http://www.w3.org/1999/xhtml">Example <b>Atom</b></div></summary></entry>
+            </feed>
+            """)
+        #expect(new.subtitle == "Example <b>Atom</b>")
+        #expect(new.entries.first?.summary == "Example <b>Atom</b>")
     }
 
     @Test func readsAtom03() throws {

@@ -18,6 +18,12 @@ import XMLSupport
         #expect(HTMLText.inlineText(fromHTML: "<p>Two</p><p>lines</p>") == "Two lines")
     }
 
+    @Test func windows1252CharacterReferencesAreReadAsHTMLReadsThem() {
+        // `&#146;` names a C1 control; HTML (and every tool that wrote it) means Windows-1252's "’".
+        #expect(HTMLText.inlineText(fromHTML: "Don&#146;t stop &#150; now&#129;!") == "Don\u{2019}t stop \u{2013} now!")
+        #expect(HTMLText.paragraphs(fromHTML: "<p>&#147;Quoted&#148; &#128;5</p>") == ["\u{201C}Quoted\u{201D} \u{20AC}5"])
+    }
+
     @Test func plainTextIsSplitAtLineBreaks() {
         #expect(HTMLText.paragraphs(fromHTML: "One  line\n\nTwo\nThree") == ["One line", "Two", "Three"])
     }
