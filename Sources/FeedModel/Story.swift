@@ -76,14 +76,27 @@ public struct StoryText: Sendable, Equatable {
     /// are. Text whose scalars are all below U+0300 (Latin, with precomposed letters) or in the
     /// punctuation block is already NFC: the normalisation, costly, runs only when another
     /// scalar is seen.
+    /// Whether UTF-8 `bytes` hold a C1 control (C2 80 to C2 9F).
+    private static func containsC1(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
+        guard let base = bytes.baseAddress else { return false }
+        var from = 0
+        while from + 1 < bytes.count, let found = memchr(base + from, 0xC2, bytes.count - from - 1) {
+            let offset = base.distance(to: found.assumingMemoryBound(to: UInt8.self))
+            if bytes[offset + 1] <= 0x9F { return true }
+            from = offset + 2
+        }
+        return false
+    }
+
     static func singleLineUTF8(_ text: String) -> String {
         var text = text
         var needsNFC = false
-        // The result is at most half as long again as the text (a run of white space becomes one
-        // space; a C1 control, two bytes, becomes a character of up to three), so it is written
-        // straight into a string of that capacity.
+        // The result is never longer than the text (a run of white space becomes one space) but
+        // for C1 controls (two bytes, each becoming a character of up to three), so it is written
+        // straight into a string of that capacity, larger only when the text has a C1 control
+        // (the string keeps its capacity: paragraphs held for a pass must not carry slack).
         let result = text.withUTF8 { bytes -> String in
-            String(unsafeUninitializedCapacity: bytes.count + bytes.count / 2 + 1) { out -> Int in
+            String(unsafeUninitializedCapacity: bytes.count + (Self.containsC1(bytes) ? bytes.count / 2 + 1 : 0)) { out -> Int in
                 var written = 0
                 var pendingSpace = false
                 var index = 0
