@@ -55,13 +55,15 @@ public enum FeedParser {
         }
         if let problem = prepared.problem { problems.insert(problem, at: 0) }
         if !result.wellFormed, prepared.encoding == "UTF-8",
-           let issue = result.firstIssue?.message, issue.contains("EntityRef") || issue.contains("entity") {
+           let issue = result.firstIssue?.message, issue.contains("EntityRef") || issue.contains("entity") || issue.contains("CharRef") {
             // Bare ampersands ("Fish & Chips") are the most common defect: escape them and read again.
             let original = prepared.withBytes(of: bytes) { prepared.prefix + $0[prepared.skip...] }
             let repaired = escapeBareAmpersands(original)
             if repaired != original, let retry = try? read(.init(converted: repaired, encoding: "UTF-8"), input: bytes, url: url, maxEntries: maxEntries),
                retry.0.entries.count >= feed.entries.count {
-                problems.append("bare '&' characters were read as text (\(result.firstIssue?.description ?? "entity error"))")
+                problems.append(issue.contains("CharRef")
+                    ? "character references written '&#X' were read as '&#x' (\(result.firstIssue?.description ?? "reference error"))"
+                    : "bare '&' characters were read as text (\(result.firstIssue?.description ?? "entity error"))")
                 (feed, result, handler) = retry
                 if result.wellFormed { result.firstIssue = nil }
             }
@@ -101,7 +103,8 @@ public enum FeedParser {
         return (adapter.finish(), result, handler)
     }
 
-    /// Replaces `&` that does not start an entity or character reference with `&amp;`.
+    /// Replaces `&` that does not start an entity or character reference with `&amp;`, and
+    /// writes a hex reference spelled `&#X41;` (as HTML allows) as XML does, `&#x41;`.
     static func escapeBareAmpersands(_ bytes: [UInt8]) -> [UInt8] {
         var out: [UInt8] = []
         out.reserveCapacity(bytes.count + 64)
@@ -112,10 +115,15 @@ public enum FeedParser {
             index += 1
             guard byte == UInt8(ascii: "&") else { continue }
             var end = index
-            if end < bytes.count && bytes[end] == UInt8(ascii: "#") { end += 1 }
+            let isCharacterReference = end < bytes.count && bytes[end] == UInt8(ascii: "#")
+            if isCharacterReference { end += 1 }
             while end < bytes.count && end - index < 32 && (isNameByte(bytes[end])) { end += 1 }
             if !(end > index && end < bytes.count && bytes[end] == UInt8(ascii: ";")) {
                 out.append(contentsOf: Array("amp;".utf8))
+            } else if isCharacterReference, index + 1 < end, bytes[index + 1] == UInt8(ascii: "X") {
+                // `&#X41;`: HTML's spelling of a hex reference; XML writes the x in lower case.
+                out.append(contentsOf: Array("#x".utf8))
+                index += 2
             }
         }
         return out

@@ -1,3 +1,4 @@
+import DatesAndCharsets
 import Foundation
 
 /// Resolves the relative URLs in HTML markup (`href`, `src` and the other attributes that hold
@@ -29,6 +30,57 @@ public enum MarkupLinks {
             if !isSchemeByte { return false }
         }
         return false
+    }
+
+    /// Markup as `parse` prints it: its relative links resolved against `base`, and character
+    /// references to C1 controls (`&#146;`, `&#x92;`) written as the Windows-1252 characters HTML
+    /// reads them as (`&#x2019;`), so that a reader that is not an HTML parser gets them right.
+    public static func forOutput(_ markup: String, base: String?) -> String {
+        windows1252References(in: resolve(markup, against: base))
+    }
+
+    /// `markup` with each character reference to a C1 control rewritten as a hex reference to
+    /// its Windows-1252 character (the five undefined ones are left as they are).
+    static func windows1252References(in markup: String) -> String {
+        guard markup.utf8.contains(0x26) else { return markup }  // no '&' at all
+        let bytes = Array(markup.utf8)
+        var out: [UInt8] = []
+        var copied = 0
+        var index = 0
+        while index + 3 < bytes.count {
+            guard bytes[index] == 0x26, bytes[index + 1] == 0x23 else {  // "&#"
+                index += 1
+                continue
+            }
+            var cursor = index + 2
+            let isHex = bytes[cursor] | 0x20 == 0x78
+            if isHex { cursor += 1 }
+            var value: UInt32 = 0
+            let digitsStart = cursor
+            while cursor < bytes.count, cursor - digitsStart < 8 {
+                let byte = bytes[cursor]
+                if byte >= 0x30 && byte <= 0x39 {
+                    value = value * (isHex ? 16 : 10) + UInt32(byte - 0x30)
+                } else if isHex, (byte | 0x20) >= 0x61 && (byte | 0x20) <= 0x66 {
+                    value = value * 16 + UInt32((byte | 0x20) - 0x61 + 10)
+                } else {
+                    break
+                }
+                cursor += 1
+            }
+            guard cursor > digitsStart, cursor < bytes.count, bytes[cursor] == 0x3B,
+                  let mapped = ByteDecoding.windows1252Value(ofC1: value) else {
+                index += 1
+                continue
+            }
+            out.append(contentsOf: bytes[copied..<index])
+            out.append(contentsOf: Array(("&#x" + String(mapped, radix: 16, uppercase: false) + ";").utf8))
+            index = cursor + 1
+            copied = index
+        }
+        guard copied > 0 else { return markup }
+        out.append(contentsOf: bytes[copied...])
+        return String(decoding: out, as: UTF8.self)
     }
 
     public static func resolve(_ markup: String, against base: String?) -> String {

@@ -144,6 +144,12 @@ import Testing
         #expect(MarkupLinks.resolve(#"<a href="x">"#, against: "file:///tmp/feed.xml") == #"<a href="x">"#)  // a file is no base
     }
 
+    @Test func referencesToC1ControlsAreWrittenAsTheirWindows1252Characters() {
+        let markup = "<p>don&#146;t &#x96; &#X80;5 &#129; &#8217; &#146 &amp;#146;</p>"
+        #expect(MarkupLinks.forOutput(markup, base: nil) == "<p>don&#x2019;t &#x2013; &#x20ac;5 &#129; &#8217; &#146 &amp;#146;</p>")
+        #expect(MarkupLinks.forOutput("plain & simple", base: nil) == "plain & simple")
+    }
+
     @Test func theEntryRemembersTheBaseOfItsMarkup() throws {
         let atom = try parse(#"<feed xmlns="http://www.w3.org/2005/Atom"><entry xml:base="http://entry.example/a/"><id>x</id><content type="html" xml:base="http://content.example/c/">&lt;a href="rel"&gt;x&lt;/a&gt;</content><summary type="html">&lt;a href="s"&gt;x&lt;/a&gt;</summary></entry></feed>"#)
         let entry = try #require(atom.entries.first)

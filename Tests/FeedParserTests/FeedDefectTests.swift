@@ -230,6 +230,13 @@ func latin1(_ text: String) -> [UInt8] {
         #expect(feed.bozoReason?.contains("bare '&'") == true)
     }
 
+    @Test func aHexReferenceWithAnUpperCaseXIsReadAsHTMLReadsIt() throws {
+        let feed = try parse(#"<rss version="2.0"><channel><title>T</title><item><title>&#X41;&#x42; &amp; &#67;</title></item></channel></rss>"#)
+        #expect(feed.entries.first?.title == "AB & C")
+        #expect(feed.bozo)
+        #expect(feed.bozoReason?.contains("'&#X'") == true, "\(feed.bozoReason ?? "")")
+    }
+
     @Test func junkBeforeTheRootIsSkipped() throws {
         let feed = try parse("\n\nWarning: something in /var/www/feed.php on line 3\n<?xml version=\"1.0\"?><rss version=\"2.0\"><channel><title>Kept</title></channel></rss>")
         #expect(feed.title == "Kept")
