@@ -32,12 +32,17 @@ public enum MarkupLinks {
         return false
     }
 
-    /// Markup as `parse` prints it: its relative links resolved against `base`, and character
-    /// references to C1 controls (`&#146;`, `&#x92;`) written as the Windows-1252 characters HTML
-    /// reads them as (`&#x2019;`), so that a reader that is not an HTML parser gets them right.
+    /// Markup as `parse` prints it: without leading and trailing white space (insignificant in
+    /// HTML; feedparser strips it too), its relative links resolved against `base`, and
+    /// character references to C1 controls (`&#146;`, `&#x92;`) written as the Windows-1252
+    /// characters HTML reads them as (`&#x2019;`), so that a reader that is not an HTML parser
+    /// gets them right.
     public static func forOutput(_ markup: String, base: String?) -> String {
-        windows1252References(in: resolve(markup, against: base))
+        windows1252References(in: resolve(trimmed(markup), against: base))
     }
+
+    /// `text` without leading and trailing XML white space.
+    public static func trimmed(_ text: String) -> String { XMLWhitespace.trimmed(text) }
 
     /// `markup` with each character reference to a C1 control rewritten as a hex reference to
     /// its Windows-1252 character (the five undefined ones are left as they are).

@@ -17,8 +17,12 @@ import Testing
     }
 
     deinit {
-        if let process, process.isRunning { process.terminate() }
+        if let process, process.isRunning {
+            process.terminate()
+            process.waitUntilExit()
+        }
         server.stop()
+        try? FileManager.default.removeItem(at: workspace)
     }
 
     func writeConfig(metrics: String) throws -> String {

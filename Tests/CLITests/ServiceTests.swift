@@ -56,8 +56,12 @@ final class NotifySocket {
     }
 
     deinit {
-        if let process, process.isRunning { process.terminate() }
+        if let process, process.isRunning {
+            process.terminate()
+            process.waitUntilExit()
+        }
         server.stop()
+        try? FileManager.default.removeItem(at: workspace)
     }
 
     func writeConfig(_ feeds: [String]) throws -> String {

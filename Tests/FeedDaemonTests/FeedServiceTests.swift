@@ -20,7 +20,10 @@ import Testing
         configPath = workspace.appendingPathComponent("feedcorpus.yaml").path
     }
 
-    deinit { server.stop() }
+    deinit {
+        server.stop()
+        try? FileManager.default.removeItem(at: workspace)
+    }
 
     /// A config file with `feeds` (names that are also the feed files' names) polled at most hourly.
     func writeConfig(_ feeds: [String]) throws -> Configuration {

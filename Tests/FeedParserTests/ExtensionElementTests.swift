@@ -148,6 +148,7 @@ import Testing
         let markup = "<p>don&#146;t &#x96; &#X80;5 &#129; &#8217; &#146 &amp;#146;</p>"
         #expect(MarkupLinks.forOutput(markup, base: nil) == "<p>don&#x2019;t &#x2013; &#x20ac;5 &#129; &#8217; &#146 &amp;#146;</p>")
         #expect(MarkupLinks.forOutput("plain & simple", base: nil) == "plain & simple")
+        #expect(MarkupLinks.forOutput(" \n <!DOCTYPE \t", base: nil) == "<!DOCTYPE")
     }
 
     @Test func theEntryRemembersTheBaseOfItsMarkup() throws {

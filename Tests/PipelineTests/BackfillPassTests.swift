@@ -24,7 +24,10 @@ import Testing
         workspace = try TemporaryFolder.make(prefix: "backfill")
     }
 
-    deinit { server.stop() }
+    deinit {
+        server.stop()
+        try? FileManager.default.removeItem(at: workspace)
+    }
 
     // MARK: The site
 

@@ -74,7 +74,10 @@ import Testing
         try server.put("news.xml", feedXML)
     }
 
-    deinit { server.stop() }
+    deinit {
+        server.stop()
+        try? FileManager.default.removeItem(at: workspace)
+    }
 
     /// These tests are about the feed's own text: article pages (at hosts that do not exist) are
     /// never fetched, so no test leaves the loopback interface.

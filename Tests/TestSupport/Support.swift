@@ -64,12 +64,14 @@ public final class TestHTTPServer: @unchecked Sendable {
 
     deinit { stop() }
 
+    /// Stops the server and deletes the folder it served (the test is done with it).
     public func stop() {
         if process.isRunning {
             try? input.fileHandleForWriting.close()
             process.terminate()
             process.waitUntilExit()
         }
+        try? FileManager.default.removeItem(at: root)
     }
 
     /// `http://HOST:PORT/path`.
