@@ -12,7 +12,10 @@ import Testing
         server = try TestHTTPServer()
     }
 
-    deinit { server.stop() }
+    deinit {
+        server.stop()
+        try? FileManager.default.removeItem(at: workspace)
+    }
 
     struct Run {
         var status: Int32

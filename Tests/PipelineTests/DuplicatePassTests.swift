@@ -21,7 +21,10 @@ import Testing
         workspace = try TemporaryFolder.make(prefix: "dupes")
     }
 
-    deinit { server.stop() }
+    deinit {
+        server.stop()
+        try? FileManager.default.removeItem(at: workspace)
+    }
 
     /// These tests are about the feed's own text: article pages (at hosts that do not exist) are
     /// never fetched, so no test leaves the loopback interface.

@@ -22,7 +22,10 @@ import Testing
         workspace = try TemporaryFolder.make(prefix: "fulltext")
     }
 
-    deinit { server.stop() }
+    deinit {
+        server.stop()
+        try? FileManager.default.removeItem(at: workspace)
+    }
 
     func configuration(_ feeds: [FeedSource], robots: Bool = true) -> Configuration {
         var fetch = FetchSettings()

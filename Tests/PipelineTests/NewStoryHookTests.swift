@@ -14,7 +14,10 @@ import Testing
         workspace = try TemporaryFolder.make(prefix: "hook")
     }
 
-    deinit { server.stop() }
+    deinit {
+        server.stop()
+        try? FileManager.default.removeItem(at: workspace)
+    }
 
     /// One feed, `news.xml` on the test server, into a corpus in the workspace.
     func configuration() -> Configuration {
