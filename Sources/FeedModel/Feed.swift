@@ -1,8 +1,12 @@
 import Foundation
 
-/// The feed formats the parser recognises, named as in `feedcorpus parse` output.
+/// The feed formats the parser recognises, named as in `feedcorpus parse` output (and as
+/// Python's feedparser names them).
+///
+/// RSS 0.91 has two dialects: Netscape's, whose documents name its DTD (`rss091n`), and
+/// UserLand's (`rss091u`). `rss` is an `<rss>` document whose version is missing or unknown.
 public enum FeedFormat: String, Sendable, Codable, CaseIterable {
-    case rss20, rss10, rss090, rss091, rss092, rss093, rss094, atom10, atom03, jsonfeed, unknown
+    case rss20, rss10, rss090, rss091n, rss091u, rss092, rss093, rss094, rss, atom10, atom03, jsonfeed, unknown
 }
 
 /// A link of an entry, with its relation and media type as the feed gave them.

@@ -91,7 +91,10 @@ public enum DocumentEncoding {
                 prepared = Prepared(converted: ByteDecoding.windows1252ToUTF8(bytes, all: true), encoding: "UTF-8")
             }
         default:
-            if XMLStreamParser.supportsEncoding(label) {
+            if let high = ByteDecoding.macSingleByteTable(label) {
+                // An encoding iconv lacks: decoded here, handed to libxml2 as UTF-8.
+                prepared = Prepared(converted: ByteDecoding.singleByteToUTF8(bytes, high: high), encoding: "UTF-8")
+            } else if XMLStreamParser.supportsEncoding(label) {
                 // libxml2 decodes with the override; its own check of the declared name (which
                 // may be an alias it rejects, like "437") must not make the document bozo.
                 prepared = Prepared(encoding: label)

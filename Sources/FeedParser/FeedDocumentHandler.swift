@@ -108,7 +108,7 @@ final class FeedDocumentHandler: XMLStreamHandler {
     private static func adapter(forRoot root: Element, attributes: [XMLAttribute], defaultNamespace: Namespace?) -> FeedFormatAdapter? {
         switch (root.namespace, root.name) {
         case (.none, "rss"), (.other, "rss"):
-            let version = attributes.first(where: { $0.name.localName == "version" })?.value ?? "2.0"
+            let version = attributes.first(where: { $0.name.localName == "version" })?.value
             return RSSAdapter(format: RSSAdapter.format(forVersion: version))
         case (.rdf, "RDF"), (_, "RDF"):
             return RSSAdapter(format: defaultNamespace == .rss090 ? .rss090 : .rss10)

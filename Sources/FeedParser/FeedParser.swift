@@ -78,7 +78,37 @@ public enum FeedParser {
             feed.bozoReason = problems.joined(separator: "; ")
         }
         if feed.language == nil { feed.language = handler.rootLanguage }
+        if feed.format == .rss091u, declaresNetscapeDoctype(bytes) { feed.format = .rss091n }
         return feed
+    }
+
+    /// Whether the document's prolog holds a `<!DOCTYPE` that names Netscape (its RSS 0.91
+    /// DTD), as feedparser decides `rss091n`. Only the first 4 KB before the root are looked at.
+    static func declaresNetscapeDoctype(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
+        let head = bytes.prefix(4096)
+        let doctype = Array("<!doctype".utf8), netscape = Array("netscape".utf8)
+        func matches(_ word: [UInt8], at index: Int) -> Bool {
+            guard index + word.count <= head.endIndex else { return false }
+            for offset in 0..<word.count where head[index + offset] | 0x20 != word[offset] | 0x20 { return false }
+            return true
+        }
+        var index = head.startIndex
+        while index < head.endIndex {
+            if head[index] == UInt8(ascii: "<"), matches(doctype, at: index) {
+                var end = index + doctype.count
+                while end < head.endIndex && head[end] != UInt8(ascii: ">") {
+                    if matches(netscape, at: end) { return true }
+                    end += 1
+                }
+                return false
+            }
+            if head[index] == UInt8(ascii: "<"), index + 1 < head.endIndex,
+               head[index + 1] != UInt8(ascii: "?"), head[index + 1] != UInt8(ascii: "!") {
+                return false  // the root element: no DOCTYPE before it
+            }
+            index += 1
+        }
+        return false
     }
 
     private static func read(

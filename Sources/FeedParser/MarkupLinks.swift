@@ -133,7 +133,10 @@ public enum MarkupLinks {
                 guard isURLAttribute(name), !needsNoResolution(bytes[valueStart..<valueEnd]) else { continue }
                 let value = String(decoding: bytes[valueStart..<valueEnd], as: UTF8.self)
                 let trimmed = value.trimmingCharacters(in: .whitespaces)
-                guard let baseURL = baseURL(), let resolved = URL(string: trimmed, relativeTo: baseURL)?.absoluteString, resolved != value else { continue }
+                guard let baseURL = baseURL(), var resolved = URL(string: trimmed, relativeTo: baseURL)?.absoluteString, resolved != value else { continue }
+                if !trimmed.utf8.allSatisfy({ $0 < 0x80 }), !trimmed.contains("%"), !base.contains("%") {
+                    resolved = nonASCIIUnescaped(resolved)  // an IRI stays an IRI, as written
+                }
                 out.append(contentsOf: bytes[copied..<valueStart])
                 out.append(contentsOf: Array(resolved.utf8))
                 copied = valueEnd
@@ -144,5 +147,34 @@ public enum MarkupLinks {
         out.append(contentsOf: bytes[copied..<count])
         bytes = out
         return String(decoding: bytes, as: UTF8.self)
+    }
+
+    /// `url` with the percent-escapes of non-ASCII bytes (which resolving an IRI with Foundation
+    /// adds) turned back into the characters; unchanged when that would not be valid UTF-8.
+    static func nonASCIIUnescaped(_ url: String) -> String {
+        func hex(_ byte: UInt8) -> UInt8? {
+            switch byte {
+            case UInt8(ascii: "0")...UInt8(ascii: "9"): return byte - UInt8(ascii: "0")
+            case UInt8(ascii: "a")...UInt8(ascii: "f"): return byte - UInt8(ascii: "a") + 10
+            case UInt8(ascii: "A")...UInt8(ascii: "F"): return byte - UInt8(ascii: "A") + 10
+            default: return nil
+            }
+        }
+        let bytes = Array(url.utf8)
+        var out: [UInt8] = []
+        out.reserveCapacity(bytes.count)
+        var i = 0
+        while i < bytes.count {
+            if bytes[i] == UInt8(ascii: "%"), i + 2 < bytes.count, let high = hex(bytes[i + 1]), let low = hex(bytes[i + 2]),
+               high >= 8 {
+                out.append(high << 4 | low)
+                i += 3
+            } else {
+                out.append(bytes[i])
+                i += 1
+            }
+        }
+        guard ByteDecoding.isValidUTF8(out) else { return url }
+        return String(decoding: out, as: UTF8.self)
     }
 }

@@ -17,6 +17,8 @@ final class RSSAdapter: FeedFormatAdapter {
     private var guidIsPermaLink = true
     private var guidIsURL = false
     private var entryDCIdentifier: String?
+    /// The item's summary came from a `<summary>` element (not RSS, but seen in feeds).
+    private var summaryFromSummaryElement = false
     /// How many links the item had when its <link> ended.
     private var alternatePosition: Int?
     private var inImage = false
@@ -33,14 +35,17 @@ final class RSSAdapter: FeedFormatAdapter {
         feed = ParsedFeed(format: format)
     }
 
-    static func format(forVersion version: String) -> FeedFormat {
-        switch version.trimmingCharacters(in: .whitespaces) {
+    /// The format an `<rss version="...">` names; nil when the attribute is missing.
+    /// A 0.91 document is UserLand's dialect until its DOCTYPE says Netscape (see `FeedParser`).
+    static func format(forVersion version: String?) -> FeedFormat {
+        guard let version = version?.trimmingCharacters(in: .whitespaces) else { return .rss }
+        switch version {
         case "0.90": return .rss090
-        case "0.91": return .rss091
+        case "0.91": return .rss091u
         case "0.92": return .rss092
         case "0.93": return .rss093
         case "0.94": return .rss094
-        default: return .rss20
+        default: return version.hasPrefix("2.") || version == "2" ? .rss20 : .rss
         }
     }
 
@@ -71,6 +76,7 @@ final class RSSAdapter: FeedFormatAdapter {
                 entryFallbackID = attributes.first(where: { $0.name.localName == "about" })?.value
                 entryDCIdentifier = nil
                 alternatePosition = nil
+                summaryFromSummaryElement = false
                 return nil
             case .image where !inEntry:
                 inImage = true
@@ -199,15 +205,34 @@ final class RSSAdapter: FeedFormatAdapter {
                     alternatePosition = entry?.links.count
                 }
             case .description:
-                entry?.summary = text
-                entry?.summaryBase = base
+                if summaryFromSummaryElement, entry?.content == nil {
+                    // `<summary>` came first: the description is the fuller text (feedparser's rule).
+                    entry?.content = text
+                    entry?.contentIsPlainText = false
+                    entry?.contentBase = base
+                } else {
+                    entry?.summary = text
+                    entry?.summaryBase = base
+                }
             case .guid:
                 entry?.id = FeedText.trimmed(text)
                 guidIsURL = entry?.id.map { $0.hasPrefix("http://") || $0.hasPrefix("https://") } ?? false
             case .pubDate: entry?.published = FeedDate.parse(text)
             case .author: entry?.author = FeedText.plain(text)
             case .category: if let category = FeedText.plain(text) { entry?.categories.append(category) }
-            default: break
+            default:
+                // `<summary>` is no RSS element, but feeds written by Atom-minded tools use it: the
+                // first summary-like element is the summary, a second one the content.
+                guard element.name == "summary" else { break }
+                if entry?.summary == nil {
+                    entry?.summary = text
+                    entry?.summaryBase = base
+                    summaryFromSummaryElement = true
+                } else if entry?.content == nil {
+                    entry?.content = text
+                    entry?.contentIsPlainText = false
+                    entry?.contentBase = base
+                }
             }
             return
         }

@@ -4,7 +4,8 @@ import XMLSupport
 /// How the content of an element is captured.
 enum CaptureMode {
     /// Character data verbatim (plain text or escaped HTML); stray child elements are kept as
-    /// markup (RSS descriptions with unescaped HTML).
+    /// markup (RSS descriptions with unescaped HTML), except a leading XHTML `div`, which is a
+    /// wrapper whose text is read as the field's own.
     case text
     /// Inline XHTML: child elements are serialised and text is escaped; the wrapping `div` of
     /// Atom's `type="xhtml"` is dropped.
@@ -91,7 +92,7 @@ final class TextCapture {
             truncated = true
             return
         }
-        if mode != .text || childDepth > 0 {
+        if escapesText {
             spillSingle()
             for byte in chunk { appendEscaped(byte) }
         } else if bytes.isEmpty && single == nil {
@@ -104,16 +105,31 @@ final class TextCapture {
 
     func appendDecoded(_ text: String) {
         spillSingle()
-        if mode != .text || childDepth > 0 {
+        if escapesText {
             for byte in text.utf8 { appendEscaped(byte) }
         } else {
             bytes.append(contentsOf: text.utf8)
         }
     }
 
+    /// Whether character data is markup-escaped: inside serialised children, never in text
+    /// mode's own level (which is the HTML or plain text as delivered).
+    private var escapesText: Bool {
+        mode != .text || childDepth > (wrapperDepth == 1 ? 1 : 0)
+    }
+
     func openChild(_ name: XMLName, attributes: [XMLAttribute]) {
         spillSingle()
         childDepth += 1
+        // Escaped HTML wrapped in an XHTML `div` under `type="html"` (as TypePad wrote Atom): the
+        // div is a wrapper and the text in it is the HTML, not text to escape.
+        if mode == .text && childDepth == 1 && name.localName == "div" && name.namespaceURI == "http://www.w3.org/1999/xhtml"
+            && !skippedWrapper && bytes.allSatisfy({ $0 == 0x20 || $0 == 0x0A || $0 == 0x09 || $0 == 0x0D }) {
+            skippedWrapper = true
+            wrapperDepth = 1
+            bytes.removeAll()
+            return
+        }
         if mode == .xhtml && childDepth == 1 && name.localName == "div" && !skippedWrapper && bytes.allSatisfy({ $0 == 0x20 || $0 == 0x0A || $0 == 0x09 || $0 == 0x0D }) {
             skippedWrapper = true
             wrapperDepth = 1

@@ -52,6 +52,26 @@ import Testing
         #expect(item.summary == "Teaser")
         #expect(item.content == "<p>Full</p>")
     }
+    @Test func aSummaryElementInRSSIsTheSummaryAndTheDescriptionBesideItTheContent() throws {
+        let both = try entry("<summary>Short</summary><description>&lt;p&gt;Long&lt;/p&gt;</description>")
+        #expect(both.summary == "Short")
+        #expect(both.content == "<p>Long</p>")
+        let reversed = try entry("<description>Long</description><summary>Short</summary>")
+        #expect(reversed.summary == "Long")
+        #expect(reversed.content == "Short")
+        let alone = try entry("<summary>Only</summary>")
+        #expect(alone.summary == "Only" && alone.content == nil)
+        // content:encoded stays the content whatever came before it.
+        let encoded = try entry("<summary>S</summary><description>D</description><content:encoded>E</content:encoded>")
+        #expect(encoded.summary == "S" && encoded.content == "E")
+    }
+    @Test func escapedHTMLInAnXHTMLDivUnderTypeHTMLIsTheHTML() throws {
+        // TypePad wrote Atom content this way: the div is a wrapper, its text the escaped HTML.
+        let atom = try parse(#"<feed xmlns="http://www.w3.org/2005/Atom"><entry><id>x</id><content type="html"> <div xmlns="http://www.w3.org/1999/xhtml">Example &lt;b&gt;Atom&lt;/b&gt;</div></content></entry></feed>"#)
+        #expect(atom.entries.first?.content == "Example <b>Atom</b>")
+        // A div that is not XHTML's (unescaped HTML in an RSS description) stays markup.
+        #expect(try entry("<description><div><b>x</b> &amp; y</div></description>").summary == "<div><b>x</b> &amp; y</div>")
+    }
     @Test func channelExtensions() throws {
         let channel = try feed(channel: "<dc:title>DC channel</dc:title><itunes:summary>About the show</itunes:summary><itunes:author>Host</itunes:author>", item: "<title>x</title>")
         #expect(channel.title == "DC channel")
@@ -142,6 +162,12 @@ import Testing
         #expect(MarkupLinks.resolve(markup, against: nil) == markup)
         #expect(MarkupLinks.resolve("no tags = here", against: "http://b.example/") == "no tags = here")
         #expect(MarkupLinks.resolve(#"<a href="x">"#, against: "file:///tmp/feed.xml") == #"<a href="x">"#)  // a file is no base
+    }
+
+    @Test func aRelativeIRIStaysAnIRIWhenResolved() {
+        #expect(MarkupLinks.resolve(#"<a href="À/é">x</a>"#, against: "http://any.test/d/") == #"<a href="http://any.test/d/À/é">x</a>"#)
+        // Escapes the feed wrote itself stay escapes.
+        #expect(MarkupLinks.resolve(#"<a href="%C3%80">x</a>"#, against: "http://any.test/") == #"<a href="http://any.test/%C3%80">x</a>"#)
     }
 
     @Test func referencesToC1ControlsAreWrittenAsTheirWindows1252Characters() {

@@ -18,11 +18,15 @@ func latin1(_ text: String) -> [UInt8] {
 @Suite struct FormatDetectionTests {
     @Test(arguments: [
         (#"<rss version="2.0"><channel/></rss>"#, FeedFormat.rss20),
-        (#"<rss version="0.91"><channel/></rss>"#, .rss091),
+        (#"<rss version="0.91"><channel/></rss>"#, .rss091u),
+        (#"<!DOCTYPE rss PUBLIC "-//Netscape Communications//DTD RSS 0.91//EN" "http://my.netscape.com/publish/formats/rss-0.91.dtd"><rss version="0.91"><channel/></rss>"#, .rss091n),
+        (#"<?xml version="1.0"?><!-- x --><!DOCTYPE rss SYSTEM "rss-0.91.dtd"><rss version="0.91"><channel/></rss>"#, .rss091u),
+        (#"<rss version="2.01"><channel/></rss>"#, .rss20),
+        (#"<rss version="3.0"><channel/></rss>"#, .rss),
         (#"<rss version="0.92"><channel/></rss>"#, .rss092),
         (#"<rss version="0.93"><channel/></rss>"#, .rss093),
         (#"<rss version="0.94"><channel/></rss>"#, .rss094),
-        (#"<rss><channel/></rss>"#, .rss20),
+        (#"<rss><channel/></rss>"#, .rss),
         (#"<rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#" xmlns="http://purl.org/rss/1.0/"><channel/></rdf:RDF>"#, .rss10),
         (#"<rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#" xmlns="http://my.netscape.com/rdf/simple/0.9/"><channel><title>x</title></channel></rdf:RDF>"#, .rss090),
         (#"<feed xmlns="http://www.w3.org/2005/Atom"/>"#, .atom10),
@@ -321,6 +325,22 @@ func latin1(_ text: String) -> [UInt8] {
         let feed = try parseBytes(bytes)
         #expect(feed.title == "Привет")
         #expect(!feed.bozo)
+    }
+
+    @Test(arguments: [
+        ("macgreek", [UInt8]([176, 245, 220, 238, 225]), "Αθήνα"),
+        ("x-mac-greek", [0x80], "Ä"),
+        ("mac_turkish", [220, 219, 223], "İğş"),
+    ])
+    func macGreekAndTurkishWhichIconvLacksAreDecoded(label: String, title: [UInt8], expected: String) throws {
+        let bytes = Array("<?xml version=\"1.0\" encoding=\"\(label)\"?><rss version=\"2.0\"><channel><title>".utf8)
+            + title + Array("</title></channel></rss>".utf8)
+        let feed = try parseBytes(bytes)
+        #expect(feed.title == expected)
+        #expect(!feed.bozo, "\(feed.bozoReason ?? "")")
+        let served = try parseBytes(Array("<rss version=\"2.0\"><channel><title>".utf8) + title + Array("</title></channel></rss>".utf8),
+                                    contentType: "application/rss+xml; charset=\(label)")
+        #expect(served.title == expected)
     }
 
     @Test func unknownEncodingIsReadAsUTF8AndFlagged() throws {

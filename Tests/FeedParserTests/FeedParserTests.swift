@@ -81,7 +81,7 @@ func date(_ iso: String) -> Date? {
     }
 
     @Test func versionAttributePicksTheFormat() throws {
-        #expect(try parse(#"<rss version="0.91"><channel><title>x</title></channel></rss>"#).format == .rss091)
+        #expect(try parse(#"<rss version="0.91"><channel><title>x</title></channel></rss>"#).format == .rss091u)
         #expect(try parse(#"<rss version="0.92"><channel><title>x</title></channel></rss>"#).format == .rss092)
     }
 
