@@ -4,7 +4,7 @@
 # loopback hosts), one cold `feedcorpus fetch --once --all` of the release build, then:
 #   - the score against truth.jsonl (bench/ingest-score.py): distinct stories lost, duplicates
 #     kept, planted exact copies and near-duplicates caught;
-#   - wall and CPU seconds and peak RSS of the pass (GNU time);
+#   - wall and CPU seconds, peak RSS and the bytes written to disk of the pass (GNU time);
 #   - in the same invocation, newsboat's cold reload of the same feeds (when installed), once with
 #     its default single reload thread and once with as many threads as feedcorpus has
 #     connections. newsboat reads the feeds only; feedcorpus also fetches and extracts the article
@@ -144,22 +144,22 @@ run_pass() {  # $1 folder, $2 fulltext policy -> prints "wall cpu rss_kb"
     echo 3 > /proc/sys/vm/drop_caches
     find "$site/feeds" -type f -exec cat {} + > /dev/null
   fi
-  /usr/bin/time -f "%e %U %S %M" -o "$1/time.txt" ${WRAP:-} "$bin" fetch --once --all --quiet --config "$1/config.yaml" \
+  /usr/bin/time -f "%e %U %S %M %O" -o "$1/time.txt" ${WRAP:-} "$bin" fetch --once --all --quiet --config "$1/config.yaml" \
     > "$1/stdout.txt" 2> "$1/stderr.txt" || { echo "feedcorpus failed: $(tail -5 "$1/stderr.txt")" >&2; exit 1; }
-  awk '{ printf "%.1f %.1f %d\n", $1, $2 + $3, $4 }' "$1/time.txt"
+  awk '{ printf "%.1f %.1f %d %d\n", $1, $2 + $3, $4, $5 / 2048 }' "$1/time.txt"
 }
 
 echo "feedcorpus $("$bin" --version 2>/dev/null || echo '?'): $count feeds, $(wc -l < "$site/truth.jsonl") items"
 if [ -z "${NO_FULL:-}" ]; then
-  read -r wall cpu rss < <(run_pass "$work/full" auto)
-  echo "cold pass (fulltext auto): wall ${wall} s, CPU ${cpu} s, peak RSS $((rss / 1024)) MB"
+  read -r wall cpu rss written < <(run_pass "$work/full" auto)
+  echo "cold pass (fulltext auto): wall ${wall} s, CPU ${cpu} s, peak RSS $((rss / 1024)) MB, wrote ${written} MB"
   tail -1 "$work/full/stdout.txt" | sed 's/^/  /'
   python3 "$root/bench/ingest-score.py" --truth "$site/truth.jsonl" --corpus "$work/full/corpus" --state "$work/full/state/state.sqlite"
 fi
 
 if [ -z "${NO_FEEDS_ONLY:-}" ]; then
-  read -r fwall fcpu frss < <(run_pass "$work/feeds-only" never)
-  echo "cold pass (fulltext never, feeds only): wall ${fwall} s, CPU ${fcpu} s, peak RSS $((frss / 1024)) MB"
+  read -r fwall fcpu frss fwritten < <(run_pass "$work/feeds-only" never)
+  echo "cold pass (fulltext never, feeds only): wall ${fwall} s, CPU ${fcpu} s, peak RSS $((frss / 1024)) MB, wrote ${fwritten} MB"
 fi
 
 newsboat_reload() {  # $1 reload threads -> prints "wall cpu rss_kb"

@@ -7,6 +7,7 @@
 # the input size plus the parsed model plus 30 MB).
 #
 # Usage: bench/parse.sh [MEGABYTES] [RUNS]     (defaults: 60 and 5; the best run of each counts)
+#   FEEDCORPUS_BIN=path FEEDCORPUS_BENCH_BIN=path  binaries built with --static-swift-stdlib (else built here)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 size_mb=${1:-60}
@@ -16,10 +17,16 @@ command -v xmllint >/dev/null || { echo "needs xmllint: apt-get install libxml2-
 python3 -c 'import feedparser' 2>/dev/null || pip install -q feedparser
 # The binary as deployed (`make release`): static Swift runtime, so start-up is not a dynamic
 # link of Foundation. Its own build folder keeps the ordinary release build intact.
-swift build -c release --static-swift-stdlib --scratch-path .build-static --product feedcorpus >/dev/null
-swift build -c release --static-swift-stdlib --scratch-path .build-static --product feedcorpus-bench >/dev/null
-bin=.build-static/release/feedcorpus
-benchbin=.build-static/release/feedcorpus-bench
+# FEEDCORPUS_BIN and FEEDCORPUS_BENCH_BIN name binaries already built that way (no build then).
+if [ -n "${FEEDCORPUS_BIN:-}" ] && [ -n "${FEEDCORPUS_BENCH_BIN:-}" ]; then
+    bin=$FEEDCORPUS_BIN
+    benchbin=$FEEDCORPUS_BENCH_BIN
+else
+    swift build -c release --static-swift-stdlib --scratch-path .build-static --product feedcorpus >/dev/null
+    swift build -c release --static-swift-stdlib --scratch-path .build-static --product feedcorpus-bench >/dev/null
+    bin=.build-static/release/feedcorpus
+    benchbin=.build-static/release/feedcorpus-bench
+fi
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 feed="$work/feed.xml"

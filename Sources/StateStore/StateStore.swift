@@ -23,7 +23,15 @@ public final class StateStore {
             }
         }
         db = try SQLiteConnection(path: path)
-        try db.execute("PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON;")
+        // A checkpoint copies the WAL's pages into the database and syncs it, inside the commit
+        // that crosses the threshold. SQLite's default (1,000 pages, 4 MB) checkpoints after
+        // nearly every group commit of a large pass, whose index pages are scattered; at 16,384
+        // pages (64 MB) a page changed by many commits is copied once per checkpoint. The WAL is
+        // cut back to 64 MB after a checkpoint. Durability is the same: every commit syncs the WAL.
+        try db.execute("""
+            PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON;
+            PRAGMA wal_autocheckpoint=16384; PRAGMA journal_size_limit=67108864;
+            """)
         try migrate()
     }
 

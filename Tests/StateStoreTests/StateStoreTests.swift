@@ -1,6 +1,6 @@
 import FeedModel
 import Foundation
-import StateStore
+@testable import StateStore
 import Testing
 
 func record(_ file: String, sha: String) -> StoryRecord {
@@ -12,6 +12,18 @@ func record(_ file: String, sha: String) -> StoryRecord {
 @Suite struct StateStoreTests {
     func freshPath() -> String {
         FileManager.default.temporaryDirectory.appendingPathComponent("state-\(UUID().uuidString)/state.sqlite").path
+    }
+
+    /// Every commit syncs the WAL; checkpoints come every 64 MB of it, not SQLite's 4 MB, so a
+    /// large pass's scattered index pages are copied into the database once per checkpoint.
+    @Test func theStateSyncsEveryCommitAndCheckpointsEvery64MB() throws {
+        let path = freshPath()
+        defer { try? FileManager.default.removeItem(atPath: (path as NSString).deletingLastPathComponent) }
+        let state = try StateStore(path: path)
+        #expect(try state.db.query("PRAGMA journal_mode").first?.first == .text("wal"))
+        #expect(try state.db.query("PRAGMA synchronous").first?.first?.int == 2)  // FULL
+        #expect(try state.db.query("PRAGMA wal_autocheckpoint").first?.first?.int == 16384)
+        #expect(try state.db.query("PRAGMA journal_size_limit").first?.first?.int == 64 << 20)
     }
 
     /// `status`, `check` and `verify` open the state read-only: it reads, it never writes, and a
