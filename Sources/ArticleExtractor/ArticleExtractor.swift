@@ -18,7 +18,8 @@ public struct ExtractedArticle: Sendable, Equatable {
     public var canonicalURL: String?
     /// True when the page looks like a paywall or a consent wall rather than the article.
     public var isWall: Bool
-    /// Which signal the body came from, for diagnostics: "json-ld", "dom".
+    /// Which signal the body came from, for diagnostics: "dom", "json-ld", or "description" (the
+    /// page's meta description, when the page holds no article text at all).
     public var method: String
 
     /// The body, paragraphs separated by "\n".
@@ -50,6 +51,10 @@ public enum ArticleExtractor {
         return extract(root: root, url: url)
     }
 
+    /// Characters a meta description must have to stand in for an empty body (a sentence, not
+    /// a site slogan).
+    static let descriptionMinimum = 40
+
     /// Extracts the article from a parsed page.
     public static func extract(root: HTMLElement, url: String?) -> ExtractedArticle {
         let metadata = PageMetadata(root: root, url: url)
@@ -59,6 +64,12 @@ public enum ArticleExtractor {
         if let structured = metadata.articleBody, StructuredBody.prefer(structured, over: paragraphs) {
             paragraphs = structured
             method = "json-ld"
+        }
+        if paragraphs.isEmpty, let description = metadata.description, description.count >= Self.descriptionMinimum {
+            // A page whose text is all drawn by scripts: the publisher's own summary is all there
+            // is of the story (the pipeline still prefers a longer feed text).
+            paragraphs = [description]
+            method = "description"
         }
         paragraphs = Headline.dropLeading(from: paragraphs, titles: metadata.titleCandidates)
         let text = paragraphs.joined(separator: " ")

@@ -25,6 +25,8 @@ struct ContentFinder {
     /// Characters inside `p` elements on the whole page: an element holding most of them is
     /// never boilerplate.
     private var pageParagraphLength = 0
+    /// Characters of the body's text outside links.
+    private var pageUnlinkedLength = 0
     /// The blocks named like an article ("post", "entry", "article-body"...) that hold a good
     /// part of the page's prose (see `isArticleBlock`), found before boilerplate is marked.
     private var articleBlocks: [HTMLElement] = []
@@ -95,6 +97,7 @@ struct ContentFinder {
         let body = root.childElements.first(where: { $0.name == "body" }) ?? root
         _ = measure(body, insideLink: false, insideParagraph: false)
         pageParagraphLength = stats[body.index].paragraphLength
+        pageUnlinkedLength = stats[body.index].length - stats[body.index].linkLength
         findArticleBlocks(body)
         if Self.debugging {
             for child in body.childElements { debug("body child (\(stats(of: child).length) chars, \(child.childElements.count) children)", child) }
@@ -229,7 +232,12 @@ struct ContentFinder {
         if holdsMostText, !(trustClassNames && hintCache.hints(element).contains(.strongNegative) && hasArticleBlockOutside(element)) {
             return false
         }
-        if kind.contains(.structuralBoilerplate) { return true }
+        if kind.contains(.structuralBoilerplate) {
+            // ASP.NET pages wrap the whole page in one `form`; a forum's posts may be in `div`s
+            // without a paragraph: furniture never holds most of the page's unlinked text.
+            let unlinked = stats(of: element).length - stats(of: element).linkLength
+            return !(unlinked >= Self.fallbackBelow && Double(unlinked) > 0.5 * Double(pageUnlinkedLength))
+        }
         if trustClassNames, let role = element.attribute("role")?.lowercased(), Vocabulary.boilerplateRoles.contains(role) { return true }
         guard trustClassNames else { return false }
         let hints = hintCache.hints(element)

@@ -16,6 +16,9 @@ struct PageMetadata {
     var siteName: String?
     /// JSON-LD `articleBody` split into paragraphs, when the page has one.
     var articleBody: [String]?
+    /// The publisher's summary: og:description, else twitter:description, else the JSON-LD
+    /// description, else `<meta name="description">`.
+    var description: String?
 
     init(root: HTMLElement, url: String?) {
         var meta: [String: String] = [:]
@@ -100,6 +103,9 @@ struct PageMetadata {
             let paragraphs = MarkupParagraphs.paragraphs(body, format: .detect)
             if !paragraphs.isEmpty { articleBody = paragraphs }
         }
+        let jsonDescription = (article?["description"] as? String).map(HTMLText.collapseWhitespace)
+        description = [meta["og:description"], meta["twitter:description"], jsonDescription, meta["description"]]
+            .compactMap { $0 }.first { !$0.isEmpty }
     }
 
     /// The primary language subtag, lower case ("en-GB" and "en_GB" give "en").

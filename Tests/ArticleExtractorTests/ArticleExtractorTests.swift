@@ -321,6 +321,29 @@ private func jsonString(_ text: String) -> String {
         #expect(article.paragraphs == story)
     }
 
+    @Test func aFormWrappingTheWholePageIsNotFurniture() {
+        // ASP.NET pages put everything in one form; a forum's posts may be divs without a `p`.
+        let posts = story.map { "<div class=\"PostText\">\($0)</div>" }.joined()
+        let article = extract(page(body: "<form id=\"aspnetForm\" method=\"post\"><div class=\"thread\">\(posts)</div></form><footer>Imprint</footer>"))
+        #expect(article.paragraphs == story)
+        // A form that is a form (a newsletter box beside the story) still goes.
+        let beside = extract(page(body: "<article>\(html)</article><form><div>Subscribe to our newsletter for the latest news every morning.</div></form>"))
+        #expect(beside.paragraphs == story)
+    }
+
+    @Test func aPageWithoutTextFallsBackToItsDescription() {
+        let description = "The council approved the new bridge over the river after a two-year debate about its cost."
+        let shell = extract(page(body: "<div id=\"app\"></div><script>render()</script>",
+                                 head: "<title>Bridge approved</title><meta property=\"og:description\" content=\"\(description)\">"))
+        #expect(shell.paragraphs == [description])
+        #expect(shell.method == "description")
+        // Where the page has the story, the description is not used.
+        let full = extract(page(body: "<article>\(html)</article>", head: "<meta name=\"description\" content=\"\(description)\">"))
+        #expect(full.paragraphs == story && full.method == "dom")
+        // A slogan is no summary.
+        #expect(extract(page(body: "<div id=\"app\"></div>", head: "<meta name=\"description\" content=\"Your news, fast.\">")).paragraphs.isEmpty)
+    }
+
     @Test func classNamesStillRemoveBoilerplateWhenTheStoryIsFound() {
         let article = extract(page(body: "<article>\(html)</article><div class=\"tag-cloud\"><p>Tags: bridge, council, river, budget, old town, mayor, schools.</p></div>"))
         #expect(article.paragraphs == story)
