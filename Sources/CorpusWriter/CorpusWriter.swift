@@ -233,6 +233,43 @@ public final class CorpusWriter {
 
     /// A descriptor of `folder` (relative to the root; "" is the root, which may itself be a
     /// link the operator made). A day folder that is a symbolic link is refused.
+    /// Removes what a writer killed part way through `write` left in `folder`: temporary files,
+    /// and story files that no manifest line lists and whose bytes are exactly those `stories`
+    /// are about to be written with (the next step writes them again, under the same numbers, so
+    /// the left copy would only shift the numbering). Any other unlisted file is left for
+    /// `verify` to report. Returns the names removed.
+    public func removeLeftovers(in folder: String, rewriting stories: [PendingStory]) throws(CorpusWriteError) -> [String] {
+        let folderPath = path(folder)
+        guard let names = try? FileManager.default.contentsOfDirectory(atPath: folderPath) else { return [] }
+        let listed = Set(Self.manifestRecords(root: root, folder: folder).map { $0.record.file.split(separator: "/").last.map(String.init) ?? "" })
+        var contentsByTail: [String: [UInt8]] = [:]
+        for story in stories where contentsByTail[story.nameTail] == nil {
+            contentsByTail[story.nameTail] = Array(story.text.fileContents.utf8)
+        }
+        let dir = try openFolder(folder)
+        defer { close(dir) }
+        var removed: [String] = []
+        for name in names.sorted() {
+            var leftover = name.hasPrefix(Self.temporaryPrefix)
+            if !leftover, Self.isStoryFileName(name), !listed.contains(name),
+               let underscore = name.firstIndex(of: "_"), name.hasSuffix(".txt") {
+                let tail = String(name[name.index(after: underscore)..<name.index(name.endIndex, offsetBy: -4)])
+                if let expected = contentsByTail[tail],
+                   let bytes = FileManager.default.contents(atPath: folderPath + "/" + name), [UInt8](bytes) == expected {
+                    leftover = true
+                }
+            }
+            guard leftover else { continue }
+            guard unlinkat(dir, name, 0) == 0 else { throw CorpusWriteError("remove the leftover", folderPath + "/" + name) }
+            removed.append(name)
+        }
+        if !removed.isEmpty {
+            fsync(dir)
+            nextIndex[folder] = nil
+        }
+        return removed
+    }
+
     private func openFolder(_ folder: String) throws(CorpusWriteError) -> Int32 {
         let rootFD = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
         guard rootFD >= 0 else { throw CorpusWriteError("open folder", root) }

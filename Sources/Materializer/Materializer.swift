@@ -131,6 +131,17 @@ public actor Materializer {
                                                                  nameTail: String(record.sha256.prefix(16)))))
         }
 
+        if !nothingAfterPosition {
+            // A materializer killed between renaming a batch's files into place and listing them
+            // in the manifest left them unlisted; they are this batch's stories, written again now.
+            for folder in Set(pending.map(\.folder)).sorted() {
+                do {
+                    _ = try writer.removeLeftovers(in: folder, rewriting: pending.filter { $0.folder == folder }.map(\.story))
+                } catch {
+                    throw MaterializeError("\(error)")
+                }
+            }
+        }
         var batch = MaterializedBatch(alreadyPresent: present)
         nothingAfterPosition = false
         // One write per run of consecutive stories of the same day folder, in commit order.

@@ -28,6 +28,7 @@ struct ClusterProofTests {
         #expect(figures["stories_lost"] as? Int == 0 && figures["duplicates_kept"] as? Int == 0)
         #expect(figures["copies_identical"] as? Bool == true && figures["verify_exit"] as? Int == 0)
         #expect(figures["retry_after_answers"] as? Int == 1 && figures["inside_retry_after"] as? Int == 0)
-        #expect(figures["closer_than_delay"] as? Int == 0)
+        // A pair right after a stalled worker is continued is reported apart (see the script).
+        #expect(figures["closer_than_delay"] as? Int == 0, "\(figures)")
     }
 }

@@ -134,6 +134,34 @@ final class MaterializerTests {
         }
     }
 
+    @Test func filesAKilledMaterializerLeftUnlistedAreWrittenAgainUnderTheSameNumbers() async throws {
+        try await withDatabase { database in
+            try await commitStories(database, count: 6)
+            let root = folder.path + "/copy"
+            let materializer = try await Materializer(database: database, writer: try CorpusWriter(root: root, layout: .daily), batchSize: 4)
+            _ = try await drain(materializer)
+            let before = try tree(URL(fileURLWithPath: root))
+            // As if the process died after the second batch's files were renamed into place but
+            // before their manifest lines were appended: the later day's manifest loses its last
+            // two lines, a temporary file is left over, the position is the first batch's.
+            let days = try FileManager.default.contentsOfDirectory(atPath: root).filter { $0.hasPrefix("20") }.sorted()
+            let manifest = root + "/" + (try #require(days.last)) + "/" + CorpusWriter.manifestName
+            let lines = try String(contentsOfFile: manifest, encoding: .utf8).split(separator: "\n")
+            #expect(lines.count == 3)
+            try (lines.prefix(1).joined(separator: "\n") + "\n").write(toFile: manifest, atomically: true, encoding: .utf8)
+            try "partial".write(toFile: root + "/" + (try #require(days.last)) + "/.tmp-002_x.txt", atomically: false, encoding: .utf8)
+            try CorpusWriter(root: root, layout: .daily).recordMaterializedPosition(4)
+            _ = try server.psql("UPDATE corpus_copies SET position = 4")
+
+            let restarted = try await Materializer(database: database, writer: try CorpusWriter(root: root, layout: .daily), batchSize: 4)
+            let batch = try #require(try await restarted.step())
+            #expect(batch.files.count == 2)
+            #expect(try await restarted.step() == nil)
+            // The same files under the same numbers, nothing else: the copy equals its first making.
+            #expect(try tree(URL(fileURLWithPath: root)) == before)
+        }
+    }
+
     @Test func aFolderBehindItsRecordedPositionIsRefusedWithWhatToDo() async throws {
         try await withDatabase { database in
             try await commitStories(database, count: 3)
