@@ -113,13 +113,19 @@ final class MaterializerTests {
         }
     }
 
+    /// Six stories committed and written to a fresh copy in batches of four: the copy's folder
+    /// and its files.
+    func sixStoriesInBatchesOfFour(_ database: ClusterDatabase) async throws -> (root: String, files: [String: Data]) {
+        try await commitStories(database, count: 6)
+        let root = folder.path + "/copy"
+        let materializer = try await Materializer(database: database, writer: try CorpusWriter(root: root, layout: .daily), batchSize: 4)
+        _ = try await drain(materializer)
+        return (root, try tree(URL(fileURLWithPath: root)))
+    }
+
     @Test func aBatchCutShortIsFinishedWithoutWritingAStoryTwice() async throws {
         try await withDatabase { database in
-            try await commitStories(database, count: 6)
-            let root = folder.path + "/copy"
-            let materializer = try await Materializer(database: database, writer: try CorpusWriter(root: root, layout: .daily), batchSize: 4)
-            _ = try await drain(materializer)
-            let before = try tree(URL(fileURLWithPath: root))
+            let (root, before) = try await sixStoriesInBatchesOfFour(database)
             // As if the process died after the second batch's files and manifest lines were
             // durable but before its position was recorded.
             try CorpusWriter(root: root, layout: .daily).recordMaterializedPosition(4)
@@ -136,11 +142,7 @@ final class MaterializerTests {
 
     @Test func filesAKilledMaterializerLeftUnlistedAreWrittenAgainUnderTheSameNumbers() async throws {
         try await withDatabase { database in
-            try await commitStories(database, count: 6)
-            let root = folder.path + "/copy"
-            let materializer = try await Materializer(database: database, writer: try CorpusWriter(root: root, layout: .daily), batchSize: 4)
-            _ = try await drain(materializer)
-            let before = try tree(URL(fileURLWithPath: root))
+            let (root, before) = try await sixStoriesInBatchesOfFour(database)
             // As if the process died after the second batch's files were renamed into place but
             // before their manifest lines were appended: the later day's manifest loses its last
             // two lines, a temporary file is left over, the position is the first batch's.
