@@ -231,8 +231,6 @@ public final class CorpusWriter {
         return records
     }
 
-    /// A descriptor of `folder` (relative to the root; "" is the root, which may itself be a
-    /// link the operator made). A day folder that is a symbolic link is refused.
     /// Removes what a writer killed part way through `write` left in `folder`: temporary files,
     /// and story files that no manifest line lists and whose bytes are exactly those `stories`
     /// are about to be written with (the next step writes them again, under the same numbers, so
@@ -270,6 +268,8 @@ public final class CorpusWriter {
         return removed
     }
 
+    /// A descriptor of `folder` (relative to the root; "" is the root, which may itself be a
+    /// link the operator made). A day folder that is a symbolic link is refused.
     private func openFolder(_ folder: String) throws(CorpusWriteError) -> Int32 {
         let rootFD = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
         guard rootFD >= 0 else { throw CorpusWriteError("open folder", root) }

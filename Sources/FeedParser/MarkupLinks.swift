@@ -38,11 +38,8 @@ public enum MarkupLinks {
     /// characters HTML reads them as (`&#x2019;`), so that a reader that is not an HTML parser
     /// gets them right.
     public static func forOutput(_ markup: String, base: String?) -> String {
-        windows1252References(in: resolve(trimmed(markup), against: base))
+        windows1252References(in: resolve(XMLWhitespace.trimmed(markup), against: base))
     }
-
-    /// `text` without leading and trailing XML white space.
-    public static func trimmed(_ text: String) -> String { XMLWhitespace.trimmed(text) }
 
     /// `markup` with each character reference to a C1 control rewritten as a hex reference to
     /// its Windows-1252 character (the five undefined ones are left as they are).

@@ -121,16 +121,11 @@ final class TextCapture {
     func openChild(_ name: XMLName, attributes: [XMLAttribute]) {
         spillSingle()
         childDepth += 1
-        // Escaped HTML wrapped in an XHTML `div` under `type="html"` (as TypePad wrote Atom): the
-        // div is a wrapper and the text in it is the HTML, not text to escape.
-        if mode == .text && childDepth == 1 && name.localName == "div" && name.namespaceURI == "http://www.w3.org/1999/xhtml"
-            && !skippedWrapper && bytes.allSatisfy({ $0 == 0x20 || $0 == 0x0A || $0 == 0x09 || $0 == 0x0D }) {
-            skippedWrapper = true
-            wrapperDepth = 1
-            bytes.removeAll()
-            return
-        }
-        if mode == .xhtml && childDepth == 1 && name.localName == "div" && !skippedWrapper && bytes.allSatisfy({ $0 == 0x20 || $0 == 0x0A || $0 == 0x09 || $0 == 0x0D }) {
+        // Atom's `type="xhtml"` wraps its content in a `div`; so did TypePad's `type="html"`, an
+        // XHTML `div` around escaped HTML, whose text is then the HTML, not text to escape.
+        if childDepth == 1 && name.localName == "div" && !skippedWrapper
+            && (mode == .xhtml || (mode == .text && name.namespaceURI == "http://www.w3.org/1999/xhtml"))
+            && bytes.allSatisfy({ $0 == 0x20 || $0 == 0x0A || $0 == 0x09 || $0 == 0x0D }) {
             skippedWrapper = true
             wrapperDepth = 1
             bytes.removeAll()

@@ -1,3 +1,4 @@
+import DatesAndCharsets
 import FeedModel
 import FeedParser
 import Foundation
@@ -159,7 +160,7 @@ enum FeedJSON {
                         out.member("author") { $0.string(entry.author) }
                         out.member("categories") { out in out.array(entry.categories) { $0.string($1) } }
                         // Relative links in the markup resolve against the base where it stood.
-                        out.member("content") { $0.string(entry.content.map { entry.contentIsPlainText ? MarkupLinks.trimmed($0) : MarkupLinks.forOutput($0, base: entry.contentBase) }) }
+                        out.member("content") { $0.string(entry.content.map { entry.contentIsPlainText ? XMLWhitespace.trimmed($0) : MarkupLinks.forOutput($0, base: entry.contentBase) }) }
                         out.member("enclosures") { out in
                             out.array(entry.enclosures) { out, enclosure in
                                 out.object { out in
@@ -181,7 +182,7 @@ enum FeedJSON {
                             }
                         }
                         out.member("published") { $0.date(entry.published) }
-                        out.member("summary") { $0.string(entry.summary.map { entry.summaryIsPlainText ? MarkupLinks.trimmed($0) : MarkupLinks.forOutput($0, base: entry.summaryBase) }) }
+                        out.member("summary") { $0.string(entry.summary.map { entry.summaryIsPlainText ? XMLWhitespace.trimmed($0) : MarkupLinks.forOutput($0, base: entry.summaryBase) }) }
                         out.member("title") { $0.string(entry.title) }
                         out.member("updated") { $0.date(entry.updated) }
                     }
@@ -195,7 +196,7 @@ enum FeedJSON {
                     out.member("image") { $0.string(feed.image) }
                     out.member("language") { $0.string(feed.language) }
                     out.member("link") { $0.string(feed.link) }
-                    out.member("subtitle") { $0.string(feed.subtitle.map { feed.subtitleIsPlainText ? MarkupLinks.trimmed($0) : MarkupLinks.forOutput($0, base: feed.subtitleBase) }) }
+                    out.member("subtitle") { $0.string(feed.subtitle.map { feed.subtitleIsPlainText ? XMLWhitespace.trimmed($0) : MarkupLinks.forOutput($0, base: feed.subtitleBase) }) }
                     out.member("title") { $0.string(feed.title) }
                     out.member("updated") { $0.date(feed.updated) }
                 }
