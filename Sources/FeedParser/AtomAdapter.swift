@@ -5,17 +5,19 @@ import XMLSupport
 
 /// Maps Atom 1.0 and Atom 0.3 onto `ParsedFeed`.
 final class AtomAdapter: FeedFormatAdapter {
-    private var feed: ParsedFeed
-    private var entry: FeedEntry?
+    // Per-event state of one parse on one thread, no access overlapping another: unchecked (see
+    // FeedDocumentHandler).
+    @exclusivity(unchecked) private var feed: ParsedFeed
+    @exclusivity(unchecked) private var entry: FeedEntry?
     /// Kept beside `entry`: testing the optional for nil would copy the whole entry each time.
     private var inEntry: Bool { entryOpen }
-    private var entryOpen = false
-    private var textType: String?
-    private var contentMode: String?
-    private var authorName: String?
-    private var authorEmail: String?
-    private var inAuthor = false
-    private var inSource = false
+    @exclusivity(unchecked) private var entryOpen = false
+    @exclusivity(unchecked) private var textType: String?
+    @exclusivity(unchecked) private var contentMode: String?
+    @exclusivity(unchecked) private var authorName: String?
+    @exclusivity(unchecked) private var authorEmail: String?
+    @exclusivity(unchecked) private var inAuthor = false
+    @exclusivity(unchecked) private var inSource = false
 
     init(format: FeedFormat) {
         feed = ParsedFeed(format: format)

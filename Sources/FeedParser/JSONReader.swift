@@ -1,4 +1,5 @@
 import Foundation
+import DatesAndCharsets
 
 /// A JSON value as the JSON Feed reader needs it: plain Swift values, numbers kept as their
 /// text (an `id` of 123 reads as "123").
@@ -168,7 +169,7 @@ struct JSONReader {
             if index < bytes.count, bytes[index] == 0x2B || bytes[index] == 0x2D { index += 1 }
             guard digits() > 0 else { throw error("no digits in an exponent") }
         }
-        return String(decoding: UnsafeBufferPointer(rebasing: bytes[start..<index]), as: UTF8.self)
+        return UTF8String.make(UnsafeBufferPointer(rebasing: bytes[start..<index]))
     }
 
     /// Reads a string token (at its opening quote); invalid UTF-8 becomes U+FFFD.
@@ -183,14 +184,14 @@ struct JSONReader {
         guard index < bytes.count else { throw error("the document ends inside a string") }
         if bytes[index] == 0x22 {
             index += 1
-            return build ? String(decoding: UnsafeBufferPointer(rebasing: bytes[start..<(index - 1)]), as: UTF8.self) : ""
+            return build ? UTF8String.make(UnsafeBufferPointer(rebasing: bytes[start..<(index - 1)])) : ""
         }
         var out: [UInt8] = build ? Array(UnsafeBufferPointer(rebasing: bytes[start..<index])) : []
         while index < bytes.count {
             let byte = bytes[index]
             if byte == 0x22 {
                 index += 1
-                return build ? String(decoding: out, as: UTF8.self) : ""
+                return build ? UTF8String.make(out) : ""
             }
             guard byte >= 0x20 else { throw error("a control character inside a string (escape it)") }
             guard byte == 0x5C else {

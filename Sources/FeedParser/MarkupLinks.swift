@@ -82,7 +82,7 @@ public enum MarkupLinks {
         }
         guard copied > 0 else { return markup }
         out.append(contentsOf: bytes[copied...])
-        return String(decoding: out, as: UTF8.self)
+        return UTF8String.make(out)
     }
 
     public static func resolve(_ markup: String, against base: String?) -> String {
@@ -143,7 +143,7 @@ public enum MarkupLinks {
         guard changed else { return markup }
         out.append(contentsOf: bytes[copied..<count])
         bytes = out
-        return String(decoding: bytes, as: UTF8.self)
+        return UTF8String.make(bytes)
     }
 
     /// `url` with the percent-escapes of non-ASCII bytes (which resolving an IRI with Foundation
@@ -172,6 +172,6 @@ public enum MarkupLinks {
             }
         }
         guard ByteDecoding.isValidUTF8(out) else { return url }
-        return String(decoding: out, as: UTF8.self)
+        return UTF8String.make(out)
     }
 }

@@ -8,25 +8,27 @@ import XMLSupport
 /// RSS's core elements carry no namespace in 0.91–2.0, the RSS 1.0 namespace in RDF feeds and
 /// the Netscape one in 0.90; all three are read the same way.
 final class RSSAdapter: FeedFormatAdapter {
-    private var feed: ParsedFeed
-    private var entry: FeedEntry?
+    // Per-event state of one parse on one thread, no access overlapping another: unchecked (see
+    // FeedDocumentHandler).
+    @exclusivity(unchecked) private var feed: ParsedFeed
+    @exclusivity(unchecked) private var entry: FeedEntry?
     /// Kept beside `entry`: testing the optional for nil would copy the whole entry each time.
     private var inEntry: Bool { entryOpen }
-    private var entryOpen = false
-    private var entryFallbackID: String?
-    private var guidIsPermaLink = true
-    private var guidIsURL = false
-    private var entryDCIdentifier: String?
+    @exclusivity(unchecked) private var entryOpen = false
+    @exclusivity(unchecked) private var entryFallbackID: String?
+    @exclusivity(unchecked) private var guidIsPermaLink = true
+    @exclusivity(unchecked) private var guidIsURL = false
+    @exclusivity(unchecked) private var entryDCIdentifier: String?
     /// The item's summary came from a `<summary>` element (not RSS, but seen in feeds).
-    private var summaryFromSummaryElement = false
+    @exclusivity(unchecked) private var summaryFromSummaryElement = false
     /// How many links the item had when its <link> ended.
-    private var alternatePosition: Int?
-    private var inImage = false
-    private var inTextInput = false
-    private var inSkipHours = false
-    private var inSkipDays = false
+    @exclusivity(unchecked) private var alternatePosition: Int?
+    @exclusivity(unchecked) private var inImage = false
+    @exclusivity(unchecked) private var inTextInput = false
+    @exclusivity(unchecked) private var inSkipHours = false
+    @exclusivity(unchecked) private var inSkipDays = false
     /// Inside an `atom:author` of an item (its `atom:name` is the author).
-    private var inAtomAuthor = false
+    @exclusivity(unchecked) private var inAtomAuthor = false
     /// An RDF document whose RSS elements are in a namespace this reader does not know: they are
     /// read as RSS 1.0, and the document is flagged.
     private var unknownNamespaceIsCore = false

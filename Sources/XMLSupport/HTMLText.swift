@@ -89,7 +89,7 @@ public enum HTMLText {
                     out.append(byte)
                 }
             }
-            return String(decoding: out, as: UTF8.self)
+            return UTF8String.make(out)
         } ?? text
     }
 
@@ -202,7 +202,7 @@ private struct ParagraphCollector {
     }
 
     mutating func flush() {
-        if !current.isEmpty { paragraphs.append(String(decoding: current, as: UTF8.self)) }
+        if !current.isEmpty { paragraphs.append(UTF8String.make(current)) }
         current.removeAll(keepingCapacity: true)
         pendingSpace = false
     }

@@ -1,5 +1,6 @@
 import Foundation
 import CLibXML2
+import DatesAndCharsets
 
 /// A SAX2 push parser over libxml2 with the safe option set: recover from errors, no network,
 /// no DTD loading, no entity substitution, and a zeroed handler so nothing but our callbacks
@@ -62,7 +63,7 @@ public enum XMLStreamParser {
                     var value = ""
                     if let start = attributes[base + 3], let end = attributes[base + 4] {
                         let raw = UnsafeBufferPointer(start: start, count: end - start)
-                        value = String(decoding: raw, as: UTF8.self)
+                        value = UTF8String.make(raw)
                         if memchr(start, Int32(UInt8(ascii: "&")), raw.count) != nil { value = XMLReferences.decode(value) }
                     }
                     list.append(XMLAttribute(
@@ -228,9 +229,11 @@ public enum XMLStreamParser {
     }
 
     private final class ParseContext {
+        // One parse's state on one thread, no access overlapping another: unchecked, as the
+        // parse's hottest callbacks read it.
         let handler: XMLStreamHandler
-        var parser: xmlParserCtxtPtr?
-        var firstIssue: XMLIssue?
+        @exclusivity(unchecked) var parser: xmlParserCtxtPtr?
+        @exclusivity(unchecked) var firstIssue: XMLIssue?
         var refusal: XMLStreamError?
         /// Entity records made for this document; freed with it.
         private var scratch: xmlDocPtr?
@@ -241,10 +244,10 @@ public enum XMLStreamParser {
         static let maximumExpansion = 1 << 20
         static let maximumEntities = 1000
 
-        var depth = 0
+        @exclusivity(unchecked) var depth = 0
         /// Errors about the DTD alone, which do not make the document bozo.
         var ignoredDTDErrors = 0
-        private(set) var tooDeep = false
+        @exclusivity(unchecked) private(set) var tooDeep = false
         let pendingText = UnsafeMutablePointer<RawByteBuffer>.allocate(capacity: 1)
 
         func flushText() {
