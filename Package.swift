@@ -132,7 +132,7 @@ let package = Package(
         .testTarget(name: "XMLSupportTests", dependencies: ["XMLSupport", "FeedModel", "DatesAndCharsets"]),
         .testTarget(name: "TextCleanupTests", dependencies: ["TextCleanup"]),
         .testTarget(name: "CMallocTuningTests", dependencies: ["CMallocTuning"]),
-        .testTarget(name: "DatesAndCharsetsTests", dependencies: ["DatesAndCharsets", "FeedModel"]),
+        .testTarget(name: "DatesAndCharsetsTests", dependencies: ["DatesAndCharsets", "FeedModel", "TestSupport"]),
         .testTarget(
             name: "MetricsEndpointTests",
             dependencies: ["MetricsEndpoint", .product(name: "Prometheus", package: "swift-prometheus"),

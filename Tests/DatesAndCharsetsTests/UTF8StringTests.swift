@@ -1,5 +1,6 @@
 import DatesAndCharsets
 import Testing
+import TestSupport
 
 @Suite struct UTF8StringTests {
     /// Every boundary of Unicode's table of well-formed sequences, each alone and inside ASCII
@@ -52,18 +53,5 @@ import Testing
         #expect(made.count == text.count)
         #expect(made.hashValue == text.hashValue)
         #expect(UTF8String.make([UInt8]()) == "")
-    }
-}
-
-/// A small deterministic generator (SplitMix64), so a failing round can be replayed.
-private struct SplitMix {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }
