@@ -9,40 +9,7 @@ public enum ByteDecoding {
     }
 
     public static func isValidUTF8(_ buffer: UnsafeBufferPointer<UInt8>) -> Bool {
-        var index = 0
-        let count = buffer.count
-        while index < count {
-            // ASCII runs, eight bytes at a time.
-            while index + 8 <= count {
-                let word = UnsafeRawPointer(buffer.baseAddress! + index).loadUnaligned(as: UInt64.self)
-                if word & 0x8080_8080_8080_8080 != 0 { break }
-                index += 8
-            }
-            guard index < count else { return true }
-            let lead = buffer[index]
-            if lead < 0x80 {
-                index += 1
-                continue
-            }
-            let length: Int
-            let minimum: UInt32
-            switch lead {
-            case 0xC2...0xDF: length = 2; minimum = 0x80
-            case 0xE0...0xEF: length = 3; minimum = 0x800
-            case 0xF0...0xF4: length = 4; minimum = 0x10000
-            default: return false
-            }
-            guard index + length <= count else { return false }
-            var scalar = UInt32(lead) & (length == 2 ? 0x1F : length == 3 ? 0x0F : 0x07)
-            for offset in 1..<length {
-                let byte = buffer[index + offset]
-                guard byte & 0xC0 == 0x80 else { return false }
-                scalar = scalar << 6 | UInt32(byte & 0x3F)
-            }
-            guard scalar >= minimum, scalar <= 0x10FFFF, !(0xD800...0xDFFF).contains(scalar) else { return false }
-            index += length
-        }
-        return true
+        UTF8String.validate(buffer) != nil
     }
 
     /// UTF-8 bytes for `bytes`: with `all`, every byte is read as Windows-1252; otherwise valid

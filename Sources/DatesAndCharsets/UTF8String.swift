@@ -17,9 +17,11 @@ public enum UTF8String {
         bytes.withUnsafeBufferPointer { make($0) }
     }
 
-    /// The text of `bytes` (see `make(_:)` for a buffer).
-    public static func make(_ bytes: ArraySlice<UInt8>) -> String {
-        bytes.withUnsafeBufferPointer { make($0) }
+    /// The text of `bytes` when they are well-formed UTF-8, else nil.
+    public static func ifValid(_ bytes: [UInt8]) -> String? {
+        bytes.withUnsafeBufferPointer { buffer in
+            validate(buffer).map { unsafe String(copying: UTF8Span(unchecked: Span(_unsafeElements: buffer), isKnownASCII: $0)) }
+        }
     }
 
     /// Whether `bytes` is well-formed UTF-8: nil when not, else whether it is all ASCII.

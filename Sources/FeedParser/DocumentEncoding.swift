@@ -84,7 +84,8 @@ public enum DocumentEncoding {
         case "utf-8":
             prepared = utf8(bytes, label: "UTF-8 (\(source))", verify: verifyUTF8)
         case "windows-1252":
-            if !ByteDecoding.isASCII(bytes), ByteDecoding.isValidUTF8(bytes) {
+            // Valid UTF-8 that is not all ASCII (one pass: `validate` says both).
+            if UTF8String.validate(bytes) == false {
                 prepared = Prepared(encoding: "UTF-8",
                                     problem: "labelled \(httpCharset ?? declared ?? label) by \(source) but the bytes are UTF-8; read as UTF-8")
             } else {

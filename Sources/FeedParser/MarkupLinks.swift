@@ -171,7 +171,6 @@ public enum MarkupLinks {
                 i += 1
             }
         }
-        guard ByteDecoding.isValidUTF8(out) else { return url }
-        return UTF8String.make(out)
+        return UTF8String.ifValid(out) ?? url
     }
 }

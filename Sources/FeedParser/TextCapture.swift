@@ -19,11 +19,10 @@ enum CaptureMode {
 
 /// Accumulates the content of one element (see `CaptureMode`).
 final class TextCapture {
-    // One parse owns this object on one thread, and no access to a property overlaps another:
-    // `@exclusivity(unchecked)` drops the run-time exclusivity checks of the per-event state
-    // (about 3 % of a feed parse).
     /// No single field may grow past this (a huge text node is cut, not kept whole).
     static let maximumBytes = 8 << 20
+    // Per-event state of one parse on one thread, no access overlapping another: unchecked (see
+    // FeedDocumentHandler).
     @exclusivity(unchecked) private(set) var mode: CaptureMode
     @exclusivity(unchecked) private(set) var truncated = false
     @exclusivity(unchecked) private(set) var childDepth = 0

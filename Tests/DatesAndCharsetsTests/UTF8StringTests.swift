@@ -43,6 +43,8 @@ import TestSupport
             #expect((answer != nil) == (expected != nil), "round \(round): \(bytes)")
             if let answer { #expect(answer == bytes.allSatisfy { $0 < 0x80 }) }
             #expect(UTF8String.make(bytes) == String(decoding: bytes, as: UTF8.self), "round \(round)")
+            #expect(UTF8String.ifValid(bytes) == expected, "round \(round)")
+            #expect(ByteDecoding.isValidUTF8(bytes) == (expected != nil), "round \(round)")
         }
     }
 
