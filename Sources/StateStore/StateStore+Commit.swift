@@ -27,6 +27,12 @@ extension StateStore {
             var ids: [Int64] = []
             for story in poll.stored {
                 let record = story.record
+                // The table has no unique index on the text hash (see `StoredKeyIndex`): the
+                // in-memory index refuses a second story with one text, and the poll rolls back.
+                if let existing = try self.story(sha256: record.sha256) {
+                    throw StateStoreError(path: path, operation: "store \(record.file)",
+                                          message: "its text (sha256 \(record.sha256)) is already stored as \(existing.file); nothing of this poll was recorded")
+                }
                 try db.query("""
                     INSERT INTO stories(file, sha256, simhash, url, feed_id, entry_key, title, published_at, fetched_at, manifest_line,
                                         entry_id, event, event_terms, supersedes, minhash, lead_minhash)
@@ -39,11 +45,12 @@ extension StateStore {
                         .optional(record.entryID), .optional(record.event), .text(story.eventTerms),
                         story.supersedes.map(SQLValue.integer) ?? .null, .blob(story.minhash), .blob(story.leadMinhash),
                     ])
-                // Only once loaded: a filter read later reads this row from the table.
-                storedKeys?.insert(.sha256, record.sha256)
-                if let url = record.url { storedKeys?.insert(.url, url) }
-                if let entryID = record.entryID { storedKeys?.insert(.entryID, entryID) }
                 let storyID = db.lastInsertRowID
+                // Loaded by the check above; a row rolled back later stays a candidate that its
+                // row (gone, or another story's) rules out.
+                storedKeys?.insert(.sha256, record.sha256, rowID: storyID)
+                if let url = record.url { storedKeys?.insert(.url, url, rowID: storyID) }
+                if let entryID = record.entryID { storedKeys?.insert(.entryID, entryID, rowID: storyID) }
                 ids.append(storyID)
                 try db.query("INSERT OR REPLACE INTO entries(feed_id, entry_key, first_seen_at, outcome, story_id) VALUES(?, ?, ?, 'stored', ?)",
                              [.integer(poll.feedID), .text(story.entryKey), at, .integer(storyID)])

@@ -2,13 +2,14 @@ import Foundation
 
 // The schema and its migrations, applied when a state is opened for writing.
 extension StateStore {
-    func migrate() throws(StateStoreError) {
+    /// Brings the schema to `target` (the current version but in tests of an upgrade).
+    func migrate(to target: Int64 = schemaVersion) throws(StateStoreError) {
         let version = try db.query("PRAGMA user_version").first?.first?.int ?? 0
         if version > Self.schemaVersion {
             throw StateStoreError(path: path, operation: "open", message: "schema version \(version) is newer than this feedcorpus understands (\(Self.schemaVersion)); upgrade feedcorpus")
         }
         if version < 1 { try createVersion1() }
-        if version < 2 {
+        if version < 2, target >= 2 {
             try db.transaction { () throws(StateStoreError) in
                 try db.execute("""
                     ALTER TABLE feeds ADD COLUMN fetch_url TEXT;
@@ -22,7 +23,7 @@ extension StateStore {
                     """)
             }
         }
-        if version < 3 {
+        if version < 3, target >= 3 {
             try db.transaction { () throws(StateStoreError) in
                 try db.execute("""
                     ALTER TABLE duplicates ADD COLUMN distance INTEGER;
@@ -37,7 +38,7 @@ extension StateStore {
                     """)
             }
         }
-        if version < 4 {
+        if version < 4, target >= 4 {
             try db.transaction { () throws(StateStoreError) in
                 try db.execute("""
                     ALTER TABLE feeds ADD COLUMN poll_interval REAL;
@@ -46,7 +47,7 @@ extension StateStore {
                     """)
             }
         }
-        if version < 5 {
+        if version < 5, target >= 5 {
             // MinHash signatures for verified near duplicates; the SimHash of stories stored
             // before is recomputed from their files (see `storiesNeedingFingerprints`).
             try db.transaction { () throws(StateStoreError) in
@@ -58,7 +59,7 @@ extension StateStore {
                     """)
             }
         }
-        if version < 6 {
+        if version < 6, target >= 6 {
             // Facts about the state itself: the id of the corpus it writes (see `corpusID`).
             try db.transaction { () throws(StateStoreError) in
                 try db.execute("""
@@ -67,7 +68,7 @@ extension StateStore {
                     """)
             }
         }
-        if version < 7 {
+        if version < 7, target >= 7 {
             // Backfill: the jobs under way and, per feed, what backfills recovered.
             try db.transaction { () throws(StateStoreError) in
                 try db.execute("""
@@ -79,6 +80,56 @@ extension StateStore {
                     PRAGMA user_version = 7;
                     """)
             }
+        }
+        if version < 8, target >= 8 { try dropRandomKeyIndexes() }
+    }
+
+    /// Version 8: the stories' text hashes, URLs and entry ids are looked up in memory
+    /// (`StoredKeyIndex`), no longer in B-tree indexes whose upkeep dirtied a page of each per
+    /// insert and made a commit's writes grow with the table. The UNIQUE of `sha256` lives in
+    /// the table's definition, so the table is rebuilt (SQLite's documented way to change a
+    /// table: foreign keys off, copy, drop, rename, check, in one transaction). One text stays
+    /// one story: the commit refuses a second (see `record`) and `verify` reports one.
+    func dropRandomKeyIndexes() throws(StateStoreError) {
+        try db.execute("PRAGMA foreign_keys=OFF")
+        defer { try? db.execute("PRAGMA foreign_keys=ON") }
+        try db.transaction { () throws(StateStoreError) in
+            try db.execute("""
+                CREATE TABLE stories_v8(
+                    id INTEGER PRIMARY KEY,
+                    file TEXT NOT NULL UNIQUE,
+                    sha256 TEXT NOT NULL,
+                    simhash INTEGER NOT NULL,
+                    url TEXT,
+                    feed_id INTEGER NOT NULL REFERENCES feeds(id),
+                    entry_key TEXT NOT NULL,
+                    title TEXT NOT NULL,
+                    published_at REAL,
+                    fetched_at REAL NOT NULL,
+                    manifest_line TEXT NOT NULL,
+                    entry_id TEXT,
+                    event TEXT,
+                    event_terms TEXT,
+                    supersedes INTEGER REFERENCES stories(id),
+                    lead_simhash INTEGER,
+                    minhash BLOB,
+                    lead_minhash BLOB
+                );
+                INSERT INTO stories_v8(id, file, sha256, simhash, url, feed_id, entry_key, title, published_at, fetched_at, manifest_line,
+                                       entry_id, event, event_terms, supersedes, lead_simhash, minhash, lead_minhash)
+                    SELECT id, file, sha256, simhash, url, feed_id, entry_key, title, published_at, fetched_at, manifest_line,
+                           entry_id, event, event_terms, supersedes, lead_simhash, minhash, lead_minhash FROM stories;
+                DROP TABLE stories;
+                ALTER TABLE stories_v8 RENAME TO stories;
+                CREATE INDEX stories_fetched ON stories(fetched_at);
+                CREATE INDEX stories_feed ON stories(feed_id, published_at);
+                """)
+            let broken = try db.query("PRAGMA foreign_key_check")
+            if !broken.isEmpty {
+                throw StateStoreError(path: path, operation: "upgrade the schema to version 8",
+                                      message: "\(broken.count) rows refer to rows that do not exist (first: \(broken[0])); the state is left at version 7. Restore it from a backup")
+            }
+            try db.execute("PRAGMA user_version = 8")
         }
     }
 

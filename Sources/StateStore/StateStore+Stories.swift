@@ -5,45 +5,52 @@ import Foundation
 extension StateStore {
     /// The stored story whose normalised text has this SHA-256, if any.
     public func story(sha256: String) throws(StateStoreError) -> StoredStoryRef? {
-        guard try keys().mayContain(.sha256, sha256) else { return nil }
-        guard let row = try db.query("SELECT id, file FROM stories WHERE sha256 = ?", [.text(sha256)]).first,
-              let id = row[0].int, let file = row[1].string else { return nil }
-        return StoredStoryRef(id: id, file: file)
+        try story(.sha256, sha256, column: "sha256")
     }
 
-    /// The stored story with this canonical URL, if any.
+    /// The stored story with this canonical URL, if any (the first stored, when several have it).
     public func story(url: String) throws(StateStoreError) -> StoredStoryRef? {
-        guard try keys().mayContain(.url, url) else { return nil }
-        return try storyRef("SELECT id, file FROM stories WHERE url = ? LIMIT 1", .text(url))
+        try story(.url, url, column: "url")
     }
 
-    /// The stored story whose entry had this id (from any feed), if any.
+    /// The stored story whose entry had this id (from any feed), if any (the first stored).
     public func story(entryID: String) throws(StateStoreError) -> StoredStoryRef? {
-        guard try keys().mayContain(.entryID, entryID) else { return nil }
-        return try storyRef("SELECT id, file FROM stories WHERE entry_id = ? LIMIT 1", .text(entryID))
+        try story(.entryID, entryID, column: "entry_id")
     }
 
     /// The stored story with this row id.
     public func story(id: Int64) throws(StateStoreError) -> StoredStoryRef? {
-        try storyRef("SELECT id, file FROM stories WHERE id = ?", .integer(id))
-    }
-
-    /// The stored stories' exact keys, read from the table at the first call.
-    func keys() throws(StateStoreError) -> StoredKeyFilter {
-        if let storedKeys { return storedKeys }
-        var filter = StoredKeyFilter()
-        try db.forEachRow("SELECT sha256, url, entry_id FROM stories") { row in
-            if let sha256 = row[0].string { filter.insert(.sha256, sha256) }
-            if let url = row[1].string { filter.insert(.url, url) }
-            if let entryID = row[2].string { filter.insert(.entryID, entryID) }
-        }
-        storedKeys = filter
-        return filter
-    }
-
-    func storyRef(_ sql: String, _ value: SQLValue) throws(StateStoreError) -> StoredStoryRef? {
-        guard let row = try db.query(sql, [value]).first, let id = row[0].int, let file = row[1].string else { return nil }
+        guard let row = try db.query("SELECT id, file FROM stories WHERE id = ?", [.integer(id)]).first,
+              let id = row[0].int, let file = row[1].string else { return nil }
         return StoredStoryRef(id: id, file: file)
+    }
+
+    /// The first stored story whose `column` holds `value`: the in-memory index names the
+    /// candidate rows, each read by id and compared.
+    private func story(_ kind: StoredKeyIndex.Kind, _ value: String, column: String) throws(StateStoreError) -> StoredStoryRef? {
+        var found: StoredStoryRef?
+        for id in try keys().candidates(kind, value).sorted() {
+            guard let row = try db.query("SELECT file, \(column) FROM stories WHERE id = ?", [.integer(id)]).first,
+                  let file = row[0].string, row[1].string == value else { continue }
+            found = StoredStoryRef(id: id, file: file)
+            break
+        }
+        return found
+    }
+
+    /// The stored stories' exact keys with their row ids, read from the table at the first call
+    /// and kept up to date by every insert after it.
+    func keys() throws(StateStoreError) -> StoredKeyIndex {
+        if let storedKeys { return storedKeys }
+        var index = StoredKeyIndex()
+        try db.forEachRow("SELECT id, sha256, url, entry_id FROM stories") { row in
+            guard let id = row[0].int else { return }
+            if let sha256 = row[1].string { index.insert(.sha256, sha256, rowID: id) }
+            if let url = row[2].string { index.insert(.url, url, rowID: id) }
+            if let entryID = row[3].string { index.insert(.entryID, entryID, rowID: id) }
+        }
+        storedKeys = index
+        return index
     }
 
     /// A stored story's near-duplicate fingerprints as the state holds them.

@@ -5,14 +5,21 @@ import Foundation
 /// The persistent state: feeds, seen entries, stored stories and dropped duplicates, in one
 /// SQLite file in WAL mode. One owner at a time (the process holds the state lock).
 public final class StateStore {
-    static let schemaVersion: Int64 = 7
+    static let schemaVersion: Int64 = 8
     let db: SQLiteConnection
     public let path: String
-    /// Loaded at the first exact-key lookup (`story(sha256:)`, `story(url:)`, `story(entryID:)`).
-    var storedKeys: StoredKeyFilter?
+    /// Loaded at the first exact-key lookup (`story(sha256:)`, `story(url:)`, `story(entryID:)`)
+    /// or commit of a story.
+    var storedKeys: StoredKeyIndex?
 
     /// Opens (and creates or migrates) the state database at `path`, creating its folder.
-    public init(path: String) throws(StateStoreError) {
+    public convenience init(path: String) throws(StateStoreError) {
+        try self.init(path: path, schemaVersion: Self.schemaVersion)
+    }
+
+    /// Opens the state at `path` with its schema brought to `schemaVersion` (an older one only
+    /// in the tests of an upgrade).
+    init(path: String, schemaVersion: Int64) throws(StateStoreError) {
         self.path = path
         let folder = (path as NSString).deletingLastPathComponent
         if !folder.isEmpty {
@@ -32,7 +39,7 @@ public final class StateStore {
             PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON;
             PRAGMA wal_autocheckpoint=16384; PRAGMA journal_size_limit=67108864;
             """)
-        try migrate()
+        try migrate(to: schemaVersion)
     }
 
     private init(path: String, connection: SQLiteConnection) {
