@@ -94,31 +94,19 @@ extension StateStore {
         try db.execute("PRAGMA foreign_keys=OFF")
         defer { try? db.execute("PRAGMA foreign_keys=ON") }
         try db.transaction { () throws(StateStoreError) in
+            // The table as it is, less the UNIQUE of `sha256`: every column (those added by ALTER
+            // TABLE too) keeps its definition and place, so the rows copy over as they are.
+            let unique = "sha256 TEXT NOT NULL UNIQUE"
+            guard let definition = try db.query("SELECT sql FROM sqlite_master WHERE type = 'table' AND name = 'stories'").first?.first?.string,
+                  definition.hasPrefix("CREATE TABLE stories("), definition.contains(unique) else {
+                throw StateStoreError(path: path, operation: "upgrade the schema to version 8",
+                                      message: "the stories table is not as version 7 made it; the state is left at version 7. Restore it from a backup")
+            }
+            let rebuilt = "CREATE TABLE stories_v8(" + definition.dropFirst("CREATE TABLE stories(".count)
+                .replacingOccurrences(of: unique, with: "sha256 TEXT NOT NULL")
             try db.execute("""
-                CREATE TABLE stories_v8(
-                    id INTEGER PRIMARY KEY,
-                    file TEXT NOT NULL UNIQUE,
-                    sha256 TEXT NOT NULL,
-                    simhash INTEGER NOT NULL,
-                    url TEXT,
-                    feed_id INTEGER NOT NULL REFERENCES feeds(id),
-                    entry_key TEXT NOT NULL,
-                    title TEXT NOT NULL,
-                    published_at REAL,
-                    fetched_at REAL NOT NULL,
-                    manifest_line TEXT NOT NULL,
-                    entry_id TEXT,
-                    event TEXT,
-                    event_terms TEXT,
-                    supersedes INTEGER REFERENCES stories(id),
-                    lead_simhash INTEGER,
-                    minhash BLOB,
-                    lead_minhash BLOB
-                );
-                INSERT INTO stories_v8(id, file, sha256, simhash, url, feed_id, entry_key, title, published_at, fetched_at, manifest_line,
-                                       entry_id, event, event_terms, supersedes, lead_simhash, minhash, lead_minhash)
-                    SELECT id, file, sha256, simhash, url, feed_id, entry_key, title, published_at, fetched_at, manifest_line,
-                           entry_id, event, event_terms, supersedes, lead_simhash, minhash, lead_minhash FROM stories;
+                \(rebuilt);
+                INSERT INTO stories_v8 SELECT * FROM stories;
                 DROP TABLE stories;
                 ALTER TABLE stories_v8 RENAME TO stories;
                 CREATE INDEX stories_fetched ON stories(fetched_at);

@@ -9,6 +9,14 @@ func record(_ file: String, sha: String) -> StoryRecord {
                 fetched: Date(timeIntervalSince1970: 1_730_721_600), language: nil, textSource: .feed)
 }
 
+/// Story `n` with its own text hash, URL and entry id (and fingerprints that say `n`).
+func keyedStory(_ n: Int) -> StoryCommit {
+    var stored = record("d/00\(n)_aaaaaaaaaaaaaaa\(n).txt", sha: "sha-\(n)")
+    stored.url = "https://news.example/\(n)"
+    stored.entryID = "urn:story:\(n)"
+    return StoryCommit(entryKey: "id:\(n)", record: stored, simhash: UInt64(n), minhash: [1, 2, UInt8(n)], eventTerms: "t\(n)")
+}
+
 @Suite struct StateStoreTests {
     func freshPath() -> String {
         FileManager.default.temporaryDirectory.appendingPathComponent("state-\(UUID().uuidString)/state.sqlite").path
@@ -90,12 +98,7 @@ func record(_ file: String, sha: String) -> StoryRecord {
     /// and all of them again from a reopened state.
     @Test func exactKeyLookupsFindEveryStoredStoryWhetherStoredBeforeOrAfterTheKeysWereRead() throws {
         let path = freshPath()
-        func story(_ n: Int) -> StoryCommit {
-            var stored = record("d/00\(n)_aaaaaaaaaaaaaaa\(n).txt", sha: "sha-\(n)")
-            stored.url = "https://news.example/\(n)"
-            stored.entryID = "urn:story:\(n)"
-            return StoryCommit(entryKey: "id:\(n)", record: stored)
-        }
+        let story = keyedStory
         func expectFound(_ state: StateStore, _ n: Int) throws {
             let file = story(n).record.file
             #expect(try state.story(sha256: "sha-\(n)")?.file == file)
@@ -175,12 +178,7 @@ func record(_ file: String, sha: String) -> StoryRecord {
     /// reference kept, foreign keys still enforced, every story still found by each key.
     @Test func aVersion7StateIsUpgradedWithoutTheRandomKeyIndexes() throws {
         let path = freshPath()
-        func story(_ n: Int) -> StoryCommit {
-            var stored = record("d/00\(n)_aaaaaaaaaaaaaaa\(n).txt", sha: "sha-\(n)")
-            stored.url = "https://news.example/\(n)"
-            stored.entryID = "urn:story:\(n)"
-            return StoryCommit(entryKey: "id:\(n)", record: stored, simhash: UInt64(n), minhash: [1, 2, UInt8(n)], eventTerms: "t\(n)")
-        }
+        let story = keyedStory
         let feed: Int64
         do {
             let old = try StateStore(path: path, schemaVersion: 7)
