@@ -192,6 +192,17 @@ public struct ClusterDuplicate: Sendable, Equatable {
 }
 
 /// Everything one poll of one feed commits.
+/// `ClusterDatabase.write`'s statement, prepared on each connection the first time it runs there.
+struct PollWriteStatement: PostgresPreparedStatement {
+    typealias Row = (Int64?, String)
+    /// The text every poll's statement has (that of an empty poll's).
+    static let sql = ClusterDatabase.writeQuery(ClusterPollCommit(nextPollAt: Date(timeIntervalSince1970: 0)), feedID: 0).sql
+    let query: PostgresQuery
+
+    func makeBindings() throws -> PostgresBindings { query.binds }
+    func decodeRow(_ row: PostgresRow) throws -> Row { try row.decode(Row.self) }
+}
+
 public struct ClusterPollCommit: Sendable, Equatable {
     public var stories: [ClusterStory]
     public var duplicates: [ClusterDuplicate]
@@ -256,9 +267,38 @@ extension ClusterDatabase {
 
     /// Writes a poll's stories, duplicates and entries, its feed's validators and schedule, and
     /// ends the lease: one statement whatever their number, so that the commit lock, held
-    /// meanwhile, waits for one round trip. Returns the stories' sequence numbers, in order.
+    /// meanwhile, waits for one round trip; a prepared one (`PollWriteStatement`), so that the
+    /// server parses and plans it once per connection rather than under the lock at every commit.
+    /// Returns the stories' sequence numbers, in order.
     func write(_ poll: ClusterPollCommit, under lease: FeedLease, connection: PostgresConnection) async throws -> [Int64] {
-        let feedID = lease.feedID
+        let stories = poll.stories
+        let duplicates = poll.duplicates
+        let query = Self.writeQuery(poll, feedID: lease.feedID)
+        var bySHA: [String: Int64] = [:]
+        var recorded = Set<String>()
+        if query.sql == PollWriteStatement.sql {
+            for try await (seq, value) in try await connection.execute(PollWriteStatement(query: query), logger: logger) {
+                if let seq { bySHA[value] = seq } else { recorded.insert(value) }
+            }
+        } else {
+            for try await (seq, value) in try await connection.query(query, logger: logger).decode((Int64?, String).self) {
+                if let seq { bySHA[value] = seq } else { recorded.insert(value) }
+            }
+        }
+        let seqs = stories.compactMap { bySHA[$0.sha256] }
+        guard seqs.count == stories.count else {
+            throw ClusterStateError(.query, operation: "commit the poll of \(lease.url)", message: "\(seqs.count) of \(stories.count) stories were inserted")
+        }
+        if let missing = duplicates.first(where: { !recorded.contains($0.entryKey) }) {
+            throw ClusterStateError(.query, operation: "commit the poll of \(lease.url)",
+                                    message: "duplicate \(missing.entryKey) names a story that is not stored (sha256 \(missing.duplicateOfSHA256))")
+        }
+        return seqs
+    }
+
+    /// The statement of `write` with its values bound. Its text is the same for every poll (the
+    /// values travel as arrays), which is what lets it be prepared once.
+    static func writeQuery(_ poll: ClusterPollCommit, feedID: Int64) -> PostgresQuery {
         let stories = poll.stories
         let duplicates = poll.duplicates
         let shingles = stories.map { story in
@@ -270,7 +310,7 @@ extension ClusterDatabase {
         // Arrays cannot carry NULLs here: absent values travel as '' (or an empty buffer, -1) and
         // become NULL. The statement's parts see the tables as they were before it, so a duplicate
         // of a story of this same poll finds it among the rows `s` inserted.
-        let rows = try await connection.query("""
+        return """
             WITH s AS (
                 INSERT INTO stories(feed_id, entry_key, sha256, url, entry_id, record, text,
                                     simhash, minhash, lead_minhash, title, event, event_terms, event_at, shingles, text_bytes, body_id)
@@ -324,21 +364,7 @@ extension ClusterDatabase {
                 WHERE id = \(feedID)
             )
             SELECT seq, sha256 FROM s UNION ALL SELECT NULL, entry_key FROM duplicate_entries
-            """, logger: logger)
-        var bySHA: [String: Int64] = [:]
-        var recorded = Set<String>()
-        for try await (seq, value) in rows.decode((Int64?, String).self) {
-            if let seq { bySHA[value] = seq } else { recorded.insert(value) }
-        }
-        let seqs = stories.compactMap { bySHA[$0.sha256] }
-        guard seqs.count == stories.count else {
-            throw ClusterStateError(.query, operation: "commit the poll of \(lease.url)", message: "\(seqs.count) of \(stories.count) stories were inserted")
-        }
-        if let missing = duplicates.first(where: { !recorded.contains($0.entryKey) }) {
-            throw ClusterStateError(.query, operation: "commit the poll of \(lease.url)",
-                                    message: "duplicate \(missing.entryKey) names a story that is not stored (sha256 \(missing.duplicateOfSHA256))")
-        }
-        return seqs
+            """
     }
 
     /// The URLs among `urls` that are stored stories' (canonical URLs).

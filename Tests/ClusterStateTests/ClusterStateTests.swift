@@ -8,6 +8,25 @@ import Testing
 
 private let log = Logger(label: "cluster-test")
 
+/// A poll's write is a statement prepared once per connection: that needs its text to be the
+/// same for every poll, whatever it holds (its values travel as bound arrays).
+@Suite struct PollWriteStatementTests {
+    @Test func everyPollsWriteHasThePreparedText() {
+        let story = ClusterStory(entryKey: "e", sha256: "s", url: nil, entryID: "urn:x", record: "{}", text: "Text.\n")
+        let polls = [
+            ClusterPollCommit(nextPollAt: Date()),
+            ClusterPollCommit(stories: [story, story], duplicates: [
+                ClusterDuplicate(entryKey: "d", url: nil, title: "T", reason: "same_text", duplicateOfSHA256: "s", distance: 3, similarity: 0.9),
+            ], emptyEntryKeys: ["x"], nextPollAt: Date(), result: "error", httpState: "{}", schedule: "{}", unusedBodyIDs: [7]),
+        ]
+        for poll in polls {
+            let query = ClusterDatabase.writeQuery(poll, feedID: 42)
+            #expect(query.sql == PollWriteStatement.sql)
+            #expect(query.binds.count == ClusterDatabase.writeQuery(polls[0], feedID: 1).binds.count)
+        }
+    }
+}
+
 @Suite struct ClusterDatabaseURLTests {
     @Test func postgresURLsSelectClusterMode() throws {
         let url = try #require(ClusterDatabaseURL("postgres://corpus:s%40cret@db.internal:6432/news"))
