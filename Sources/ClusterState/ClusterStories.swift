@@ -191,7 +191,6 @@ public struct ClusterDuplicate: Sendable, Equatable {
     }
 }
 
-/// Everything one poll of one feed commits.
 /// `ClusterDatabase.write`'s statement, prepared on each connection the first time it runs there.
 struct PollWriteStatement: PostgresPreparedStatement {
     typealias Row = (Int64?, String)
@@ -203,6 +202,7 @@ struct PollWriteStatement: PostgresPreparedStatement {
     func decodeRow(_ row: PostgresRow) throws -> Row { try row.decode(Row.self) }
 }
 
+/// Everything one poll of one feed commits.
 public struct ClusterPollCommit: Sendable, Equatable {
     public var stories: [ClusterStory]
     public var duplicates: [ClusterDuplicate]
@@ -274,16 +274,16 @@ extension ClusterDatabase {
         let stories = poll.stories
         let duplicates = poll.duplicates
         let query = Self.writeQuery(poll, feedID: lease.feedID)
+        // Rows: a stored story's sequence number and text hash, or nil and a recorded duplicate's entry key.
         var bySHA: [String: Int64] = [:]
         var recorded = Set<String>()
+        func read(_ seq: Int64?, _ value: String) {
+            if let seq { bySHA[value] = seq } else { recorded.insert(value) }
+        }
         if query.sql == PollWriteStatement.sql {
-            for try await (seq, value) in try await connection.execute(PollWriteStatement(query: query), logger: logger) {
-                if let seq { bySHA[value] = seq } else { recorded.insert(value) }
-            }
+            for try await (seq, value) in try await connection.execute(PollWriteStatement(query: query), logger: logger) { read(seq, value) }
         } else {
-            for try await (seq, value) in try await connection.query(query, logger: logger).decode((Int64?, String).self) {
-                if let seq { bySHA[value] = seq } else { recorded.insert(value) }
-            }
+            for try await (seq, value) in try await connection.query(query, logger: logger).decode((Int64?, String).self) { read(seq, value) }
         }
         let seqs = stories.compactMap { bySHA[$0.sha256] }
         guard seqs.count == stories.count else {

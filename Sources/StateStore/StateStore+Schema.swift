@@ -3,7 +3,7 @@ import Foundation
 // The schema and its migrations, applied when a state is opened for writing.
 extension StateStore {
     /// Brings the schema to `target` (the current version but in tests of an upgrade).
-    func migrate(to target: Int64 = schemaVersion) throws(StateStoreError) {
+    func migrate(to target: Int64) throws(StateStoreError) {
         let version = try db.query("PRAGMA user_version").first?.first?.int ?? 0
         if version > Self.schemaVersion {
             throw StateStoreError(path: path, operation: "open", message: "schema version \(version) is newer than this feedcorpus understands (\(Self.schemaVersion)); upgrade feedcorpus")
